@@ -7,6 +7,7 @@
 //! - [`cbor`]: the strict decoder and canonical (CTAP2) encoder.
 //! - [`hash`]: AUM hashes and their base32 text.
 //! - [`key`], [`state`], [`aum`]: the chain's data and its static rules.
+//! - [`authority`]: bootstrap, inform, fork resolution, state at any AUM.
 //! - [`sig`]: Ed25519 verification under upstream's two rule sets.
 //! - [`signer`]: the `Signer` trait the key backends implement.
 //! - [`disablement`]: the disablement KDF and text forms.
@@ -15,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aum;
+pub mod authority;
 pub mod cbor;
 pub mod disablement;
 pub mod error;
@@ -25,6 +27,7 @@ pub mod sig;
 pub mod signer;
 pub mod state;
 
+pub use authority::{Authority, Stage};
 pub use aum::{Aum, AumKind, Signature};
 pub use error::TkaError;
 pub use hash::AumHash;

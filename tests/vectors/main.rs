@@ -10,6 +10,7 @@ mod harness;
 
 mod aum_decoding;
 mod aum_serialization;
+mod chain_scenarios;
 
 use harness::vectors_dir;
 
@@ -17,6 +18,7 @@ use harness::vectors_dir;
 const CONSUMED: &[&str] = &[
     "aum_decoding.json",
     "aum_serialization.json",
+    "chain_scenarios.json",
 ];
 
 #[test]

@@ -1,0 +1,431 @@
+//! The authority: a verified tree of AUMs, its active chain and the state
+//! at its head, computed as upstream's `tka.Authority` computes them.
+//!
+//! The AUMs live in memory ([`AumTree`], upstream's `Mem` tailchonk); a
+//! store on disk (see `crate::store`) persists the verified AUMs and rebuilds
+//! an `Authority` by bootstrapping its anchor and informing the rest.
+//!
+//! Compatibility rules that bind here:
+//! - Bootstrap takes a checkpoint (the genesis or a later one) whose own
+//!   state trusts its signers.
+//! - Inform is all-or-nothing and checks, per update, in this order: static
+//!   validity, parent, at least one signature, each signature's key then its
+//!   ZIP-215 validity, the last-key rule, then application. Signatures are
+//!   checked in one batch for speed, but the error reported is the one
+//!   upstream would report first.
+//! - Fork resolution among the children of one AUM: highest weight, then a
+//!   remove-key, then the lowest hash. Chain length does not matter.
+//! - Walks are bounded by upstream's iteration limit (2000).
+
+use super::aum::{Aum, AumKind};
+use super::error::TkaError;
+use super::hash::AumHash;
+use super::key::Key;
+use super::sig::verify_zip215;
+use super::state::State;
+use std::collections::{HashMap, HashSet};
+
+/// Upstream's `maxScanIterations`.
+pub const MAX_SCAN_ITERATIONS: usize = 2000;
+
+/// AUMs by hash, with the parent-to-children index (upstream's `Mem`).
+#[derive(Clone, Debug, Default)]
+pub struct AumTree {
+    aums: HashMap<AumHash, Aum>,
+    children: HashMap<AumHash, Vec<AumHash>>,
+    /// Insertion order, so that exports are deterministic.
+    order: Vec<AumHash>,
+}
+
+impl AumTree {
+    pub fn get(&self, hash: &AumHash) -> Option<&Aum> {
+        self.aums.get(hash)
+    }
+
+    fn get_or_missing(&self, hash: &AumHash) -> Result<&Aum, TkaError> {
+        self.aums
+            .get(hash)
+            .ok_or_else(|| TkaError::rejected(format!("AUM {hash} is not known: the chain it links to is missing")))
+    }
+
+    pub fn children(&self, hash: &AumHash) -> Vec<&Aum> {
+        self.children.get(hash).into_iter().flatten().filter_map(|h| self.aums.get(h)).collect()
+    }
+
+    fn commit(&mut self, aum: Aum) {
+        let hash = aum.hash();
+        if let Some(parent) = aum.parent() {
+            let siblings = self.children.entry(parent).or_default();
+            if !siblings.contains(&hash) {
+                siblings.push(hash);
+            }
+        }
+        if self.aums.insert(hash, aum).is_none() {
+            self.order.push(hash);
+        }
+    }
+
+    /// Every AUM, in the order it was first committed.
+    pub fn iter(&self) -> impl Iterator<Item = (&AumHash, &Aum)> {
+        self.order.iter().filter_map(|h| self.aums.get_key_value(h))
+    }
+
+    pub fn len(&self) -> usize {
+        self.aums.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.aums.is_empty()
+    }
+}
+
+/// A verified Tailnet Key Authority.
+#[derive(Clone, Debug)]
+pub struct Authority {
+    tree: AumTree,
+    head: AumHash,
+    oldest_ancestor: AumHash,
+    state: State,
+}
+
+/// Where a chain failed to verify: bootstrap or inform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stage {
+    Bootstrap,
+    Inform,
+}
+
+/// A pending signature check: (update index, signature index, key, message, signature).
+struct PendingSig {
+    update: usize,
+    index: usize,
+    public: [u8; 32],
+    message: [u8; 32],
+    signature: [u8; 64],
+}
+
+impl Authority {
+    /// Starts an authority from a checkpoint AUM (upstream's `Bootstrap`).
+    pub fn bootstrap(aum: Aum) -> Result<Authority, TkaError> {
+        if aum.kind != AumKind::CHECKPOINT {
+            return Err(TkaError::rejected(format!("bootstrap AUMs must be checkpoint messages, got {}", aum.kind)));
+        }
+        let Some(state) = aum.state.clone() else {
+            return Err(TkaError::rejected("bootstrap AUM is missing state"));
+        };
+        let mut pending = Vec::new();
+        aum_verify(&aum, &state, true, 0, &mut pending)
+            .map_err(|e| TkaError::rejected(format!("invalid bootstrap: {e}")))?;
+        check_pending(&pending).map_err(|(_, e)| TkaError::rejected(format!("invalid bootstrap: {e}")))?;
+        let hash = aum.hash();
+        let mut tree = AumTree::default();
+        tree.commit(aum);
+        let state = compute_state_at(&tree, hash)?;
+        let (head, state) = fast_forward(&tree, hash, state)?;
+        Ok(Authority { tree, head, oldest_ancestor: hash, state })
+    }
+
+    /// Verifies a chain given as single AUMs: the first is bootstrapped and
+    /// the rest informed in one call, as upstream does.
+    pub fn from_chain(aums: Vec<Aum>) -> Result<Authority, (Stage, TkaError)> {
+        let mut iter = aums.into_iter();
+        let first = iter.next().ok_or((Stage::Bootstrap, TkaError::rejected("the chain has no AUMs")))?;
+        let mut authority = Authority::bootstrap(first).map_err(|e| (Stage::Bootstrap, e))?;
+        let rest: Vec<Aum> = iter.collect();
+        if !rest.is_empty() {
+            authority.inform(rest).map_err(|e| (Stage::Inform, e))?;
+        }
+        Ok(authority)
+    }
+
+    /// Adds updates, all or nothing (upstream's `Inform`). Updates should be
+    /// ordered oldest first; ones already known are skipped.
+    pub fn inform(&mut self, updates: Vec<Aum>) -> Result<(), TkaError> {
+        if updates.is_empty() {
+            return Err(TkaError::rejected("inform called with empty slice"));
+        }
+        let mut state_at: HashMap<AumHash, State> = HashMap::with_capacity(updates.len() + 1);
+        let mut prev_hash = self.head;
+        state_at.insert(prev_hash, self.state.clone());
+        let mut is_head_chain = true;
+        let mut pending: Vec<PendingSig> = Vec::with_capacity(updates.len());
+        let mut to_commit: Vec<(AumHash, usize)> = Vec::with_capacity(updates.len());
+
+        for (i, update) in updates.iter().enumerate() {
+            let hash = update.hash();
+            if self.tree.get(&hash).is_some() {
+                is_head_chain = false;
+                continue;
+            }
+            let result = (|| {
+                let parent = update.parent().ok_or_else(|| TkaError::rejected(format!("update {i}: missing parent")))?;
+                if !state_at.contains_key(&parent) {
+                    let state = compute_state_at(&self.tree, parent)
+                        .map_err(|e| TkaError::rejected(format!("update {i} computing state: {e}")))?;
+                    state_at.insert(parent, state);
+                }
+                let state = &state_at[&parent];
+                aum_verify(update, state, false, i, &mut pending)
+                    .map_err(|e| TkaError::rejected(format!("update {i} invalid: {e}")))?;
+                let next = state
+                    .apply_verified(update)
+                    .map_err(|e| TkaError::rejected(format!("update {i} cannot be applied: {e}")))?;
+                state_at.insert(hash, next);
+                Ok(parent)
+            })();
+            match result {
+                Ok(parent) => {
+                    if is_head_chain && parent != prev_hash {
+                        is_head_chain = false;
+                    }
+                    prev_hash = hash;
+                    to_commit.push((hash, i));
+                }
+                Err(e) => {
+                    // An earlier bad signature is what upstream reports first.
+                    check_pending(&pending).map_err(|(u, e)| TkaError::rejected(format!("update {u} invalid: {e}")))?;
+                    return Err(e);
+                }
+            }
+        }
+        check_pending(&pending).map_err(|(u, e)| TkaError::rejected(format!("update {u} invalid: {e}")))?;
+
+        let mut updates: Vec<Option<Aum>> = updates.into_iter().map(Some).collect();
+        for (_, i) in &to_commit {
+            if let Some(aum) = updates[*i].take() {
+                self.tree.commit(aum);
+            }
+        }
+        if is_head_chain && !to_commit.is_empty() {
+            self.head = prev_hash;
+            if let Some(state) = state_at.remove(&prev_hash) {
+                self.state = state;
+            }
+            return Ok(());
+        }
+        let state = compute_state_at(&self.tree, self.oldest_ancestor)
+            .map_err(|e| TkaError::rejected(format!("recomputing active chain: {e}")))?;
+        let (head, state) = fast_forward(&self.tree, self.oldest_ancestor, state)
+            .map_err(|e| TkaError::rejected(format!("recomputing active chain: {e}")))?;
+        self.head = head;
+        self.state = state;
+        Ok(())
+    }
+
+    /// The hash of the head AUM.
+    pub fn head(&self) -> AumHash {
+        self.head
+    }
+
+    /// The head AUM.
+    pub fn head_aum(&self) -> &Aum {
+        // The head is always committed.
+        &self.tree.aums[&self.head]
+    }
+
+    /// The AUM the authority was bootstrapped from.
+    pub fn oldest_ancestor(&self) -> AumHash {
+        self.oldest_ancestor
+    }
+
+    /// The state at head.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The trusted keys at head.
+    pub fn keys(&self) -> &[Key] {
+        self.state.keys()
+    }
+
+    /// Whether a key ID is trusted at head.
+    pub fn key_trusted(&self, key_id: &[u8]) -> bool {
+        self.state.get_key(key_id).is_ok()
+    }
+
+    /// Every verified AUM.
+    pub fn tree(&self) -> &AumTree {
+        &self.tree
+    }
+
+    /// The AUMs of the active chain, oldest first.
+    pub fn active_chain(&self) -> Vec<(AumHash, &Aum)> {
+        let mut out = Vec::new();
+        let mut cursor = Some(self.head);
+        while let Some(h) = cursor {
+            let Some(aum) = self.tree.get(&h) else { break };
+            out.push((h, aum));
+            if h == self.oldest_ancestor {
+                break;
+            }
+            cursor = aum.parent();
+        }
+        out.reverse();
+        out
+    }
+
+    /// The state after the AUM `hash` (upstream's `computeStateAt`).
+    pub fn state_at(&self, hash: AumHash) -> Result<State, TkaError> {
+        compute_state_at(&self.tree, hash)
+    }
+
+    /// Whether `secret` is one of the authority's disablement secrets.
+    pub fn valid_disablement(&self, secret: &[u8]) -> bool {
+        self.state.check_disablement(secret)
+    }
+}
+
+/// Upstream's `aumVerify`, with ZIP-215 checks queued in `pending`.
+fn aum_verify(aum: &Aum, state: &State, is_genesis: bool, update: usize, pending: &mut Vec<PendingSig>) -> Result<(), TkaError> {
+    aum.static_validate()?;
+    if !is_genesis {
+        let Some(parent) = aum.parent() else {
+            return Err(TkaError::rejected("aum has no parent"));
+        };
+        match &state.last_aum_hash {
+            None => {
+                return Err(TkaError::rejected(
+                    "cannot check update parent hash against a state with no previous AUM",
+                ))
+            }
+            Some(last) if *last != parent => {
+                return Err(TkaError::rejected(format!(
+                    "aum with parent {} cannot be applied to a state with parent {}",
+                    super::hex::lower(&parent.0),
+                    super::hex::lower(&last.0)
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    if aum.signatures().is_empty() {
+        return Err(TkaError::rejected("unsigned AUM"));
+    }
+    let sig_hash = aum.sig_hash();
+    for (j, sig) in aum.signatures().iter().enumerate() {
+        let key = state
+            .get_key(sig.key_id())
+            .map_err(|e| TkaError::rejected(format!("bad keyID on signature {j}: {e}")))?;
+        let public = key.public.as_deref().unwrap_or(&[]);
+        let (Ok(public), Ok(signature)) = (<[u8; 32]>::try_from(public), <[u8; 64]>::try_from(sig.signature())) else {
+            return Err(TkaError::rejected(format!("signature {j}: ed25519 key has wrong length: {}", public.len())));
+        };
+        pending.push(PendingSig { update, index: j, public, message: sig_hash, signature });
+    }
+    if aum.kind == AumKind::REMOVE_KEY {
+        if let [only] = state.keys() {
+            if only.id().ok() == Some(aum.key_id.as_deref().unwrap_or(&[])) {
+                return Err(TkaError::rejected("cannot remove the last key in the state"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks queued signatures: in one batch when there are several, falling
+/// back to one by one to name the first bad one.
+fn check_pending(pending: &[PendingSig]) -> Result<(), (usize, TkaError)> {
+    if pending.len() >= 4 && batch_ok(pending) {
+        return Ok(());
+    }
+    for p in pending {
+        if !verify_zip215(&p.public, &p.message, &p.signature) {
+            return Err((p.update, TkaError::rejected(format!("signature {}: invalid signature", p.index))));
+        }
+    }
+    Ok(())
+}
+
+fn batch_ok(pending: &[PendingSig]) -> bool {
+    let mut verifier = ed25519_consensus::batch::Verifier::new();
+    for p in pending {
+        let vk = ed25519_consensus::VerificationKeyBytes::from(p.public);
+        verifier.queue((vk, ed25519_consensus::Signature::from(p.signature), &p.message[..]));
+    }
+    verifier.verify(rand_core::OsRng).is_ok()
+}
+
+/// Picks the child to follow (upstream's `pickNextAUM`).
+fn pick_next<'a>(state: &State, candidates: &[&'a Aum]) -> Option<&'a Aum> {
+    candidates.iter().copied().max_by(|a, b| {
+        a.weight(state)
+            .cmp(&b.weight(state))
+            .then_with(|| {
+                let (ar, br) = (a.kind == AumKind::REMOVE_KEY, b.kind == AumKind::REMOVE_KEY);
+                ar.cmp(&br)
+            })
+            // Lowest hash wins: reverse the comparison.
+            .then_with(|| b.hash().cmp(&a.hash()))
+    })
+}
+
+/// Follows the primary chain from `start` (whose state is `state`) to head.
+fn fast_forward(tree: &AumTree, start: AumHash, mut state: State) -> Result<(AumHash, State), TkaError> {
+    let mut cursor = start;
+    for _ in 0..MAX_SCAN_ITERATIONS {
+        let children = tree.children(&cursor);
+        let Some(next) = pick_next(&state, &children) else {
+            return Ok((cursor, state));
+        };
+        state = state
+            .apply_verified(next)
+            .map_err(|e| TkaError::rejected(format!("advance {}: advancing state: {e}", cursor)))?;
+        cursor = next.hash();
+    }
+    Err(TkaError::rejected(format!("iteration limit exceeded ({MAX_SCAN_ITERATIONS})")))
+}
+
+/// The state after the AUM `want` (upstream's `computeStateAt`).
+fn compute_state_at(tree: &AumTree, want: AumHash) -> Result<State, TkaError> {
+    let mut cursor = tree.get_or_missing(&want)?;
+    let mut cursor_hash = want;
+    let mut path: HashSet<AumHash> = HashSet::new();
+    let mut state;
+    let mut i = 0usize;
+    loop {
+        if i > MAX_SCAN_ITERATIONS {
+            return Err(TkaError::rejected(format!("iteration limit exceeded ({MAX_SCAN_ITERATIONS})")));
+        }
+        i += 1;
+        path.insert(cursor_hash);
+        if cursor.kind == AumKind::CHECKPOINT {
+            let Some(s) = &cursor.state else {
+                return Err(TkaError::rejected("checkpoint without state"));
+            };
+            state = s.clone();
+            state.last_aum_hash = Some(cursor_hash);
+            break;
+        }
+        match cursor.parent() {
+            None => {
+                if cursor.kind == AumKind::NO_OP || cursor.kind == AumKind::ADD_KEY {
+                    state = State::default()
+                        .apply_verified(cursor)
+                        .map_err(|e| TkaError::rejected(format!("applying genesis: {e}")))?;
+                    break;
+                }
+                return Err(TkaError::rejected(format!("invalid genesis update: {}", cursor.kind)));
+            }
+            Some(parent) => {
+                cursor = tree.get_or_missing(&parent).map_err(|e| TkaError::rejected(format!("reading parent: {e}")))?;
+                cursor_hash = parent;
+            }
+        }
+    }
+    // Walk forward along the path back to `want`.
+    let mut at = cursor_hash;
+    for _ in 0..MAX_SCAN_ITERATIONS {
+        if at == want {
+            return Ok(state);
+        }
+        let next = tree
+            .children(&at)
+            .into_iter()
+            .map(|c| (c.hash(), c))
+            .find(|(h, _)| path.contains(h))
+            .ok_or_else(|| TkaError::rejected("no candidate matching path"))?;
+        state = state.apply_verified(next.1).map_err(|e| TkaError::rejected(format!("advancing state: {e}")))?;
+        at = next.0;
+    }
+    Err(TkaError::rejected(format!("iteration limit exceeded ({MAX_SCAN_ITERATIONS})")))
+}
