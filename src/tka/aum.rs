@@ -56,7 +56,10 @@ pub struct Signature {
 
 impl Signature {
     pub fn new(key_id: [u8; 32], signature: [u8; 64]) -> Self {
-        Signature { key_id: Some(key_id.to_vec()), signature: Some(signature.to_vec()) }
+        Signature {
+            key_id: Some(key_id.to_vec()),
+            signature: Some(signature.to_vec()),
+        }
     }
 
     pub fn key_id(&self) -> &[u8] {
@@ -95,7 +98,10 @@ impl Aum {
     fn encode(&self, e: &mut Encoder, with_signatures: bool) {
         let key_id = self.key_id.as_deref().filter(|k| !k.is_empty());
         let meta = self.meta.as_ref().filter(|m| !m.is_empty());
-        let sigs = self.signatures.as_deref().filter(|s| !s.is_empty() && with_signatures);
+        let sigs = self
+            .signatures
+            .as_deref()
+            .filter(|s| !s.is_empty() && with_signatures);
         let n = 2
             + usize::from(self.key.is_some())
             + usize::from(key_id.is_some())
@@ -212,7 +218,9 @@ impl Aum {
         let mut seen: Vec<&[u8]> = Vec::with_capacity(self.signatures().len());
         let mut weight = 0u64;
         for sig in self.signatures() {
-            let Ok(key) = state.get_key(sig.key_id()) else { continue };
+            let Ok(key) = state.get_key(sig.key_id()) else {
+                continue;
+            };
             if seen.contains(&sig.key_id()) {
                 continue;
             }
@@ -228,17 +236,21 @@ impl Aum {
             key.static_validate()?;
         }
         if matches!(&self.prev_aum_hash, Some(p) if p.is_empty()) {
-            return Err(TkaError::invalid("absent parent must be represented by a nil slice"));
+            return Err(TkaError::invalid(
+                "absent parent must be represented by a nil slice",
+            ));
         }
         for (i, sig) in self.signatures().iter().enumerate() {
             if sig.key_id().len() != 32 || sig.signature().len() != 64 {
-                return Err(TkaError::invalid(format!("signature {i} has missing keyID or malformed signature")));
+                return Err(TkaError::invalid(format!(
+                    "signature {i} has missing keyID or malformed signature"
+                )));
             }
         }
         if let Some(state) = &self.state {
-            state
-                .static_validate_checkpoint()
-                .map_err(|e| TkaError::invalid(format!("checkpoint state: {}", strip_invalid(&e))))?;
+            state.static_validate_checkpoint().map_err(|e| {
+                TkaError::invalid(format!("checkpoint state: {}", strip_invalid(&e)))
+            })?;
         }
         let key_id_empty = self.key_id.as_deref().is_none_or(<[u8]>::is_empty);
         match self.kind {
@@ -246,7 +258,11 @@ impl Aum {
                 if self.key.is_none() {
                     return Err(TkaError::invalid("AddKey AUMs must contain a key"));
                 }
-                if self.key_id.is_some() || self.state.is_some() || self.votes.is_some() || self.meta.is_some() {
+                if self.key_id.is_some()
+                    || self.state.is_some()
+                    || self.votes.is_some()
+                    || self.meta.is_some()
+                {
                     return Err(TkaError::invalid("AddKey AUMs may only specify a Key"));
                 }
             }
@@ -254,7 +270,11 @@ impl Aum {
                 if key_id_empty {
                     return Err(TkaError::invalid("RemoveKey AUMs must specify a key ID"));
                 }
-                if self.key.is_some() || self.state.is_some() || self.votes.is_some() || self.meta.is_some() {
+                if self.key.is_some()
+                    || self.state.is_some()
+                    || self.votes.is_some()
+                    || self.meta.is_some()
+                {
                     return Err(TkaError::invalid("RemoveKey AUMs may only specify a KeyID"));
                 }
             }
@@ -268,14 +288,20 @@ impl Aum {
                     ));
                 }
                 if self.key.is_some() || self.state.is_some() {
-                    return Err(TkaError::invalid("UpdateKey AUMs may only specify KeyID, Votes, and Meta"));
+                    return Err(TkaError::invalid(
+                        "UpdateKey AUMs may only specify KeyID, Votes, and Meta",
+                    ));
                 }
             }
             AumKind::CHECKPOINT => {
                 if self.state.is_none() {
                     return Err(TkaError::invalid("Checkpoint AUMs must specify the state"));
                 }
-                if self.key_id.is_some() || self.key.is_some() || self.votes.is_some() || self.meta.is_some() {
+                if self.key_id.is_some()
+                    || self.key.is_some()
+                    || self.votes.is_some()
+                    || self.meta.is_some()
+                {
                     return Err(TkaError::invalid("Checkpoint AUMs may only specify State"));
                 }
             }

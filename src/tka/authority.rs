@@ -43,13 +43,20 @@ impl AumTree {
     }
 
     fn get_or_missing(&self, hash: &AumHash) -> Result<&Aum, TkaError> {
-        self.aums
-            .get(hash)
-            .ok_or_else(|| TkaError::rejected(format!("AUM {hash} is not known: the chain it links to is missing")))
+        self.aums.get(hash).ok_or_else(|| {
+            TkaError::rejected(format!(
+                "AUM {hash} is not known: the chain it links to is missing"
+            ))
+        })
     }
 
     pub fn children(&self, hash: &AumHash) -> Vec<&Aum> {
-        self.children.get(hash).into_iter().flatten().filter_map(|h| self.aums.get(h)).collect()
+        self.children
+            .get(hash)
+            .into_iter()
+            .flatten()
+            .filter_map(|h| self.aums.get(h))
+            .collect()
     }
 
     fn commit(&mut self, aum: Aum) {
@@ -108,7 +115,10 @@ impl Authority {
     /// Starts an authority from a checkpoint AUM (upstream's `Bootstrap`).
     pub fn bootstrap(aum: Aum) -> Result<Authority, TkaError> {
         if aum.kind != AumKind::CHECKPOINT {
-            return Err(TkaError::rejected(format!("bootstrap AUMs must be checkpoint messages, got {}", aum.kind)));
+            return Err(TkaError::rejected(format!(
+                "bootstrap AUMs must be checkpoint messages, got {}",
+                aum.kind
+            )));
         }
         let Some(state) = aum.state.clone() else {
             return Err(TkaError::rejected("bootstrap AUM is missing state"));
@@ -116,20 +126,29 @@ impl Authority {
         let mut pending = Vec::new();
         aum_verify(&aum, &state, true, 0, &mut pending)
             .map_err(|e| TkaError::rejected(format!("invalid bootstrap: {e}")))?;
-        check_pending(&pending).map_err(|(_, e)| TkaError::rejected(format!("invalid bootstrap: {e}")))?;
+        check_pending(&pending)
+            .map_err(|(_, e)| TkaError::rejected(format!("invalid bootstrap: {e}")))?;
         let hash = aum.hash();
         let mut tree = AumTree::default();
         tree.commit(aum);
         let state = compute_state_at(&tree, hash)?;
         let (head, state) = fast_forward(&tree, hash, state)?;
-        Ok(Authority { tree, head, oldest_ancestor: hash, state })
+        Ok(Authority {
+            tree,
+            head,
+            oldest_ancestor: hash,
+            state,
+        })
     }
 
     /// Verifies a chain given as single AUMs: the first is bootstrapped and
     /// the rest informed in one call, as upstream does.
     pub fn from_chain(aums: Vec<Aum>) -> Result<Authority, (Stage, TkaError)> {
         let mut iter = aums.into_iter();
-        let first = iter.next().ok_or((Stage::Bootstrap, TkaError::rejected("the chain has no AUMs")))?;
+        let first = iter.next().ok_or((
+            Stage::Bootstrap,
+            TkaError::rejected("the chain has no AUMs"),
+        ))?;
         let mut authority = Authority::bootstrap(first).map_err(|e| (Stage::Bootstrap, e))?;
         let rest: Vec<Aum> = iter.collect();
         if !rest.is_empty() {
@@ -158,18 +177,21 @@ impl Authority {
                 continue;
             }
             let result = (|| {
-                let parent = update.parent().ok_or_else(|| TkaError::rejected(format!("update {i}: missing parent")))?;
+                let parent = update
+                    .parent()
+                    .ok_or_else(|| TkaError::rejected(format!("update {i}: missing parent")))?;
                 if !state_at.contains_key(&parent) {
-                    let state = compute_state_at(&self.tree, parent)
-                        .map_err(|e| TkaError::rejected(format!("update {i} computing state: {e}")))?;
+                    let state = compute_state_at(&self.tree, parent).map_err(|e| {
+                        TkaError::rejected(format!("update {i} computing state: {e}"))
+                    })?;
                     state_at.insert(parent, state);
                 }
                 let state = &state_at[&parent];
                 aum_verify(update, state, false, i, &mut pending)
                     .map_err(|e| TkaError::rejected(format!("update {i} invalid: {e}")))?;
-                let next = state
-                    .apply_verified(update)
-                    .map_err(|e| TkaError::rejected(format!("update {i} cannot be applied: {e}")))?;
+                let next = state.apply_verified(update).map_err(|e| {
+                    TkaError::rejected(format!("update {i} cannot be applied: {e}"))
+                })?;
                 state_at.insert(hash, next);
                 Ok(parent)
             })();
@@ -183,12 +205,14 @@ impl Authority {
                 }
                 Err(e) => {
                     // An earlier bad signature is what upstream reports first.
-                    check_pending(&pending).map_err(|(u, e)| TkaError::rejected(format!("update {u} invalid: {e}")))?;
+                    check_pending(&pending)
+                        .map_err(|(u, e)| TkaError::rejected(format!("update {u} invalid: {e}")))?;
                     return Err(e);
                 }
             }
         }
-        check_pending(&pending).map_err(|(u, e)| TkaError::rejected(format!("update {u} invalid: {e}")))?;
+        check_pending(&pending)
+            .map_err(|(u, e)| TkaError::rejected(format!("update {u} invalid: {e}")))?;
 
         let mut updates: Vec<Option<Aum>> = updates.into_iter().map(Some).collect();
         for (_, i) in &to_commit {
@@ -276,7 +300,13 @@ impl Authority {
 }
 
 /// Upstream's `aumVerify`, with ZIP-215 checks queued in `pending`.
-fn aum_verify(aum: &Aum, state: &State, is_genesis: bool, update: usize, pending: &mut Vec<PendingSig>) -> Result<(), TkaError> {
+fn aum_verify(
+    aum: &Aum,
+    state: &State,
+    is_genesis: bool,
+    update: usize,
+    pending: &mut Vec<PendingSig>,
+) -> Result<(), TkaError> {
     aum.static_validate()?;
     if !is_genesis {
         let Some(parent) = aum.parent() else {
@@ -307,15 +337,29 @@ fn aum_verify(aum: &Aum, state: &State, is_genesis: bool, update: usize, pending
             .get_key(sig.key_id())
             .map_err(|e| TkaError::rejected(format!("bad keyID on signature {j}: {e}")))?;
         let public = key.public.as_deref().unwrap_or(&[]);
-        let (Ok(public), Ok(signature)) = (<[u8; 32]>::try_from(public), <[u8; 64]>::try_from(sig.signature())) else {
-            return Err(TkaError::rejected(format!("signature {j}: ed25519 key has wrong length: {}", public.len())));
+        let (Ok(public), Ok(signature)) = (
+            <[u8; 32]>::try_from(public),
+            <[u8; 64]>::try_from(sig.signature()),
+        ) else {
+            return Err(TkaError::rejected(format!(
+                "signature {j}: ed25519 key has wrong length: {}",
+                public.len()
+            )));
         };
-        pending.push(PendingSig { update, index: j, public, message: sig_hash, signature });
+        pending.push(PendingSig {
+            update,
+            index: j,
+            public,
+            message: sig_hash,
+            signature,
+        });
     }
     if aum.kind == AumKind::REMOVE_KEY {
         if let [only] = state.keys() {
             if only.id().ok() == Some(aum.key_id.as_deref().unwrap_or(&[])) {
-                return Err(TkaError::rejected("cannot remove the last key in the state"));
+                return Err(TkaError::rejected(
+                    "cannot remove the last key in the state",
+                ));
             }
         }
     }
@@ -330,7 +374,10 @@ fn check_pending(pending: &[PendingSig]) -> Result<(), (usize, TkaError)> {
     }
     for p in pending {
         if !verify_zip215(&p.public, &p.message, &p.signature) {
-            return Err((p.update, TkaError::rejected(format!("signature {}: invalid signature", p.index))));
+            return Err((
+                p.update,
+                TkaError::rejected(format!("signature {}: invalid signature", p.index)),
+            ));
         }
     }
     Ok(())
@@ -340,7 +387,11 @@ fn batch_ok(pending: &[PendingSig]) -> bool {
     let mut verifier = ed25519_consensus::batch::Verifier::new();
     for p in pending {
         let vk = ed25519_consensus::VerificationKeyBytes::from(p.public);
-        verifier.queue((vk, ed25519_consensus::Signature::from(p.signature), &p.message[..]));
+        verifier.queue((
+            vk,
+            ed25519_consensus::Signature::from(p.signature),
+            &p.message[..],
+        ));
     }
     verifier.verify(rand_core::OsRng).is_ok()
 }
@@ -360,7 +411,11 @@ fn pick_next<'a>(state: &State, candidates: &[&'a Aum]) -> Option<&'a Aum> {
 }
 
 /// Follows the primary chain from `start` (whose state is `state`) to head.
-fn fast_forward(tree: &AumTree, start: AumHash, mut state: State) -> Result<(AumHash, State), TkaError> {
+fn fast_forward(
+    tree: &AumTree,
+    start: AumHash,
+    mut state: State,
+) -> Result<(AumHash, State), TkaError> {
     let mut cursor = start;
     for _ in 0..MAX_SCAN_ITERATIONS {
         let children = tree.children(&cursor);
@@ -372,7 +427,9 @@ fn fast_forward(tree: &AumTree, start: AumHash, mut state: State) -> Result<(Aum
             .map_err(|e| TkaError::rejected(format!("advance {}: advancing state: {e}", cursor)))?;
         cursor = next.hash();
     }
-    Err(TkaError::rejected(format!("iteration limit exceeded ({MAX_SCAN_ITERATIONS})")))
+    Err(TkaError::rejected(format!(
+        "iteration limit exceeded ({MAX_SCAN_ITERATIONS})"
+    )))
 }
 
 /// The state after the AUM `want` (upstream's `computeStateAt`).
@@ -384,7 +441,9 @@ fn compute_state_at(tree: &AumTree, want: AumHash) -> Result<State, TkaError> {
     let mut i = 0usize;
     loop {
         if i > MAX_SCAN_ITERATIONS {
-            return Err(TkaError::rejected(format!("iteration limit exceeded ({MAX_SCAN_ITERATIONS})")));
+            return Err(TkaError::rejected(format!(
+                "iteration limit exceeded ({MAX_SCAN_ITERATIONS})"
+            )));
         }
         i += 1;
         path.insert(cursor_hash);
@@ -404,10 +463,15 @@ fn compute_state_at(tree: &AumTree, want: AumHash) -> Result<State, TkaError> {
                         .map_err(|e| TkaError::rejected(format!("applying genesis: {e}")))?;
                     break;
                 }
-                return Err(TkaError::rejected(format!("invalid genesis update: {}", cursor.kind)));
+                return Err(TkaError::rejected(format!(
+                    "invalid genesis update: {}",
+                    cursor.kind
+                )));
             }
             Some(parent) => {
-                cursor = tree.get_or_missing(&parent).map_err(|e| TkaError::rejected(format!("reading parent: {e}")))?;
+                cursor = tree
+                    .get_or_missing(&parent)
+                    .map_err(|e| TkaError::rejected(format!("reading parent: {e}")))?;
                 cursor_hash = parent;
             }
         }
@@ -424,8 +488,12 @@ fn compute_state_at(tree: &AumTree, want: AumHash) -> Result<State, TkaError> {
             .map(|c| (c.hash(), c))
             .find(|(h, _)| path.contains(h))
             .ok_or_else(|| TkaError::rejected("no candidate matching path"))?;
-        state = state.apply_verified(next.1).map_err(|e| TkaError::rejected(format!("advancing state: {e}")))?;
+        state = state
+            .apply_verified(next.1)
+            .map_err(|e| TkaError::rejected(format!("advancing state: {e}")))?;
         at = next.0;
     }
-    Err(TkaError::rejected(format!("iteration limit exceeded ({MAX_SCAN_ITERATIONS})")))
+    Err(TkaError::rejected(format!(
+        "iteration limit exceeded ({MAX_SCAN_ITERATIONS})"
+    )))
 }

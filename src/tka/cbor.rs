@@ -56,9 +56,17 @@ pub enum CborError {
     #[error("duplicate map key {key} in {context}")]
     DuplicateKey { key: String, context: String },
     #[error("{context}: expected {expected}, found {found}")]
-    Type { context: String, expected: &'static str, found: &'static str },
+    Type {
+        context: String,
+        expected: &'static str,
+        found: &'static str,
+    },
     #[error("{context}: integer {value} does not fit {target}")]
-    Overflow { context: String, value: String, target: &'static str },
+    Overflow {
+        context: String,
+        value: String,
+        target: &'static str,
+    },
     #[error("{context}: invalid UTF-8 in a text string")]
     InvalidUtf8 { context: String },
 }
@@ -114,7 +122,10 @@ pub fn parse(input: &[u8]) -> Result<Value, CborError> {
     let mut p = Parser { input, pos: 0 };
     let value = p.item(1)?;
     if p.pos != input.len() {
-        return Err(CborError::TrailingBytes { count: input.len() - p.pos, offset: p.pos });
+        return Err(CborError::TrailingBytes {
+            count: input.len() - p.pos,
+            offset: p.pos,
+        });
     }
     Ok(value)
 }
@@ -146,7 +157,12 @@ impl Parser<'_> {
             26 => u64::from(u32::from_be_bytes(self.fixed()?)),
             27 => u64::from_be_bytes(self.fixed()?),
             31 => return Ok(None),
-            _ => return Err(CborError::Malformed { offset: start, what: "reserved additional information" }),
+            _ => {
+                return Err(CborError::Malformed {
+                    offset: start,
+                    what: "reserved additional information",
+                })
+            }
         }))
     }
 
@@ -157,7 +173,11 @@ impl Parser<'_> {
     }
 
     fn length(&mut self, ai: u8, start: usize, what: &'static str) -> Result<u64, CborError> {
-        self.argument(ai, start)?.ok_or(CborError::IndefiniteLength { offset: start, what })
+        self.argument(ai, start)?
+            .ok_or(CborError::IndefiniteLength {
+                offset: start,
+                what,
+            })
     }
 
     fn item(&mut self, depth: usize) -> Result<Value, CborError> {
@@ -168,11 +188,19 @@ impl Parser<'_> {
             0 => Ok(Value::Unsigned(self.length(ai, start, "integer")?)),
             1 => Ok(Value::Negative(self.length(ai, start, "integer")?)),
             2 | 3 => {
-                let what = if major == 2 { "byte string" } else { "text string" };
+                let what = if major == 2 {
+                    "byte string"
+                } else {
+                    "text string"
+                };
                 let len = self.length(ai, start, what)?;
                 let len = usize::try_from(len).map_err(|_| CborError::Truncated)?;
                 let data = self.take(len)?.to_vec();
-                Ok(if major == 2 { Value::Bytes(data) } else { Value::Text(data) })
+                Ok(if major == 2 {
+                    Value::Bytes(data)
+                } else {
+                    Value::Text(data)
+                })
             }
             4 => {
                 if depth > MAX_NESTED_LEVELS {
@@ -217,15 +245,24 @@ impl Parser<'_> {
                 0..=19 => Ok(Value::OtherPrimitive),
                 24 => {
                     if self.byte()? < 32 {
-                        return Err(CborError::Malformed { offset: start, what: "invalid two-byte simple value" });
+                        return Err(CborError::Malformed {
+                            offset: start,
+                            what: "invalid two-byte simple value",
+                        });
                     }
                     Ok(Value::OtherPrimitive)
                 }
                 25 => self.take(2).map(|_| Value::OtherPrimitive),
                 26 => self.take(4).map(|_| Value::OtherPrimitive),
                 27 => self.take(8).map(|_| Value::OtherPrimitive),
-                31 => Err(CborError::Malformed { offset: start, what: "unexpected \"break\" code" }),
-                _ => Err(CborError::Malformed { offset: start, what: "reserved additional information" }),
+                31 => Err(CborError::Malformed {
+                    offset: start,
+                    what: "unexpected \"break\" code",
+                }),
+                _ => Err(CborError::Malformed {
+                    offset: start,
+                    what: "reserved additional information",
+                }),
             },
         }
     }
@@ -236,7 +273,11 @@ impl Parser<'_> {
 // ---------------------------------------------------------------------------
 
 fn type_error(context: &str, expected: &'static str, found: &Value) -> CborError {
-    CborError::Type { context: context.to_string(), expected, found: found.type_name() }
+    CborError::Type {
+        context: context.to_string(),
+        expected,
+        found: found.type_name(),
+    }
 }
 
 /// A map key as fxamacker/cbor sees it when decoding a struct.
@@ -285,8 +326,9 @@ impl<'a> StructReader<'a> {
                     StructKey::UnknownInt(-1 - n)
                 }
                 Value::Text(raw) => {
-                    let text = std::str::from_utf8(raw)
-                        .map_err(|_| CborError::InvalidUtf8 { context: context.to_string() })?;
+                    let text = std::str::from_utf8(raw).map_err(|_| CborError::InvalidUtf8 {
+                        context: context.to_string(),
+                    })?;
                     match known.iter().find(|f| f.to_string() == text) {
                         Some(&f) => StructKey::Field(f),
                         None => StructKey::UnknownText(text.to_string()),
@@ -300,7 +342,10 @@ impl<'a> StructReader<'a> {
                     StructKey::UnknownInt(i) => i.to_string(),
                     StructKey::UnknownText(t) => format!("{t:?}"),
                 };
-                return Err(CborError::DuplicateKey { key: shown, context: context.to_string() });
+                return Err(CborError::DuplicateKey {
+                    key: shown,
+                    context: context.to_string(),
+                });
             }
             if let StructKey::Field(f) = key {
                 fields.insert(f, v);
@@ -317,13 +362,20 @@ impl<'a> StructReader<'a> {
 }
 
 /// Decodes an unsigned integer field of at most `max` (`null` is 0).
-pub fn decode_uint(value: Option<&Value>, max: u64, target: &'static str, context: &str) -> Result<u64, CborError> {
+pub fn decode_uint(
+    value: Option<&Value>,
+    max: u64,
+    target: &'static str,
+    context: &str,
+) -> Result<u64, CborError> {
     match value {
         None => Ok(0),
         Some(Value::Unsigned(n)) if *n <= max => Ok(*n),
-        Some(Value::Unsigned(n)) => {
-            Err(CborError::Overflow { context: context.to_string(), value: n.to_string(), target })
-        }
+        Some(Value::Unsigned(n)) => Err(CborError::Overflow {
+            context: context.to_string(),
+            value: n.to_string(),
+            target,
+        }),
         Some(v) if v.is_nil() => Ok(0),
         Some(other) => Err(type_error(context, "unsigned integer", other)),
     }
@@ -357,14 +409,19 @@ pub fn decode_bytes(value: Option<&Value>, context: &str) -> Result<Option<Vec<u
 /// Decodes a Go `string`: `null` is the empty string.
 pub fn decode_text(value: &Value, context: &str) -> Result<String, CborError> {
     match value {
-        Value::Text(raw) => String::from_utf8(raw.clone()).map_err(|_| CborError::InvalidUtf8 { context: context.to_string() }),
+        Value::Text(raw) => String::from_utf8(raw.clone()).map_err(|_| CborError::InvalidUtf8 {
+            context: context.to_string(),
+        }),
         v if v.is_nil() => Ok(String::new()),
         other => Err(type_error(context, "text string", other)),
     }
 }
 
 /// Decodes a `map[string]string` field: `None` is a nil map.
-pub fn decode_text_map(value: Option<&Value>, context: &str) -> Result<Option<BTreeMap<String, String>>, CborError> {
+pub fn decode_text_map(
+    value: Option<&Value>,
+    context: &str,
+) -> Result<Option<BTreeMap<String, String>>, CborError> {
     let pairs = match value {
         None => return Ok(None),
         Some(Value::Map(pairs)) => pairs,
@@ -378,7 +435,10 @@ pub fn decode_text_map(value: Option<&Value>, context: &str) -> Result<Option<BT
             other => return Err(type_error(context, "text string map key", other)),
         };
         if out.contains_key(&key) {
-            return Err(CborError::DuplicateKey { key: format!("{key:?}"), context: context.to_string() });
+            return Err(CborError::DuplicateKey {
+                key: format!("{key:?}"),
+                context: context.to_string(),
+            });
         }
         let val = decode_text(v, context)?;
         out.insert(key, val);
@@ -394,7 +454,11 @@ pub fn decode_array<'a, T>(
 ) -> Result<Option<Vec<T>>, CborError> {
     match value {
         None => Ok(None),
-        Some(Value::Array(items)) => items.iter().map(&mut element).collect::<Result<Vec<T>, _>>().map(Some),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(&mut element)
+            .collect::<Result<Vec<T>, _>>()
+            .map(Some),
         Some(v) if v.is_nil() => Ok(None),
         Some(other) => Err(type_error(context, "array", other)),
     }
@@ -412,7 +476,9 @@ pub struct Encoder {
 
 impl Encoder {
     pub fn new() -> Self {
-        Encoder { out: Vec::with_capacity(128) }
+        Encoder {
+            out: Vec::with_capacity(128),
+        }
     }
 
     pub fn into_bytes(self) -> Vec<u8> {
@@ -501,7 +567,15 @@ mod tests {
 
     #[test]
     fn heads_are_shortest() {
-        for (n, want) in [(0u64, "00"), (23, "17"), (24, "1818"), (255, "18ff"), (256, "190100"), (65536, "1a00010000"), (1 << 32, "1b0000000100000000")] {
+        for (n, want) in [
+            (0u64, "00"),
+            (23, "17"),
+            (24, "1818"),
+            (255, "18ff"),
+            (256, "190100"),
+            (65536, "1a00010000"),
+            (1 << 32, "1b0000000100000000"),
+        ] {
             let mut e = Encoder::new();
             e.uint(n);
             assert_eq!(e.into_bytes(), hex(want), "{n}");
@@ -511,16 +585,40 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         assert_eq!(parse(&[]), Err(CborError::Empty));
-        assert_eq!(parse(&hex("1c")), Err(CborError::Malformed { offset: 0, what: "reserved additional information" }));
-        assert!(matches!(parse(&hex("ff")), Err(CborError::Malformed { .. })));
-        assert!(matches!(parse(&hex("5f")), Err(CborError::IndefiniteLength { .. })));
+        assert_eq!(
+            parse(&hex("1c")),
+            Err(CborError::Malformed {
+                offset: 0,
+                what: "reserved additional information"
+            })
+        );
+        assert!(matches!(
+            parse(&hex("ff")),
+            Err(CborError::Malformed { .. })
+        ));
+        assert!(matches!(
+            parse(&hex("5f")),
+            Err(CborError::IndefiniteLength { .. })
+        ));
         assert!(matches!(parse(&hex("c240")), Err(CborError::Tag { .. })));
         assert_eq!(parse(&hex("4201")), Err(CborError::Truncated));
-        assert!(matches!(parse(&hex("0000")), Err(CborError::TrailingBytes { count: 1, offset: 1 })));
-        assert!(matches!(parse(&hex("f801")), Err(CborError::Malformed { .. })));
+        assert!(matches!(
+            parse(&hex("0000")),
+            Err(CborError::TrailingBytes {
+                count: 1,
+                offset: 1
+            })
+        ));
+        assert!(matches!(
+            parse(&hex("f801")),
+            Err(CborError::Malformed { .. })
+        ));
         // A huge claimed length is truncation, not an allocation.
         assert_eq!(parse(&hex("5bffffffffffffffff")), Err(CborError::Truncated));
-        assert_eq!(parse(&hex("9b0000000000001001")), Err(CborError::ArrayTooLong(4097)));
+        assert_eq!(
+            parse(&hex("9b0000000000001001")),
+            Err(CborError::ArrayTooLong(4097))
+        );
     }
 
     #[test]
@@ -534,10 +632,19 @@ mod tests {
     #[test]
     fn struct_reader_detects_duplicates() {
         let v = parse(&hex("a2010161310a")).unwrap();
-        assert!(matches!(StructReader::new(&v, &[1], "t"), Err(CborError::DuplicateKey { .. })));
+        assert!(matches!(
+            StructReader::new(&v, &[1], "t"),
+            Err(CborError::DuplicateKey { .. })
+        ));
         let v = parse(&hex("a209010902")).unwrap();
-        assert!(matches!(StructReader::new(&v, &[1], "t"), Err(CborError::DuplicateKey { .. })));
+        assert!(matches!(
+            StructReader::new(&v, &[1], "t"),
+            Err(CborError::DuplicateKey { .. })
+        ));
         let v = parse(&hex("a1410101")).unwrap();
-        assert!(matches!(StructReader::new(&v, &[1], "t"), Err(CborError::Type { .. })));
+        assert!(matches!(
+            StructReader::new(&v, &[1], "t"),
+            Err(CborError::Type { .. })
+        ));
     }
 }

@@ -46,7 +46,9 @@ impl FromStr for AumHash {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = || AumHashParseError(s.chars().take(80).collect());
-        let bytes = data_encoding::BASE32_NOPAD.decode(s.as_bytes()).map_err(|_| err())?;
+        let bytes = data_encoding::BASE32_NOPAD
+            .decode(s.as_bytes())
+            .map_err(|_| err())?;
         let arr: [u8; 32] = bytes.try_into().map_err(|_| err())?;
         Ok(AumHash(arr))
     }

@@ -28,14 +28,22 @@ pub struct Key {
 impl Key {
     /// An Ed25519 key with the given votes.
     pub fn ed25519(public: [u8; 32], votes: u64) -> Self {
-        Key { kind: KEY_KIND_ED25519, votes, public: Some(public.to_vec()), meta: None }
+        Key {
+            kind: KEY_KIND_ED25519,
+            votes,
+            public: Some(public.to_vec()),
+            meta: None,
+        }
     }
 
     /// The key ID: for Ed25519, the public key bytes as they are.
     pub fn id(&self) -> Result<&[u8], TkaError> {
         match self.kind {
             KEY_KIND_ED25519 => Ok(self.public.as_deref().unwrap_or(&[])),
-            other => Err(TkaError::rejected(format!("unknown key kind: {}", kind_name(other)))),
+            other => Err(TkaError::rejected(format!(
+                "unknown key kind: {}",
+                kind_name(other)
+            ))),
         }
     }
 
@@ -55,17 +63,30 @@ impl Key {
     /// Upstream's `Key.StaticValidate`.
     pub fn static_validate(&self) -> Result<(), TkaError> {
         if self.votes > MAX_VOTES {
-            return Err(TkaError::invalid(format!("excessive key weight: {} > {MAX_VOTES}", self.votes)));
+            return Err(TkaError::invalid(format!(
+                "excessive key weight: {} > {MAX_VOTES}",
+                self.votes
+            )));
         }
         if self.votes == 0 {
             return Err(TkaError::invalid("key votes must be non-zero"));
         }
-        let meta_bytes: usize = self.meta.iter().flatten().map(|(k, v)| k.len() + v.len()).sum();
+        let meta_bytes: usize = self
+            .meta
+            .iter()
+            .flatten()
+            .map(|(k, v)| k.len() + v.len())
+            .sum();
         if meta_bytes > MAX_META_BYTES {
-            return Err(TkaError::invalid(format!("key metadata too big ({meta_bytes} > {MAX_META_BYTES})")));
+            return Err(TkaError::invalid(format!(
+                "key metadata too big ({meta_bytes} > {MAX_META_BYTES})"
+            )));
         }
         if self.kind != KEY_KIND_ED25519 {
-            return Err(TkaError::invalid(format!("unrecognized key kind: {}", kind_name(self.kind))));
+            return Err(TkaError::invalid(format!(
+                "unrecognized key kind: {}",
+                kind_name(self.kind)
+            )));
         }
         Ok(())
     }
@@ -91,7 +112,8 @@ impl Key {
             return Ok(None);
         };
         Ok(Some(Key {
-            kind: cbor::decode_uint(r.field(1), u8::MAX.into(), "uint8", &format!("{context}.1"))? as u8,
+            kind: cbor::decode_uint(r.field(1), u8::MAX.into(), "uint8", &format!("{context}.1"))?
+                as u8,
             votes: cbor::decode_uint(r.field(2), u64::MAX, "uint", &format!("{context}.2"))?,
             public: cbor::decode_bytes(r.field(3), &format!("{context}.3"))?,
             meta: cbor::decode_text_map(r.field(12), &format!("{context}.12"))?,

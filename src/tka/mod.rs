@@ -8,6 +8,9 @@
 //! - [`hash`]: AUM hashes and their base32 text.
 //! - [`key`], [`state`], [`aum`]: the chain's data and its static rules.
 //! - [`authority`]: bootstrap, inform, fork resolution, state at any AUM.
+//! - [`nks`], [`keyforms`]: node-key signatures and key text forms.
+//! - [`wrapped_authkey`], [`deeplink`]: pre-auth credentials and signing links.
+//! - [`builder`], [`recovery`]: signed updates and retroactive revocation.
 //! - [`sig`]: Ed25519 verification under upstream's two rule sets.
 //! - [`signer`]: the `Signer` trait the key backends implement.
 //! - [`disablement`]: the disablement KDF and text forms.
@@ -17,19 +20,26 @@
 
 pub mod aum;
 pub mod authority;
+pub mod builder;
 pub mod cbor;
+pub mod deeplink;
 pub mod disablement;
 pub mod error;
 pub mod hash;
 pub mod hex;
 pub mod key;
+pub mod keyforms;
+pub mod nks;
+pub mod recovery;
 pub mod sig;
 pub mod signer;
 pub mod state;
+pub mod wrapped_authkey;
 
-pub use authority::{Authority, Stage};
 pub use aum::{Aum, AumKind, Signature};
+pub use authority::{Authority, Stage};
 pub use error::TkaError;
 pub use hash::AumHash;
 pub use key::{Key, Meta};
+pub use nks::{NodeKeySignature, SigKind};
 pub use state::State;

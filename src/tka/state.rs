@@ -46,7 +46,10 @@ impl State {
 
     /// The disablement values, skipping nil entries.
     pub fn disablement_values(&self) -> impl Iterator<Item = &[u8]> {
-        self.disablement_values.iter().flatten().map(|v| v.as_deref().unwrap_or(&[]))
+        self.disablement_values
+            .iter()
+            .flatten()
+            .map(|v| v.as_deref().unwrap_or(&[]))
     }
 
     /// Whether `secret` derives to one of the disablement values (constant-time compare).
@@ -91,7 +94,9 @@ impl State {
                     return Err(TkaError::rejected("missing checkpoint state"));
                 };
                 if state.state_id1 != self.state_id1 || state.state_id2 != self.state_id2 {
-                    return Err(TkaError::rejected("checkpointed state has an incorrect stateID"));
+                    return Err(TkaError::rejected(
+                        "checkpointed state has an incorrect stateID",
+                    ));
                 }
                 Ok(state.clone_for_update(update))
             }
@@ -116,8 +121,12 @@ impl State {
                 if let Some(meta) = &update.meta {
                     k.meta = Some(meta.clone());
                 }
-                k.static_validate()
-                    .map_err(|e| TkaError::rejected(format!("updated key fails validation: {}", strip_invalid(&e))))?;
+                k.static_validate().map_err(|e| {
+                    TkaError::rejected(format!(
+                        "updated key fails validation: {}",
+                        strip_invalid(&e)
+                    ))
+                })?;
                 let mut out = self.clone_for_update(update);
                 for slot in out.keys.iter_mut().flatten() {
                     if slot.id()? == key_id {
@@ -157,7 +166,9 @@ impl State {
         }
         let values = self.disablement_values.as_deref().unwrap_or(&[]);
         if values.is_empty() {
-            return Err(TkaError::invalid("at least one disablement secret required"));
+            return Err(TkaError::invalid(
+                "at least one disablement secret required",
+            ));
         }
         if values.len() > MAX_DISABLEMENT_VALUES {
             return Err(TkaError::invalid(format!(
@@ -175,7 +186,9 @@ impl State {
             }
             for (j, ds2) in values.iter().enumerate() {
                 if i != j && ds == ds2.as_deref().unwrap_or(&[]) {
-                    return Err(TkaError::invalid(format!("disablement[{i}]: duplicates disablement[{j}]")));
+                    return Err(TkaError::invalid(format!(
+                        "disablement[{i}]: duplicates disablement[{j}]"
+                    )));
                 }
             }
         }
@@ -184,10 +197,14 @@ impl State {
             return Err(TkaError::invalid("at least one key is required"));
         }
         if keys.len() > MAX_KEYS {
-            return Err(TkaError::invalid(format!("too many keys ({}, max {MAX_KEYS})", keys.len())));
+            return Err(TkaError::invalid(format!(
+                "too many keys ({}, max {MAX_KEYS})",
+                keys.len()
+            )));
         }
         for (i, k) in keys.iter().enumerate() {
-            k.static_validate().map_err(|e| TkaError::invalid(format!("key[{i}]: {}", strip_invalid(&e))))?;
+            k.static_validate()
+                .map_err(|e| TkaError::invalid(format!("key[{i}]: {}", strip_invalid(&e))))?;
         }
         for (i, k) in keys.iter().enumerate() {
             for (j, k2) in keys.iter().enumerate() {
@@ -251,7 +268,9 @@ impl State {
         let keys_ctx = format!("{context}.3");
         Ok(Some(State {
             last_aum_hash,
-            disablement_values: cbor::decode_array(r.field(2), &dv_ctx, |v| cbor::decode_bytes(Some(v), &dv_ctx))?,
+            disablement_values: cbor::decode_array(r.field(2), &dv_ctx, |v| {
+                cbor::decode_bytes(Some(v), &dv_ctx)
+            })?,
             keys: cbor::decode_array(r.field(3), &keys_ctx, |v| {
                 Key::decode(v, &keys_ctx).map(Option::unwrap_or_default)
             })?,

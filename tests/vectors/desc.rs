@@ -17,7 +17,11 @@ fn opt_hex(v: &Value) -> Option<Vec<u8>> {
 fn opt_meta(v: &Value) -> Option<Meta> {
     match v {
         Value::Null => None,
-        Value::Object(m) => Some(m.iter().map(|(k, v)| (k.clone(), v.as_str().expect("meta value").to_string())).collect()),
+        Value::Object(m) => Some(
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().expect("meta value").to_string()))
+                .collect(),
+        ),
         other => panic!("expected meta map, got {other}"),
     }
 }
@@ -33,7 +37,8 @@ pub fn key_from_desc(v: &Value) -> Key {
 
 pub fn state_from_desc(v: &Value) -> State {
     State {
-        last_aum_hash: opt_hex(&v["LastAUMHash"]).map(|b| AumHash(b.try_into().expect("32-byte LastAUMHash"))),
+        last_aum_hash: opt_hex(&v["LastAUMHash"])
+            .map(|b| AumHash(b.try_into().expect("32-byte LastAUMHash"))),
         disablement_values: match &v["DisablementValues"] {
             Value::Null => None,
             Value::Array(a) => Some(a.iter().map(opt_hex).collect()),
@@ -53,15 +58,28 @@ pub fn aum_from_desc(v: &Value) -> Aum {
     Aum {
         kind: AumKind(v["MessageKind"].as_u64().expect("MessageKind") as u8),
         prev_aum_hash: opt_hex(&v["PrevAUMHash"]),
-        key: if v["Key"].is_null() { None } else { Some(key_from_desc(&v["Key"])) },
+        key: if v["Key"].is_null() {
+            None
+        } else {
+            Some(key_from_desc(&v["Key"]))
+        },
         key_id: opt_hex(&v["KeyID"]),
-        state: if v["State"].is_null() { None } else { Some(state_from_desc(&v["State"])) },
+        state: if v["State"].is_null() {
+            None
+        } else {
+            Some(state_from_desc(&v["State"]))
+        },
         votes: v["Votes"].as_u64(),
         meta: opt_meta(&v["Meta"]),
         signatures: match &v["Signatures"] {
             Value::Null => None,
             Value::Array(a) => Some(
-                a.iter().map(|s| Signature { key_id: opt_hex(&s["KeyID"]), signature: opt_hex(&s["Signature"]) }).collect(),
+                a.iter()
+                    .map(|s| Signature {
+                        key_id: opt_hex(&s["KeyID"]),
+                        signature: opt_hex(&s["Signature"]),
+                    })
+                    .collect(),
             ),
             other => panic!("Signatures {other}"),
         },
@@ -78,7 +96,11 @@ fn hex_or_null(b: &Option<Vec<u8>>) -> Value {
 fn meta_desc(m: &Option<Meta>) -> Value {
     match m {
         None => Value::Null,
-        Some(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>()),
+        Some(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect::<Map<_, _>>(),
+        ),
     }
 }
 

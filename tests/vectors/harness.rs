@@ -11,21 +11,31 @@ pub fn vectors_dir() -> PathBuf {
 /// Reads and parses a vector file, failing the test if it cannot.
 pub fn load(name: &str) -> Value {
     let path = vectors_dir().join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read vector file {}: {e}", path.display()));
-    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("cannot parse vector file {}: {e}", path.display()));
-    assert!(v.get("schema").and_then(Value::as_str).is_some(), "{name}: no schema");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read vector file {}: {e}", path.display()));
+    let v: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("cannot parse vector file {}: {e}", path.display()));
+    assert!(
+        v.get("schema").and_then(Value::as_str).is_some(),
+        "{name}: no schema"
+    );
     v
 }
 
 /// The array member `key` of `v`, which must be present and non-empty.
 pub fn cases<'a>(v: &'a Value, key: &str) -> &'a Vec<Value> {
-    let arr = v.get(key).and_then(Value::as_array).unwrap_or_else(|| panic!("no array {key:?}"));
+    let arr = v
+        .get(key)
+        .and_then(Value::as_array)
+        .unwrap_or_else(|| panic!("no array {key:?}"));
     assert!(!arr.is_empty(), "array {key:?} is empty");
     arr
 }
 
 pub fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("missing string {key:?} in {v}"))
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("missing string {key:?} in {v}"))
 }
 
 pub fn opt_s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -33,11 +43,15 @@ pub fn opt_s<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 pub fn b(v: &Value, key: &str) -> bool {
-    v.get(key).and_then(Value::as_bool).unwrap_or_else(|| panic!("missing bool {key:?} in {v}"))
+    v.get(key)
+        .and_then(Value::as_bool)
+        .unwrap_or_else(|| panic!("missing bool {key:?} in {v}"))
 }
 
 pub fn u(v: &Value, key: &str) -> u64 {
-    v.get(key).and_then(Value::as_u64).unwrap_or_else(|| panic!("missing u64 {key:?} in {v}"))
+    v.get(key)
+        .and_then(Value::as_u64)
+        .unwrap_or_else(|| panic!("missing u64 {key:?} in {v}"))
 }
 
 pub fn hex(text: &str) -> Vec<u8> {
@@ -53,7 +67,11 @@ pub struct Tally {
 
 impl Tally {
     pub fn new(name: &str, expected: usize) -> Self {
-        Tally { name: name.to_string(), expected, checked: 0 }
+        Tally {
+            name: name.to_string(),
+            expected,
+            checked: 0,
+        }
     }
 
     pub fn check(&mut self) {
@@ -61,7 +79,11 @@ impl Tally {
     }
 
     pub fn finish(self) {
-        assert_eq!(self.checked, self.expected, "{}: checked {} of {} cases", self.name, self.checked, self.expected);
+        assert_eq!(
+            self.checked, self.expected,
+            "{}: checked {} of {} cases",
+            self.name, self.checked, self.expected
+        );
         eprintln!("{}: {} cases checked", self.name, self.checked);
     }
 }

@@ -1,0 +1,175 @@
+//! Building signed updates on top of an authority's head (upstream's
+//! `UpdateBuilder`).
+//!
+//! Compatibility rules:
+//! - Each update is chained on the previous one, signed, statically
+//!   validated and applied to a running state before the next is built.
+//! - Finalize inserts a checkpoint when the chain since the last checkpoint
+//!   (or the oldest known AUM) would reach 50 AUMs.
+//! - Adding a key fails when the state already holds 512 keys.
+
+use super::aum::{Aum, AumKind, Signature};
+use super::authority::Authority;
+use super::error::TkaError;
+use super::hash::AumHash;
+use super::key::{Key, Meta};
+use super::signer::{sign_verified, Signer};
+use super::state::{State, MAX_KEYS};
+
+/// Upstream's `checkpointEvery`.
+pub const CHECKPOINT_EVERY: usize = 50;
+
+/// Builds a run of updates on an authority's head.
+pub struct UpdateBuilder<'a> {
+    authority: &'a Authority,
+    signers: Vec<&'a mut dyn Signer>,
+    state: State,
+    parent: AumHash,
+    out: Vec<Aum>,
+}
+
+impl<'a> UpdateBuilder<'a> {
+    /// A builder whose updates every signer signs, in order.
+    pub fn new(authority: &'a Authority, signers: Vec<&'a mut dyn Signer>) -> Self {
+        UpdateBuilder {
+            authority,
+            signers,
+            state: authority.state().clone(),
+            parent: authority.head(),
+            out: Vec::new(),
+        }
+    }
+
+    /// The state after the updates built so far.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    fn make_update(&mut self, mut update: Aum) -> Result<(), TkaError> {
+        update.prev_aum_hash = Some(self.parent.0.to_vec());
+        let sig_hash = update.sig_hash();
+        for signer in self.signers.iter_mut() {
+            let signature = sign_verified(&mut **signer, &sig_hash)
+                .map_err(|e| TkaError::rejected(format!("signing failed: {e}")))?;
+            update
+                .signatures
+                .get_or_insert_with(Vec::new)
+                .push(Signature::new(signer.public_key(), signature));
+        }
+        update
+            .static_validate()
+            .map_err(|e| TkaError::rejected(format!("generated update was invalid: {e}")))?;
+        self.state = self
+            .state
+            .apply_verified(&update)
+            .map_err(|e| TkaError::rejected(format!("update cannot be applied: {e}")))?;
+        self.parent = update.hash();
+        self.out.push(update);
+        Ok(())
+    }
+
+    /// Trusts a new key.
+    pub fn add_key(&mut self, key: Key) -> Result<(), TkaError> {
+        let id = key.id()?.to_vec();
+        let text = super::keyforms::tlpub_text(&id);
+        if self.state.get_key(&id).is_ok() {
+            return Err(TkaError::rejected(format!(
+                "cannot add key {text}: already exists"
+            )));
+        }
+        if self.state.keys().len() >= MAX_KEYS {
+            return Err(TkaError::rejected(format!(
+                "cannot add key {text}: maximum number of keys reached"
+            )));
+        }
+        self.make_update(Aum {
+            kind: AumKind::ADD_KEY,
+            key: Some(key),
+            ..Default::default()
+        })
+    }
+
+    /// Stops trusting a key.
+    pub fn remove_key(&mut self, key_id: &[u8]) -> Result<(), TkaError> {
+        self.require_key(key_id)?;
+        self.make_update(Aum {
+            kind: AumKind::REMOVE_KEY,
+            key_id: Some(key_id.to_vec()),
+            ..Default::default()
+        })
+    }
+
+    /// Changes a key's votes.
+    pub fn set_key_votes(&mut self, key_id: &[u8], votes: u64) -> Result<(), TkaError> {
+        self.require_key(key_id)?;
+        self.make_update(Aum {
+            kind: AumKind::UPDATE_KEY,
+            key_id: Some(key_id.to_vec()),
+            votes: Some(votes),
+            ..Default::default()
+        })
+    }
+
+    /// Replaces a key's metadata.
+    pub fn set_key_meta(&mut self, key_id: &[u8], meta: Meta) -> Result<(), TkaError> {
+        self.require_key(key_id)?;
+        self.make_update(Aum {
+            kind: AumKind::UPDATE_KEY,
+            key_id: Some(key_id.to_vec()),
+            meta: Some(meta),
+            ..Default::default()
+        })
+    }
+
+    fn require_key(&self, key_id: &[u8]) -> Result<(), TkaError> {
+        self.state.get_key(key_id).map(|_| ()).map_err(|e| {
+            TkaError::rejected(format!(
+                "failed reading key {}: {e}",
+                super::hex::lower(key_id)
+            ))
+        })
+    }
+
+    fn generate_checkpoint(&mut self) -> Result<(), TkaError> {
+        let mut state = self.authority.state().clone();
+        for (i, update) in self.out.iter().enumerate() {
+            state = state
+                .apply_verified(update)
+                .map_err(|e| TkaError::rejected(format!("applying update {i}: {e}")))?;
+        }
+        state.last_aum_hash = None;
+        self.make_update(Aum {
+            kind: AumKind::CHECKPOINT,
+            state: Some(state),
+            ..Default::default()
+        })
+    }
+
+    /// The signed updates, with a checkpoint appended when one is due.
+    pub fn finalize(mut self) -> Result<Vec<Aum>, TkaError> {
+        let mut need_checkpoint = true;
+        let mut cursor = self.authority.head();
+        for _ in self.out.len()..CHECKPOINT_EVERY {
+            let Some(aum) = self.authority.tree().get(&cursor) else {
+                need_checkpoint = false;
+                break;
+            };
+            if aum.kind == AumKind::CHECKPOINT {
+                need_checkpoint = false;
+                break;
+            }
+            match aum.parent() {
+                None => {
+                    need_checkpoint = false;
+                    break;
+                }
+                Some(p) => cursor = p,
+            }
+        }
+        if need_checkpoint {
+            self.generate_checkpoint()
+                .map_err(|e| TkaError::rejected(format!("generating checkpoint: {e}")))?;
+        }
+        Ok(self.out)
+    }
+}

@@ -1,0 +1,77 @@
+//! Pre-auth keys wrapped with a Tailnet Lock credential.
+//!
+//! Format: `<authkey>--TL<base64(NKS)>-<base64(private key)>`, standard
+//! base64 alphabet **without padding**, split at the first `--TL` and then
+//! at the first `-`. The NKS is a credential whose wrapping key is a fresh
+//! Ed25519 key; the private part is that key's 64-byte Go private key
+//! (seed followed by public key). The node signs its own node key with it
+//! as a rotation nesting the credential. A suffix that does not decode
+//! leaves the key "not wrapped", as upstream treats it.
+
+use super::nks::NodeKeySignature;
+use zeroize::Zeroizing;
+
+/// A decoded wrapped auth key. The private key is zeroized on drop and
+/// never shown by `Debug`.
+pub struct WrappedAuthKey {
+    pub auth_key: String,
+    pub credential: NodeKeySignature,
+    pub credential_bytes: Vec<u8>,
+    pub private: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for WrappedAuthKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WrappedAuthKey")
+            .field("credential", &self.credential)
+            .field("private", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a `--TL` suffix did not decode (upstream logs these and treats the key as unwrapped).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WrapError {
+    #[error("the auth key has no --TL suffix, so it carries no credential")]
+    NotWrapped,
+    #[error("the --TL suffix has no '-' between the credential and the private key")]
+    NoDelimiter,
+    #[error("the credential in the --TL suffix is not unpadded standard base64")]
+    SignatureBase64,
+    #[error("the private key in the --TL suffix is not unpadded standard base64")]
+    PrivateBase64,
+    #[error("the credential in the --TL suffix does not decode: {0}")]
+    Signature(String),
+}
+
+/// Decodes a wrapped auth key (upstream's `DecodeWrappedAuthkey`).
+pub fn decode(wrapped: &str) -> Result<WrappedAuthKey, WrapError> {
+    let (auth_key, suffix) = wrapped.split_once("--TL").ok_or(WrapError::NotWrapped)?;
+    let (sig_b64, priv_b64) = suffix.split_once('-').ok_or(WrapError::NoDelimiter)?;
+    let credential_bytes = data_encoding::BASE64_NOPAD
+        .decode(sig_b64.as_bytes())
+        .map_err(|_| WrapError::SignatureBase64)?;
+    let private = Zeroizing::new(
+        data_encoding::BASE64_NOPAD
+            .decode(priv_b64.as_bytes())
+            .map_err(|_| WrapError::PrivateBase64)?,
+    );
+    let credential = NodeKeySignature::decode(&credential_bytes)
+        .map_err(|e| WrapError::Signature(e.to_string()))?;
+    Ok(WrappedAuthKey {
+        auth_key: auth_key.to_string(),
+        credential,
+        credential_bytes,
+        private,
+    })
+}
+
+/// The `--TL…-…` suffix for a credential and its wrapping private key
+/// (64 bytes: seed then public key).
+pub fn suffix(credential: &NodeKeySignature, private64: &[u8; 64]) -> Zeroizing<String> {
+    Zeroizing::new(format!(
+        "--TL{}-{}",
+        data_encoding::BASE64_NOPAD.encode(&credential.serialize()),
+        data_encoding::BASE64_NOPAD.encode(private64)
+    ))
+}
