@@ -2,9 +2,14 @@
 //! smart card or HSM.
 //!
 //! - [`tka`]: the pure core (wire formats and the authority state machine).
+//! - [`input`], [`output`], [`store`]: files: reading artifacts, writing
+//!   outputs atomically, and the local authority store.
 //! - [`cli`]: the `locksmith` command line.
 
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod input;
+pub mod output;
+pub mod store;
 pub mod tka;

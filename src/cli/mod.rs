@@ -1,6 +1,37 @@
 //! The `locksmith` command line: argument parsing and dispatch. Each
 //! command group lives in a file of its own.
 
+/// Writes to standard output; a closed pipe (`locksmith … | head`) ends
+/// the program quietly instead of panicking.
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// `print!` through [`write_stdout`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*)) };
+}
+
+/// `println!` through [`write_stdout`].
+macro_rules! outln {
+    () => { $crate::cli::write_stdout(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}
+pub(crate) use {out, outln};
+
+mod chain_source;
+mod inspect;
+mod lock;
+pub mod render;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -15,27 +46,51 @@ pub struct Cli {
 /// The top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Derive the disablement value of a secret (placeholder until the core lands).
-    Version,
+    /// Identify and decode any Tailnet Lock artifact (AUM, recovery blob,
+    /// node-key signature, wrapped auth key, deeplink, upstream JSON).
+    Inspect(inspect::InspectArgs),
+    /// Tailnet Lock operations, mirroring `tailscale lock`.
+    Lock {
+        #[command(subcommand)]
+        cmd: lock::LockCommand,
+    },
 }
+
+/// A failure that has already been reported and only sets the exit code.
+#[derive(Debug)]
+pub struct Exit(pub u8);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+
+impl std::error::Error for Exit {}
 
 /// Parses the command line, runs the command, and maps errors to exit codes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(code) => code,
+        Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            if let Some(Exit(code)) = err.downcast_ref::<Exit>() {
+                return ExitCode::from(*code);
+            }
             eprintln!("error: {err:#}");
             ExitCode::from(1)
         }
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Version => {
-            println!("locksmith {}", env!("CARGO_PKG_VERSION"));
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Inspect(args) => inspect::run(args),
+        Command::Lock { cmd } => lock::run(cmd),
     }
+}
+
+/// Prints a JSON value on one line.
+pub(crate) fn print_json(v: &serde_json::Value) {
+    outln!("{v}");
 }

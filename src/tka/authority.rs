@@ -497,3 +497,43 @@ fn compute_state_at(tree: &AumTree, want: AumHash) -> Result<State, TkaError> {
         "iteration limit exceeded ({MAX_SCAN_ITERATIONS})"
     )))
 }
+
+/// Orders a set of AUMs by their parent links, oldest first: the one AUM
+/// whose parent is not in the set comes first, then its descendants
+/// breadth-first (siblings by hash). Duplicates are dropped. Fails when the
+/// AUMs do not form a single tree.
+pub fn order_by_parent_links(aums: Vec<Aum>) -> Result<Vec<Aum>, TkaError> {
+    let mut by_hash: HashMap<AumHash, Aum> = HashMap::with_capacity(aums.len());
+    for aum in aums {
+        by_hash.entry(aum.hash()).or_insert(aum);
+    }
+    let mut children: HashMap<AumHash, Vec<AumHash>> = HashMap::new();
+    let mut roots = Vec::new();
+    for (h, aum) in &by_hash {
+        match aum.parent() {
+            Some(p) if by_hash.contains_key(&p) => children.entry(p).or_default().push(*h),
+            _ => roots.push(*h),
+        }
+    }
+    if roots.len() != 1 {
+        roots.sort();
+        let shown: Vec<String> = roots.iter().take(4).map(|h| h.to_string()).collect();
+        return Err(TkaError::rejected(format!(
+            "the AUMs do not form one chain: {} of them have no parent among the others ({})",
+            roots.len(),
+            shown.join(", ")
+        )));
+    }
+    let mut out = Vec::with_capacity(by_hash.len());
+    let mut queue = std::collections::VecDeque::from(roots);
+    while let Some(h) = queue.pop_front() {
+        if let Some(mut kids) = children.remove(&h) {
+            kids.sort();
+            queue.extend(kids);
+        }
+        if let Some(aum) = by_hash.remove(&h) {
+            out.push(aum);
+        }
+    }
+    Ok(out)
+}

@@ -217,3 +217,17 @@ pub fn validate(state_id1: u64, url: &str) -> DeeplinkValidation {
         params: p,
     }
 }
+
+/// The fields of a well-formed deeplink without checking its HMAC (for
+/// showing a link when no authority is at hand).
+pub fn validate_fields(url: &str) -> DeeplinkParams {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    DeeplinkParams {
+        node_key: query_get(query, "nk"),
+        tlpub: query_get(query, "tp"),
+        device_name: query_get(query, "dn"),
+        os_name: query_get(query, "os"),
+        login_name: query_get(query, "em"),
+    }
+}

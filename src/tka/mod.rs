@@ -11,6 +11,7 @@
 //! - [`nks`], [`keyforms`]: node-key signatures and key text forms.
 //! - [`wrapped_authkey`], [`deeplink`]: pre-auth credentials and signing links.
 //! - [`builder`], [`recovery`]: signed updates and retroactive revocation.
+//! - [`upstream_json`]: `tailscale lock log|status --json=1` exports.
 //! - [`sig`]: Ed25519 verification under upstream's two rule sets.
 //! - [`signer`]: the `Signer` trait the key backends implement.
 //! - [`disablement`]: the disablement KDF and text forms.
@@ -34,10 +35,11 @@ pub mod recovery;
 pub mod sig;
 pub mod signer;
 pub mod state;
+pub mod upstream_json;
 pub mod wrapped_authkey;
 
 pub use aum::{Aum, AumKind, Signature};
-pub use authority::{Authority, Stage};
+pub use authority::{order_by_parent_links, Authority, Stage};
 pub use error::TkaError;
 pub use hash::AumHash;
 pub use key::{Key, Meta};

@@ -1,0 +1,300 @@
+//! `locksmith lock …`: reading and verifying an authority.
+
+use super::chain_source::{verify_chain, ChainSource};
+use super::render;
+use crate::input::{self, Artifact, Input};
+use crate::store::Store;
+use crate::tka::disablement::{disablement_kdf, value_text};
+use crate::tka::keyforms::{node_key_text, parse_node_key};
+use crate::tka::{hex, nks};
+use anyhow::{bail, Context};
+use serde_json::json;
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use zeroize::Zeroizing;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum LockCommand {
+    /// Verify a chain and print its history, oldest first.
+    Log {
+        #[command(flatten)]
+        source: ChainSource,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a chain and print its head, trusted keys, state IDs and disablement values.
+    Status {
+        #[command(flatten)]
+        source: ChainSource,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Exit 0 exactly when a node-key signature authorizes the node key under the chain.
+    VerifySignature {
+        #[command(flatten)]
+        source: ChainSource,
+        /// The node key, `nodekey:<hex>`.
+        node_key: String,
+        /// The node-key signature: a file, `-`, or hex/base64 text.
+        nks: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Derive the disablement value of a secret (prints `disablement:<hex>`).
+    ///
+    /// As with `tailscale lock disablement-kdf`, the secret may be given as an
+    /// argument, but arguments are visible to other processes: prefer `-` to
+    /// read it from standard input.
+    DisablementKdf {
+        /// The secret in hex, or `disablement-secret:HEX`, or `-` to read it from standard input.
+        secret: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a disablement secret against the chain's disablement values.
+    /// The secret is read from a prompt (or standard input when it is not a
+    /// terminal), never from the command line.
+    VerifyDisablement {
+        #[command(flatten)]
+        source: ChainSource,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add AUMs from an online node's export to the local store after
+    /// verifying them; refuse chains that do not link to the pinned anchor.
+    Import {
+        /// AUM files, a directory of them, or `tailscale lock log --json=1` output.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+        /// The local authority store.
+        #[arg(long, value_name = "DIR", env = "LOCKSMITH_STORE")]
+        store: Option<PathBuf>,
+        /// Create the store from this chain, pinning its first AUM (compare
+        /// that AUM's hash with a trusted record before you do this).
+        #[arg(long)]
+        init: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(cmd: LockCommand) -> anyhow::Result<()> {
+    match cmd {
+        LockCommand::Log { source, json } => log(&source, json),
+        LockCommand::Status { source, json } => status(&source, json),
+        LockCommand::VerifySignature {
+            source,
+            node_key,
+            nks,
+            json,
+        } => verify_signature(&source, &node_key, &nks, json),
+        LockCommand::DisablementKdf { secret, json } => kdf(&secret, json),
+        LockCommand::VerifyDisablement { source, json } => verify_disablement(&source, json),
+        LockCommand::Import {
+            inputs,
+            store,
+            init,
+            json,
+        } => import(&inputs, store, init, json),
+    }
+}
+
+fn log(source: &ChainSource, json: bool) -> anyhow::Result<()> {
+    let authority = source.authority()?;
+    let chain = authority.active_chain();
+    if json {
+        let mut aums = Vec::new();
+        for (hash, aum) in &chain {
+            let mut v = render::aum_json(aum);
+            v["hash"] = json!(hash.to_string());
+            aums.push(v);
+        }
+        super::print_json(&json!({"head": authority.head().to_string(), "aums": aums}));
+        return Ok(());
+    }
+    outln!(
+        "verified chain: {} AUMs on the active chain, head {}",
+        chain.len(),
+        authority.head()
+    );
+    for (_, aum) in &chain {
+        let state = aum.parent().and_then(|p| authority.state_at(p).ok());
+        outln!();
+        out!("{}", render::aum_text(aum, state.as_ref()));
+    }
+    Ok(())
+}
+
+fn status(source: &ChainSource, json: bool) -> anyhow::Result<()> {
+    let authority = source.authority()?;
+    let st = authority.state();
+    if json {
+        let mut v = render::state_json(st);
+        v["head"] = json!(authority.head().to_string());
+        v["oldest_ancestor"] = json!(authority.oldest_ancestor().to_string());
+        super::print_json(&v);
+        return Ok(());
+    }
+    outln!("head:      {}", authority.head());
+    outln!("anchor:    {}", authority.oldest_ancestor());
+    out!("{}", render::state_text(st, ""));
+    Ok(())
+}
+
+fn verify_signature(
+    source: &ChainSource,
+    node_key: &str,
+    nks_arg: &str,
+    json: bool,
+) -> anyhow::Result<()> {
+    let authority = source.authority()?;
+    let key = parse_node_key(node_key).context("the node key argument")?;
+    let input = Input::read(nks_arg)?;
+    let bytes = match input::identify(&input)? {
+        (_, Artifact::Nks(sig)) => sig.serialize(),
+        (_, other) => bail!(
+            "{}: expected a node-key signature, found {}",
+            input.name,
+            input::artifact_name(&other)
+        ),
+    };
+    // Verify the bytes as given when they are CBOR, as upstream does.
+    let given = if input.bytes.first().is_some_and(|b| b & 0xe0 == 0xa0) {
+        input.bytes.clone()
+    } else {
+        bytes
+    };
+    match nks::node_key_authorized(authority.state(), &key, &given) {
+        Ok(details) => {
+            if json {
+                super::print_json(&json!({
+                    "authorized": true,
+                    "node_key": node_key_text(&key),
+                    "rotation_prev_node_keys": details.map(|d| d.prev_node_keys.iter().map(|k| node_key_text(k)).collect::<Vec<_>>()),
+                }));
+            } else {
+                outln!(
+                    "authorized: {} is authorized by this signature under head {}",
+                    node_key_text(&key),
+                    authority.head()
+                );
+            }
+            Ok(())
+        }
+        Err(e) => {
+            if json {
+                super::print_json(
+                    &json!({"authorized": false, "node_key": node_key_text(&key), "error": e.to_string()}),
+                );
+            } else {
+                eprintln!("not authorized: {e}");
+            }
+            Err(super::Exit(1).into())
+        }
+    }
+}
+
+/// Parses a secret given as hex or `disablement-secret:HEX`.
+fn parse_secret(text: &str) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+    let t = text.trim();
+    let t = t.strip_prefix("disablement-secret:").unwrap_or(t);
+    let bytes = hex::decode(t).context(
+        "the disablement secret must be hex, optionally with the disablement-secret: prefix",
+    )?;
+    Ok(Zeroizing::new(bytes))
+}
+
+fn read_secret_from_user() -> anyhow::Result<Zeroizing<String>> {
+    if std::io::stdin().is_terminal() {
+        Ok(Zeroizing::new(
+            rpassword::prompt_password("disablement secret (not echoed): ")
+                .context("reading the secret")?,
+        ))
+    } else {
+        let mut s = Zeroizing::new(String::new());
+        std::io::stdin()
+            .take(4096)
+            .read_to_string(&mut s)
+            .context("reading the secret from standard input")?;
+        Ok(s)
+    }
+}
+
+fn kdf(secret: &str, json: bool) -> anyhow::Result<()> {
+    let text = if secret == "-" {
+        read_secret_from_user()?
+    } else {
+        Zeroizing::new(secret.to_string())
+    };
+    let secret = parse_secret(&text)?;
+    let value = disablement_kdf(&secret);
+    if json {
+        super::print_json(&json!({"value": hex::lower(&value), "text": value_text(&value)}));
+    } else {
+        outln!("{}", value_text(&value));
+    }
+    Ok(())
+}
+
+fn verify_disablement(source: &ChainSource, json: bool) -> anyhow::Result<()> {
+    let authority = source.authority()?;
+    let text = read_secret_from_user()?;
+    let secret = parse_secret(&text)?;
+    let value = disablement_kdf(&secret);
+    match authority.state().disablement_value_index(&value) {
+        Some(i) => {
+            if json {
+                super::print_json(
+                    &json!({"matches": true, "index": i, "value": value_text(&value)}),
+                );
+            } else {
+                outln!(
+                    "valid: the secret matches disablement value #{} ({})",
+                    i + 1,
+                    value_text(&value)
+                );
+            }
+            Ok(())
+        }
+        None => {
+            if json {
+                super::print_json(&json!({"matches": false}));
+            } else {
+                eprintln!(
+                    "no match: the secret matches none of this authority's {} disablement values",
+                    authority.state().disablement_values().count()
+                );
+            }
+            Err(super::Exit(1).into())
+        }
+    }
+}
+
+fn import(inputs: &[String], store: Option<PathBuf>, init: bool, json: bool) -> anyhow::Result<()> {
+    let dir = store.unwrap_or_else(Store::default_dir);
+    let aums = input::read_chain(inputs)?;
+    let (authority, added) = if init {
+        let authority = verify_chain(aums)?;
+        let count = authority.tree().len();
+        Store::create(&dir, &authority)?;
+        (authority, count)
+    } else {
+        let store = Store::open(&dir, true)?;
+        store.import(aums)?
+    };
+    if json {
+        super::print_json(
+            &json!({"added": added, "head": authority.head().to_string(), "anchor": authority.oldest_ancestor().to_string()}),
+        );
+    } else {
+        outln!(
+            "{} new AUMs verified and stored in {}",
+            added,
+            dir.display()
+        );
+        outln!("anchor: {}", authority.oldest_ancestor());
+        outln!("head:   {}", authority.head());
+    }
+    Ok(())
+}

@@ -1,0 +1,327 @@
+//! Reading artifacts from the command line: a path, `-` for standard
+//! input, or inline text; the encoding (raw CBOR, hex, base64, upstream
+//! JSON, URL, wrapped auth key) and then the artifact are detected.
+
+use crate::tka::nks::NodeKeySignature;
+use crate::tka::upstream_json::{self, Status};
+use crate::tka::wrapped_authkey::{self, WrappedAuthKey};
+use crate::tka::{order_by_parent_links, Aum};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Inputs larger than this are refused (a chain export of thousands of AUMs is far smaller).
+pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Why an input could not be read or understood.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{source_name}: cannot read: {reason}")]
+    Read { source_name: String, reason: String },
+    #[error("{source_name}: larger than {MAX_INPUT_BYTES} bytes; is this the right file?")]
+    TooLarge { source_name: String },
+    #[error("{source_name}: {reason}")]
+    Invalid { source_name: String, reason: String },
+}
+
+/// Bytes read from one command-line input, with a name for messages.
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// The path, `standard input`, or `inline text`.
+    pub name: String,
+    pub bytes: Vec<u8>,
+    /// The path, when the input was a file.
+    pub path: Option<PathBuf>,
+}
+
+impl Input {
+    /// Reads `arg`: `-` is standard input, an existing path is read, and
+    /// anything else is taken as inline text.
+    pub fn read(arg: &str) -> Result<Input, InputError> {
+        if arg == "-" {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .take(MAX_INPUT_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| InputError::Read {
+                    source_name: "standard input".into(),
+                    reason: e.to_string(),
+                })?;
+            if bytes.len() as u64 > MAX_INPUT_BYTES {
+                return Err(InputError::TooLarge {
+                    source_name: "standard input".into(),
+                });
+            }
+            return Ok(Input {
+                name: "standard input".into(),
+                bytes,
+                path: None,
+            });
+        }
+        let path = Path::new(arg);
+        if path.is_file() {
+            return Self::read_file(path);
+        }
+        if path.is_dir() {
+            return Err(InputError::Invalid {
+                source_name: arg.to_string(),
+                reason:
+                    "is a directory; give a file, or use --chain DIR for a directory of AUM files"
+                        .into(),
+            });
+        }
+        Ok(Input {
+            name: "inline text".into(),
+            bytes: arg.as_bytes().to_vec(),
+            path: None,
+        })
+    }
+
+    /// Reads a file.
+    pub fn read_file(path: &Path) -> Result<Input, InputError> {
+        let name = path.display().to_string();
+        let meta = std::fs::metadata(path).map_err(|e| InputError::Read {
+            source_name: name.clone(),
+            reason: e.to_string(),
+        })?;
+        if meta.len() > MAX_INPUT_BYTES {
+            return Err(InputError::TooLarge { source_name: name });
+        }
+        let bytes = std::fs::read(path).map_err(|e| InputError::Read {
+            source_name: name.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Input {
+            name,
+            bytes,
+            path: Some(path.to_path_buf()),
+        })
+    }
+
+    fn invalid(&self, reason: impl Into<String>) -> InputError {
+        InputError::Invalid {
+            source_name: self.name.clone(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The input as trimmed UTF-8 text, if it is text.
+    pub fn text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.bytes).ok().map(str::trim)
+    }
+}
+
+/// How an input's bytes were encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    RawCbor,
+    Hex,
+    Base64,
+    Json,
+    Url,
+    WrappedAuthKey,
+}
+
+impl Encoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::RawCbor => "raw CBOR",
+            Encoding::Hex => "hex",
+            Encoding::Base64 => "base64",
+            Encoding::Json => "upstream JSON",
+            Encoding::Url => "URL",
+            Encoding::WrappedAuthKey => "wrapped auth key",
+        }
+    }
+}
+
+/// An identified artifact.
+#[derive(Debug)]
+pub enum Artifact {
+    Aum(Aum),
+    Nks(NodeKeySignature),
+    WrappedAuthKey(WrappedAuthKey),
+    Deeplink(String),
+    LockLog(Vec<Aum>),
+    LockStatus(Box<Status>),
+}
+
+/// Decodes text that is hex (either case) or base64 (standard or URL
+/// alphabet, padded or not) to bytes.
+fn decode_text_bytes(text: &str) -> Option<(Encoding, Vec<u8>)> {
+    let compact: String = text.split_whitespace().collect();
+    if compact.is_empty() {
+        return None;
+    }
+    if compact.len() % 2 == 0 && compact.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return crate::tka::hex::decode(&compact).map(|b| (Encoding::Hex, b));
+    }
+    for enc in [
+        &data_encoding::BASE64,
+        &data_encoding::BASE64_NOPAD,
+        &data_encoding::BASE64URL,
+        &data_encoding::BASE64URL_NOPAD,
+    ] {
+        if let Ok(b) = enc.decode(compact.as_bytes()) {
+            return Some((Encoding::Base64, b));
+        }
+    }
+    None
+}
+
+/// Identifies the artifact in an input. CBOR that decodes both as an AUM
+/// and as a node-key signature is taken as whichever passes its static
+/// rules (an AUM first).
+pub fn identify(input: &Input) -> Result<(Encoding, Artifact), InputError> {
+    if let Some(text) = input.text() {
+        if text.starts_with('{') {
+            if upstream_json::looks_like_log(text) {
+                let aums =
+                    upstream_json::parse_log(text).map_err(|e| input.invalid(e.to_string()))?;
+                return Ok((Encoding::Json, Artifact::LockLog(aums)));
+            }
+            if upstream_json::looks_like_status(text) {
+                let status =
+                    upstream_json::parse_status(text).map_err(|e| input.invalid(e.to_string()))?;
+                return Ok((Encoding::Json, Artifact::LockStatus(Box::new(status))));
+            }
+            return Err(input.invalid(
+                "JSON, but neither `tailscale lock log --json=1` (no Messages) nor `tailscale lock status --json=1` output",
+            ));
+        }
+        if text.starts_with("tailscale://") {
+            return Ok((Encoding::Url, Artifact::Deeplink(text.to_string())));
+        }
+        if text.contains("--TL") {
+            return match wrapped_authkey::decode(text) {
+                Ok(w) => Ok((Encoding::WrappedAuthKey, Artifact::WrappedAuthKey(w))),
+                Err(e) => Err(input.invalid(format!("looks like a wrapped auth key, but {e}"))),
+            };
+        }
+        if text.starts_with("tskey-") {
+            return Err(input.invalid(
+                "a plain pre-auth key with no --TL credential suffix; use `locksmith lock sign tskey-auth-…` to wrap one",
+            ));
+        }
+        if let Some((encoding, bytes)) = decode_text_bytes(text) {
+            return identify_cbor(input, encoding, &bytes);
+        }
+    }
+    identify_cbor(input, Encoding::RawCbor, &input.bytes)
+}
+
+fn identify_cbor(
+    input: &Input,
+    encoding: Encoding,
+    bytes: &[u8],
+) -> Result<(Encoding, Artifact), InputError> {
+    let aum = Aum::decode(bytes);
+    let nks = NodeKeySignature::decode(bytes);
+    match (aum, nks) {
+        (Ok(a), Ok(n)) => {
+            if a.static_validate().is_ok() && !a.signatures().is_empty() {
+                Ok((encoding, Artifact::Aum(a)))
+            } else if n.authorizing_key_id().is_ok() {
+                Ok((encoding, Artifact::Nks(n)))
+            } else {
+                Ok((encoding, Artifact::Aum(a)))
+            }
+        }
+        (Ok(a), Err(_)) => Ok((encoding, Artifact::Aum(a))),
+        (Err(_), Ok(n)) => Ok((encoding, Artifact::Nks(n))),
+        (Err(e), Err(_)) => Err(input.invalid(format!(
+            "not a Tailnet Lock artifact: read as {}, it is neither an AUM nor a node-key signature ({e}). \
+             Accepted: raw CBOR, hex, base64, `tailscale lock log|status --json=1` output, a signing deeplink or a wrapped auth key",
+            encoding.name()
+        ))),
+    }
+}
+
+/// Reads one input that must be an AUM (a file, hex blob or `-`).
+pub fn read_aum(arg: &str) -> Result<Aum, InputError> {
+    let input = Input::read(arg)?;
+    match identify(&input)? {
+        (_, Artifact::Aum(a)) => Ok(a),
+        (_, other) => {
+            Err(input.invalid(format!("expected an AUM, found {}", artifact_name(&other))))
+        }
+    }
+}
+
+/// A human name for an artifact kind.
+pub fn artifact_name(a: &Artifact) -> &'static str {
+    match a {
+        Artifact::Aum(_) => "an AUM",
+        Artifact::Nks(_) => "a node-key signature",
+        Artifact::WrappedAuthKey(_) => "a wrapped auth key",
+        Artifact::Deeplink(_) => "a signing deeplink",
+        Artifact::LockLog(_) => "a lock log export",
+        Artifact::LockStatus(_) => "a lock status export",
+    }
+}
+
+/// Reads `--chain` inputs into AUMs ordered for bootstrap + inform: single
+/// AUM files in the order given (as upstream takes them); a directory of
+/// AUM files or a lock log export ordered by parent links.
+pub fn read_chain(args: &[String]) -> Result<Vec<Aum>, InputError> {
+    let mut out = Vec::new();
+    for arg in args {
+        let path = Path::new(arg);
+        if path.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| InputError::Read {
+                    source_name: arg.clone(),
+                    reason: e.to_string(),
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            entries.sort();
+            let mut aums = Vec::with_capacity(entries.len());
+            for p in entries {
+                let input = Input::read_file(&p)?;
+                match identify(&input)? {
+                    (_, Artifact::Aum(a)) => aums.push(a),
+                    (_, other) => {
+                        return Err(input.invalid(format!(
+                            "expected an AUM file, found {}",
+                            artifact_name(&other)
+                        )))
+                    }
+                }
+            }
+            if aums.is_empty() {
+                return Err(InputError::Invalid {
+                    source_name: arg.clone(),
+                    reason: "the directory holds no AUM files".into(),
+                });
+            }
+            out.extend(
+                order_by_parent_links(aums).map_err(|e| InputError::Invalid {
+                    source_name: arg.clone(),
+                    reason: e.to_string(),
+                })?,
+            );
+            continue;
+        }
+        let input = Input::read(arg)?;
+        match identify(&input)? {
+            (_, Artifact::Aum(a)) => out.push(a),
+            (_, Artifact::LockLog(aums)) => {
+                out.extend(order_by_parent_links(aums).map_err(|e| input.invalid(e.to_string()))?);
+            }
+            (_, other) => {
+                return Err(input.invalid(format!(
+                    "expected AUMs (an AUM file, a directory of them, or `tailscale lock log --json=1` output), found {}",
+                    artifact_name(&other)
+                )))
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(InputError::Invalid {
+            source_name: "--chain".into(),
+            reason: "no AUMs given".into(),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,240 @@
+//! The local authority store on the offline machine: a directory holding
+//! every AUM this machine has verified, pinned to the AUM it started from.
+//!
+//! Layout:
+//! - `anchor`: the base32 hash of the pinned genesis (or first checkpoint).
+//!   Written once; later imports must link to what this machine verified.
+//! - `aums/<BASE32 HASH>.aum`: each verified AUM's canonical CBOR.
+//! - `lock`: an advisory lock file (exclusive for writers, shared for readers).
+//!
+//! Crash safety: every file is written atomically (temporary file, fsync,
+//! rename) and named by its content's hash, so a crash leaves either the
+//! old or the new set of complete AUMs, and loading re-verifies everything
+//! from the anchor. Concurrency: writers hold the exclusive lock for the
+//! whole load-verify-write cycle, so two writers cannot interleave.
+
+use crate::output::write_atomic;
+use crate::tka::{order_by_parent_links, Aum, AumHash, Authority};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// Why the store could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no authority store at {0}: run `locksmith lock init` or `locksmith lock import --store {0} --init CHAIN` first")]
+    Missing(String),
+    #[error(
+        "an authority store already exists at {0}; use another --store or remove it deliberately"
+    )]
+    Exists(String),
+    #[error("store {path}: {reason}")]
+    Io { path: String, reason: String },
+    #[error("store {path} is corrupt: {reason}")]
+    Corrupt { path: String, reason: String },
+    #[error("refused: {0}")]
+    Refused(String),
+}
+
+/// An opened store directory.
+pub struct Store {
+    dir: PathBuf,
+    _lock: File,
+}
+
+impl Store {
+    /// The default location, under the user's data directory.
+    pub fn default_dir() -> PathBuf {
+        dirs::data_dir()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("locksmith")
+            .join("authority")
+    }
+
+    fn io(&self, e: impl std::fmt::Display) -> StoreError {
+        StoreError::Io {
+            path: self.dir.display().to_string(),
+            reason: e.to_string(),
+        }
+    }
+
+    fn lock_file(dir: &Path, exclusive: bool) -> Result<File, StoreError> {
+        let path = dir.join("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .read(true)
+            .open(&path)
+            .map_err(|e| StoreError::Io {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        let result = if exclusive {
+            file.lock()
+        } else {
+            file.lock_shared()
+        };
+        result.map_err(|e| StoreError::Io {
+            path: path.display().to_string(),
+            reason: format!("locking: {e}"),
+        })?;
+        Ok(file)
+    }
+
+    /// Opens an existing store; `exclusive` for commands that will write.
+    pub fn open(dir: &Path, exclusive: bool) -> Result<Store, StoreError> {
+        if !dir.join("anchor").is_file() {
+            return Err(StoreError::Missing(dir.display().to_string()));
+        }
+        let lock = Self::lock_file(dir, exclusive)?;
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            _lock: lock,
+        })
+    }
+
+    /// Creates a store pinned to `authority`'s anchor and writes its AUMs.
+    pub fn create(dir: &Path, authority: &Authority) -> Result<Store, StoreError> {
+        if dir.join("anchor").exists() {
+            return Err(StoreError::Exists(dir.display().to_string()));
+        }
+        std::fs::create_dir_all(dir.join("aums")).map_err(|e| StoreError::Io {
+            path: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let lock = Self::lock_file(dir, true)?;
+        let store = Store {
+            dir: dir.to_path_buf(),
+            _lock: lock,
+        };
+        store.write_aums(authority)?;
+        let anchor = format!("{}\n", authority.oldest_ancestor());
+        write_atomic(&dir.join("anchor"), anchor.as_bytes(), false).map_err(|e| match e {
+            crate::output::OutputError::Exists(_) => StoreError::Exists(dir.display().to_string()),
+            other => store.io(other),
+        })?;
+        Ok(store)
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The pinned anchor hash.
+    pub fn anchor(&self) -> Result<AumHash, StoreError> {
+        let path = self.dir.join("anchor");
+        let text = std::fs::read_to_string(&path).map_err(|e| self.io(e))?;
+        text.trim().parse().map_err(|e| StoreError::Corrupt {
+            path: path.display().to_string(),
+            reason: format!("{e}"),
+        })
+    }
+
+    /// Loads and re-verifies the whole authority from the anchor.
+    pub fn load(&self) -> Result<Authority, StoreError> {
+        let anchor = self.anchor()?;
+        let corrupt = |reason: String| StoreError::Corrupt {
+            path: self.dir.display().to_string(),
+            reason,
+        };
+        let mut aums = Vec::new();
+        let dir = self.dir.join("aums");
+        let entries = std::fs::read_dir(&dir).map_err(|e| self.io(e))?;
+        for entry in entries {
+            let path = entry.map_err(|e| self.io(e))?.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("aum") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).map_err(|e| self.io(e))?;
+            let aum =
+                Aum::decode(&bytes).map_err(|e| corrupt(format!("{}: {e}", path.display())))?;
+            let name = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            if aum.hash().to_string() != name {
+                return Err(corrupt(format!(
+                    "{} does not hold the AUM its name says",
+                    path.display()
+                )));
+            }
+            aums.push(aum);
+        }
+        let anchor_aum = aums
+            .iter()
+            .position(|a| a.hash() == anchor)
+            .map(|i| aums.swap_remove(i))
+            .ok_or_else(|| corrupt(format!("the anchor AUM {anchor} is missing")))?;
+        let mut authority =
+            Authority::bootstrap(anchor_aum).map_err(|e| corrupt(format!("anchor: {e}")))?;
+        if !aums.is_empty() {
+            // The anchor is the root; order the rest by their links to it.
+            let mut all = vec![authority.head_aum().clone()];
+            all.extend(aums);
+            let mut ordered = order_by_parent_links(all).map_err(|e| corrupt(e.to_string()))?;
+            ordered.remove(0);
+            authority
+                .inform(ordered)
+                .map_err(|e| corrupt(e.to_string()))?;
+        }
+        Ok(authority)
+    }
+
+    fn write_aums(&self, authority: &Authority) -> Result<usize, StoreError> {
+        let dir = self.dir.join("aums");
+        let mut written = 0;
+        for (hash, aum) in authority.tree().iter() {
+            let path = dir.join(format!("{hash}.aum"));
+            if path.exists() {
+                continue;
+            }
+            write_atomic(&path, &aum.serialize(), false).map_err(|e| self.io(e))?;
+            written += 1;
+        }
+        Ok(written)
+    }
+
+    /// Verifies `updates` against the stored authority and adds them.
+    /// Refuses AUMs that do not link to what this store verified. Returns
+    /// the new authority and how many AUMs were new.
+    pub fn import(&self, updates: Vec<Aum>) -> Result<(Authority, usize), StoreError> {
+        let mut authority = self.load()?;
+        let known: Vec<Aum> = updates
+            .iter()
+            .filter(|a| authority.tree().get(&a.hash()).is_none())
+            .cloned()
+            .collect();
+        if known.is_empty() {
+            return Ok((authority, 0));
+        }
+        let ordered =
+            order_by_parent_links(known).map_err(|e| StoreError::Refused(e.to_string()))?;
+        if let Some(first) = ordered.first() {
+            let linked = first
+                .parent()
+                .is_some_and(|p| authority.tree().get(&p).is_some());
+            if !linked {
+                return Err(StoreError::Refused(format!(
+                    "the imported AUMs do not link to this store's authority (anchor {}): AUM {} has parent {}, which this machine never verified. \
+                     Is the export from another tailnet, or older than this store?",
+                    authority.oldest_ancestor(),
+                    first.hash(),
+                    first.parent().map(|p| p.to_string()).unwrap_or_else(|| "none".into())
+                )));
+            }
+        }
+        let count = ordered.len();
+        authority
+            .inform(ordered)
+            .map_err(|e| StoreError::Refused(format!("the imported AUMs do not verify: {e}")))?;
+        self.write_aums(&authority)?;
+        Ok((authority, count))
+    }
+
+    /// Adds AUMs this machine just built and signed (already verified by
+    /// informing them into `authority`).
+    pub fn save(&self, authority: &Authority) -> Result<usize, StoreError> {
+        self.write_aums(authority)
+    }
+}

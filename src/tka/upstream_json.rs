@@ -1,0 +1,158 @@
+//! What online nodes print: `tailscale lock log --json=1` and
+//! `tailscale lock status --json=1`.
+//!
+//! Compatibility rules:
+//! - Log: `Messages[]`, newest first, each with `Hash` (base32) and `Raw`,
+//!   the AUM's CBOR in base64 with the URL alphabet and padding. Only `Raw`
+//!   is trusted: it is decoded, and its hash must equal the stated `Hash`.
+//!   The expanded `AUM` member is informational and ignored.
+//! - Status: `Head`, `State` (StateID1), `TrustedKeys[]`, `FilteredPeers[]`
+//!   (locked-out nodes) and `VisiblePeers[]`; a node-key signature's
+//!   `PublicKey` is printed as `tlpub:` + the node key's binary form.
+//!
+//! Nothing here is trusted until the AUMs verify as a chain.
+
+use super::aum::Aum;
+use super::hash::AumHash;
+use serde::Deserialize;
+
+/// A problem with an upstream JSON document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamJsonError {
+    #[error("not valid JSON of the expected shape: {0}")]
+    Json(String),
+    #[error("log message {index}: Raw is not base64 (URL alphabet, padded): {reason}")]
+    RawBase64 { index: usize, reason: String },
+    #[error("log message {index}: Raw does not decode as an AUM: {reason}")]
+    RawAum { index: usize, reason: String },
+    #[error("log message {index}: stated Hash {stated} does not match the hash of Raw ({actual}): the export was altered")]
+    HashMismatch {
+        index: usize,
+        stated: String,
+        actual: String,
+    },
+    #[error("log message {1}: Hash {0:?} is not a base32 AUM hash")]
+    BadHash(String, usize),
+    #[error("status: {0}")]
+    Status(String),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct LogJson {
+    messages: Vec<LogMessage>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct LogMessage {
+    hash: String,
+    raw: String,
+}
+
+/// Whether a JSON document looks like a lock log export.
+pub fn looks_like_log(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .is_ok_and(|v| v.get("Messages").is_some_and(|m| m.is_array()))
+}
+
+/// Whether a JSON document looks like a lock status export.
+pub fn looks_like_status(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .is_ok_and(|v| v.get("TrustedKeys").is_some() || v.get("Enabled").is_some())
+}
+
+fn decode_raw(raw: &str) -> Result<Vec<u8>, data_encoding::DecodeError> {
+    data_encoding::BASE64URL
+        .decode(raw.as_bytes())
+        .or_else(|_| data_encoding::BASE64URL_NOPAD.decode(raw.as_bytes()))
+}
+
+/// Parses a lock log export into its AUMs, newest first as printed, each
+/// checked against its stated hash.
+pub fn parse_log(text: &str) -> Result<Vec<Aum>, UpstreamJsonError> {
+    let log: LogJson =
+        serde_json::from_str(text).map_err(|e| UpstreamJsonError::Json(e.to_string()))?;
+    let mut out = Vec::with_capacity(log.messages.len());
+    for (index, m) in log.messages.iter().enumerate() {
+        let stated: AumHash = m
+            .hash
+            .parse()
+            .map_err(|_| UpstreamJsonError::BadHash(m.hash.clone(), index))?;
+        let raw = decode_raw(&m.raw).map_err(|e| UpstreamJsonError::RawBase64 {
+            index,
+            reason: e.to_string(),
+        })?;
+        let aum = Aum::decode(&raw).map_err(|e| UpstreamJsonError::RawAum {
+            index,
+            reason: e.to_string(),
+        })?;
+        let actual = aum.hash();
+        if actual != stated {
+            return Err(UpstreamJsonError::HashMismatch {
+                index,
+                stated: stated.to_string(),
+                actual: actual.to_string(),
+            });
+        }
+        out.push(aum);
+    }
+    Ok(out)
+}
+
+/// A trusted key as the status export lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StatusKey {
+    pub kind: String,
+    pub votes: u64,
+    pub public: String,
+    #[serde(default)]
+    pub meta: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// A peer in the status export.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StatusPeer {
+    #[serde(rename = "ID", default)]
+    pub id: String,
+    #[serde(rename = "DNSName", default)]
+    pub dns_name: String,
+    #[serde(default)]
+    pub node_key: String,
+}
+
+/// The parts of `tailscale lock status --json=1` locksmith uses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Status {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub public_key: String,
+    #[serde(default)]
+    pub node_key: String,
+    #[serde(default)]
+    pub head: Option<String>,
+    #[serde(default)]
+    pub trusted_keys: Vec<StatusKey>,
+    #[serde(default)]
+    pub visible_peers: Vec<StatusPeer>,
+    #[serde(default)]
+    pub filtered_peers: Vec<StatusPeer>,
+    /// StateID1.
+    #[serde(default)]
+    pub state: Option<u64>,
+}
+
+/// Parses a lock status export.
+pub fn parse_status(text: &str) -> Result<Status, UpstreamJsonError> {
+    let status: Status =
+        serde_json::from_str(text).map_err(|e| UpstreamJsonError::Json(e.to_string()))?;
+    if let Some(head) = &status.head {
+        head.parse::<AumHash>()
+            .map_err(|e| UpstreamJsonError::Status(format!("Head: {e}")))?;
+    }
+    Ok(status)
+}
