@@ -25,7 +25,6 @@ macro_rules! outln {
     () => { $crate::cli::write_stdout(format_args!("\n")) };
     ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
 }
-pub(crate) use {out, outln};
 
 mod chain_source;
 mod inspect;
