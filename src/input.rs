@@ -26,7 +26,7 @@ pub enum InputError {
 /// Bytes read from one command-line input, with a name for messages.
 #[derive(Clone, Debug)]
 pub struct Input {
-    /// The path, `standard input`, or `inline text`.
+    /// The path, `standard input`, or a note that the argument was inline text.
     pub name: String,
     pub bytes: Vec<u8>,
     /// The path, when the input was a file.
