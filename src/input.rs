@@ -69,8 +69,10 @@ impl Input {
                         .into(),
             });
         }
+        let shown: String = arg.chars().take(24).collect();
+        let ellipsis = if arg.chars().count() > 24 { "…" } else { "" };
         Ok(Input {
-            name: "inline text".into(),
+            name: format!("argument {shown:?}{ellipsis} (no file by that name; read as inline text)"),
             bytes: arg.as_bytes().to_vec(),
             path: None,
         })
