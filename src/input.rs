@@ -72,7 +72,9 @@ impl Input {
         let shown: String = arg.chars().take(24).collect();
         let ellipsis = if arg.chars().count() > 24 { "…" } else { "" };
         Ok(Input {
-            name: format!("argument {shown:?}{ellipsis} (no file by that name; read as inline text)"),
+            name: format!(
+                "argument {shown:?}{ellipsis} (no file by that name; read as inline text)"
+            ),
             bytes: arg.as_bytes().to_vec(),
             path: None,
         })

@@ -1,0 +1,122 @@
+//! The local authority store: pinning, imports that must link, concurrent
+//! writers, and what a crash can leave behind.
+
+use locksmith::input::read_chain;
+use locksmith::store::Store;
+use locksmith::tka::{order_by_parent_links, Authority};
+use std::path::PathBuf;
+
+fn samples(rel: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/samples")
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+fn sample_chain() -> Vec<locksmith::tka::Aum> {
+    read_chain(&[samples("chain")]).expect("sample chain")
+}
+
+#[test]
+fn init_from_genesis_then_import_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let aums = sample_chain();
+    let genesis = Authority::from_chain(vec![aums[0].clone()]).expect("genesis");
+    Store::create(dir.path(), &genesis).expect("create");
+    assert!(
+        Store::create(dir.path(), &genesis).is_err(),
+        "a second init is refused"
+    );
+    let store = Store::open(dir.path(), true).expect("open");
+    let (authority, added) = store.import(aums.clone()).expect("import");
+    assert_eq!(added, aums.len() - 1);
+    let expected = Authority::from_chain(aums.clone()).expect("verifies");
+    assert_eq!(authority.head(), expected.head());
+    // Reloading re-verifies from the anchor and gives the same head.
+    assert_eq!(store.load().expect("load").head(), expected.head());
+    // Importing again adds nothing.
+    assert_eq!(store.import(aums).expect("again").1, 0);
+}
+
+#[test]
+fn import_of_a_chain_that_does_not_link_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let aums = sample_chain();
+    let genesis = Authority::from_chain(vec![aums[0].clone()]).expect("genesis");
+    Store::create(dir.path(), &genesis).expect("create");
+    let store = Store::open(dir.path(), true).expect("open");
+    // Only the newest AUMs, whose parent this store never saw.
+    let tail = aums[3..].to_vec();
+    let err = store.import(tail).expect_err("refused");
+    assert!(err.to_string().contains("do not link"), "{err}");
+    // A foreign genesis is refused too.
+    let vectors = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/deeplink.json"),
+    )
+    .expect("vectors");
+    let v: serde_json::Value = serde_json::from_str(&vectors).expect("json");
+    let foreign = locksmith::tka::Aum::decode(
+        &locksmith::tka::hex::decode(v["authority"]["aums"][0].as_str().expect("hex"))
+            .expect("hex"),
+    )
+    .expect("aum");
+    assert!(store.import(vec![foreign]).is_err());
+}
+
+#[test]
+fn a_crash_leaves_only_complete_files_and_stray_temporaries_are_ignored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let aums = sample_chain();
+    let authority = Authority::from_chain(aums.clone()).expect("verifies");
+    Store::create(dir.path(), &authority).expect("create");
+    // A writer killed mid-write leaves a temporary file, never a partial .aum.
+    std::fs::write(dir.path().join("aums/.locksmith-XXXX"), b"\xa1\x01").expect("write");
+    let store = Store::open(dir.path(), false).expect("open");
+    assert_eq!(store.load().expect("load").head(), authority.head());
+    // A damaged AUM file is detected, not trusted.
+    let (hash, _) = authority.tree().iter().nth(2).expect("an AUM");
+    std::fs::write(dir.path().join(format!("aums/{hash}.aum")), b"\xa1\x01\x02").expect("damage");
+    let err = store.load().expect_err("corrupt");
+    assert!(err.to_string().contains("corrupt"), "{err}");
+}
+
+#[test]
+fn concurrent_importers_do_not_corrupt_the_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let aums = order_by_parent_links(sample_chain()).expect("ordered");
+    let genesis = Authority::from_chain(vec![aums[0].clone()]).expect("genesis");
+    Store::create(dir.path(), &genesis).expect("create");
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let path = dir.path().to_path_buf();
+            let aums = aums.clone();
+            std::thread::spawn(move || {
+                for _ in 0..3 {
+                    let store = Store::open(&path, true).expect("open");
+                    // Each thread imports a different prefix of the chain.
+                    let upto = 2 + (i % (aums.len() - 1));
+                    store
+                        .import(aums[..upto.min(aums.len())].to_vec())
+                        .expect("import");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("thread");
+    }
+    let store = Store::open(dir.path(), false).expect("open");
+    let loaded = store.load().expect("load after concurrent imports");
+    assert!(loaded.tree().len() >= 2);
+    let full = Authority::from_chain(aums.clone()).expect("full");
+    store.import(aums).ok();
+    assert_eq!(
+        Store::open(dir.path(), false)
+            .expect("open")
+            .load()
+            .expect("load")
+            .head(),
+        full.head()
+    );
+}
