@@ -46,6 +46,15 @@ fn pcscd_running() -> bool {
     std::os::unix::net::UnixStream::connect(SOCKET).is_ok()
 }
 
+/// True while a pcscd started by an earlier test process is still shutting
+/// down (its watchdog notices the test process is gone within a second).
+fn previous_test_pcscd_alive() -> bool {
+    let Ok(pid) = std::fs::read_to_string("/run/pcscd/pcscd.pid") else { return false };
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", pid.trim())).unwrap_or_default();
+    let cmdline = String::from_utf8_lossy(&cmdline);
+    cmdline.contains("--apdu") && cmdline.contains("reader.conf.d") && cmdline.contains("/.tmp")
+}
+
 /// A fresh card configuration with this run's serial.
 pub fn fresh_config(serial: u32) -> CardConfig {
     CardConfig {
@@ -94,6 +103,10 @@ pub fn env(test: &str) -> Option<&'static PcscEnv> {
 fn start() -> PcscEnv {
     let dir = tempfile::tempdir().expect("temp dir");
     let serial = 10_000_000 + (std::process::id() % 80_000_000);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while previous_test_pcscd_alive() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let (port, own_pcscd) = if pcscd_running() {
         eprintln!("note: using the running pcscd; serving the virtual card on vpcd port {DEFAULT_VPCD_PORT}");
         (DEFAULT_VPCD_PORT, None)
@@ -120,7 +133,7 @@ fn start() -> PcscEnv {
         let _ = Command::new("sh")
             .arg("-c")
             .arg(format!(
-                "while kill -0 {} 2>/dev/null; do sleep 1; done; kill {} 2>/dev/null",
+                "while kill -0 {} 2>/dev/null; do sleep 0.2; done; kill {} 2>/dev/null",
                 std::process::id(),
                 child.id()
             ))
