@@ -12,4 +12,5 @@ pub mod cli;
 pub mod input;
 pub mod output;
 pub mod store;
+pub mod signers;
 pub mod tka;

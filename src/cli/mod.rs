@@ -30,6 +30,7 @@ mod chain_source;
 mod inspect;
 mod lock;
 pub mod render;
+pub mod token;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -52,6 +53,11 @@ pub enum Command {
     Lock {
         #[command(subcommand)]
         cmd: lock::LockCommand,
+    },
+    /// Tokens and keys: list, generate, show, test.
+    Token {
+        #[command(subcommand)]
+        cmd: token::TokenCommand,
     },
 }
 
@@ -86,6 +92,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Lock { cmd } => lock::run(cmd),
+        Command::Token { cmd } => exit_code(token::run(cmd)?),
+    }
+}
+
+/// Turns a command's exit code into the `run` result.
+fn exit_code(code: ExitCode) -> anyhow::Result<()> {
+    if code == ExitCode::SUCCESS {
+        Ok(())
+    } else {
+        Err(Exit(1).into())
     }
 }
 

@@ -1,0 +1,206 @@
+//! `locksmith token …`: list tokens and keys, generate a key on a token,
+//! show one key, and test that a key signs.
+
+use crate::signers::{self, GenerateOptions, KeyInfo, OpenOptions, PinPolicyArg, TouchPolicyArg};
+use crate::tka::signer::sign_verified;
+use anyhow::Context as _;
+use clap::Subcommand;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Token and key management.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// List PKCS#11 tokens and YubiKeys with their Ed25519 keys (tlpub).
+    List {
+        /// PKCS#11 module to list (default: $LOCKSMITH_PKCS11_MODULE).
+        #[arg(long)]
+        module: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate an Ed25519 key on a token (never leaves it) and print its tlpub.
+    Generate {
+        /// The signer spec: pkcs11:…, yubikey:serial=…;slot=…, or file:PATH.
+        #[arg(long)]
+        signer: String,
+        /// Label for the new key.
+        #[arg(long)]
+        label: Option<String>,
+        /// PIN policy (YubiKey).
+        #[arg(long, value_enum, default_value_t = PinPolicyArg::Default)]
+        pin_policy: PinPolicyArg,
+        /// Touch policy (YubiKey).
+        #[arg(long, value_enum, default_value_t = TouchPolicyArg::Default)]
+        touch_policy: TouchPolicyArg,
+        /// Make the private key extractable (PKCS#11; for tests only, never for real keys).
+        #[arg(long)]
+        allow_extractable: bool,
+        /// Replace a key already in the slot, or reuse a label / file name.
+        #[arg(long)]
+        force: bool,
+        /// Write the attestation certificate (PEM) here (YubiKey).
+        #[arg(long)]
+        attestation_out: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a key: tlpub, custody, attributes or policies, attestation verdict.
+    Show {
+        /// The signer spec.
+        #[arg(long)]
+        signer: String,
+        /// Show extractable PKCS#11 keys without refusing.
+        #[arg(long)]
+        allow_extractable: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign a throwaway digest with the key and verify the signature.
+    Test {
+        /// The signer spec.
+        #[arg(long)]
+        signer: String,
+        /// Accept an extractable PKCS#11 key.
+        #[arg(long)]
+        allow_extractable: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn print_key(k: &KeyInfo) {
+    println!("{}", k.tlpub);
+    eprintln!("  {}", k.description);
+    eprintln!("  custody: {}", k.custody);
+    eprintln!("  spec:    {}", k.spec);
+    for (name, value) in &k.details {
+        eprintln!("  {name}: {value}");
+    }
+}
+
+/// Runs a `token` subcommand.
+pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        TokenCommand::List { module, json } => {
+            let inv = signers::inventory(module.as_deref());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&inv)?);
+            } else {
+                if inv.tokens.is_empty() {
+                    println!("no tokens found");
+                }
+                for t in &inv.tokens {
+                    println!("{} [{}]", t.description, t.kind);
+                    println!("  spec: {}", t.spec);
+                    if t.keys.is_empty() {
+                        println!("  (no Ed25519 keys)");
+                    }
+                    for k in &t.keys {
+                        println!("  {}  {}", k.tlpub, k.description);
+                        println!("      spec: {}", k.spec);
+                    }
+                }
+                for p in &inv.problems {
+                    eprintln!("note: {p}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        TokenCommand::Generate {
+            signer,
+            label,
+            pin_policy,
+            touch_policy,
+            allow_extractable,
+            force,
+            attestation_out,
+            json,
+        } => {
+            if let Some(path) = &attestation_out {
+                if path.exists() && !force {
+                    anyhow::bail!(
+                        "{} exists; choose another --attestation-out or pass --force",
+                        path.display()
+                    );
+                }
+            }
+            let options = GenerateOptions {
+                label,
+                pin_policy,
+                touch_policy,
+                allow_extractable,
+                force,
+            };
+            let key = signers::generate_key(&signer, &options)
+                .with_context(|| format!("generating a key with --signer {signer}"))?;
+            if let (Some(path), Some(pem)) = (&attestation_out, &key.attestation_pem) {
+                signers::software::write_atomically(path, pem.as_bytes(), force)?;
+                eprintln!("attestation certificate written to {}", path.display());
+            } else if attestation_out.is_some() {
+                eprintln!("note: this token gives no attestation; nothing written");
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&key)?);
+            } else {
+                print_key(&key);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        TokenCommand::Show {
+            signer,
+            allow_extractable,
+            json,
+        } => {
+            let key = signers::show_key(&signer, &OpenOptions { allow_extractable })
+                .with_context(|| format!("reading --signer {signer}"))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&key)?);
+            } else {
+                print_key(&key);
+                if let Some(pem) = &key.attestation_pem {
+                    eprintln!("{pem}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        TokenCommand::Test {
+            signer,
+            allow_extractable,
+            json,
+        } => {
+            let mut s = signers::open_signer(&signer, &OpenOptions { allow_extractable })
+                .with_context(|| format!("opening --signer {signer}"))?;
+            let mut digest = [0u8; 32];
+            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut digest);
+            let sig = sign_verified(s.as_mut(), &digest)
+                .with_context(|| format!("test signature with {}", s.describe()))?;
+            let public = s.public_key();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "ok": true,
+                        "tlpub": signers::tlpub(&public),
+                        "custody": s.custody().label(),
+                        "description": s.describe(),
+                        "digest": crate::tka::hex::lower(&digest),
+                        "signature": crate::tka::hex::lower(&sig),
+                    })
+                );
+            } else {
+                println!(
+                    "ok: {} signed a test digest and the signature verifies",
+                    s.describe()
+                );
+                println!("{}", signers::tlpub(&public));
+                println!("custody: {}", s.custody().label());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

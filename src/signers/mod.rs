@@ -1,0 +1,282 @@
+//! Key backends behind the [`Signer`](crate::tka::signer::Signer) trait:
+//! PKCS#11 tokens, YubiKey PIV cards, and (for development only) software
+//! keys in age-encrypted files.
+//!
+//! Every backend is reached through a signer spec string (see [`spec`]) and
+//! [`open_signer`]. Keys are generated on the token and never leave it;
+//! the software backend labels itself "not hardware-backed" everywhere.
+
+pub mod pin;
+pub mod pkcs11;
+pub mod software;
+pub mod spec;
+pub mod x509;
+pub mod yubikey;
+
+use crate::tka::signer::{KeyCustody, Signer, SignerError};
+use serde::Serialize;
+use spec::SignerSpec;
+
+pub use pin::{Pin, PinError, PinSource};
+
+/// Errors from the key backends. Every message says what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum SignersError {
+    /// The signer spec is malformed or incomplete.
+    #[error("{0}")]
+    Spec(String),
+    /// A PIN could not be obtained.
+    #[error(transparent)]
+    Pin(#[from] PinError),
+    /// The token rejected the PIN; it was not retried.
+    #[error("wrong PIN for {what}{}; locksmith does not retry a wrong PIN, check it and run the command again", tries_hint(.tries_left))]
+    WrongPin {
+        /// The token.
+        what: String,
+        /// What the token says about the remaining tries.
+        tries_left: TriesLeft,
+    },
+    /// The PIN is blocked.
+    #[error("the PIN of {what} is blocked (no tries left); {next}")]
+    PinLocked {
+        /// The token.
+        what: String,
+        /// How to unblock it.
+        next: String,
+    },
+    /// No key (or token) matches the spec.
+    #[error("{0}")]
+    NotFound(String),
+    /// More than one key or token matches and locksmith will not guess.
+    #[error("{0}")]
+    Ambiguous(String),
+    /// The key is refused (extractable, non-sensitive, wrong type, exists already…).
+    #[error("{0}")]
+    Refused(String),
+    /// An error from a PKCS#11 module.
+    #[error("{message}")]
+    Pkcs11 {
+        /// What happened and what to do.
+        message: String,
+        /// The module's error.
+        #[source]
+        source: Option<cryptoki::error::Error>,
+    },
+    /// An error from a YubiKey or the PC/SC layer.
+    #[error("{message}")]
+    YubiKey {
+        /// What happened and what to do.
+        message: String,
+        /// The crate's error.
+        #[source]
+        source: Option<::yubikey::Error>,
+    },
+    /// An error from the software backend.
+    #[error("{0}")]
+    Software(String),
+    /// A file could not be read or written.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What a token reports about the remaining PIN tries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum TriesLeft {
+    /// An exact count (PIV cards report it).
+    Exactly(u32),
+    /// PKCS#11 CKF_USER_PIN_FINAL_TRY: the next wrong PIN locks the token.
+    FinalTry,
+    /// PKCS#11 CKF_USER_PIN_COUNT_LOW: some tries were used.
+    Low,
+    /// The token does not say.
+    Unknown,
+}
+
+fn tries_hint(t: &TriesLeft) -> String {
+    match t {
+        TriesLeft::Exactly(1) => " (1 try left: the next wrong PIN blocks it)".to_string(),
+        TriesLeft::Exactly(n) => format!(" ({n} tries left)"),
+        TriesLeft::FinalTry => " (final try left: the next wrong PIN locks the token)".to_string(),
+        TriesLeft::Low => " (the PIN retry count is low)".to_string(),
+        TriesLeft::Unknown => String::new(),
+    }
+}
+
+impl From<SignersError> for SignerError {
+    fn from(e: SignersError) -> Self {
+        SignerError::with_source(e.to_string(), e)
+    }
+}
+
+/// Options for opening a signer.
+#[derive(Clone, Debug, Default)]
+pub struct OpenOptions {
+    /// Accept PKCS#11 keys that are extractable or not sensitive.
+    pub allow_extractable: bool,
+}
+
+/// PIN policy for generated PIV keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+pub enum PinPolicyArg {
+    /// Card default (always for 9c, never for 9e, once elsewhere).
+    Default,
+    /// Never ask for the PIN.
+    Never,
+    /// Once per session.
+    Once,
+    /// Before every signature.
+    Always,
+}
+
+/// Touch policy for generated PIV keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+pub enum TouchPolicyArg {
+    /// Card default (never).
+    Default,
+    /// No touch.
+    Never,
+    /// Touch for every signature.
+    Always,
+    /// Touch, cached for 15 seconds.
+    Cached,
+}
+
+/// Options for generating a key on a token.
+#[derive(Clone, Debug)]
+pub struct GenerateOptions {
+    /// The key label (PKCS#11 CKA_LABEL, PIV certificate subject).
+    pub label: Option<String>,
+    /// PIV PIN policy.
+    pub pin_policy: PinPolicyArg,
+    /// PIV touch policy.
+    pub touch_policy: TouchPolicyArg,
+    /// Generate an extractable key (PKCS#11, testing only).
+    pub allow_extractable: bool,
+    /// Replace a key already in the slot / with the label.
+    pub force: bool,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        GenerateOptions {
+            label: None,
+            pin_policy: PinPolicyArg::Default,
+            touch_policy: TouchPolicyArg::Default,
+            allow_extractable: false,
+            force: false,
+        }
+    }
+}
+
+/// A key and what is known about it, for `token list`, `show` and `generate`.
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyInfo {
+    /// A signer spec that selects this key.
+    pub spec: String,
+    /// `tlpub:<hex>`.
+    pub tlpub: String,
+    /// Who holds the private key.
+    pub custody: &'static str,
+    /// Human description.
+    pub description: String,
+    /// Backend-specific facts (sensitive, extractable, policies, attestation…).
+    pub details: Vec<(String, String)>,
+    /// The PIV attestation certificate (PEM), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attestation_pem: Option<String>,
+}
+
+/// Everything `token list` found, per backend, with per-backend problems.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Inventory {
+    /// Tokens and cards found.
+    pub tokens: Vec<TokenInfo>,
+    /// Problems met while looking (e.g. pcscd not running); not fatal.
+    pub problems: Vec<String>,
+}
+
+/// A token or card and its keys.
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenInfo {
+    /// `pkcs11` or `yubikey`.
+    pub kind: &'static str,
+    /// A human description (label, serial, model, firmware).
+    pub description: String,
+    /// A spec prefix that selects this token.
+    pub spec: String,
+    /// Its Ed25519 keys.
+    pub keys: Vec<KeyInfo>,
+}
+
+/// `tlpub:<hex>` for a public key.
+pub fn tlpub(public: &[u8; 32]) -> String {
+    format!("tlpub:{}", crate::tka::hex::lower(public))
+}
+
+/// Opens the key a spec names, ready to sign. Asks for a PIN as the spec says.
+pub fn open_signer(spec: &str, options: &OpenOptions) -> Result<Box<dyn Signer>, SignersError> {
+    match SignerSpec::parse(spec)? {
+        SignerSpec::Pkcs11(uri) => Ok(Box::new(pkcs11::Pkcs11Signer::open(&uri, options)?)),
+        SignerSpec::YubiKey(y) => Ok(Box::new(yubikey::YubiKeySigner::open(&y)?)),
+        SignerSpec::File(f) => Ok(Box::new(software::FileSigner::open(&f)?)),
+    }
+}
+
+/// Generates a key on the token a spec names and returns its record.
+pub fn generate_key(spec: &str, options: &GenerateOptions) -> Result<KeyInfo, SignersError> {
+    match SignerSpec::parse(spec)? {
+        SignerSpec::Pkcs11(uri) => pkcs11::generate(&uri, options),
+        SignerSpec::YubiKey(y) => yubikey::generate(&y, options),
+        SignerSpec::File(f) => software::generate(&f, options),
+    }
+}
+
+/// Describes the key a spec names (public key, policies, attestation verdict).
+pub fn show_key(spec: &str, options: &OpenOptions) -> Result<KeyInfo, SignersError> {
+    match SignerSpec::parse(spec)? {
+        SignerSpec::Pkcs11(uri) => pkcs11::show(&uri, options),
+        SignerSpec::YubiKey(y) => yubikey::show(&y),
+        SignerSpec::File(f) => software::show(&f),
+    }
+}
+
+/// Lists PKCS#11 tokens (of `module`, else `$LOCKSMITH_PKCS11_MODULE`) and
+/// YubiKeys reachable through PC/SC. Problems with one backend do not hide
+/// the others.
+pub fn inventory(module: Option<&std::path::Path>) -> Inventory {
+    let mut inv = Inventory::default();
+    let module = module
+        .map(|m| m.to_path_buf())
+        .or_else(|| std::env::var_os(spec::PKCS11_MODULE_ENV).map(std::path::PathBuf::from));
+    match module {
+        Some(m) => match pkcs11::list_tokens(&m) {
+            Ok(tokens) => inv.tokens.extend(tokens),
+            Err(e) => inv
+                .problems
+                .push(format!("PKCS#11 module {}: {e}", m.display())),
+        },
+        None => inv.problems.push(format!(
+            "no PKCS#11 module given (--module or {}); PKCS#11 tokens not listed",
+            spec::PKCS11_MODULE_ENV
+        )),
+    }
+    match yubikey::list_cards() {
+        Ok((cards, problems)) => {
+            inv.tokens.extend(cards);
+            inv.problems.extend(problems);
+        }
+        Err(e) => inv.problems.push(format!("YubiKey: {e}")),
+    }
+    inv
+}
+
+/// A custody label for JSON and text output.
+pub fn custody_label(c: KeyCustody) -> &'static str {
+    c.label()
+}

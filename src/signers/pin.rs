@@ -1,0 +1,244 @@
+//! Where a PIN (or passphrase) comes from: a prompt on the terminal, the
+//! `LOCKSMITH_PIN` environment variable, or a `pin-source` file named in the
+//! signer spec. Never from the command line: argv is visible to every user
+//! of the machine.
+//!
+//! A [`Pin`] zeroizes its bytes when dropped and never prints them.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
+
+/// The environment variable read for a PIN when the spec names no pin-source.
+pub const PIN_ENV_VAR: &str = "LOCKSMITH_PIN";
+
+/// A secret PIN or passphrase. Zeroized on drop; `Debug` shows no digits.
+#[derive(Clone)]
+pub struct Pin(Zeroizing<String>);
+
+impl Pin {
+    /// Wraps a PIN given by the caller (tests, prompts).
+    pub fn new(pin: impl Into<String>) -> Self {
+        Pin(Zeroizing::new(pin.into()))
+    }
+
+    /// The PIN as text.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The PIN as bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+
+    /// True when the PIN is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pin(<redacted>)")
+    }
+}
+
+/// Where to read a PIN from, as named in a spec's `pin-source=` attribute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PinSource {
+    /// `file:PATH`: the first line of a file (a trailing newline is ignored).
+    File(PathBuf),
+    /// `env:NAME`: an environment variable.
+    Env(String),
+}
+
+/// Errors while obtaining a PIN.
+#[derive(Debug, thiserror::Error)]
+pub enum PinError {
+    /// The pin-source attribute is not `file:` or `env:`.
+    #[error(
+        "pin-source {0:?} is not understood; use pin-source=file:/path/to/pin-file or \
+         pin-source=env:VARIABLE (a PIN is never accepted on the command line)"
+    )]
+    BadSource(String),
+    /// The pin-source file could not be read.
+    #[error("cannot read the PIN from pin-source file {path}: {source}; check the path and its permissions")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The named environment variable is not set.
+    #[error("pin-source names environment variable {0}, which is not set (or not UTF-8)")]
+    MissingEnv(String),
+    /// No terminal to prompt on and no other source.
+    #[error(
+        "a PIN is needed for {what} but there is no terminal to ask on; set {PIN_ENV_VAR} \
+         or add ?pin-source=file:PATH to the signer spec"
+    )]
+    NoTerminal {
+        /// What the PIN is for.
+        what: String,
+    },
+    /// The PIN is empty.
+    #[error("the PIN for {what} is empty; nothing was sent to the token")]
+    Empty {
+        /// What the PIN is for.
+        what: String,
+    },
+    /// The text typed looks like a YubiKey OTP, not a PIN.
+    #[error(
+        "the PIN for {what} looks like a YubiKey one-time password (the key was touched while \
+         the PIN prompt was open); nothing was sent to the token, so no PIN try was used. \
+         Try again and type the PIN"
+    )]
+    LooksLikeOtp {
+        /// What the PIN is for.
+        what: String,
+    },
+}
+
+impl PinSource {
+    /// Parses a `pin-source` value: `file:PATH` (also `file://PATH`) or `env:NAME`.
+    pub fn parse(value: &str) -> Result<Self, PinError> {
+        if let Some(rest) = value.strip_prefix("file:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            if path.is_empty() {
+                return Err(PinError::BadSource(value.to_string()));
+            }
+            return Ok(PinSource::File(PathBuf::from(path)));
+        }
+        if let Some(name) = value.strip_prefix("env:") {
+            if name.is_empty() {
+                return Err(PinError::BadSource(value.to_string()));
+            }
+            return Ok(PinSource::Env(name.to_string()));
+        }
+        // RFC 7512 allows a bare path as pin-source.
+        if value.starts_with('/') {
+            return Ok(PinSource::File(PathBuf::from(value)));
+        }
+        Err(PinError::BadSource(value.to_string()))
+    }
+
+    /// Reads the PIN from this source.
+    pub fn read(&self, what: &str) -> Result<Pin, PinError> {
+        let pin = match self {
+            PinSource::File(path) => read_pin_file(path)?,
+            PinSource::Env(name) => {
+                let value = std::env::var(name).map_err(|_| PinError::MissingEnv(name.clone()))?;
+                Pin::new(value)
+            }
+        };
+        check_pin(pin, what)
+    }
+}
+
+fn read_pin_file(path: &Path) -> Result<Pin, PinError> {
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path).map_err(|source| PinError::File {
+            path: path.to_path_buf(),
+            source,
+        })?,
+    );
+    let first = text.lines().next().unwrap_or("");
+    Ok(Pin::new(first.trim_end_matches('\r')))
+}
+
+/// Rejects empty PINs and text that looks like an OTP from an accidental touch.
+fn check_pin(pin: Pin, what: &str) -> Result<Pin, PinError> {
+    if pin.is_empty() {
+        return Err(PinError::Empty {
+            what: what.to_string(),
+        });
+    }
+    if looks_like_yubikey_otp(pin.expose()) {
+        return Err(PinError::LooksLikeOtp {
+            what: what.to_string(),
+        });
+    }
+    Ok(pin)
+}
+
+/// A Yubico OTP is 32 to 48 modhex characters (`cbdefghijklnrtuv`); no PIN
+/// (at most 8 characters on PIV) or typical HSM PIN looks like that.
+pub fn looks_like_yubikey_otp(text: &str) -> bool {
+    (32..=48).contains(&text.len()) && text.bytes().all(|b| b"cbdefghijklnrtuv".contains(&b))
+}
+
+/// Obtains a PIN: from `source` when the spec names one, else from
+/// `LOCKSMITH_PIN`, else by prompting on the terminal. `what` names the
+/// token in the prompt and in errors.
+pub fn obtain_pin(source: Option<&PinSource>, what: &str) -> Result<Pin, PinError> {
+    if let Some(source) = source {
+        return source.read(what);
+    }
+    if let Ok(value) = std::env::var(PIN_ENV_VAR) {
+        return check_pin(Pin::new(value), what);
+    }
+    prompt_pin(what)
+}
+
+/// Asks for a PIN on the terminal (no echo).
+pub fn prompt_pin(what: &str) -> Result<Pin, PinError> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() && !Path::new("/dev/tty").exists() {
+        return Err(PinError::NoTerminal {
+            what: what.to_string(),
+        });
+    }
+    match rpassword::prompt_password(format!("PIN for {what}: ")) {
+        Ok(text) => check_pin(Pin::new(text), what),
+        Err(_) => Err(PinError::NoTerminal {
+            what: what.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pin_debug_hides_digits() {
+        let pin = Pin::new("123456");
+        assert_eq!(format!("{pin:?}"), "Pin(<redacted>)");
+    }
+
+    #[test]
+    fn pin_source_forms() {
+        assert_eq!(
+            PinSource::parse("file:/tmp/x").unwrap(),
+            PinSource::File("/tmp/x".into())
+        );
+        assert_eq!(
+            PinSource::parse("file:///tmp/x").unwrap(),
+            PinSource::File("/tmp/x".into())
+        );
+        assert_eq!(
+            PinSource::parse("env:FOO").unwrap(),
+            PinSource::Env("FOO".into())
+        );
+        assert!(PinSource::parse("123456").is_err());
+    }
+
+    #[test]
+    fn otp_is_detected() {
+        assert!(looks_like_yubikey_otp(
+            "ccccccjlkgjlrgtcvtnijefneuebhrtfbtcgkvtbfdne"
+        ));
+        assert!(!looks_like_yubikey_otp("123456"));
+    }
+
+    #[test]
+    fn pin_file_first_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pin");
+        std::fs::write(&path, "654321\n").unwrap();
+        let pin = PinSource::File(path).read("test").unwrap();
+        assert_eq!(pin.expose(), "654321");
+    }
+}

@@ -1,0 +1,282 @@
+//! A software Ed25519 key in an age-encrypted file: for development, tests
+//! and users without hardware. NOT HARDWARE-BACKED, and every description
+//! and output made with it says so.
+//!
+//! The plaintext inside the age file is two lines: a header naming the
+//! format and the 32-byte seed in hex. The file is encrypted either with a
+//! passphrase (age scrypt) or to the recipients of an age identity file
+//! (`file:PATH?identity=ID.txt`), so `age -d` can decrypt it as well.
+
+use super::pin::{obtain_pin, Pin};
+use super::spec::FileSpec;
+use super::{tlpub, GenerateOptions, KeyInfo, SignersError};
+use crate::tka::signer::{KeyCustody, Signer, SignerError, SoftwareSigner};
+use age::secrecy::SecretString;
+use std::io::{Read, Write};
+use std::path::Path;
+use zeroize::Zeroizing;
+
+/// First line of the plaintext.
+pub const KEY_FILE_HEADER: &str = "locksmith software ed25519 key v1 (NOT HARDWARE-BACKED)";
+
+/// A software key read from an age-encrypted file.
+pub struct FileSigner {
+    inner: SoftwareSigner,
+    public: [u8; 32],
+    description: String,
+}
+
+impl std::fmt::Debug for FileSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileSigner")
+            .field("description", &self.description)
+            .finish_non_exhaustive()
+    }
+}
+
+fn sw(msg: impl Into<String>) -> SignersError {
+    SignersError::Software(msg.into())
+}
+
+fn passphrase(spec: &FileSpec) -> Result<Pin, SignersError> {
+    Ok(obtain_pin(
+        spec.pin_source.as_ref(),
+        &format!("software key file {}", spec.path.display()),
+    )?)
+}
+
+fn identities(path: &Path) -> Result<Vec<Box<dyn age::Identity + Send + Sync>>, SignersError> {
+    let file = age::IdentityFile::from_file(path.to_string_lossy().into_owned()).map_err(|e| {
+        SignersError::Io {
+            what: format!("cannot read age identity file {}", path.display()),
+            source: e,
+        }
+    })?;
+    file.into_identities().map_err(|e| {
+        sw(format!(
+            "age identity file {} is not usable: {e}",
+            path.display()
+        ))
+    })
+}
+
+fn decrypt(spec: &FileSpec) -> Result<Zeroizing<Vec<u8>>, SignersError> {
+    let data = std::fs::read(&spec.path).map_err(|e| SignersError::Io {
+        what: format!("cannot read software key file {}", spec.path.display()),
+        source: e,
+    })?;
+    let decryptor = age::Decryptor::new_buffered(&data[..]).map_err(|e| {
+        sw(format!(
+            "{} is not an age-encrypted locksmith key file: {e}",
+            spec.path.display()
+        ))
+    })?;
+    let mut plain = Zeroizing::new(Vec::new());
+    let mut reader = if decryptor.is_scrypt() {
+        let pass = passphrase(spec)?;
+        let id = age::scrypt::Identity::new(SecretString::from(pass.expose().to_string()));
+        decryptor
+            .decrypt(std::iter::once(&id as &dyn age::Identity))
+            .map_err(|e| {
+                sw(format!(
+                    "cannot decrypt {}: {e} (wrong passphrase?)",
+                    spec.path.display()
+                ))
+            })?
+    } else {
+        let path = spec.identity.as_ref().ok_or_else(|| {
+            sw(format!(
+                "{} is encrypted to age recipients; add ?identity=/path/to/age-identity.txt to the spec",
+                spec.path.display()
+            ))
+        })?;
+        let ids = identities(path)?;
+        decryptor
+            .decrypt(ids.iter().map(|i| i.as_ref() as &dyn age::Identity))
+            .map_err(|e| {
+                sw(format!(
+                    "cannot decrypt {} with {}: {e}",
+                    spec.path.display(),
+                    path.display()
+                ))
+            })?
+    };
+    reader
+        .read_to_end(&mut plain)
+        .map_err(|e| SignersError::Io {
+            what: format!("cannot decrypt {}", spec.path.display()),
+            source: e,
+        })?;
+    Ok(plain)
+}
+
+fn parse_plaintext(plain: &[u8], path: &Path) -> Result<Zeroizing<[u8; 32]>, SignersError> {
+    let bad = || {
+        sw(format!(
+            "{} decrypted, but is not a locksmith software key file",
+            path.display()
+        ))
+    };
+    let text = std::str::from_utf8(plain).map_err(|_| bad())?;
+    let mut lines = text.lines();
+    if lines.next() != Some(KEY_FILE_HEADER) {
+        return Err(bad());
+    }
+    let hex = lines.next().ok_or_else(bad)?.trim();
+    let bytes = Zeroizing::new(
+        data_encoding::HEXLOWER_PERMISSIVE
+            .decode(hex.as_bytes())
+            .map_err(|_| bad())?,
+    );
+    let mut seed = Zeroizing::new([0u8; 32]);
+    if bytes.len() != 32 {
+        return Err(bad());
+    }
+    seed.copy_from_slice(&bytes);
+    Ok(seed)
+}
+
+impl FileSigner {
+    /// Decrypts the key file (asking for the passphrase as the spec says).
+    pub fn open(spec: &FileSpec) -> Result<Self, SignersError> {
+        let plain = decrypt(spec)?;
+        let seed = parse_plaintext(&plain, &spec.path)?;
+        let inner = SoftwareSigner::from_seed(&seed, spec.path.display().to_string());
+        let public = inner.public_key();
+        Ok(FileSigner {
+            inner,
+            public,
+            description: format!(
+                "software key file {} ({})",
+                spec.path.display(),
+                KeyCustody::Software.label()
+            ),
+        })
+    }
+}
+
+impl Signer for FileSigner {
+    fn public_key(&self) -> [u8; 32] {
+        self.public
+    }
+    fn custody(&self) -> KeyCustody {
+        KeyCustody::Software
+    }
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
+    fn sign_digest(&mut self, digest: &[u8; 32]) -> Result<[u8; 64], SignerError> {
+        self.inner.sign_digest(digest)
+    }
+}
+
+fn info(spec: &FileSpec, public: &[u8; 32]) -> KeyInfo {
+    KeyInfo {
+        spec: format!("file:{}", spec.path.display()),
+        tlpub: tlpub(public),
+        custody: KeyCustody::Software.label(),
+        description: format!(
+            "software key file {} ({})",
+            spec.path.display(),
+            KeyCustody::Software.label()
+        ),
+        details: vec![(
+            "encryption".into(),
+            if spec.identity.is_some() {
+                "age recipients".into()
+            } else {
+                "age passphrase (scrypt)".into()
+            },
+        )],
+        attestation_pem: None,
+    }
+}
+
+/// Creates a new software key file. Refuses to overwrite unless `force`.
+pub fn generate(spec: &FileSpec, options: &GenerateOptions) -> Result<KeyInfo, SignersError> {
+    if spec.path.exists() && !options.force {
+        return Err(SignersError::Refused(format!(
+            "{} exists; choose another path or pass --force to replace it",
+            spec.path.display()
+        )));
+    }
+    let mut seed = Zeroizing::new([0u8; 32]);
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed[..]);
+    let signer = SoftwareSigner::from_seed(&seed, "new");
+    let public = signer.public_key();
+    let plain = Zeroizing::new(format!(
+        "{KEY_FILE_HEADER}\n{}\n",
+        data_encoding::HEXLOWER.encode(&seed[..])
+    ));
+    let encryptor =
+        match &spec.identity {
+            Some(path) => {
+                let file = age::IdentityFile::from_file(path.to_string_lossy().into_owned())
+                    .map_err(|e| SignersError::Io {
+                        what: format!("cannot read age identity file {}", path.display()),
+                        source: e,
+                    })?;
+                let recipients = file.to_recipients().map_err(|e| {
+                    sw(format!(
+                        "age identity file {} has no usable recipients: {e}",
+                        path.display()
+                    ))
+                })?;
+                age::Encryptor::with_recipients(
+                    recipients.iter().map(|r| r.as_ref() as &dyn age::Recipient),
+                )
+                .map_err(|e| sw(format!("cannot encrypt to {}: {e}", path.display())))?
+            }
+            None => {
+                let pass = passphrase(spec)?;
+                age::Encryptor::with_user_passphrase(SecretString::from(pass.expose().to_string()))
+            }
+        };
+    let mut out = Vec::new();
+    let mut writer = encryptor
+        .wrap_output(&mut out)
+        .map_err(|e| SignersError::Io {
+            what: "age encryption failed".into(),
+            source: e,
+        })?;
+    writer
+        .write_all(plain.as_bytes())
+        .and_then(|_| writer.finish().map(|_| ()))
+        .map_err(|e| SignersError::Io {
+            what: "age encryption failed".into(),
+            source: e,
+        })?;
+    write_atomically(&spec.path, &out, options.force)?;
+    Ok(info(spec, &public))
+}
+
+/// Writes `data` to `path` through a temporary file in the same directory,
+/// so a crash leaves either the old file or the new one.
+pub fn write_atomically(path: &Path, data: &[u8], overwrite: bool) -> Result<(), SignersError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let io = |what: &str, e: std::io::Error| SignersError::Io {
+        what: format!("{what} {}", path.display()),
+        source: e,
+    };
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(dir).map_err(|e| io("cannot create a file next to", e))?;
+    tmp.write_all(data)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| io("cannot write", e))?;
+    if overwrite {
+        tmp.persist(path).map_err(|e| io("cannot write", e.error))?;
+    } else {
+        tmp.persist_noclobber(path)
+            .map_err(|e| io("refusing to overwrite (or cannot write)", e.error))?;
+    }
+    Ok(())
+}
+
+/// Describes the key in the file (decrypts it to learn the public key).
+pub fn show(spec: &FileSpec) -> Result<KeyInfo, SignersError> {
+    let signer = FileSigner::open(spec)?;
+    Ok(info(spec, &signer.public_key()))
+}

@@ -1,0 +1,829 @@
+//! Ed25519 keys in YubiKey PIV slots (firmware 5.7+), through the
+//! `yubikey` crate over PC/SC.
+//!
+//! - A card is chosen by serial; without one, the only YubiKey present is
+//!   used and several present are an error, never a guess.
+//! - The slot's algorithm, policies and public key come from GET METADATA.
+//! - The PIN is asked for only when the key's PIN policy needs it, once per
+//!   batch for policy "once", before every signature for policy "always"
+//!   (then it is kept, zeroized on drop, for the batch). A wrong PIN is
+//!   reported with the tries left and never retried.
+//! - Keys are generated on the card; a self-signed certificate is written
+//!   to the slot so other tools see the key, and the card's attestation
+//!   (INS F9) is fetched, checked and returned with the key's record.
+//!
+//! Known limitation: the `yubikey` crate keeps its own copy of a verified
+//! PIN inside the `YubiKey` handle (`CachedPin`, not zeroized by the crate);
+//! locksmith drops the handle (which also resets the card) when the signer
+//! is dropped.
+
+use super::pin::{obtain_pin, Pin, PinSource};
+use super::spec::{YubiKeySpec, PIV_KEY_SLOTS};
+use super::x509;
+use super::{
+    tlpub, GenerateOptions, KeyInfo, PinPolicyArg, SignersError, TokenInfo, TouchPolicyArg,
+    TriesLeft,
+};
+use crate::tka::signer::{KeyCustody, Signer, SignerError};
+use ::yubikey::certificate::CertInfo;
+use ::yubikey::piv::{self, AlgorithmId, ManagementSlotId, Origin, SlotAlgorithmId, SlotId};
+use ::yubikey::{
+    Certificate, Context, Error as YkError, MgmAlgorithmId, MgmKey, PinPolicy, Serial, TouchPolicy,
+    Version, YubiKey,
+};
+
+/// Ed25519 on PIV needs firmware 5.7 or later.
+pub const MIN_ED25519_VERSION: Version = Version {
+    major: 5,
+    minor: 7,
+    patch: 0,
+};
+const DEFAULT_MGMT_KEY: [u8; 24] = [
+    1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
+];
+const ATTESTATION_OBJECT: u32 = 0x5fff01;
+
+fn yk_err(message: impl Into<String>, e: YkError) -> SignersError {
+    SignersError::YubiKey {
+        message: format!("{}: {e}", message.into()),
+        source: Some(e),
+    }
+}
+
+fn yk_msg(message: impl Into<String>) -> SignersError {
+    SignersError::YubiKey {
+        message: message.into(),
+        source: None,
+    }
+}
+
+/// Explains a PC/SC failure with the next step.
+fn pcsc_problem(e: &YkError) -> Option<String> {
+    let YkError::PcscError { inner: Some(p) } = e else {
+        return None;
+    };
+    Some(match p {
+        pcsc::Error::NoService | pcsc::Error::ServiceStopped | pcsc::Error::CommError => {
+            "pcscd is not running: start it (`systemctl start pcscd.socket`, or `pcscd` as root) \
+             or install it (`apt-get install pcscd`)"
+                .to_string()
+        }
+        pcsc::Error::NoReadersAvailable => {
+            "no smart card reader found: plug in the YubiKey (and check its CCID interface is \
+             enabled: `ykman config usb --enable PIV`)"
+                .to_string()
+        }
+        pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard => {
+            "no card in the reader: insert the YubiKey".to_string()
+        }
+        pcsc::Error::SharingViolation => {
+            "the YubiKey is in use by another program (gpg-agent/scdaemon?); close it and retry"
+                .to_string()
+        }
+        other => format!("PC/SC error: {other}"),
+    })
+}
+
+fn slot_name(slot: u8) -> String {
+    format!("{slot:02x}")
+}
+
+fn slot_id(slot: u8) -> Result<SlotId, SignersError> {
+    SlotId::try_from(slot).map_err(|_| SignersError::Spec(format!("{slot:02x} is not a PIV slot")))
+}
+
+fn card_name(yk: &YubiKey) -> String {
+    format!("YubiKey serial {} (firmware {})", yk.serial(), yk.version())
+}
+
+fn check_version(yk: &YubiKey) -> Result<(), SignersError> {
+    if yk.version() < MIN_ED25519_VERSION {
+        return Err(SignersError::Refused(format!(
+            "{} is too old for Ed25519: PIV Ed25519 needs firmware 5.7 or later (the firmware \
+             cannot be upgraded; use a newer YubiKey, or a PKCS#11 token)",
+            card_name(yk)
+        )));
+    }
+    Ok(())
+}
+
+fn leave(yk: YubiKey) {
+    let _ = yk.disconnect(pcsc::Disposition::LeaveCard);
+}
+
+/// Opens every YubiKey PC/SC can see; problems with single readers are
+/// returned as notes.
+fn open_all() -> Result<(Vec<YubiKey>, Vec<String>), SignersError> {
+    let mut ctx = Context::open().map_err(|e| match pcsc_problem(&e) {
+        Some(m) => yk_msg(m),
+        None => yk_err("cannot talk to PC/SC", e),
+    })?;
+    let readers = match ctx.iter() {
+        Ok(r) => r,
+        Err(e) => {
+            return Err(match pcsc_problem(&e) {
+                Some(m) => yk_msg(m),
+                None => yk_err("cannot list smart card readers", e),
+            })
+        }
+    };
+    let mut cards = Vec::new();
+    let mut notes = Vec::new();
+    for reader in readers {
+        let name = reader.name().into_owned();
+        match reader.open() {
+            Ok(yk) => cards.push(yk),
+            Err(e) => {
+                let why = match &e {
+                    YkError::PcscError {
+                        inner: Some(pcsc::Error::NoSmartcard),
+                    }
+                    | YkError::PcscError {
+                        inner: Some(pcsc::Error::RemovedCard),
+                    } => "no card".to_string(),
+                    YkError::AppletNotFound { .. }
+                    | YkError::GenericError
+                    | YkError::NotSupported => "not a YubiKey PIV card".to_string(),
+                    other => pcsc_problem(other).unwrap_or_else(|| other.to_string()),
+                };
+                notes.push(format!("reader \"{name}\": {why}"));
+            }
+        }
+    }
+    Ok((cards, notes))
+}
+
+/// Opens the one YubiKey the serial names (or the only one present).
+fn open_card(serial: Option<u32>) -> Result<YubiKey, SignersError> {
+    let (cards, notes) = open_all()?;
+    let present: Vec<String> = cards.iter().map(|c| c.serial().to_string()).collect();
+    let noted = if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join("; "))
+    };
+    let mut matching = Vec::new();
+    for yk in cards {
+        if serial.is_none_or(|s| yk.serial() == Serial(s)) {
+            matching.push(yk);
+        } else {
+            leave(yk);
+        }
+    }
+    match matching.len() {
+        0 => Err(SignersError::NotFound(match serial {
+            Some(s) if !present.is_empty() => format!(
+                "no YubiKey with serial {s}; present: {}",
+                present.join(", ")
+            ),
+            Some(s) => format!("no YubiKey with serial {s} found: insert it{noted}"),
+            None => format!("no YubiKey found: insert one{noted}"),
+        })),
+        1 => Ok(matching.remove(0)),
+        _ => {
+            for yk in matching {
+                leave(yk);
+            }
+            Err(SignersError::Ambiguous(format!(
+                "several YubiKeys are present (serials {}); choose one with yubikey:serial=N",
+                present.join(", ")
+            )))
+        }
+    }
+}
+
+fn pin_tries_left(yk: &mut YubiKey) -> Option<u8> {
+    match piv::metadata(yk, SlotId::Management(ManagementSlotId::Pin)) {
+        Ok(m) => m.retries.map(|r| r.remaining_count),
+        Err(_) => None,
+    }
+}
+
+fn pin_blocked(what: String) -> SignersError {
+    SignersError::PinLocked {
+        what,
+        next:
+            "unblock it with the PUK (`ykman piv access unblock-pin`); if the PUK is blocked too, \
+               the PIV application must be reset, which destroys its keys"
+                .to_string(),
+    }
+}
+
+/// Verifies the PIN once. Refuses a blocked card before asking; never retries.
+fn verify_pin(yk: &mut YubiKey, source: Option<&PinSource>) -> Result<Pin, SignersError> {
+    let what = card_name(yk);
+    if pin_tries_left(yk) == Some(0) {
+        return Err(pin_blocked(what));
+    }
+    let pin = obtain_pin(source, &what)?;
+    verify_given_pin(yk, &pin)?;
+    Ok(pin)
+}
+
+fn verify_given_pin(yk: &mut YubiKey, pin: &Pin) -> Result<(), SignersError> {
+    let what = card_name(yk);
+    if pin.as_bytes().len() > 8 {
+        return Err(SignersError::WrongPin {
+            what: format!("{what} (a PIV PIN has 6 to 8 characters; nothing was sent)"),
+            tries_left: TriesLeft::Unknown,
+        });
+    }
+    match yk.verify_pin(pin.as_bytes()) {
+        Ok(()) => Ok(()),
+        Err(YkError::WrongPin { tries: 0 }) | Err(YkError::PinLocked) => Err(pin_blocked(what)),
+        Err(YkError::WrongPin { tries }) => Err(SignersError::WrongPin {
+            what,
+            tries_left: TriesLeft::Exactly(u32::from(tries)),
+        }),
+        Err(e) => Err(match pcsc_problem(&e) {
+            Some(m) => yk_msg(m),
+            None => yk_err(format!("PIN verification on {what} failed"), e),
+        }),
+    }
+}
+
+fn mgmt_alg_from_spec(name: &str) -> Option<MgmAlgorithmId> {
+    Some(match name {
+        "3des" | "tdes" => MgmAlgorithmId::ThreeDes,
+        "aes128" => MgmAlgorithmId::Aes128,
+        "aes192" => MgmAlgorithmId::Aes192,
+        "aes256" => MgmAlgorithmId::Aes256,
+        _ => return None,
+    })
+}
+
+/// Authenticates with the management key: from `mgmt-key-source` (hex),
+/// else the default key, else a PIN-protected key stored on the card.
+fn authenticate_mgmt(yk: &mut YubiKey, spec: &YubiKeySpec) -> Result<(), SignersError> {
+    let what = card_name(yk);
+    let card_alg = match piv::metadata(yk, SlotId::Management(ManagementSlotId::Management)) {
+        Ok(m) => match m.algorithm {
+            SlotAlgorithmId::Management(a) => Some(a),
+            _ => None,
+        },
+        // GET METADATA answers 6D00 on keys older than 5.3: 3DES.
+        Err(YkError::NotSupported) => Some(MgmAlgorithmId::ThreeDes),
+        Err(_) => None,
+    };
+    let alg = spec
+        .mgmt_key_alg
+        .as_deref()
+        .and_then(mgmt_alg_from_spec)
+        .or(card_alg)
+        .unwrap_or(MgmAlgorithmId::ThreeDes);
+    if let Some(source) = &spec.mgmt_key_source {
+        let text = source.read("the PIV management key")?;
+        let bytes = zeroize::Zeroizing::new(
+            data_encoding::HEXLOWER_PERMISSIVE
+                .decode(text.expose().trim().as_bytes())
+                .map_err(|_| SignersError::Spec("the management key must be hex".into()))?,
+        );
+        let key = MgmKey::from_bytes(&bytes[..], Some(alg)).map_err(|_| {
+            SignersError::Spec(format!(
+                "the management key has {} bytes, which does not fit {alg:?}; give mgmt-key-alg=",
+                bytes.len()
+            ))
+        })?;
+        return yk.authenticate(&key).map_err(|e| match e {
+            YkError::AuthenticationError => SignersError::Refused(format!(
+                "{what} rejected the management key from mgmt-key-source ({alg:?})"
+            )),
+            other => yk_err("management key authentication failed", other),
+        });
+    }
+    // The default key is 24 bytes: it exists as 3DES and AES-192 only.
+    if let Ok(default) = MgmKey::from_bytes(DEFAULT_MGMT_KEY, Some(alg)) {
+        match yk.authenticate(&default) {
+            Ok(()) => return Ok(()),
+            Err(YkError::AuthenticationError) => {}
+            Err(e) => return Err(yk_err("management key authentication failed", e)),
+        }
+    }
+    // A PIN-protected management key (`ykman piv access change-management-key --protect`).
+    if let Ok(key) = MgmKey::get_protected(yk) {
+        if yk.authenticate(&key).is_ok() {
+            return Ok(());
+        }
+    }
+    Err(SignersError::Refused(format!(
+        "{what} does not use the default management key; give it with \
+         ?mgmt-key-source=file:PATH (hex) and, if needed, &mgmt-key-alg=aes192|aes128|aes256|3des"
+    )))
+}
+
+fn policy_name(p: &PinPolicy) -> &'static str {
+    match p {
+        PinPolicy::Default => "default",
+        PinPolicy::Never => "never",
+        PinPolicy::Once => "once",
+        PinPolicy::Always => "always",
+    }
+}
+
+fn touch_name(t: &TouchPolicy) -> &'static str {
+    match t {
+        TouchPolicy::Default => "default",
+        TouchPolicy::Never => "never",
+        TouchPolicy::Always => "always",
+        TouchPolicy::Cached => "cached",
+    }
+}
+
+fn ed25519_from_spki(spki: &x509_cert::spki::SubjectPublicKeyInfoOwned) -> Option<[u8; 32]> {
+    if spki.algorithm.oid.to_string() != "1.3.101.112" {
+        return None;
+    }
+    spki.subject_public_key.raw_bytes().try_into().ok()
+}
+
+/// What GET METADATA says about a slot holding an Ed25519 key.
+struct SlotFacts {
+    public: [u8; 32],
+    pin_policy: PinPolicy,
+    touch_policy: TouchPolicy,
+    origin: Option<Origin>,
+}
+
+fn slot_facts(yk: &mut YubiKey, slot: u8) -> Result<SlotFacts, SignersError> {
+    let what = card_name(yk);
+    let meta = match piv::metadata(yk, slot_id(slot)?) {
+        Ok(m) => m,
+        Err(YkError::NotFound) => {
+            return Err(SignersError::NotFound(format!(
+                "slot {} of {what} holds no key; create one with `locksmith token generate \
+                 --signer yubikey:serial={};slot={}`",
+                slot_name(slot),
+                yk.serial(),
+                slot_name(slot)
+            )))
+        }
+        Err(YkError::NotSupported) => {
+            return Err(SignersError::Refused(format!(
+                "{what} does not answer GET METADATA (firmware before 5.3), so it cannot hold \
+                 Ed25519 keys (firmware 5.7+)"
+            )))
+        }
+        Err(e) => {
+            return Err(yk_err(
+                format!("cannot read slot {} of {what}", slot_name(slot)),
+                e,
+            ))
+        }
+    };
+    match meta.algorithm {
+        SlotAlgorithmId::Asymmetric(AlgorithmId::Ed25519) => {}
+        other => {
+            return Err(SignersError::Refused(format!(
+                "slot {} of {what} holds a {other:?} key, not Ed25519; Tailnet Lock needs Ed25519",
+                slot_name(slot)
+            )))
+        }
+    }
+    let public = meta
+        .public
+        .as_ref()
+        .and_then(ed25519_from_spki)
+        .ok_or_else(|| {
+            yk_msg(format!(
+                "{what} returned no Ed25519 public key for slot {}",
+                slot_name(slot)
+            ))
+        })?;
+    let (pin_policy, touch_policy) = meta
+        .policy
+        .unwrap_or((PinPolicy::Default, TouchPolicy::Default));
+    Ok(SlotFacts {
+        public,
+        pin_policy,
+        touch_policy,
+        origin: meta.origin,
+    })
+}
+
+/// A key in a YubiKey PIV slot, with the card open.
+pub struct YubiKeySigner {
+    yk: YubiKey,
+    slot: SlotId,
+    public: [u8; 32],
+    pin_always: Option<Pin>,
+    touch: bool,
+    description: String,
+}
+
+impl std::fmt::Debug for YubiKeySigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("YubiKeySigner")
+            .field("description", &self.description)
+            .finish_non_exhaustive()
+    }
+}
+
+impl YubiKeySigner {
+    /// Opens the card and slot; verifies the PIN if the key's policy needs it.
+    pub fn open(spec: &YubiKeySpec) -> Result<Self, SignersError> {
+        let mut yk = open_card(spec.serial)?;
+        check_version(&yk)?;
+        let facts = slot_facts(&mut yk, spec.slot)?;
+        let description = format!(
+            "YubiKey serial {} slot {}",
+            yk.serial(),
+            slot_name(spec.slot)
+        );
+        let pin_always = match facts.pin_policy {
+            PinPolicy::Never => None,
+            PinPolicy::Always => Some(verify_pin(&mut yk, spec.pin_source.as_ref())?),
+            _ => {
+                verify_pin(&mut yk, spec.pin_source.as_ref())?;
+                None
+            }
+        };
+        Ok(YubiKeySigner {
+            yk,
+            slot: slot_id(spec.slot)?,
+            public: facts.public,
+            pin_always,
+            touch: !matches!(
+                facts.touch_policy,
+                TouchPolicy::Never | TouchPolicy::Default
+            ),
+            description,
+        })
+    }
+}
+
+fn sign_on_card(
+    yk: &mut YubiKey,
+    slot: SlotId,
+    message: &[u8],
+    pin_always: Option<&Pin>,
+    touch: bool,
+    description: &str,
+) -> Result<[u8; 64], SignersError> {
+    if let Some(pin) = pin_always {
+        verify_given_pin(yk, pin)?;
+    }
+    if touch {
+        eprintln!(
+            "Touch your YubiKey now ({description}): it is blinking and waits about 15 seconds"
+        );
+    }
+    let sig = piv::sign_data(yk, message, AlgorithmId::Ed25519, slot).map_err(|e| match e {
+        YkError::AuthenticationError => SignersError::Refused(format!(
+            "{description} wants the PIN before this signature (PIN policy always?); run again"
+        )),
+        YkError::GenericError if touch => SignersError::Refused(format!(
+            "{description}: touch not given in time; run again and touch the key when it blinks"
+        )),
+        other => match pcsc_problem(&other) {
+            Some(m) => yk_msg(format!("{description}: {m}")),
+            None => yk_err(format!("{description} failed to sign"), other),
+        },
+    })?;
+    <[u8; 64]>::try_from(&sig[..]).map_err(|_| {
+        yk_msg(format!(
+            "{description} returned a {}-byte signature, not 64; nothing was written",
+            sig.len()
+        ))
+    })
+}
+
+impl Signer for YubiKeySigner {
+    fn public_key(&self) -> [u8; 32] {
+        self.public
+    }
+
+    fn custody(&self) -> KeyCustody {
+        KeyCustody::Hardware
+    }
+
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
+
+    fn sign_digest(&mut self, digest: &[u8; 32]) -> Result<[u8; 64], SignerError> {
+        sign_on_card(
+            &mut self.yk,
+            self.slot,
+            digest,
+            self.pin_always.as_ref(),
+            self.touch,
+            &self.description,
+        )
+        .map_err(SignerError::from)
+    }
+}
+
+fn to_pin_policy(p: PinPolicyArg) -> PinPolicy {
+    match p {
+        PinPolicyArg::Default => PinPolicy::Default,
+        PinPolicyArg::Never => PinPolicy::Never,
+        PinPolicyArg::Once => PinPolicy::Once,
+        PinPolicyArg::Always => PinPolicy::Always,
+    }
+}
+
+fn to_touch_policy(t: TouchPolicyArg) -> TouchPolicy {
+    match t {
+        TouchPolicyArg::Default => TouchPolicy::Default,
+        TouchPolicyArg::Never => TouchPolicy::Never,
+        TouchPolicyArg::Always => TouchPolicy::Always,
+        TouchPolicyArg::Cached => TouchPolicy::Cached,
+    }
+}
+
+/// Extracts the DER certificate from a PIV certificate object (tag 70).
+fn cert_from_object(obj: &[u8]) -> Option<Vec<u8>> {
+    if obj.first() != Some(&0x70) {
+        return None;
+    }
+    let (len, off) = match *obj.get(1)? {
+        n @ 0..=0x7f => (usize::from(n), 2),
+        0x81 => (usize::from(*obj.get(2)?), 3),
+        0x82 => (
+            usize::from(*obj.get(2)?) << 8 | usize::from(*obj.get(3)?),
+            4,
+        ),
+        _ => return None,
+    };
+    obj.get(off..off + len).map(<[u8]>::to_vec)
+}
+
+/// Fetches and checks the slot's attestation. Never fails: problems become
+/// the verdict.
+fn attestation(
+    yk: &mut YubiKey,
+    slot: u8,
+    public: &[u8; 32],
+) -> (Option<String>, x509::AttestationVerdict) {
+    let Ok(id) = slot_id(slot) else {
+        return (
+            None,
+            x509::AttestationVerdict {
+                verified: false,
+                summary: "bad slot".into(),
+                chain: vec![],
+            },
+        );
+    };
+    let att = match piv::attest(yk, id) {
+        Ok(a) => a,
+        Err(e) => {
+            let summary = match e {
+                YkError::NotSupported => "the card does not support attestation".to_string(),
+                _ => format!(
+                    "no attestation ({e}): keys imported rather than generated on the card cannot be attested"
+                ),
+            };
+            return (
+                None,
+                x509::AttestationVerdict {
+                    verified: false,
+                    summary,
+                    chain: vec![],
+                },
+            );
+        }
+    };
+    let f9 = yk
+        .fetch_object(ATTESTATION_OBJECT)
+        .ok()
+        .and_then(|o| cert_from_object(&o));
+    let verdict = x509::check_attestation(&att, f9.as_deref(), public, yk.serial().0);
+    let mut pem = x509::pem(&att);
+    if let Some(f9) = &f9 {
+        pem.push_str(&x509::pem(f9));
+    }
+    (Some(pem), verdict)
+}
+
+fn key_record(
+    yk: &mut YubiKey,
+    slot: u8,
+    facts: &SlotFacts,
+    extra: Vec<(String, String)>,
+) -> KeyInfo {
+    let (pem, verdict) = attestation(yk, slot, &facts.public);
+    let mut details = vec![
+        ("serial".to_string(), yk.serial().to_string()),
+        ("slot".to_string(), slot_name(slot)),
+        ("firmware".to_string(), yk.version().to_string()),
+        (
+            "pin_policy".to_string(),
+            policy_name(&facts.pin_policy).to_string(),
+        ),
+        (
+            "touch_policy".to_string(),
+            touch_name(&facts.touch_policy).to_string(),
+        ),
+        (
+            "origin".to_string(),
+            match facts.origin {
+                Some(Origin::Generated) => "generated on the card",
+                Some(Origin::Imported) => "IMPORTED (the key existed outside the card)",
+                None => "unknown",
+            }
+            .to_string(),
+        ),
+        (
+            "attestation".to_string(),
+            format!(
+                "{}: {}",
+                if verdict.verified {
+                    "verified"
+                } else {
+                    "NOT verified"
+                },
+                verdict.summary
+            ),
+        ),
+    ];
+    for (i, c) in verdict.chain.iter().enumerate() {
+        details.push((format!("attestation_chain_{i}"), c.clone()));
+    }
+    details.extend(extra);
+    KeyInfo {
+        spec: format!("yubikey:serial={};slot={}", yk.serial(), slot_name(slot)),
+        tlpub: tlpub(&facts.public),
+        custody: KeyCustody::Hardware.label(),
+        description: format!("YubiKey serial {} slot {}", yk.serial(), slot_name(slot)),
+        details,
+        attestation_pem: pem,
+    }
+}
+
+/// Writes a self-signed certificate for the new key so other tools see it.
+fn write_self_signed(
+    yk: &mut YubiKey,
+    spec: &YubiKeySpec,
+    facts: &SlotFacts,
+    label: &str,
+    pin: &Pin,
+) -> Result<(), SignersError> {
+    let mut serial = [0u8; 16];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut serial);
+    let req = x509::CertificateRequest {
+        serial: serial.to_vec(),
+        issuer_cn: label.to_string(),
+        subject_cn: label.to_string(),
+        not_before_unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        subject_public_key: facts.public,
+        extensions: vec![],
+    };
+    let slot = slot_id(spec.slot)?;
+    let description = format!(
+        "YubiKey serial {} slot {}",
+        yk.serial(),
+        slot_name(spec.slot)
+    );
+    let always = matches!(facts.pin_policy, PinPolicy::Always).then_some(pin);
+    let touch = !matches!(
+        facts.touch_policy,
+        TouchPolicy::Never | TouchPolicy::Default
+    );
+    let der = x509::ed25519_certificate(&req, |tbs| {
+        let sig = sign_on_card(yk, slot, tbs, always, touch, &description)?;
+        let vk = ed25519_dalek::VerifyingKey::from_bytes(&facts.public)
+            .map_err(|_| yk_msg("the card returned an invalid Ed25519 public key"))?;
+        vk.verify_strict(tbs, &ed25519_dalek::Signature::from_bytes(&sig))
+            .map_err(|_| yk_msg("the card's signature on the certificate does not verify"))?;
+        Ok::<_, SignersError>(sig)
+    })?;
+    let cert =
+        Certificate::from_bytes(der).map_err(|e| yk_err("cannot parse the new certificate", e))?;
+    authenticate_mgmt(yk, spec)?;
+    cert.write(yk, slot, CertInfo::Uncompressed)
+        .map_err(|e| yk_err("cannot write the certificate to the slot", e))
+}
+
+/// Generates an Ed25519 key in the slot, writes a self-signed certificate,
+/// and returns the key's record with the card's attestation.
+pub fn generate(spec: &YubiKeySpec, options: &GenerateOptions) -> Result<KeyInfo, SignersError> {
+    let mut yk = open_card(spec.serial)?;
+    check_version(&yk)?;
+    let what = card_name(&yk);
+    let slot = slot_id(spec.slot)?;
+    let occupied = match piv::metadata(&mut yk, slot) {
+        Ok(_) => true,
+        Err(YkError::NotFound) => false,
+        Err(e) => {
+            return Err(yk_err(
+                format!("cannot read slot {} of {what}", slot_name(spec.slot)),
+                e,
+            ))
+        }
+    };
+    if occupied && !options.force {
+        return Err(SignersError::Refused(format!(
+            "slot {} of {what} already holds a key; choose another slot (slot=9a, 9d, 82…) or pass \
+             --force to destroy it and generate a new one",
+            slot_name(spec.slot)
+        )));
+    }
+    let pin = verify_pin(&mut yk, spec.pin_source.as_ref())?;
+    authenticate_mgmt(&mut yk, spec)?;
+    let spki = piv::generate(
+        &mut yk,
+        slot,
+        AlgorithmId::Ed25519,
+        to_pin_policy(options.pin_policy),
+        to_touch_policy(options.touch_policy),
+    )
+    .map_err(|e| match e {
+        YkError::AlgorithmError => SignersError::Refused(format!(
+            "{what} refused to generate an Ed25519 key with these policies"
+        )),
+        other => yk_err(format!("generating a key on {what} failed"), other),
+    })?;
+    let generated =
+        ed25519_from_spki(&spki).ok_or_else(|| yk_msg("the card returned a non-Ed25519 key"))?;
+    let facts = slot_facts(&mut yk, spec.slot)?;
+    if facts.public != generated {
+        return Err(yk_msg(
+            "the slot's public key differs from the one just generated; run `token show`",
+        ));
+    }
+    let label = options
+        .label
+        .clone()
+        .unwrap_or_else(|| "locksmith tailnet lock key".to_string());
+    let mut extra = vec![("label".to_string(), label.clone())];
+    match write_self_signed(&mut yk, spec, &facts, &label, &pin) {
+        Ok(()) => extra.push((
+            "certificate".into(),
+            "self-signed certificate written to the slot".into(),
+        )),
+        Err(e) => {
+            eprintln!("warning: the key was generated but its certificate was not written: {e}");
+            extra.push(("certificate".into(), format!("NOT written: {e}")));
+        }
+    }
+    Ok(key_record(&mut yk, spec.slot, &facts, extra))
+}
+
+/// Describes the key in a slot, with the attestation verdict. Needs no PIN.
+pub fn show(spec: &YubiKeySpec) -> Result<KeyInfo, SignersError> {
+    let mut yk = open_card(spec.serial)?;
+    check_version(&yk)?;
+    let facts = slot_facts(&mut yk, spec.slot)?;
+    let mut extra = Vec::new();
+    if let Ok(cert) = Certificate::read(&mut yk, slot_id(spec.slot)?) {
+        extra.push(("certificate_subject".to_string(), cert.subject()));
+    }
+    if let Some(left) = pin_tries_left(&mut yk) {
+        extra.push(("pin_tries_left".to_string(), left.to_string()));
+    }
+    Ok(key_record(&mut yk, spec.slot, &facts, extra))
+}
+
+/// Lists YubiKeys and their Ed25519 keys. A missing pcscd or an empty
+/// reader is a note, not a failure.
+pub fn list_cards() -> Result<(Vec<TokenInfo>, Vec<String>), SignersError> {
+    let (cards, mut notes) = match open_all() {
+        Ok(x) => x,
+        Err(e) => return Ok((vec![], vec![format!("YubiKey: {e}")])),
+    };
+    let mut out = Vec::new();
+    for mut yk in cards {
+        let mut keys = Vec::new();
+        if yk.version() < MIN_ED25519_VERSION {
+            notes.push(format!(
+                "{}: firmware too old for Ed25519 (needs 5.7+)",
+                card_name(&yk)
+            ));
+        } else {
+            for &slot in PIV_KEY_SLOTS {
+                if let Ok(facts) = slot_facts(&mut yk, slot) {
+                    keys.push(KeyInfo {
+                        spec: format!("yubikey:serial={};slot={}", yk.serial(), slot_name(slot)),
+                        tlpub: tlpub(&facts.public),
+                        custody: KeyCustody::Hardware.label(),
+                        description: format!(
+                            "YubiKey serial {} slot {}",
+                            yk.serial(),
+                            slot_name(slot)
+                        ),
+                        details: vec![
+                            ("pin_policy".into(), policy_name(&facts.pin_policy).into()),
+                            (
+                                "touch_policy".into(),
+                                touch_name(&facts.touch_policy).into(),
+                            ),
+                        ],
+                        attestation_pem: None,
+                    });
+                }
+            }
+        }
+        out.push(TokenInfo {
+            kind: "yubikey",
+            description: format!("{} in reader \"{}\"", card_name(&yk), yk.name()),
+            spec: format!("yubikey:serial={}", yk.serial()),
+            keys,
+        });
+        leave(yk);
+    }
+    Ok((out, notes))
+}
