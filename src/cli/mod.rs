@@ -1,6 +1,8 @@
 //! The `locksmith` command line: argument parsing and dispatch. Each
 //! command group lives in a file of its own.
 
+pub mod secrets;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -17,6 +19,11 @@ pub struct Cli {
 pub enum Command {
     /// Derive the disablement value of a secret (placeholder until the core lands).
     Version,
+    /// Disablement secrets: generate, verify, decrypt.
+    Secrets {
+        #[command(subcommand)]
+        cmd: secrets::SecretsCommand,
+    },
 }
 
 /// Parses the command line, runs the command, and maps errors to exit codes.
@@ -37,5 +44,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("locksmith {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Secrets { cmd } => secrets::run(cmd),
     }
 }
