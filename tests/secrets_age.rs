@@ -267,14 +267,14 @@ fn decrypt_reveals_only_when_asked_and_reports_no_match() {
     assert_eq!(value_of(secret.trim()), values[0]);
     assert!(text.contains("checked against the value recorded in the file"));
 
-    // File 1 checked against value 2 only: no match, exit code 2.
+    // File 1 checked against value 2 only: no match, exit code 3.
     let none = locksmith()
         .args(["secrets", "decrypt", &files[0], "-i"])
         .arg(&id)
         .args(["--value", &values[1]])
         .output()
         .unwrap();
-    assert_eq!(none.status.code(), Some(2));
+    assert_eq!(none.status.code(), Some(3));
     assert!(String::from_utf8(none.stdout).unwrap().contains("NO MATCH"));
 }
 

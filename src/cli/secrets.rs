@@ -1,7 +1,7 @@
 //! `locksmith secrets`: make, verify and decrypt disablement secrets.
 //!
 //! Exit codes: 0 success (every secret checked matches), 1 error (bad
-//! input, typo found, I/O), 2 a secret matches none of the expected
+//! input, typo found, I/O), 2 usage error (clap), 3 a secret matches none of the expected
 //! disablement values.
 
 use std::io::{IsTerminal, Read};
@@ -26,7 +26,7 @@ use crate::secrets::verify::{check_line, read_typed_secret, verify_secret, Verdi
 use crate::secrets::{generate_secrets, write_outputs, OutputOptions, Overwrite, SheetFormat};
 
 /// Exit code when a secret matches none of the expected values.
-pub const EXIT_NO_MATCH: u8 = 2;
+pub const EXIT_NO_MATCH: u8 = 3;
 
 /// Disablement secrets: generate, verify, decrypt.
 #[derive(Debug, Subcommand)]
@@ -353,8 +353,9 @@ fn run_generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         sheets: args.sheet_dir.as_deref().map(|d| (d, formats)),
         overwrite,
     };
-    let written = write_outputs(&generated, &label, &options)
-        .context("writing the disablement secrets; nothing is enrolled yet, run again")?;
+    let written = write_outputs(&generated, &label, &options).context(
+        "writing the disablement secrets (nothing was enrolled; fix the cause and run again)",
+    )?;
     if args.json {
         let report = GenerateReport {
             authority: &label,

@@ -153,6 +153,16 @@ impl age::Callbacks for TerminalCallbacks {
     }
 }
 
+/// age's localized messages wrap names in Unicode isolation marks; a
+/// terminal shows them as junk.
+pub(crate) fn plain_text(message: &str) -> String {
+    message
+        .chars()
+        .filter(|c| !matches!(c, '\u{2066}'..='\u{2069}'))
+        .collect::<String>()
+        .replace('\n', " ")
+}
+
 /// The cleartext label stanza (see the module docs).
 struct LabelStanza {
     args: Vec<String>,
@@ -278,7 +288,7 @@ pub fn encrypt(
                                 .find(|p| p.plugin() == name)
                                 .map(|p| p.to_string())
                                 .unwrap_or_default(),
-                            reason: e.to_string(),
+                            reason: plain_text(&e.to_string()),
                         })?;
                 boxed.push(Box::new(plugin));
             }

@@ -9,7 +9,7 @@ use std::path::Path;
 use age::secrecy::SecretString;
 use zeroize::Zeroizing;
 
-use super::age_files::TerminalCallbacks;
+use super::age_files::{plain_text, TerminalCallbacks};
 use super::error::SecretsError;
 use super::secret::{parse_secret_hex, DisablementSecret, SECRET_PREFIX};
 use super::values::{parse_value_text, DisablementValue};
@@ -70,7 +70,7 @@ pub fn decrypt_bytes(
 ) -> Result<Zeroizing<Vec<u8>>, SecretsError> {
     let fail = |reason: String| SecretsError::Decrypt {
         input: input.to_owned(),
-        reason,
+        reason: plain_text(&reason),
     };
     let reader = age::armor::ArmoredReader::new(bytes);
     let decryptor = age::Decryptor::new(reader)

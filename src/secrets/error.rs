@@ -30,7 +30,7 @@ pub enum SecretsError {
     #[error("recipient {input:?} is not an age recipient (age1…, age1<plugin>1…, ssh-ed25519 or ssh-rsa public key): {reason}")]
     BadRecipient { input: String, reason: String },
 
-    #[error("age plugin {plugin:?} for recipient {recipient:?} could not be started: {reason}; is age-plugin-{plugin} installed and on PATH?")]
+    #[error("age plugin {plugin:?} for recipient {recipient:?} could not be started: {reason} (age-plugin-{plugin} must be on PATH)")]
     PluginNotFound {
         plugin: String,
         recipient: String,
