@@ -346,6 +346,7 @@ fn run_generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
                     },
                     armor: args.armor,
                     overwrite,
+                    progress: Progress::Auto,
                 },
             )),
             _ => None,

@@ -30,6 +30,7 @@ use zeroize::Zeroizing;
 use super::atomic::{check_free, ensure_dir, write_atomic, Overwrite};
 use super::error::SecretsError;
 use super::label::AuthorityLabel;
+use super::progress::{LazyBar, Progress};
 use super::secret::DisablementSecret;
 use super::values::{value_text, DisablementValue};
 
@@ -122,6 +123,8 @@ pub struct AgeOptions {
     /// ASCII armor (PEM-like text) instead of binary.
     pub armor: bool,
     pub overwrite: Overwrite,
+    /// Progress bar (passphrase files take about a second each).
+    pub progress: Progress,
 }
 
 /// Talks to the user on behalf of age plugins (e.g. "touch your YubiKey").
@@ -361,6 +364,7 @@ pub fn write_age_files(
             count,
         }],
     };
+    let bar = LazyBar::new(paths.len(), options.progress, "encrypting age files");
     for (path, span) in paths.iter().zip(spans) {
         let plaintext = payload_text(label, secrets, values, span);
         let bytes = encrypt(
@@ -371,6 +375,8 @@ pub fn write_age_files(
             span,
         )?;
         write_atomic(path, &bytes, options.overwrite)?;
+        bar.tick();
     }
+    bar.finish();
     Ok(paths)
 }

@@ -93,7 +93,7 @@ mod tests {
         let err = write_atomic(&p, b"two", Overwrite::Refuse).unwrap_err();
         assert!(matches!(err, SecretsError::WouldOverwrite { .. }));
         assert_eq!(fs::read(&p).unwrap(), b"one");
-        assert!(check_free(&[p.clone()], Overwrite::Refuse).is_err());
+        assert!(check_free(std::slice::from_ref(&p), Overwrite::Refuse).is_err());
         write_atomic(&p, b"two", Overwrite::Replace).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();

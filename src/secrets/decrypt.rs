@@ -137,8 +137,9 @@ pub fn parse_payload(input: &str, plain: &[u8]) -> Result<Vec<FoundSecret>, Secr
             index = rest.split_whitespace().next().and_then(|i| i.parse().ok());
         } else if let Some(rest) = l.strip_prefix("# value:") {
             value = parse_value_text(rest);
-        } else if l.len() >= SECRET_PREFIX.len()
-            && l[..SECRET_PREFIX.len()].eq_ignore_ascii_case(SECRET_PREFIX)
+        } else if l
+            .get(..SECRET_PREFIX.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(SECRET_PREFIX))
         {
             let secret = parse_secret_hex(l).ok_or_else(|| SecretsError::BadSecretText {
                 input: input.to_owned(),

@@ -10,7 +10,8 @@
 //!
 //! One concept per file:
 //! - [`secret`]: the secret type and its text forms.
-//! - [`values`]: deriving disablement values, in parallel, with progress.
+//! - [`values`]: deriving disablement values, in parallel.
+//! - [`progress`]: progress bars for steps over a second.
 //! - [`label`]: which authority a set of secrets belongs to.
 //! - [`lines`]: printed lines and their check letters.
 //! - [`verify`]: matching a secret against the authority's values.
@@ -31,6 +32,7 @@ pub mod error;
 pub mod font;
 pub mod label;
 pub mod lines;
+pub mod progress;
 pub mod qr;
 pub mod record;
 pub mod secret;

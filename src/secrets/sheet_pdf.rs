@@ -65,9 +65,9 @@ fn page_content(sheet: &Sheet) -> Zeroizing<String> {
     let advance = SHEET_FONT_ADVANCE as f32 / 1000.0;
     for l in &sheet.lines {
         let _ = write!(c, "BT /F1 22 Tf {MARGIN} {} Td ", PAGE_H - top);
-        let _ = write!(
+        let _ = writeln!(
             c,
-            "({}:  {}   {}) Tj ET\n",
+            "({}:  {}   {}) Tj ET",
             l.number,
             l.groups.as_str(),
             l.check
@@ -76,9 +76,9 @@ fn page_content(sheet: &Sheet) -> Zeroizing<String> {
     }
     // A box around the check letters: column 27 of each line.
     let box_x = MARGIN + 26.0 * 22.0 * advance - 4.0;
-    let _ = write!(
+    let _ = writeln!(
         c,
-        "0.8 w {box_x} {} {} {} re S\n",
+        "0.8 w {box_x} {} {} {} re S",
         PAGE_H - top + 22.0,
         22.0 * advance + 8.0,
         4.0 * 32.0
@@ -117,7 +117,7 @@ fn page_content(sheet: &Sheet) -> Zeroizing<String> {
             if q.is_dark(x, y) {
                 let px = left + (x + QUIET_ZONE) as f32 * m;
                 let py = bottom + QR_SIDE - (y + QUIET_ZONE + 1) as f32 * m;
-                let _ = write!(c, "{px:.3} {py:.3} {m:.3} {m:.3} re\n");
+                let _ = writeln!(c, "{px:.3} {py:.3} {m:.3} {m:.3} re");
             }
         }
     }
@@ -206,7 +206,7 @@ pub fn render_pdf(sheets: &[&Sheet]) -> Zeroizing<Vec<u8>> {
     let xref = pdf.len();
     let mut tail = format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1);
     for off in &offsets {
-        let _ = write!(tail, "{off:010} 00000 n \n");
+        let _ = writeln!(tail, "{off:010} 00000 n ");
     }
     let _ = write!(
         tail,

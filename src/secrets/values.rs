@@ -2,82 +2,19 @@
 //! (Argon2i, about 35 ms each), computed in parallel across cores. A
 //! progress bar appears on a terminal once the work has run for a second.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
+use super::progress::LazyBar;
+pub use super::progress::Progress;
 use super::secret::DisablementSecret;
 use crate::tka::disablement::DISABLEMENT_LENGTH;
 
 /// A disablement value: public, stored in the authority's state.
 pub type DisablementValue = [u8; DISABLEMENT_LENGTH];
 
-/// Whether to show a progress bar.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Progress {
-    /// On stderr, if it is a terminal and the work runs over a second.
-    Auto,
-    /// Never.
-    Hidden,
-}
-
-/// The progress bar is shown only after this much work.
-const SHOW_AFTER: Duration = Duration::from_secs(1);
-
-/// Shows a bar lazily: hidden until [`SHOW_AFTER`] has passed.
-struct LazyBar {
-    bar: ProgressBar,
-    started: Instant,
-    shown: AtomicBool,
-    mode: Progress,
-    lock: Mutex<()>,
-}
-
-impl LazyBar {
-    fn new(len: usize, mode: Progress) -> Self {
-        let bar = ProgressBar::with_draw_target(
-            Some(u64::try_from(len).unwrap_or(u64::MAX)),
-            ProgressDrawTarget::hidden(),
-        );
-        if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed})")
-        {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar.set_message("deriving disablement values");
-        LazyBar {
-            bar,
-            started: Instant::now(),
-            shown: AtomicBool::new(false),
-            mode,
-            lock: Mutex::new(()),
-        }
-    }
-
-    fn tick(&self) {
-        self.bar.inc(1);
-        if self.mode == Progress::Auto
-            && !self.shown.load(Ordering::Relaxed)
-            && self.started.elapsed() >= SHOW_AFTER
-        {
-            if let Ok(_guard) = self.lock.lock() {
-                if !self.shown.swap(true, Ordering::Relaxed) {
-                    self.bar.set_draw_target(ProgressDrawTarget::stderr());
-                }
-            }
-        }
-    }
-
-    fn finish(self) {
-        self.bar.finish_and_clear();
-    }
-}
-
 /// The disablement value of each secret, in order, computed in parallel.
 pub fn compute_values(secrets: &[DisablementSecret], progress: Progress) -> Vec<DisablementValue> {
-    let bar = LazyBar::new(secrets.len(), progress);
+    let bar = LazyBar::new(secrets.len(), progress, "deriving disablement values");
     let values = secrets
         .par_iter()
         .map(|secret| {
