@@ -303,3 +303,118 @@ fn verification_record_tracks_who_verified_what() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "clap usage error");
 }
+
+#[test]
+fn qr_survives_a_photo_like_copy_and_bad_images_are_clear_errors() {
+    if !have("pdftoppm") {
+        return;
+    }
+    let made = make_sheets(1);
+    let work = tempfile::tempdir().unwrap();
+    let prefix = work.path().join("page");
+    let status = Command::new("pdftoppm")
+        .args(["-r", "150", "-png", "-singlefile"])
+        .arg(sheet(&made, 1, "pdf"))
+        .arg(&prefix)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // A "photo": smaller, turned, blurred, on a grey background, as JPEG.
+    let page = image::open(prefix.with_extension("png"))
+        .unwrap()
+        .to_luma8();
+    let small = image::imageops::resize(
+        &page,
+        page.width() * 7 / 10,
+        page.height() * 7 / 10,
+        image::imageops::FilterType::Triangle,
+    );
+    let turned = image::imageops::rotate90(&small);
+    let blurred = image::imageops::blur(&turned, 0.8);
+    let mut canvas = image::GrayImage::from_pixel(
+        blurred.width() + 200,
+        blurred.height() + 200,
+        image::Luma([90]),
+    );
+    image::imageops::overlay(&mut canvas, &blurred, 100, 100);
+    let photo = work.path().join("photo.jpg");
+    let mut out = std::fs::File::create(&photo).unwrap();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70)
+        .encode_image(&canvas)
+        .unwrap();
+    drop(out);
+    let secret = locksmith::secrets::qr::secret_from_qr_image(&photo).unwrap();
+    assert_eq!(
+        locksmith::secrets::values::value_text(&secret.value()),
+        made.values[0]
+    );
+
+    // No QR code in the image: a clear error naming the file.
+    let blank = work.path().join("blank.png");
+    image::GrayImage::from_pixel(400, 400, image::Luma([255]))
+        .save(&blank)
+        .unwrap();
+    let err = locksmith::secrets::qr::secret_from_qr_image(&blank)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("blank.png") && err.contains("no QR code found"),
+        "{err}"
+    );
+    // Not an image at all.
+    let text = work.path().join("notes.png");
+    std::fs::write(&text, "hello").unwrap();
+    let err = locksmith::secrets::qr::secret_from_qr_image(&text)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("notes.png"), "{err}");
+}
+
+#[test]
+fn interactive_prompt_asks_a_mistyped_line_again() {
+    // Drive the terminal path (hidden line-by-line prompts) through a
+    // pseudo-terminal made by script(1).
+    if !have("script") {
+        return;
+    }
+    let made = make_sheets(1);
+    let text = std::fs::read_to_string(sheet(&made, 1, "txt")).unwrap();
+    let lines = typed_lines(&text);
+    let mut typo: Vec<char> = lines[1].chars().collect();
+    typo[6] = if typo[6] == '7' { '1' } else { '7' };
+    let typo: String = typo.into_iter().collect();
+    let input = format!(
+        "{}\n{typo}\n{}\n{}\n{}\n",
+        lines[0], lines[1], lines[2], lines[3]
+    );
+    let bin = assert_cmd::cargo::cargo_bin("locksmith");
+    let mut child = Command::new("script")
+        .arg("-qec")
+        .arg(format!(
+            "{} secrets verify --value {}",
+            bin.display(),
+            made.values[0]
+        ))
+        .arg("/dev/null")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains("line 2: the check letter does not match"),
+        "{shown}"
+    );
+    assert!(shown.contains("type line 2 again"), "{shown}");
+    assert!(
+        shown.contains("OK: the secret matches disablement value #1"),
+        "{shown}"
+    );
+}

@@ -392,8 +392,10 @@ fn run_generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Reads the secret to verify: QR image, interactive lines, or stdin.
-fn read_secret_for_verify(args: &VerifyArgs) -> anyhow::Result<(DisablementSecret, VerifyMethod)> {
-    if let Some(path) = &args.qr_image {
+fn read_secret_for_verify(
+    qr_image: Option<&std::path::Path>,
+) -> anyhow::Result<(DisablementSecret, VerifyMethod)> {
+    if let Some(path) = qr_image {
         let secret = secret_from_qr_image(path)?;
         return Ok((secret, VerifyMethod::QrImage));
     }
@@ -473,14 +475,26 @@ fn verdict_exit(verdict: &Verdict) -> ExitCode {
     }
 }
 
+/// Reads a custodian's secret (from the QR image if given, else typed at
+/// the terminal line by line, else stdin) and checks it against
+/// `expected`. For `lock init` holding the genesis back: call once per
+/// custodian, then [`VerificationRecord::add`] on a match.
+pub fn read_and_verify(
+    qr_image: Option<&std::path::Path>,
+    expected: &[DisablementValue],
+) -> anyhow::Result<(Verdict, VerifyMethod)> {
+    require_expected(expected)?;
+    let (secret, method) = read_secret_for_verify(qr_image)?;
+    let verdict = verify_secret(&secret, expected);
+    drop(secret);
+    Ok((verdict, method))
+}
+
 /// `secrets verify` against `expected` (the authority's disablement values,
 /// in state order). `lock`/`--chain`/`--store` callers pass the values
 /// they read from the chain.
 pub fn run_verify(args: &VerifyArgs, expected: &[DisablementValue]) -> anyhow::Result<ExitCode> {
-    require_expected(expected)?;
-    let (secret, method) = read_secret_for_verify(args)?;
-    let verdict = verify_secret(&secret, expected);
-    drop(secret);
+    let (verdict, method) = read_and_verify(args.qr_image.as_deref(), expected)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&verdict)?);
     } else {
