@@ -418,3 +418,50 @@ fn interactive_prompt_asks_a_mistyped_line_again() {
         "{shown}"
     );
 }
+
+#[test]
+fn one_sheet_file_holds_a_page_per_secret() {
+    if !have("pdftoppm") || !have("pdfinfo") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sheet_dir = dir.path().join("sheets");
+    let report = generate(&[
+        "-n",
+        "3",
+        "--sheet-dir",
+        sheet_dir.to_str().unwrap(),
+        "--single-sheet-file",
+        "--sheet-format",
+        "pdf,text",
+    ]);
+    let values = strings(&report, "values");
+    let sheets = strings(&report, "sheets");
+    assert_eq!(sheets.len(), 2, "{sheets:?}");
+    let pdf = sheets.iter().find(|s| s.ends_with("-all03.pdf")).unwrap();
+    let info = Command::new("pdfinfo").arg(pdf).output().unwrap();
+    let info = String::from_utf8(info.stdout).unwrap();
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Pages:") && l.trim_end().ends_with(" 3")),
+        "{info}"
+    );
+    let txt =
+        std::fs::read_to_string(sheets.iter().find(|s| s.ends_with(".txt")).unwrap()).unwrap();
+    assert_eq!(txt.matches('\x0c').count(), 2, "form feeds between 3 pages");
+    // Page 2's QR code is secret 2.
+    let prefix = dir.path().join("p2");
+    let ok = Command::new("pdftoppm")
+        .args(["-r", "150", "-png", "-singlefile", "-f", "2", "-l", "2"])
+        .arg(pdf)
+        .arg(&prefix)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let secret =
+        locksmith::secrets::qr::secret_from_qr_image(&prefix.with_extension("png")).unwrap();
+    assert_eq!(
+        locksmith::secrets::values::value_text(&secret.value()),
+        values[1]
+    );
+}

@@ -23,7 +23,9 @@ use crate::secrets::record::{VerificationRecord, VerifyMethod};
 use crate::secrets::secret::{parse_secret_hex, DisablementSecret};
 use crate::secrets::values::{parse_value_text, DisablementValue, Progress};
 use crate::secrets::verify::{check_line, read_typed_secret, verify_secret, Verdict};
-use crate::secrets::{generate_secrets, write_outputs, OutputOptions, Overwrite, SheetFormat};
+use crate::secrets::{
+    generate_secrets, write_outputs, OutputOptions, Overwrite, SheetFormat, SheetOptions,
+};
 
 /// Exit code when a secret matches none of the expected values.
 pub const EXIT_NO_MATCH: u8 = 3;
@@ -88,6 +90,10 @@ pub struct GenerateArgs {
     /// RAM disk or removable medium, print, then destroy it.
     #[arg(long, value_name = "DIR")]
     pub sheet_dir: Option<PathBuf>,
+    /// One sheet file per format holding every secret (a page each)
+    /// instead of one file per secret.
+    #[arg(long)]
+    pub single_sheet_file: bool,
     /// Sheet formats (default: all three).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub sheet_format: Vec<SheetFormatArg>,
@@ -351,7 +357,19 @@ fn run_generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
             )),
             _ => None,
         },
-        sheets: args.sheet_dir.as_deref().map(|d| (d, formats)),
+        sheets: args.sheet_dir.as_deref().map(|d| {
+            (
+                d,
+                SheetOptions {
+                    formats,
+                    layout: if args.single_sheet_file {
+                        FileLayout::Single
+                    } else {
+                        FileLayout::PerSecret
+                    },
+                },
+            )
+        }),
         overwrite,
     };
     let written = write_outputs(&generated, &label, &options).context(

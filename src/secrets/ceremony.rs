@@ -12,7 +12,7 @@ use super::atomic::Overwrite;
 use super::error::SecretsError;
 use super::label::AuthorityLabel;
 use super::secret::DisablementSecret;
-use super::sheet::{write_sheets, SheetFormat};
+use super::sheet::{sheet_plan, write_sheets, SheetOptions};
 use super::values::{compute_values, value_text, DisablementValue, Progress};
 
 /// Freshly made secrets and their values, in the same order.
@@ -37,8 +37,8 @@ pub fn generate_secrets(
 pub struct OutputOptions<'a> {
     /// age files into this directory.
     pub age: Option<(&'a Path, AgeOptions)>,
-    /// Printable sheets into this directory, in these formats.
-    pub sheets: Option<(&'a Path, Vec<SheetFormat>)>,
+    /// Printable sheets (PLAINTEXT) into this directory.
+    pub sheets: Option<(&'a Path, SheetOptions)>,
     pub overwrite: Overwrite,
 }
 
@@ -72,30 +72,25 @@ pub fn write_outputs(
                     .map(|n| dir.join(n)),
             );
         }
-        if let Some((dir, formats)) = &options.sheets {
-            for i in 1..=generated.secrets.len() {
-                for f in formats {
-                    planned.push(dir.join(super::sheet::sheet_file_name(
-                        label,
-                        i,
-                        generated.secrets.len(),
-                        *f,
-                    )));
-                }
-            }
+        if let Some((dir, sheets)) = &options.sheets {
+            planned.extend(
+                sheet_plan(label, generated.secrets.len(), sheets)
+                    .into_iter()
+                    .map(|p| dir.join(p.name)),
+            );
         }
         super::atomic::check_free(&planned, Overwrite::Refuse)?;
     }
     if let Some((dir, age)) = &options.age {
         out.age_files = write_age_files(dir, label, &generated.secrets, &generated.values, age)?;
     }
-    if let Some((dir, formats)) = &options.sheets {
+    if let Some((dir, sheets)) = &options.sheets {
         out.sheets = write_sheets(
             dir,
             label,
             &generated.secrets,
             &generated.values,
-            formats,
+            sheets,
             options.overwrite,
         )?;
     }

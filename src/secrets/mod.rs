@@ -52,6 +52,6 @@ pub use error::SecretsError;
 pub use label::AuthorityLabel;
 pub use record::{VerificationRecord, VerifyMethod};
 pub use secret::DisablementSecret;
-pub use sheet::SheetFormat;
+pub use sheet::{SheetFormat, SheetOptions};
 pub use values::{compute_values, DisablementValue, Progress};
 pub use verify::{read_typed_secret, verify_secret, Verdict};

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
+use super::age_files::FileLayout;
 use super::atomic::{check_free, ensure_dir, write_atomic, Overwrite};
 use super::error::SecretsError;
 use super::label::AuthorityLabel;
@@ -110,65 +111,110 @@ impl SheetFormat {
     }
 }
 
-/// File name of secret `index`'s sheet in `format`.
-pub fn sheet_file_name(
-    label: &AuthorityLabel,
-    index: usize,
-    count: usize,
-    format: SheetFormat,
-) -> PathBuf {
-    PathBuf::from(format!(
-        "disablement-sheet-{}-{index:02}of{count:02}.{}",
-        label.file_tag(),
-        format.extension()
-    ))
+/// How the sheets are split into files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SheetOptions {
+    pub formats: Vec<SheetFormat>,
+    /// One file per secret, or one file (one page per secret) for all.
+    pub layout: FileLayout,
 }
 
-/// Writes one sheet per secret in each of `formats` into `dir`. These
-/// files hold the secrets in plaintext: put `dir` on a RAM disk or
-/// removable medium, print, then destroy it. Every destination is
-/// checked before anything is written.
+impl Default for SheetOptions {
+    fn default() -> Self {
+        SheetOptions {
+            formats: SheetFormat::ALL.to_vec(),
+            layout: FileLayout::PerSecret,
+        }
+    }
+}
+
+/// One planned sheet file: which secrets (1-based, inclusive), which
+/// format, which file name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedSheet {
+    pub first: usize,
+    pub last: usize,
+    pub format: SheetFormat,
+    pub name: PathBuf,
+}
+
+/// The sheet files [`write_sheets`] writes for `count` secrets, in order.
+pub fn sheet_plan(
+    label: &AuthorityLabel,
+    count: usize,
+    options: &SheetOptions,
+) -> Vec<PlannedSheet> {
+    let mut plan = Vec::new();
+    let spans: Vec<(usize, usize)> = match options.layout {
+        FileLayout::PerSecret => (1..=count).map(|i| (i, i)).collect(),
+        FileLayout::Single => vec![(1, count)],
+    };
+    for (first, last) in spans {
+        for format in &options.formats {
+            let which = if first == last {
+                format!("{first:02}of{count:02}")
+            } else {
+                format!("all{count:02}")
+            };
+            plan.push(PlannedSheet {
+                first,
+                last,
+                format: *format,
+                name: PathBuf::from(format!(
+                    "disablement-sheet-{}-{which}.{}",
+                    label.file_tag(),
+                    format.extension()
+                )),
+            });
+        }
+    }
+    plan
+}
+
+/// Writes the sheets into `dir` (one page per secret). These files hold
+/// the secrets in plaintext: put `dir` on a RAM disk or removable medium,
+/// print, then destroy it. Every destination is checked before anything
+/// is written.
 pub fn write_sheets(
     dir: &Path,
     label: &AuthorityLabel,
     secrets: &[DisablementSecret],
     values: &[DisablementValue],
-    formats: &[SheetFormat],
+    options: &SheetOptions,
     overwrite: Overwrite,
 ) -> Result<Vec<PathBuf>, SecretsError> {
-    let count = secrets.len();
-    let mut plan = Vec::new();
-    for index in 1..=count {
-        for f in formats {
-            plan.push((
-                index,
-                *f,
-                dir.join(sheet_file_name(label, index, count, *f)),
-            ));
-        }
-    }
-    let paths: Vec<PathBuf> = plan.iter().map(|(_, _, p)| p.clone()).collect();
+    let count = secrets.len().min(values.len());
+    let plan = sheet_plan(label, count, options);
+    let paths: Vec<PathBuf> = plan.iter().map(|p| dir.join(&p.name)).collect();
     ensure_dir(dir)?;
     check_free(&paths, overwrite)?;
-    for (index, format, path) in &plan {
-        let (Some(secret), Some(value)) = (secrets.get(index - 1), values.get(index - 1)) else {
-            continue;
-        };
-        let sheet = Sheet::new(label, *index, count, secret, value)?;
-        let bytes: Zeroizing<Vec<u8>> = match format {
-            SheetFormat::Pdf => super::sheet_pdf::render_pdf(&[&sheet]),
-            SheetFormat::Html => Zeroizing::new(
-                super::sheet_html::render_html(&[&sheet])
-                    .as_bytes()
-                    .to_vec(),
-            ),
-            SheetFormat::Text => Zeroizing::new(
-                super::sheet_text::render_text(&[&sheet])
-                    .as_bytes()
-                    .to_vec(),
-            ),
-        };
-        write_atomic(path, &bytes, overwrite)?;
+    for (planned, path) in plan.iter().zip(&paths) {
+        let mut sheets = Vec::new();
+        for index in planned.first..=planned.last {
+            sheets.push(Sheet::new(
+                label,
+                index,
+                count,
+                &secrets[index - 1],
+                &values[index - 1],
+            )?);
+        }
+        let pages: Vec<&Sheet> = sheets.iter().collect();
+        match planned.format {
+            SheetFormat::Pdf => {
+                write_atomic(path, &super::sheet_pdf::render_pdf(&pages), overwrite)?
+            }
+            SheetFormat::Html => write_atomic(
+                path,
+                super::sheet_html::render_html(&pages).as_bytes(),
+                overwrite,
+            )?,
+            SheetFormat::Text => write_atomic(
+                path,
+                super::sheet_text::render_text(&pages).as_bytes(),
+                overwrite,
+            )?,
+        }
     }
     Ok(paths)
 }
