@@ -27,7 +27,7 @@ use age::secrecy::SecretString;
 use age_core::format::{FileKey, Stanza};
 use zeroize::Zeroizing;
 
-use super::atomic::{check_free, ensure_dir, write_atomic, Overwrite};
+use super::atomic::{check_free, ensure_dir, Batch, Overwrite};
 use super::error::SecretsError;
 use super::label::AuthorityLabel;
 use super::progress::{LazyBar, Progress};
@@ -365,6 +365,7 @@ pub fn write_age_files(
         }],
     };
     let bar = LazyBar::new(paths.len(), options.progress, "encrypting age files");
+    let mut batch = Batch::new();
     for (path, span) in paths.iter().zip(spans) {
         let plaintext = payload_text(label, secrets, values, span);
         let bytes = encrypt(
@@ -374,9 +375,9 @@ pub fn write_age_files(
             label,
             span,
         )?;
-        write_atomic(path, &bytes, options.overwrite)?;
+        batch.write(path, &bytes, options.overwrite)?;
         bar.tick();
     }
     bar.finish();
-    Ok(paths)
+    Ok(batch.commit())
 }

@@ -81,6 +81,57 @@ pub fn write_atomic(
     Ok(())
 }
 
+/// The files of one batch written so far. Unless [`Batch::commit`] is
+/// called, dropping it removes them, so a batch that fails half-way leaves
+/// no partial output behind.
+#[derive(Debug, Default)]
+pub struct Batch {
+    written: Vec<PathBuf>,
+    committed: bool,
+}
+
+impl Batch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Writes one file of the batch atomically.
+    pub fn write(
+        &mut self,
+        path: &Path,
+        contents: &[u8],
+        overwrite: Overwrite,
+    ) -> Result<(), SecretsError> {
+        write_atomic(path, contents, overwrite)?;
+        self.written.push(path.to_path_buf());
+        Ok(())
+    }
+
+    /// Keeps the files; returns their paths.
+    pub fn commit(mut self) -> Vec<PathBuf> {
+        self.committed = true;
+        std::mem::take(&mut self.written)
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        if !self.committed {
+            for p in &self.written {
+                let _ = fs::remove_file(p);
+            }
+        }
+    }
+}
+
+/// Removes files written by an earlier, committed batch (when a later step
+/// of the same ceremony fails).
+pub fn remove_files(paths: &[PathBuf]) {
+    for p in paths {
+        let _ = fs::remove_file(p);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +149,24 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"two");
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary files left behind");
+    }
+
+    #[test]
+    fn a_failed_batch_removes_what_it_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        let taken = dir.path().join("taken");
+        fs::write(&taken, b"keep").unwrap();
+        {
+            let mut batch = Batch::new();
+            batch.write(&a, b"1", Overwrite::Refuse).unwrap();
+            assert!(batch.write(&taken, b"2", Overwrite::Refuse).is_err());
+        }
+        assert!(!a.exists(), "rolled back");
+        assert_eq!(fs::read(&taken).unwrap(), b"keep");
+        let mut batch = Batch::new();
+        batch.write(&a, b"1", Overwrite::Refuse).unwrap();
+        assert_eq!(batch.commit(), vec![a.clone()]);
+        assert!(a.exists(), "committed files stay");
     }
 }

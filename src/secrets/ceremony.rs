@@ -52,7 +52,8 @@ pub struct WrittenOutputs {
 }
 
 /// Writes the age files and sheets `options` asks for. All destinations
-/// are checked before the first file is written.
+/// are checked before the first file is written, and if a write fails
+/// the files already written by this call are removed.
 pub fn write_outputs(
     generated: &GeneratedSecrets,
     label: &AuthorityLabel,
@@ -85,14 +86,21 @@ pub fn write_outputs(
         out.age_files = write_age_files(dir, label, &generated.secrets, &generated.values, age)?;
     }
     if let Some((dir, sheets)) = &options.sheets {
-        out.sheets = write_sheets(
+        match write_sheets(
             dir,
             label,
             &generated.secrets,
             &generated.values,
             sheets,
             options.overwrite,
-        )?;
+        ) {
+            Ok(paths) => out.sheets = paths,
+            Err(e) => {
+                // No half ceremony: the age files go too.
+                super::atomic::remove_files(&out.age_files);
+                return Err(e);
+            }
+        }
     }
     Ok(out)
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use super::age_files::FileLayout;
-use super::atomic::{check_free, ensure_dir, write_atomic, Overwrite};
+use super::atomic::{check_free, ensure_dir, Batch, Overwrite};
 use super::error::SecretsError;
 use super::label::AuthorityLabel;
 use super::lines::{printed_lines, PrintedLine, CHECK_ALPHABET};
@@ -188,6 +188,7 @@ pub fn write_sheets(
     let paths: Vec<PathBuf> = plan.iter().map(|p| dir.join(&p.name)).collect();
     ensure_dir(dir)?;
     check_free(&paths, overwrite)?;
+    let mut batch = Batch::new();
     for (planned, path) in plan.iter().zip(&paths) {
         let mut sheets = Vec::new();
         for index in planned.first..=planned.last {
@@ -202,19 +203,19 @@ pub fn write_sheets(
         let pages: Vec<&Sheet> = sheets.iter().collect();
         match planned.format {
             SheetFormat::Pdf => {
-                write_atomic(path, &super::sheet_pdf::render_pdf(&pages), overwrite)?
+                batch.write(path, &super::sheet_pdf::render_pdf(&pages), overwrite)?
             }
-            SheetFormat::Html => write_atomic(
+            SheetFormat::Html => batch.write(
                 path,
                 super::sheet_html::render_html(&pages).as_bytes(),
                 overwrite,
             )?,
-            SheetFormat::Text => write_atomic(
+            SheetFormat::Text => batch.write(
                 path,
                 super::sheet_text::render_text(&pages).as_bytes(),
                 overwrite,
             )?,
         }
     }
-    Ok(paths)
+    Ok(batch.commit())
 }
