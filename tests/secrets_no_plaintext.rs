@@ -257,3 +257,26 @@ fn generate_without_destination_is_refused() {
     assert_eq!(many.status.code(), Some(1));
     assert!(String::from_utf8(many.stderr).unwrap().contains("1 to 32"));
 }
+
+#[test]
+fn a_failing_sheet_step_takes_the_age_files_back() {
+    if !have("age-keygen") {
+        return;
+    }
+    let keys = tempfile::tempdir().unwrap();
+    let (_, recipient) = age_keygen(keys.path());
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("out");
+    let not_a_dir = work.path().join("sheets");
+    std::fs::write(&not_a_dir, b"a file where the sheet directory should be").unwrap();
+    let run = locksmith()
+        .args(["secrets", "generate", "--genesis", GENESIS, "-n", "2"])
+        .args(["--to", &recipient, "--out", out.to_str().unwrap()])
+        .args(["--sheet-dir", not_a_dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let err = String::from_utf8(run.stderr).unwrap();
+    assert!(err.contains("sheets") && err.contains("creating the directory"), "{err}");
+    assert!(files_under(&out).is_empty(), "age files removed: {:?}", files_under(&out));
+}
