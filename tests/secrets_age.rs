@@ -308,3 +308,104 @@ fn bad_recipients_and_missing_plugins_are_clear_errors() {
         .unwrap_or_default();
     assert!(leftovers.is_empty(), "no partial output: {leftovers:?}");
 }
+
+/// A test-only age plugin (`age-plugin-fakeplug`) speaking the real
+/// recipient-v1 protocol. It "wraps" the file key by writing it in the
+/// clear: enough to prove that locksmith drives plugins (as it would
+/// age-plugin-yubikey) and that their stanza lands in the file.
+const FAKE_PLUGIN: &str = r#"#!/bin/sh
+read_body() { while IFS= read -r b; do [ ${#b} -lt 64 ] && break; done; }
+key=""
+while IFS= read -r line; do
+  case "$line" in
+    "-> add-recipient"*) echo "$line" >> "$0.log"; read_body ;;
+    "-> wrap-file-key"*) IFS= read -r key ;;
+    "-> done"*) read_body; break ;;
+    *) read_body ;;
+  esac
+done
+printf -- '-> recipient-stanza 0 fakeplug locksmith-test\n%s\n' "$key"
+IFS= read -r ok; read_body
+printf -- '-> done\n\n'
+"#;
+
+/// A valid plugin recipient for the fake plugin (bech32, HRP `age1fakeplug`).
+const FAKE_RECIPIENT: &str = "age1fakeplug1d3hkx6mnd45hg6pqw3jhxapqwpk82emfdc38gcyp";
+
+/// Opens stanzas the fake plugin made.
+struct ClearKey;
+
+impl age::Identity for ClearKey {
+    fn unwrap_stanza(
+        &self,
+        stanza: &age_core::format::Stanza,
+    ) -> Option<Result<age_core::format::FileKey, age::DecryptError>> {
+        if stanza.tag != "fakeplug" {
+            return None;
+        }
+        let key: [u8; 16] = stanza.body.as_slice().try_into().ok()?;
+        Some(Ok(age_core::format::FileKey::new(Box::new(key))))
+    }
+}
+
+#[test]
+fn plugin_recipients_go_through_the_age_plugin_protocol() {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let plugin = bin.join("age-plugin-fakeplug");
+    std::fs::write(&plugin, FAKE_PLUGIN).unwrap();
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = dir.path().join("out");
+    let run = locksmith()
+        .env("PATH", &path)
+        .args([
+            "secrets",
+            "generate",
+            "--genesis",
+            GENESIS,
+            "--json",
+            "-n",
+            "2",
+        ])
+        .args(["--to", FAKE_RECIPIENT, "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let values = strings(&report, "values");
+    let log = std::fs::read_to_string(plugin.with_extension("log")).unwrap();
+    assert_eq!(
+        log.lines()
+            .filter(|l| *l == format!("-> add-recipient {FAKE_RECIPIENT}"))
+            .count(),
+        2,
+        "the plugin got the recipient once per file: {log}"
+    );
+    for (i, file) in strings(&report, "age_files").iter().enumerate() {
+        let bytes = std::fs::read(file).unwrap();
+        let head = String::from_utf8_lossy(&bytes[..bytes.len().min(400)]).into_owned();
+        assert!(head.contains("-> fakeplug locksmith-test"), "{head}");
+        assert!(head.contains("-> locksmith-label "), "{head}");
+        let decryptor = age::Decryptor::new(&bytes[..]).unwrap();
+        let mut plain = String::new();
+        decryptor
+            .decrypt(std::iter::once(&ClearKey as &dyn age::Identity))
+            .unwrap()
+            .read_to_string(&mut plain)
+            .unwrap();
+        assert_eq!(value_of(&secrets_in(&plain)[0]), values[i]);
+    }
+}

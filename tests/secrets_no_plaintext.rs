@@ -277,6 +277,13 @@ fn a_failing_sheet_step_takes_the_age_files_back() {
         .unwrap();
     assert_eq!(run.status.code(), Some(1));
     let err = String::from_utf8(run.stderr).unwrap();
-    assert!(err.contains("sheets") && err.contains("creating the directory"), "{err}");
-    assert!(files_under(&out).is_empty(), "age files removed: {:?}", files_under(&out));
+    assert!(
+        err.contains("sheets") && err.contains("creating the directory"),
+        "{err}"
+    );
+    assert!(
+        files_under(&out).is_empty(),
+        "age files removed: {:?}",
+        files_under(&out)
+    );
 }
