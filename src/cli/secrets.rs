@@ -295,6 +295,186 @@ struct GenerateReport<'a> {
     secrets: Option<Vec<Zeroizing<String>>>,
 }
 
+/// Where a ceremony's secrets go, as the user asked (shared by `secrets
+/// generate` and `lock init`'s `--secrets-*` options).
+#[derive(Debug, Clone, Default)]
+pub struct SecretsDestinations {
+    pub to: Vec<String>,
+    pub to_file: Vec<PathBuf>,
+    pub passphrase: bool,
+    pub out: Option<PathBuf>,
+    pub armor: bool,
+    pub single_file: bool,
+    pub sheet_dir: Option<PathBuf>,
+    pub sheet_format: Vec<SheetFormatArg>,
+    pub single_sheet_file: bool,
+    pub force: bool,
+}
+
+/// `lock init`'s options for the disablement secrets; flatten into its
+/// clap args and pass `(&args).into()` to [`plan_outputs`].
+#[derive(Debug, Args, Clone, Default)]
+pub struct InitSecretsArgs {
+    /// How many disablement secrets (1 to 32).
+    #[arg(long = "secrets", value_name = "N", default_value_t = 10)]
+    pub secrets_count: usize,
+    /// age recipient for the secrets (age1…, age1<plugin>1…, ssh-ed25519/ssh-rsa key). Repeatable.
+    #[arg(long = "secrets-to", value_name = "RECIPIENT")]
+    pub secrets_to: Vec<String>,
+    /// File of age recipients for the secrets. Repeatable.
+    #[arg(long = "secrets-to-file", value_name = "PATH")]
+    pub secrets_to_file: Vec<PathBuf>,
+    /// Encrypt the secrets to a passphrase (asked for on the terminal).
+    #[arg(long, conflicts_with_all = ["secrets_to", "secrets_to_file"])]
+    pub secrets_passphrase: bool,
+    /// Directory for the age files.
+    #[arg(long, value_name = "DIR")]
+    pub secrets_out: Option<PathBuf>,
+    /// ASCII-armored age files.
+    #[arg(long)]
+    pub secrets_armor: bool,
+    /// One age file for all secrets.
+    #[arg(long)]
+    pub secrets_single_file: bool,
+    /// Directory for the printable sheets (PLAINTEXT secrets).
+    #[arg(long, value_name = "DIR")]
+    pub secrets_sheet_dir: Option<PathBuf>,
+    /// Sheet formats (default: pdf,html,text).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub secrets_sheet_format: Vec<SheetFormatArg>,
+    /// One sheet file per format for all secrets.
+    #[arg(long)]
+    pub secrets_single_sheet_file: bool,
+}
+
+impl From<&InitSecretsArgs> for SecretsDestinations {
+    fn from(a: &InitSecretsArgs) -> Self {
+        SecretsDestinations {
+            to: a.secrets_to.clone(),
+            to_file: a.secrets_to_file.clone(),
+            passphrase: a.secrets_passphrase,
+            out: a.secrets_out.clone(),
+            armor: a.secrets_armor,
+            single_file: a.secrets_single_file,
+            sheet_dir: a.secrets_sheet_dir.clone(),
+            sheet_format: a.secrets_sheet_format.clone(),
+            single_sheet_file: a.secrets_single_sheet_file,
+            force: false,
+        }
+    }
+}
+
+/// Checked destinations, with recipients parsed and the passphrase read.
+/// Make it **before** anything slow or irreversible (signing the genesis),
+/// so a bad recipient fails first.
+pub struct PlannedOutputs {
+    age: Option<(PathBuf, AgeOptions)>,
+    sheets: Option<(PathBuf, SheetOptions)>,
+    overwrite: Overwrite,
+}
+
+impl PlannedOutputs {
+    /// Whether anything will be written.
+    pub fn is_empty(&self) -> bool {
+        self.age.is_none() && self.sheets.is_none()
+    }
+
+    /// The options for [`write_outputs`].
+    pub fn options(&self) -> OutputOptions<'_> {
+        OutputOptions {
+            age: self.age.as_ref().map(|(d, o)| {
+                (
+                    d.as_path(),
+                    AgeOptions {
+                        target: match &o.target {
+                            AgeTarget::Recipients(r) => AgeTarget::Recipients(r.clone()),
+                            AgeTarget::Passphrase(p) => AgeTarget::Passphrase(p.clone()),
+                        },
+                        layout: o.layout,
+                        armor: o.armor,
+                        overwrite: o.overwrite,
+                        progress: o.progress,
+                    },
+                )
+            }),
+            sheets: self.sheets.as_ref().map(|(d, o)| (d.as_path(), o.clone())),
+            overwrite: self.overwrite,
+        }
+    }
+}
+
+/// Parses recipients, asks for the passphrase, and checks that the
+/// destinations make sense. `allow_none`: whether writing nothing is
+/// acceptable (e.g. `--reveal`).
+pub fn plan_outputs(d: &SecretsDestinations, allow_none: bool) -> anyhow::Result<PlannedOutputs> {
+    let mut recipients = Vec::new();
+    for r in &d.to {
+        recipients.push(AgeRecipient::parse(r).context("age recipient")?);
+    }
+    for f in &d.to_file {
+        recipients.extend(AgeRecipient::parse_file(f).context("age recipients file")?);
+    }
+    let encrypting = d.passphrase || !recipients.is_empty();
+    if encrypting && d.out.is_none() {
+        bail!("no directory for the age files: say where they go (--out / --secrets-out DIR)");
+    }
+    if d.out.is_some() && !encrypting {
+        bail!("a directory for age files but nobody to encrypt to: add a recipient (--to / --secrets-to) or a passphrase");
+    }
+    if !encrypting && d.sheet_dir.is_none() && !allow_none {
+        bail!("nowhere to put the secrets: give age recipients or a passphrase with an output directory, and/or a sheet directory");
+    }
+    let overwrite = if d.force {
+        Overwrite::Replace
+    } else {
+        Overwrite::Refuse
+    };
+    let target = if d.passphrase {
+        Some(AgeTarget::Passphrase(read_passphrase(true)?))
+    } else if recipients.is_empty() {
+        None
+    } else {
+        Some(AgeTarget::Recipients(recipients))
+    };
+    let layout = |single: bool| {
+        if single {
+            FileLayout::Single
+        } else {
+            FileLayout::PerSecret
+        }
+    };
+    let formats: Vec<SheetFormat> = if d.sheet_format.is_empty() {
+        SheetFormat::ALL.to_vec()
+    } else {
+        d.sheet_format.iter().map(|f| (*f).into()).collect()
+    };
+    Ok(PlannedOutputs {
+        age: match (&d.out, target) {
+            (Some(dir), Some(target)) => Some((
+                dir.clone(),
+                AgeOptions {
+                    target,
+                    layout: layout(d.single_file),
+                    armor: d.armor,
+                    overwrite,
+                    progress: Progress::Auto,
+                },
+            )),
+            _ => None,
+        },
+        sheets: d.sheet_dir.as_ref().map(|dir| {
+            (
+                dir.clone(),
+                SheetOptions {
+                    formats,
+                    layout: layout(d.single_sheet_file),
+                },
+            )
+        }),
+        overwrite,
+    })
+}
+
 fn run_generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     let created = match &args.created {
         Some(d) => {
@@ -304,74 +484,23 @@ fn run_generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     };
     let label = AuthorityLabel::new(&args.genesis, args.state_id1, args.state_id2, created)
         .context("--genesis")?;
-    let mut recipients = Vec::new();
-    for r in &args.to {
-        recipients.push(AgeRecipient::parse(r).context("--to")?);
-    }
-    for f in &args.to_file {
-        recipients.extend(AgeRecipient::parse_file(f).context("--to-file")?);
-    }
-    let encrypting = args.passphrase || !recipients.is_empty();
-    if encrypting && args.out.is_none() {
-        bail!("--out DIR is missing: say where the age files go");
-    }
-    if args.out.is_some() && !encrypting {
-        bail!("--out given but nobody to encrypt to: add --to RECIPIENT, --to-file PATH or --passphrase");
-    }
-    if !encrypting && args.sheet_dir.is_none() && !args.reveal {
-        bail!("nowhere to put the secrets: give --to/--to-file/--passphrase with --out, and/or --sheet-dir, (or --reveal to print them)");
-    }
-    let overwrite = if args.force {
-        Overwrite::Replace
-    } else {
-        Overwrite::Refuse
-    };
-    let target = if args.passphrase {
-        Some(AgeTarget::Passphrase(read_passphrase(true)?))
-    } else if recipients.is_empty() {
-        None
-    } else {
-        Some(AgeTarget::Recipients(recipients))
-    };
-    let formats: Vec<SheetFormat> = if args.sheet_format.is_empty() {
-        SheetFormat::ALL.to_vec()
-    } else {
-        args.sheet_format.iter().map(|f| (*f).into()).collect()
-    };
-    let generated = generate_secrets(args.count, Progress::Auto)?;
-    let options = OutputOptions {
-        age: match (&args.out, target) {
-            (Some(dir), Some(target)) => Some((
-                dir.as_path(),
-                AgeOptions {
-                    target,
-                    layout: if args.single_file {
-                        FileLayout::Single
-                    } else {
-                        FileLayout::PerSecret
-                    },
-                    armor: args.armor,
-                    overwrite,
-                    progress: Progress::Auto,
-                },
-            )),
-            _ => None,
+    let planned = plan_outputs(
+        &SecretsDestinations {
+            to: args.to.clone(),
+            to_file: args.to_file.clone(),
+            passphrase: args.passphrase,
+            out: args.out.clone(),
+            armor: args.armor,
+            single_file: args.single_file,
+            sheet_dir: args.sheet_dir.clone(),
+            sheet_format: args.sheet_format.clone(),
+            single_sheet_file: args.single_sheet_file,
+            force: args.force,
         },
-        sheets: args.sheet_dir.as_deref().map(|d| {
-            (
-                d,
-                SheetOptions {
-                    formats,
-                    layout: if args.single_sheet_file {
-                        FileLayout::Single
-                    } else {
-                        FileLayout::PerSecret
-                    },
-                },
-            )
-        }),
-        overwrite,
-    };
+        args.reveal,
+    )?;
+    let generated = generate_secrets(args.count, Progress::Auto)?;
+    let options = planned.options();
     let written = write_outputs(&generated, &label, &options).context(
         "writing the disablement secrets (nothing was enrolled; fix the cause and run again)",
     )?;
@@ -593,4 +722,60 @@ pub fn run_decrypt(args: &DecryptArgs, expected: &[DisablementValue]) -> anyhow:
     } else {
         ExitCode::from(EXIT_NO_MATCH)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use std::path::Path;
+
+    /// Stands in for `lock init`, which flattens the secrets options.
+    #[derive(Debug, Parser)]
+    struct FakeInit {
+        #[command(flatten)]
+        secrets: InitSecretsArgs,
+    }
+
+    const X25519: &str = "age1n78dp3q4xfe6xf4zhlzmwzpcc99r8dcrcqrx8np2eph4pl24d9yq9wyxhm";
+
+    #[test]
+    fn lock_init_options_plan_the_outputs() {
+        let args = FakeInit::try_parse_from([
+            "init",
+            "--secrets",
+            "5",
+            "--secrets-to",
+            X25519,
+            "--secrets-out",
+            "/tmp/x",
+            "--secrets-sheet-dir",
+            "/tmp/s",
+            "--secrets-sheet-format",
+            "pdf,text",
+        ])
+        .unwrap();
+        assert_eq!(args.secrets.secrets_count, 5);
+        let planned = plan_outputs(&(&args.secrets).into(), false).unwrap();
+        let options = planned.options();
+        let (dir, age) = options.age.as_ref().unwrap();
+        assert_eq!(*dir, Path::new("/tmp/x"));
+        assert!(matches!(&age.target, AgeTarget::Recipients(r) if r.len() == 1));
+        let (sdir, sheets) = options.sheets.as_ref().unwrap();
+        assert_eq!(*sdir, Path::new("/tmp/s"));
+        assert_eq!(sheets.formats, vec![SheetFormat::Pdf, SheetFormat::Text]);
+
+        let none = FakeInit::try_parse_from(["init"]).unwrap();
+        let err = plan_outputs(&(&none.secrets).into(), false).err().unwrap();
+        assert!(err.to_string().contains("nowhere to put the secrets"));
+        assert!(
+            FakeInit::try_parse_from(["init", "--secrets-passphrase", "--secrets-to", X25519])
+                .is_err()
+        );
+        let bad =
+            FakeInit::try_parse_from(["init", "--secrets-to", "age1nope", "--secrets-out", "d"])
+                .unwrap();
+        let err = plan_outputs(&(&bad.secrets).into(), false).err().unwrap();
+        assert!(format!("{err:#}").contains("is not an age recipient"));
+    }
 }
