@@ -1,7 +1,7 @@
-//! The plain-text sheet, for a line printer: ASCII only, 72 columns, one
-//! page per secret separated by form feeds. The QR code is drawn with `#`
-//! pairs; it scans from a good printer, but the typed lines are what
-//! counts.
+//! The plain-text sheet, for a line printer: ASCII only, one page per
+//! secret separated by form feeds, text within 80 columns. The QR code is
+//! drawn with `#` pairs (up to 90 columns with its quiet zone: use a
+//! 132-column printer or a small font); the typed lines are what counts.
 
 use std::fmt::Write as _;
 
