@@ -72,6 +72,14 @@ pub fn decrypt_bytes(
         input: input.to_owned(),
         reason: plain_text(&reason),
     };
+    let start = bytes.trim_ascii_start();
+    if !start.starts_with(b"age-encryption.org/")
+        && !start.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----")
+    {
+        return Err(fail(
+            "not an age file (it starts with neither `age-encryption.org/` nor an armor line); is it the right file?".into(),
+        ));
+    }
     let reader = age::armor::ArmoredReader::new(bytes);
     let decryptor = age::Decryptor::new(reader)
         .map_err(|e| fail(format!("{e}; is this an age file (binary or armored)?")))?;

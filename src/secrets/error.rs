@@ -19,12 +19,11 @@ pub enum SecretsError {
     #[error("{path}: already exists; pass --force to replace it or choose another directory")]
     WouldOverwrite { path: PathBuf },
 
-    #[error("{path}: {action} failed: {source}")]
+    #[error("{path}: {action} failed: {cause}")]
     Io {
         path: PathBuf,
         action: &'static str,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     #[error("recipient {input:?} is not an age recipient (age1…, age1<plugin>1…, ssh-ed25519 or ssh-rsa public key): {reason}")]
@@ -86,12 +85,12 @@ impl SecretsError {
     pub(crate) fn io(
         path: impl Into<PathBuf>,
         action: &'static str,
-        source: std::io::Error,
+        cause: std::io::Error,
     ) -> Self {
         SecretsError::Io {
             path: path.into(),
             action,
-            source,
+            cause,
         }
     }
 }

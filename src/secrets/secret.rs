@@ -38,9 +38,11 @@ impl DisablementSecret {
     /// Takes ownership of bytes read from somewhere else (a sheet, a file),
     /// wiping the caller's copy.
     pub fn from_bytes(bytes: &mut [u8; DISABLEMENT_LENGTH]) -> Self {
-        let secret = DisablementSecret(Box::new(*bytes));
+        // Filled in place on the heap: no stray copy on the stack.
+        let mut boxed = Box::new([0u8; DISABLEMENT_LENGTH]);
+        boxed.copy_from_slice(&bytes[..]);
         bytes.zeroize();
-        secret
+        DisablementSecret(boxed)
     }
 
     /// The raw secret. Keep what you derive from it in `Zeroizing`.

@@ -88,17 +88,24 @@ pub fn read_typed_secret(input: &str, text: &str) -> Result<DisablementSecret, S
         }
     }
     if lines.len() != LINES {
+        let (line, problem) = if lines.len() < LINES {
+            (
+                lines.len() + 1,
+                format!(
+                    "line {} of {LINES} is missing; type the {LINES} lines of the sheet, each with its check letter (or the whole disablement-secret:… on one line)",
+                    lines.len() + 1
+                ),
+            )
+        } else {
+            (
+                LINES + 1,
+                format!("more than {LINES} lines typed; the sheet has {LINES} lines of hex"),
+            )
+        };
         return Err(SecretsError::BadSecretText {
             input: input.to_owned(),
-            line: if lines.len() < LINES {
-                lines.len() + 1
-            } else {
-                LINES + 1
-            },
-            problem: format!(
-                "{} non-empty lines typed; type the {LINES} lines of the sheet, each with its check letter (or the whole disablement-secret:… on one line)",
-                lines.len()
-            ),
+            line,
+            problem,
         });
     }
     let mut checked = Vec::with_capacity(LINES);
