@@ -4,6 +4,7 @@
 //! - [`tka`]: the pure core (wire formats and the authority state machine).
 //! - [`input`], [`output`], [`store`]: files: reading artifacts, writing
 //!   outputs atomically, and the local authority store.
+//! - [`secrets`]: disablement secrets (generation, age files, sheets, verification).
 //! - [`cli`]: the `locksmith` command line.
 
 #![forbid(unsafe_code)]
@@ -13,4 +14,5 @@ pub mod input;
 pub mod output;
 pub mod store;
 pub mod signers;
+pub mod secrets;
 pub mod tka;

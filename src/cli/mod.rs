@@ -31,6 +31,7 @@ mod inspect;
 mod lock;
 pub mod render;
 pub mod token;
+pub mod secrets;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -58,6 +59,11 @@ pub enum Command {
     Token {
         #[command(subcommand)]
         cmd: token::TokenCommand,
+    },
+    /// Disablement secrets: generate, verify, decrypt.
+    Secrets {
+        #[command(subcommand)]
+        cmd: secrets::SecretsCommand,
     },
 }
 
@@ -93,6 +99,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Inspect(args) => inspect::run(args),
         Command::Lock { cmd } => lock::run(cmd),
         Command::Token { cmd } => exit_code(token::run(cmd)?),
+        Command::Secrets { cmd } => exit_code(secrets::run(cmd)?),
     }
 }
 

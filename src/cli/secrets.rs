@@ -1,0 +1,781 @@
+//! `locksmith secrets`: make, verify and decrypt disablement secrets.
+//!
+//! Exit codes: 0 success (every secret checked matches), 1 error (bad
+//! input, typo found, I/O), 2 usage error (clap), 3 a secret matches none of the expected
+//! disablement values.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use age::secrecy::SecretString;
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, Subcommand, ValueEnum};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::secrets::age_files::{AgeOptions, AgeRecipient, AgeTarget, FileLayout};
+use crate::secrets::decrypt::{decrypt_file, load_identities, Unlock};
+use crate::secrets::label::{parse_date, today, AuthorityLabel};
+use crate::secrets::lines::LINES;
+use crate::secrets::qr::secret_from_qr_image;
+use crate::secrets::record::{VerificationRecord, VerifyMethod};
+use crate::secrets::secret::{parse_secret_hex, DisablementSecret};
+use crate::secrets::values::{parse_value_text, DisablementValue, Progress};
+use crate::secrets::verify::{check_line, read_typed_secret, verify_secret, Verdict};
+use crate::secrets::{
+    generate_secrets, write_outputs, OutputOptions, Overwrite, SheetFormat, SheetOptions,
+};
+
+/// Exit code when a secret matches none of the expected values.
+pub const EXIT_NO_MATCH: u8 = 3;
+
+/// Disablement secrets: generate, verify, decrypt.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Make disablement secrets offline: age files and/or printable sheets.
+    Generate(GenerateArgs),
+    /// Check a secret (typed, or a photo/scan of its sheet's QR code)
+    /// against the authority's disablement values, without printing it.
+    Verify(VerifyArgs),
+    /// Decrypt a disablement age file and check the secrets it holds
+    /// (the yearly custody check). Prints secrets only with --reveal.
+    Decrypt(DecryptArgs),
+}
+
+/// Formats of the printable sheets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SheetFormatArg {
+    Pdf,
+    Html,
+    Text,
+}
+
+impl From<SheetFormatArg> for SheetFormat {
+    fn from(f: SheetFormatArg) -> Self {
+        match f {
+            SheetFormatArg::Pdf => SheetFormat::Pdf,
+            SheetFormatArg::Html => SheetFormat::Html,
+            SheetFormatArg::Text => SheetFormat::Text,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// How many secrets (1 to 32).
+    #[arg(short = 'n', long, default_value_t = 10)]
+    pub count: usize,
+    /// Encrypt to this age recipient: age1…, age1<plugin>1… (e.g.
+    /// age1yubikey1…), or an "ssh-ed25519 …"/"ssh-rsa …" public key. Repeatable.
+    #[arg(long = "to", value_name = "RECIPIENT")]
+    pub to: Vec<String>,
+    /// Encrypt to every recipient listed in this file (as `age -R`). Repeatable.
+    #[arg(long = "to-file", value_name = "PATH")]
+    pub to_file: Vec<PathBuf>,
+    /// Encrypt to a passphrase, asked for on the terminal (read from stdin
+    /// when it is not a terminal); never taken from the command line.
+    #[arg(long, conflicts_with_all = ["to", "to_file"])]
+    pub passphrase: bool,
+    /// Directory for the age files.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// One age file holding every secret instead of one file per secret.
+    #[arg(long)]
+    pub single_file: bool,
+    /// ASCII-armored age files.
+    #[arg(long)]
+    pub armor: bool,
+    /// Write printable sheets (PLAINTEXT secrets) into this directory; use a
+    /// RAM disk or removable medium, print, then destroy it.
+    #[arg(long, value_name = "DIR")]
+    pub sheet_dir: Option<PathBuf>,
+    /// One sheet file per format holding every secret (a page each)
+    /// instead of one file per secret.
+    #[arg(long)]
+    pub single_sheet_file: bool,
+    /// Sheet formats (default: all three).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub sheet_format: Vec<SheetFormatArg>,
+    /// Genesis AUM hash (base32) of the authority the secrets are for.
+    #[arg(long, value_name = "HASH")]
+    pub genesis: String,
+    /// The authority's StateID1.
+    #[arg(long, default_value_t = 0)]
+    pub state_id1: u64,
+    /// The authority's StateID2.
+    #[arg(long, default_value_t = 0)]
+    pub state_id2: u64,
+    /// Creation date (YYYY-MM-DD); default today (UTC).
+    #[arg(long, value_name = "DATE")]
+    pub created: Option<String>,
+    /// Replace existing output files.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the secrets themselves on stdout (PLAINTEXT).
+    #[arg(long)]
+    pub reveal: bool,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where the expected disablement values come from.
+#[derive(Debug, Args, Default)]
+pub struct ExpectedValuesArgs {
+    /// An expected disablement value, `disablement:<hex>`. Repeatable.
+    #[arg(long = "value", value_name = "disablement:HEX")]
+    pub value: Vec<String>,
+    /// A file of expected values, one `disablement:<hex>` per line.
+    #[arg(long = "values", value_name = "FILE")]
+    pub values: Option<PathBuf>,
+}
+
+/// Who verified, and where to record it.
+#[derive(Debug, Args, Default)]
+pub struct RecordArgs {
+    /// Custodian name for the verification record.
+    #[arg(long, requires = "record")]
+    pub custodian: Option<String>,
+    /// Verification record (JSON) to add this verification to.
+    #[arg(long, value_name = "FILE", requires = "custodian")]
+    pub record: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub expected: ExpectedValuesArgs,
+    /// Read the secret from a photo or scan (PNG/JPEG) of the sheet's QR
+    /// code instead of typing it.
+    #[arg(long, value_name = "PATH")]
+    pub qr_image: Option<PathBuf>,
+    #[command(flatten)]
+    pub record: RecordArgs,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DecryptArgs {
+    /// The age file.
+    pub file: PathBuf,
+    /// age identity file or OpenSSH private key. Repeatable. Without it,
+    /// the passphrase is asked for.
+    #[arg(short = 'i', long = "identity", value_name = "FILE")]
+    pub identity: Vec<PathBuf>,
+    #[command(flatten)]
+    pub expected: ExpectedValuesArgs,
+    #[command(flatten)]
+    pub record: RecordArgs,
+    /// Print the secrets themselves on stdout (PLAINTEXT).
+    #[arg(long)]
+    pub reveal: bool,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs a `secrets` subcommand.
+pub fn run(cmd: SecretsCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        SecretsCommand::Generate(args) => run_generate(args),
+        SecretsCommand::Verify(args) => {
+            let expected = expected_values(&args.expected)?;
+            run_verify(&args, &expected)
+        }
+        SecretsCommand::Decrypt(args) => {
+            let expected = expected_values(&args.expected)?;
+            run_decrypt(&args, &expected)
+        }
+    }
+}
+
+/// Parses `--value` and `--values` into the expected values.
+pub fn expected_values(args: &ExpectedValuesArgs) -> anyhow::Result<Vec<DisablementValue>> {
+    let mut out = Vec::new();
+    for v in &args.value {
+        out.push(parse_value_text(v).ok_or_else(|| {
+            anyhow!("--value {v:?} is not a disablement value; give `disablement:` followed by 64 hex digits, as `tailscale lock disablement-kdf` prints")
+        })?);
+    }
+    if let Some(path) = &args.values {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the values file {}", path.display()))?;
+        for (n, line) in text.lines().enumerate() {
+            let l = line.trim();
+            if l.is_empty() || l.starts_with('#') {
+                continue;
+            }
+            out.push(parse_value_text(l).ok_or_else(|| {
+                anyhow!(
+                    "{}, line {}: not a disablement value; each line must be `disablement:` followed by 64 hex digits",
+                    path.display(),
+                    n + 1
+                )
+            })?);
+        }
+    }
+    Ok(out)
+}
+
+fn require_expected(expected: &[DisablementValue]) -> anyhow::Result<()> {
+    if expected.is_empty() {
+        bail!("no expected disablement values: give the authority's values with --value disablement:HEX (repeatable) or --values FILE");
+    }
+    Ok(())
+}
+
+/// Reads a passphrase: from the terminal (twice when `confirm`), or one
+/// line of stdin when stdin is not a terminal.
+fn read_passphrase(confirm: bool) -> anyhow::Result<SecretString> {
+    if std::io::stdin().is_terminal() {
+        let first = Zeroizing::new(
+            rpassword::prompt_password("Passphrase: ").context("reading the passphrase")?,
+        );
+        if confirm {
+            let again = Zeroizing::new(
+                rpassword::prompt_password("Passphrase again: ")
+                    .context("reading the passphrase")?,
+            );
+            if *first != *again {
+                bail!("the two passphrases differ; nothing was written, run the command again");
+            }
+        }
+        if first.is_empty() {
+            bail!("empty passphrase; choose a long passphrase");
+        }
+        Ok(SecretString::from(first.to_string()))
+    } else {
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the passphrase from stdin")?;
+        let pass = line.trim_end_matches(['\n', '\r']);
+        if pass.is_empty() {
+            bail!("empty passphrase on stdin; give the passphrase as the first line of stdin");
+        }
+        Ok(SecretString::from(pass.to_owned()))
+    }
+}
+
+fn ser_secret<S: serde::Serializer>(
+    v: &Option<Zeroizing<String>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(t) => s.serialize_str(t.as_str()),
+        None => s.serialize_none(),
+    }
+}
+
+fn ser_secret_list<S: serde::Serializer>(
+    v: &Option<Vec<Zeroizing<String>>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let list = v.as_deref().unwrap_or(&[]);
+    let mut seq = s.serialize_seq(Some(list.len()))?;
+    for t in list {
+        seq.serialize_element(t.as_str())?;
+    }
+    seq.end()
+}
+
+#[derive(Serialize)]
+struct GenerateReport<'a> {
+    authority: &'a AuthorityLabel,
+    #[serde(flatten)]
+    written: &'a crate::secrets::WrittenOutputs,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_secret_list"
+    )]
+    secrets: Option<Vec<Zeroizing<String>>>,
+}
+
+/// Where a ceremony's secrets go, as the user asked (shared by `secrets
+/// generate` and `lock init`'s `--secrets-*` options).
+#[derive(Debug, Clone, Default)]
+pub struct SecretsDestinations {
+    pub to: Vec<String>,
+    pub to_file: Vec<PathBuf>,
+    pub passphrase: bool,
+    pub out: Option<PathBuf>,
+    pub armor: bool,
+    pub single_file: bool,
+    pub sheet_dir: Option<PathBuf>,
+    pub sheet_format: Vec<SheetFormatArg>,
+    pub single_sheet_file: bool,
+    pub force: bool,
+}
+
+/// `lock init`'s options for the disablement secrets; flatten into its
+/// clap args and pass `(&args).into()` to [`plan_outputs`].
+#[derive(Debug, Args, Clone, Default)]
+pub struct InitSecretsArgs {
+    /// How many disablement secrets (1 to 32).
+    #[arg(long = "secrets", value_name = "N", default_value_t = 10)]
+    pub secrets_count: usize,
+    /// age recipient for the secrets (age1…, age1<plugin>1…, ssh-ed25519/ssh-rsa key). Repeatable.
+    #[arg(long = "secrets-to", value_name = "RECIPIENT")]
+    pub secrets_to: Vec<String>,
+    /// File of age recipients for the secrets. Repeatable.
+    #[arg(long = "secrets-to-file", value_name = "PATH")]
+    pub secrets_to_file: Vec<PathBuf>,
+    /// Encrypt the secrets to a passphrase (asked for on the terminal).
+    #[arg(long, conflicts_with_all = ["secrets_to", "secrets_to_file"])]
+    pub secrets_passphrase: bool,
+    /// Directory for the age files.
+    #[arg(long, value_name = "DIR")]
+    pub secrets_out: Option<PathBuf>,
+    /// ASCII-armored age files.
+    #[arg(long)]
+    pub secrets_armor: bool,
+    /// One age file for all secrets.
+    #[arg(long)]
+    pub secrets_single_file: bool,
+    /// Directory for the printable sheets (PLAINTEXT secrets).
+    #[arg(long, value_name = "DIR")]
+    pub secrets_sheet_dir: Option<PathBuf>,
+    /// Sheet formats (default: pdf,html,text).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub secrets_sheet_format: Vec<SheetFormatArg>,
+    /// One sheet file per format for all secrets.
+    #[arg(long)]
+    pub secrets_single_sheet_file: bool,
+}
+
+impl From<&InitSecretsArgs> for SecretsDestinations {
+    fn from(a: &InitSecretsArgs) -> Self {
+        SecretsDestinations {
+            to: a.secrets_to.clone(),
+            to_file: a.secrets_to_file.clone(),
+            passphrase: a.secrets_passphrase,
+            out: a.secrets_out.clone(),
+            armor: a.secrets_armor,
+            single_file: a.secrets_single_file,
+            sheet_dir: a.secrets_sheet_dir.clone(),
+            sheet_format: a.secrets_sheet_format.clone(),
+            single_sheet_file: a.secrets_single_sheet_file,
+            force: false,
+        }
+    }
+}
+
+/// Checked destinations, with recipients parsed and the passphrase read.
+/// Make it **before** anything slow or irreversible (signing the genesis),
+/// so a bad recipient fails first.
+pub struct PlannedOutputs {
+    age: Option<(PathBuf, AgeOptions)>,
+    sheets: Option<(PathBuf, SheetOptions)>,
+    overwrite: Overwrite,
+}
+
+impl PlannedOutputs {
+    /// Whether anything will be written.
+    pub fn is_empty(&self) -> bool {
+        self.age.is_none() && self.sheets.is_none()
+    }
+
+    /// The options for [`write_outputs`].
+    pub fn options(&self) -> OutputOptions<'_> {
+        OutputOptions {
+            age: self.age.as_ref().map(|(d, o)| {
+                (
+                    d.as_path(),
+                    AgeOptions {
+                        target: match &o.target {
+                            AgeTarget::Recipients(r) => AgeTarget::Recipients(r.clone()),
+                            AgeTarget::Passphrase(p) => AgeTarget::Passphrase(p.clone()),
+                        },
+                        layout: o.layout,
+                        armor: o.armor,
+                        overwrite: o.overwrite,
+                        progress: o.progress,
+                    },
+                )
+            }),
+            sheets: self.sheets.as_ref().map(|(d, o)| (d.as_path(), o.clone())),
+            overwrite: self.overwrite,
+        }
+    }
+}
+
+/// Parses recipients, asks for the passphrase, and checks that the
+/// destinations make sense. `allow_none`: whether writing nothing is
+/// acceptable (e.g. `--reveal`).
+pub fn plan_outputs(d: &SecretsDestinations, allow_none: bool) -> anyhow::Result<PlannedOutputs> {
+    let mut recipients = Vec::new();
+    for r in &d.to {
+        recipients.push(AgeRecipient::parse(r).context("age recipient")?);
+    }
+    for f in &d.to_file {
+        recipients.extend(AgeRecipient::parse_file(f).context("age recipients file")?);
+    }
+    let encrypting = d.passphrase || !recipients.is_empty();
+    if encrypting && d.out.is_none() {
+        bail!("no directory for the age files: say where they go (--out / --secrets-out DIR)");
+    }
+    if d.out.is_some() && !encrypting {
+        bail!("a directory for age files but nobody to encrypt to: add a recipient (--to / --secrets-to) or a passphrase");
+    }
+    if !encrypting && d.sheet_dir.is_none() && !allow_none {
+        bail!("nowhere to put the secrets: give age recipients or a passphrase with an output directory, and/or a sheet directory");
+    }
+    let overwrite = if d.force {
+        Overwrite::Replace
+    } else {
+        Overwrite::Refuse
+    };
+    let target = if d.passphrase {
+        Some(AgeTarget::Passphrase(read_passphrase(true)?))
+    } else if recipients.is_empty() {
+        None
+    } else {
+        Some(AgeTarget::Recipients(recipients))
+    };
+    let layout = |single: bool| {
+        if single {
+            FileLayout::Single
+        } else {
+            FileLayout::PerSecret
+        }
+    };
+    let formats: Vec<SheetFormat> = if d.sheet_format.is_empty() {
+        SheetFormat::ALL.to_vec()
+    } else {
+        d.sheet_format.iter().map(|f| (*f).into()).collect()
+    };
+    Ok(PlannedOutputs {
+        age: match (&d.out, target) {
+            (Some(dir), Some(target)) => Some((
+                dir.clone(),
+                AgeOptions {
+                    target,
+                    layout: layout(d.single_file),
+                    armor: d.armor,
+                    overwrite,
+                    progress: Progress::Auto,
+                },
+            )),
+            _ => None,
+        },
+        sheets: d.sheet_dir.as_ref().map(|dir| {
+            (
+                dir.clone(),
+                SheetOptions {
+                    formats,
+                    layout: layout(d.single_sheet_file),
+                },
+            )
+        }),
+        overwrite,
+    })
+}
+
+fn run_generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
+    let created = match &args.created {
+        Some(d) => {
+            parse_date(d).ok_or_else(|| anyhow!("--created {d:?} is not a date; use YYYY-MM-DD"))?
+        }
+        None => today(),
+    };
+    let label = AuthorityLabel::new(&args.genesis, args.state_id1, args.state_id2, created)
+        .context("--genesis")?;
+    let planned = plan_outputs(
+        &SecretsDestinations {
+            to: args.to.clone(),
+            to_file: args.to_file.clone(),
+            passphrase: args.passphrase,
+            out: args.out.clone(),
+            armor: args.armor,
+            single_file: args.single_file,
+            sheet_dir: args.sheet_dir.clone(),
+            sheet_format: args.sheet_format.clone(),
+            single_sheet_file: args.single_sheet_file,
+            force: args.force,
+        },
+        args.reveal,
+    )?;
+    let generated = generate_secrets(args.count, Progress::Auto)?;
+    let options = planned.options();
+    let written = write_outputs(&generated, &label, &options).context(
+        "writing the disablement secrets (nothing was enrolled; fix the cause and run again)",
+    )?;
+    if args.json {
+        let report = GenerateReport {
+            authority: &label,
+            written: &written,
+            secrets: args.reveal.then(|| {
+                generated
+                    .secrets
+                    .iter()
+                    .map(DisablementSecret::text)
+                    .collect()
+            }),
+        };
+        let json = Zeroizing::new(serde_json::to_string_pretty(&report)?);
+        println!("{}", json.as_str());
+    } else {
+        println!("authority: {}", label.describe());
+        for (i, v) in written.values.iter().enumerate() {
+            println!("value {}: {v}", i + 1);
+        }
+        for f in &written.age_files {
+            println!("age file: {}", f.display());
+        }
+        for f in &written.sheets {
+            println!("sheet (PLAINTEXT): {}", f.display());
+        }
+        if args.reveal {
+            for (i, s) in generated.secrets.iter().enumerate() {
+                println!("secret {}: {}", i + 1, s.text().as_str());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the secret to verify: QR image, interactive lines, or stdin.
+fn read_secret_for_verify(
+    qr_image: Option<&std::path::Path>,
+) -> anyhow::Result<(DisablementSecret, VerifyMethod)> {
+    if let Some(path) = qr_image {
+        let secret = secret_from_qr_image(path)?;
+        return Ok((secret, VerifyMethod::QrImage));
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Ok((prompt_secret_lines()?, VerifyMethod::Typed));
+    }
+    let mut text = Zeroizing::new(String::new());
+    stdin
+        .lock()
+        .read_to_string(&mut text)
+        .context("reading the secret from stdin")?;
+    Ok((read_typed_secret("stdin", &text)?, VerifyMethod::Typed))
+}
+
+/// Asks for the sheet's lines one by one (hidden input); a line whose
+/// check letter does not match is asked again.
+fn prompt_secret_lines() -> anyhow::Result<DisablementSecret> {
+    eprintln!("Type the secret from the sheet, one line at a time, each with its check letter");
+    eprintln!("(or paste the whole disablement-secret:… at the first prompt). Input is hidden.");
+    let mut lines = Vec::with_capacity(LINES);
+    let mut line_no = 1;
+    let mut tries = 0;
+    while line_no <= LINES {
+        let typed = Zeroizing::new(
+            rpassword::prompt_password(format!("line {line_no} of {LINES}: "))
+                .context("reading from the terminal")?,
+        );
+        if line_no == 1 {
+            if let Some(secret) = parse_secret_hex(&typed) {
+                return Ok(secret);
+            }
+        }
+        match check_line(line_no, &typed) {
+            Ok(digits) => {
+                lines.push(digits);
+                line_no += 1;
+                tries = 0;
+            }
+            Err(problem) => {
+                tries += 1;
+                eprintln!("line {line_no}: {problem}");
+                if tries >= 3 {
+                    bail!("line {line_no} of the sheet could not be read after 3 tries: {problem}");
+                }
+                eprintln!("type line {line_no} again");
+            }
+        }
+    }
+    crate::secrets::lines::secret_from_lines(&lines)
+        .ok_or_else(|| anyhow!("the typed lines do not make a 32-byte secret"))
+}
+
+fn record_verification(
+    record: &RecordArgs,
+    verdict: &Verdict,
+    method: VerifyMethod,
+) -> anyhow::Result<()> {
+    if let (Some(path), Some(who), Verdict::Matches { index, value }) =
+        (&record.record, &record.custodian, verdict)
+    {
+        let mut r = VerificationRecord::load(path)?;
+        r.add(who, *index, value, method);
+        r.save(path)?;
+        eprintln!(
+            "recorded: {who} verified secret #{index} in {}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn verdict_exit(verdict: &Verdict) -> ExitCode {
+    match verdict {
+        Verdict::Matches { .. } => ExitCode::SUCCESS,
+        Verdict::MatchesNone { .. } => ExitCode::from(EXIT_NO_MATCH),
+    }
+}
+
+/// Reads a custodian's secret (from the QR image if given, else typed at
+/// the terminal line by line, else stdin) and checks it against
+/// `expected`. For `lock init` holding the genesis back: call once per
+/// custodian, then [`VerificationRecord::add`] on a match.
+pub fn read_and_verify(
+    qr_image: Option<&std::path::Path>,
+    expected: &[DisablementValue],
+) -> anyhow::Result<(Verdict, VerifyMethod)> {
+    require_expected(expected)?;
+    let (secret, method) = read_secret_for_verify(qr_image)?;
+    let verdict = verify_secret(&secret, expected);
+    drop(secret);
+    Ok((verdict, method))
+}
+
+/// `secrets verify` against `expected` (the authority's disablement values,
+/// in state order). `lock`/`--chain`/`--store` callers pass the values
+/// they read from the chain.
+pub fn run_verify(args: &VerifyArgs, expected: &[DisablementValue]) -> anyhow::Result<ExitCode> {
+    let (verdict, method) = read_and_verify(args.qr_image.as_deref(), expected)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&verdict)?);
+    } else {
+        println!("{verdict}");
+    }
+    record_verification(&args.record, &verdict, method)?;
+    Ok(verdict_exit(&verdict))
+}
+
+#[derive(Serialize)]
+struct DecryptedReport {
+    file_index: Option<usize>,
+    #[serde(flatten)]
+    verdict: Verdict,
+    checked_against: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_secret")]
+    secret: Option<Zeroizing<String>>,
+}
+
+/// `secrets decrypt` checking against `expected`; when `expected` is empty
+/// each secret is checked against the value its file records (weaker: it
+/// proves the file is intact, not that it belongs to the authority).
+pub fn run_decrypt(args: &DecryptArgs, expected: &[DisablementValue]) -> anyhow::Result<ExitCode> {
+    let unlock = if args.identity.is_empty() {
+        Unlock::Passphrase(read_passphrase(false)?)
+    } else {
+        let mut ids = Vec::new();
+        for path in &args.identity {
+            ids.extend(load_identities(path)?);
+        }
+        Unlock::Identities(ids)
+    };
+    let found = decrypt_file(&args.file, &unlock)?;
+    let mut reports = Vec::new();
+    let mut all_match = true;
+    for f in &found {
+        let (verdict, against) = if expected.is_empty() {
+            let own: Vec<DisablementValue> = f.recorded_value.into_iter().collect();
+            (verify_secret(&f.secret, &own), "the value recorded in the file (pass --value/--values to check against the authority)")
+        } else {
+            (verify_secret(&f.secret, expected), "the expected values")
+        };
+        if !matches!(verdict, Verdict::Matches { .. }) {
+            all_match = false;
+        }
+        if !expected.is_empty() {
+            record_verification(&args.record, &verdict, VerifyMethod::DecryptedFile)?;
+        }
+        reports.push(DecryptedReport {
+            file_index: f.index,
+            verdict,
+            checked_against: against,
+            secret: args.reveal.then(|| f.secret.text()),
+        });
+    }
+    if args.json {
+        let json = Zeroizing::new(serde_json::to_string_pretty(&reports)?);
+        println!("{}", json.as_str());
+    } else {
+        for r in &reports {
+            let which = r
+                .file_index
+                .map_or_else(|| "secret".to_owned(), |i| format!("secret {i}"));
+            println!(
+                "{which}: {} (checked against {})",
+                r.verdict, r.checked_against
+            );
+            if let Some(s) = &r.secret {
+                println!("{which}: {}", s.as_str());
+            }
+        }
+    }
+    if args.record.record.is_some() && expected.is_empty() {
+        eprintln!("not recorded: a verification is recorded only against the authority's values (--value/--values)");
+    }
+    Ok(if all_match {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_NO_MATCH)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use std::path::Path;
+
+    /// Stands in for `lock init`, which flattens the secrets options.
+    #[derive(Debug, Parser)]
+    struct FakeInit {
+        #[command(flatten)]
+        secrets: InitSecretsArgs,
+    }
+
+    const X25519: &str = "age1n78dp3q4xfe6xf4zhlzmwzpcc99r8dcrcqrx8np2eph4pl24d9yq9wyxhm";
+
+    #[test]
+    fn lock_init_options_plan_the_outputs() {
+        let args = FakeInit::try_parse_from([
+            "init",
+            "--secrets",
+            "5",
+            "--secrets-to",
+            X25519,
+            "--secrets-out",
+            "/tmp/x",
+            "--secrets-sheet-dir",
+            "/tmp/s",
+            "--secrets-sheet-format",
+            "pdf,text",
+        ])
+        .unwrap();
+        assert_eq!(args.secrets.secrets_count, 5);
+        let planned = plan_outputs(&(&args.secrets).into(), false).unwrap();
+        let options = planned.options();
+        let (dir, age) = options.age.as_ref().unwrap();
+        assert_eq!(*dir, Path::new("/tmp/x"));
+        assert!(matches!(&age.target, AgeTarget::Recipients(r) if r.len() == 1));
+        let (sdir, sheets) = options.sheets.as_ref().unwrap();
+        assert_eq!(*sdir, Path::new("/tmp/s"));
+        assert_eq!(sheets.formats, vec![SheetFormat::Pdf, SheetFormat::Text]);
+
+        let none = FakeInit::try_parse_from(["init"]).unwrap();
+        let err = plan_outputs(&(&none.secrets).into(), false).err().unwrap();
+        assert!(err.to_string().contains("nowhere to put the secrets"));
+        assert!(
+            FakeInit::try_parse_from(["init", "--secrets-passphrase", "--secrets-to", X25519])
+                .is_err()
+        );
+        let bad =
+            FakeInit::try_parse_from(["init", "--secrets-to", "age1nope", "--secrets-out", "d"])
+                .unwrap();
+        let err = plan_outputs(&(&bad.secrets).into(), false).err().unwrap();
+        assert!(format!("{err:#}").contains("is not an age recipient"));
+    }
+}
