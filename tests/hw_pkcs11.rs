@@ -169,21 +169,33 @@ fn pkcs11_tool_confirms_private_key_is_sensitive_and_not_extractable() {
         String::from_utf8_lossy(&out.stderr)
     );
     // Two encodings of CKA_EC_PARAMS now live on this token: locksmith's RFC 8410
-    // OID and pkcs11-tool's PrintableString "edwards25519".
-    let out = Command::new("pkcs11-tool")
-        .args([
-            "--module",
-            MODULE,
-            "--token-label",
-            "p11tool",
-            "--list-objects",
-            "--type",
-            "pubkey",
-        ])
-        .env("SOFTHSM2_CONF", &hsm.conf)
-        .output()
-        .expect("run pkcs11-tool");
-    let text = String::from_utf8_lossy(&out.stdout);
+    // OID and pkcs11-tool's PrintableString "edwards25519". SoftHSM2's file
+    // store is shared with this process, which keeps writing objects for
+    // other tests: another process can catch an object half-written, so read
+    // until the listing is whole (seen once in many runs).
+    let mut text = String::new();
+    for _ in 0..10 {
+        let out = Command::new("pkcs11-tool")
+            .args([
+                "--module",
+                MODULE,
+                "--token-label",
+                "p11tool",
+                "--list-objects",
+                "--type",
+                "pubkey",
+            ])
+            .env("SOFTHSM2_CONF", &hsm.conf)
+            .output()
+            .expect("run pkcs11-tool");
+        text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if text.contains("EC_PARAMS:  06032b6570")
+            && text.contains("EC_PARAMS:  130c656477617264733235353139")
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     assert!(text.contains("EC_PARAMS:  06032b6570"), "{text}");
     assert!(
         text.contains("EC_PARAMS:  130c656477617264733235353139"),
@@ -402,4 +414,21 @@ fn cli_token_commands_end_to_end() {
         err.contains("pin-value") && !err.contains("panicked"),
         "{err}"
     );
+}
+
+#[test]
+fn batch_signing_verifies_every_signature() {
+    let Some(hsm) = setup("batch") else { return };
+    let key = generate(hsm, "gen", "tl-batch", false);
+    let mut signer =
+        open_signer(&hsm.uri("gen", ";object=tl-batch"), &OpenOptions::default()).expect("open");
+    let digests: Vec<[u8; 32]> = (0..50u8).map(|i| [i; 32]).collect();
+    let sigs =
+        locksmith::tka::signer::sign_verified_batch(signer.as_mut(), &digests).expect("batch");
+    assert_eq!(sigs.len(), 50);
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&pub_from_tlpub(&key.tlpub)).expect("key");
+    for (d, s) in digests.iter().zip(&sigs) {
+        vk.verify(d, &ed25519_dalek::Signature::from_bytes(s))
+            .expect("verifies");
+    }
 }

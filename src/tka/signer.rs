@@ -156,3 +156,61 @@ impl Signer for SoftwareSigner {
         Ok(self.key.sign(digest).to_bytes())
     }
 }
+
+/// Signs many digests with one signer (one token session, one PIN entry)
+/// and verifies every signature (ZIP-215) before returning any of them.
+///
+/// Verification runs on a second thread while the token signs the next
+/// digest, so a batch costs little more than the token's own signing time.
+/// If any signature fails to verify, the whole batch is refused.
+pub fn sign_verified_batch(
+    signer: &mut dyn Signer,
+    digests: &[[u8; 32]],
+) -> Result<Vec<[u8; 64]>, SignerError> {
+    let public = signer.public_key();
+    let describe = signer.describe();
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, [u8; 32], [u8; 64])>();
+    std::thread::scope(|scope| {
+        let checker = scope.spawn(move || {
+            let mut bad = None;
+            for (i, digest, sig) in rx {
+                if bad.is_none() && !crate::tka::sig::verify_zip215(&public, &digest, &sig) {
+                    bad = Some(i);
+                }
+            }
+            bad
+        });
+        let mut sigs = Vec::with_capacity(digests.len());
+        let mut result = Ok(());
+        for (i, digest) in digests.iter().enumerate() {
+            match signer.sign_digest(digest) {
+                Ok(sig) => {
+                    sigs.push(sig);
+                    // The checker only stops early if it panicked; then join reports it.
+                    let _ = tx.send((i, *digest, sig));
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        drop(tx);
+        let bad = checker.join().map_err(|_| {
+            SignerError::new(
+                "internal error: the signature checker thread failed; nothing was written",
+            )
+        })?;
+        result?;
+        if let Some(i) = bad {
+            return Err(SignerError::new(format!(
+                "signature {} of {} returned by {describe} does not verify against its public key \
+                 tlpub:{}; the token may be faulty or the wrong key was selected; nothing was written",
+                i + 1,
+                digests.len(),
+                crate::tka::hex::lower(&public)
+            )));
+        }
+        Ok(sigs)
+    })
+}

@@ -49,7 +49,9 @@ fn pcscd_running() -> bool {
 /// True while a pcscd started by an earlier test process is still shutting
 /// down (its watchdog notices the test process is gone within a second).
 fn previous_test_pcscd_alive() -> bool {
-    let Ok(pid) = std::fs::read_to_string("/run/pcscd/pcscd.pid") else { return false };
+    let Ok(pid) = std::fs::read_to_string("/run/pcscd/pcscd.pid") else {
+        return false;
+    };
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", pid.trim())).unwrap_or_default();
     let cmdline = String::from_utf8_lossy(&cmdline);
     cmdline.contains("--apdu") && cmdline.contains("reader.conf.d") && cmdline.contains("/.tmp")
