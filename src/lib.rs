@@ -2,6 +2,7 @@
 //! smart card or HSM.
 //!
 //! - [`tka`]: the pure core (wire formats and the authority state machine).
+//! - [`signers`]: key backends (PKCS#11, YubiKey PIV, software files) and signer specs.
 //! - [`cli`]: the `locksmith` command line.
 
 #![forbid(unsafe_code)]
