@@ -104,6 +104,7 @@ pub fn env(test: &str) -> Option<&'static PcscEnv> {
 
 fn start() -> PcscEnv {
     let dir = tempfile::tempdir().expect("temp dir");
+    super::env::remove_after_exit(dir.path());
     let serial = 10_000_000 + (std::process::id() % 80_000_000);
     let deadline = Instant::now() + Duration::from_secs(5);
     while previous_test_pcscd_alive() && Instant::now() < deadline {
