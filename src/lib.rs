@@ -5,6 +5,7 @@
 //! - [`input`], [`output`], [`store`]: files: reading artifacts, writing
 //!   outputs atomically, and the local authority store.
 //! - [`secrets`]: disablement secrets (generation, age files, sheets, verification).
+//! - [`signers`]: key backends (PKCS#11, YubiKey PIV, software files) and signer specs.
 //! - [`cli`]: the `locksmith` command line.
 
 #![forbid(unsafe_code)]

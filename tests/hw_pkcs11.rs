@@ -15,7 +15,7 @@ use softhsm::{SoftHsm, MODULE, USER_PIN};
 use std::process::Command;
 
 const TOKENS: &[&str] = &[
-    "gen", "wrongpin", "locked", "extract", "two-a", "two-b", "cli", "p11tool", "ambig",
+    "gen", "wrongpin", "locked", "extract", "two-a", "two-b", "cli", "p11tool", "ambig", "always",
 ];
 
 fn setup(test: &str) -> Option<&'static SoftHsm> {
@@ -169,21 +169,33 @@ fn pkcs11_tool_confirms_private_key_is_sensitive_and_not_extractable() {
         String::from_utf8_lossy(&out.stderr)
     );
     // Two encodings of CKA_EC_PARAMS now live on this token: locksmith's RFC 8410
-    // OID and pkcs11-tool's PrintableString "edwards25519".
-    let out = Command::new("pkcs11-tool")
-        .args([
-            "--module",
-            MODULE,
-            "--token-label",
-            "p11tool",
-            "--list-objects",
-            "--type",
-            "pubkey",
-        ])
-        .env("SOFTHSM2_CONF", &hsm.conf)
-        .output()
-        .expect("run pkcs11-tool");
-    let text = String::from_utf8_lossy(&out.stdout);
+    // OID and pkcs11-tool's PrintableString "edwards25519". SoftHSM2's file
+    // store is shared with this process, which keeps writing objects for
+    // other tests: another process can catch an object half-written, so read
+    // until the listing is whole (seen once in many runs).
+    let mut text = String::new();
+    for _ in 0..10 {
+        let out = Command::new("pkcs11-tool")
+            .args([
+                "--module",
+                MODULE,
+                "--token-label",
+                "p11tool",
+                "--list-objects",
+                "--type",
+                "pubkey",
+            ])
+            .env("SOFTHSM2_CONF", &hsm.conf)
+            .output()
+            .expect("run pkcs11-tool");
+        text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if text.contains("EC_PARAMS:  06032b6570")
+            && text.contains("EC_PARAMS:  130c656477617264733235353139")
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     assert!(text.contains("EC_PARAMS:  06032b6570"), "{text}");
     assert!(
         text.contains("EC_PARAMS:  130c656477617264733235353139"),
@@ -401,5 +413,123 @@ fn cli_token_commands_end_to_end() {
     assert!(
         err.contains("pin-value") && !err.contains("panicked"),
         "{err}"
+    );
+}
+
+#[test]
+fn batch_signing_verifies_every_signature() {
+    let Some(hsm) = setup("batch") else { return };
+    let key = generate(hsm, "gen", "tl-batch", false);
+    let mut signer =
+        open_signer(&hsm.uri("gen", ";object=tl-batch"), &OpenOptions::default()).expect("open");
+    let digests: Vec<[u8; 32]> = (0..50u8).map(|i| [i; 32]).collect();
+    let sigs =
+        locksmith::tka::signer::sign_verified_batch(signer.as_mut(), &digests).expect("batch");
+    assert_eq!(sigs.len(), 50);
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&pub_from_tlpub(&key.tlpub)).expect("key");
+    for (d, s) in digests.iter().zip(&sigs) {
+        vk.verify(d, &ed25519_dalek::Signature::from_bytes(s))
+            .expect("verifies");
+    }
+}
+
+#[test]
+fn always_authenticate_key_gets_a_context_specific_login() {
+    use cryptoki::mechanism::Mechanism;
+    use cryptoki::object::Attribute;
+    use cryptoki::session::UserType;
+    let Some(hsm) = setup("always_authenticate") else {
+        return;
+    };
+    // Make a key with CKA_ALWAYS_AUTHENTICATE (as ykcs11 shows slot 9c) directly with cryptoki.
+    let ctx = signers::pkcs11::context(MODULE.as_ref()).expect("context");
+    let slot = ctx
+        .get_slots_with_token()
+        .expect("slots")
+        .into_iter()
+        .find(|s| {
+            ctx.get_token_info(*s)
+                .map(|i| i.label().trim() == "always")
+                .unwrap_or(false)
+        })
+        .expect("token");
+    let session = ctx.open_rw_session(slot).expect("session");
+    session
+        .login(
+            UserType::User,
+            Some(&cryptoki::types::AuthPin::from(USER_PIN.to_string())),
+        )
+        .or_else(|e| match e {
+            cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::UserAlreadyLoggedIn, _) => {
+                Ok(())
+            }
+            e => Err(e),
+        })
+        .expect("login");
+    let id = vec![0xaa, 0x01];
+    let public = [
+        Attribute::Token(true),
+        Attribute::Verify(true),
+        Attribute::EcParams(signers::pkcs11::EC_PARAMS_ED25519_OID.to_vec()),
+        Attribute::Label(b"always".to_vec()),
+        Attribute::Id(id.clone()),
+    ];
+    let private = [
+        Attribute::Token(true),
+        Attribute::Private(true),
+        Attribute::Sensitive(true),
+        Attribute::Extractable(false),
+        Attribute::Sign(true),
+        Attribute::AlwaysAuthenticate(true),
+        Attribute::Label(b"always".to_vec()),
+        Attribute::Id(id),
+    ];
+    let (_, key) = session
+        .generate_key_pair(&Mechanism::EccEdwardsKeyPairGen, &public, &private)
+        .expect("generate");
+    // SoftHSM2 enforces it: a plain C_SignInit + C_Sign is refused.
+    let mech = Mechanism::Eddsa(cryptoki::mechanism::eddsa::EddsaParams::new(
+        cryptoki::mechanism::eddsa::EddsaSignatureScheme::Pure,
+    ));
+    let plain = session.sign(&mech, key, &[1; 32]);
+    assert!(
+        matches!(
+            plain,
+            Err(cryptoki::error::Error::Pkcs11(
+                cryptoki::error::RvError::UserNotLoggedIn,
+                _
+            ))
+        ),
+        "{plain:?}"
+    );
+    drop(session);
+
+    // locksmith sees the attribute, keeps the PIN for the batch and logs in
+    // per signature (C_SignInit, C_Login(CKU_CONTEXT_SPECIFIC), C_SignUpdate,
+    // C_SignFinal). SoftHSM2 has no multi-part EdDSA, so the documented
+    // outcome here is a clear error pointing at a PIN-once key, not a guess.
+    let mut signer = open_signer(
+        &hsm.uri("always", ";object=always"),
+        &OpenOptions::default(),
+    )
+    .expect("open");
+    let shown = signers::show_key(
+        &hsm.uri("always", ";object=always"),
+        &OpenOptions::default(),
+    )
+    .expect("show");
+    assert!(
+        shown
+            .details
+            .contains(&("always_authenticate".into(), "true".into())),
+        "{:?}",
+        shown.details
+    );
+    let err =
+        sign_verified(signer.as_mut(), &[2; 32]).expect_err("no multi-part EdDSA on SoftHSM2");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("CKA_ALWAYS_AUTHENTICATE") && msg.contains("\"once\""),
+        "{msg}"
     );
 }

@@ -432,6 +432,15 @@ fn several_cards_need_a_serial() {
         return;
     }
     let _card = env.take(fresh_config(env.serial));
+    // The reader's second slot is empty: the listing says so and still lists our card.
+    let (cards, notes) = signers::yubikey::list_cards().expect("list");
+    assert_eq!(cards.len(), 1, "{cards:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("Virtual PCD 00 01") && n.contains("no card")),
+        "{notes:?}"
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let second = env.second_card(env.serial + 1, Arc::clone(&stop));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);

@@ -253,7 +253,8 @@ pub fn inventory(module: Option<&std::path::Path>) -> Inventory {
     let mut inv = Inventory::default();
     let module = module
         .map(|m| m.to_path_buf())
-        .or_else(|| std::env::var_os(spec::PKCS11_MODULE_ENV).map(std::path::PathBuf::from));
+        .or_else(|| std::env::var_os(spec::PKCS11_MODULE_ENV).map(std::path::PathBuf::from))
+        .or_else(|| spec::config_default("pkcs11-module").map(std::path::PathBuf::from));
     match module {
         Some(m) => match pkcs11::list_tokens(&m) {
             Ok(tokens) => inv.tokens.extend(tokens),

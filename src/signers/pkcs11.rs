@@ -532,6 +532,8 @@ impl Signer for Pkcs11Signer {
             let message = match &e {
                 CkError::Pkcs11(RvError::FunctionNotSupported, _)
                 | CkError::Pkcs11(RvError::MechanismInvalid, _)
+                | CkError::Pkcs11(RvError::OperationNotInitialized, _)
+                | CkError::Pkcs11(RvError::OperationActive, _)
                     if self.context_pin.is_some() =>
                 {
                     format!(

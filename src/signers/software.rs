@@ -45,6 +45,21 @@ fn passphrase(spec: &FileSpec) -> Result<Pin, SignersError> {
     )?)
 }
 
+/// A passphrase for a new key file: from the spec's source or
+/// `LOCKSMITH_PIN` as given, or typed twice at the prompt.
+fn new_passphrase(spec: &FileSpec) -> Result<Pin, SignersError> {
+    let what = format!("new software key file {}", spec.path.display());
+    if spec.pin_source.is_some() || std::env::var_os(super::pin::PIN_ENV_VAR).is_some() {
+        return Ok(obtain_pin(spec.pin_source.as_ref(), &what)?);
+    }
+    let first = super::pin::prompt_pin(&what)?;
+    let second = super::pin::prompt_pin(&format!("{what} (again)"))?;
+    if first.expose() != second.expose() {
+        return Err(sw("the two passphrases differ; nothing was written"));
+    }
+    Ok(first)
+}
+
 fn identities(path: &Path) -> Result<Vec<Box<dyn age::Identity + Send + Sync>>, SignersError> {
     let file = age::IdentityFile::from_file(path.to_string_lossy().into_owned()).map_err(|e| {
         SignersError::Io {
@@ -228,7 +243,7 @@ pub fn generate(spec: &FileSpec, options: &GenerateOptions) -> Result<KeyInfo, S
                 .map_err(|e| sw(format!("cannot encrypt to {}: {e}", path.display())))?
             }
             None => {
-                let pass = passphrase(spec)?;
+                let pass = new_passphrase(spec)?;
                 age::Encryptor::with_user_passphrase(SecretString::from(pass.expose().to_string()))
             }
         };

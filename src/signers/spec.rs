@@ -56,12 +56,20 @@ impl Pkcs11Uri {
             return Ok(path.clone());
         }
         match std::env::var_os(PKCS11_MODULE_ENV) {
-            Some(path) if !path.is_empty() => Ok(PathBuf::from(path)),
-            _ => Err(SignersError::Spec(format!(
-                "no PKCS#11 module given; add ?module-path=/path/to/module.so to the pkcs11: URI \
-                 or set {PKCS11_MODULE_ENV} (SoftHSM2 on Debian: /usr/lib/softhsm/libsofthsm2.so)"
-            ))),
+            Some(path) if !path.is_empty() => return Ok(PathBuf::from(path)),
+            _ => {}
         }
+        if let Some(path) = config_default("pkcs11-module") {
+            return Ok(PathBuf::from(path));
+        }
+        Err(SignersError::Spec(format!(
+            "no PKCS#11 module given; add ?module-path=/path/to/module.so to the pkcs11: URI, \
+             set {PKCS11_MODULE_ENV}, or put `pkcs11-module = PATH` in {} (SoftHSM2 on Debian: \
+             /usr/lib/softhsm/libsofthsm2.so)",
+            defaults_file()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "~/.config/locksmith/defaults".into())
+        )))
     }
 
     /// Renders the URI back (for display; never contains a PIN).
@@ -91,6 +99,31 @@ impl Pkcs11Uri {
         }
         s
     }
+}
+
+/// The defaults file: `$XDG_CONFIG_HOME/locksmith/defaults` (or
+/// `$LOCKSMITH_DEFAULTS`), lines of `name = value`, `#` comments.
+pub fn defaults_file() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("LOCKSMITH_DEFAULTS") {
+        return Some(PathBuf::from(p));
+    }
+    dirs::config_dir().map(|d| d.join("locksmith").join("defaults"))
+}
+
+/// A value from the defaults file, if the file and the name exist.
+pub fn config_default(name: &str) -> Option<String> {
+    let text = std::fs::read_to_string(defaults_file()?).ok()?;
+    parse_defaults(&text, name)
+}
+
+fn parse_defaults(text: &str, name: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .find(|(k, _)| k.trim() == name)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// A YubiKey PIV key.
@@ -450,6 +483,16 @@ mod tests {
         assert_eq!((d.serial, d.slot), (None, 0x9c));
         assert!(SignerSpec::parse("yubikey:slot=9b").is_err());
         assert!(SignerSpec::parse("yubikey:serial=abc").is_err());
+    }
+
+    #[test]
+    fn defaults_file_lines() {
+        let text = "# comment\npkcs11-module = /usr/lib/x.so\nother=1\n";
+        assert_eq!(
+            parse_defaults(text, "pkcs11-module").as_deref(),
+            Some("/usr/lib/x.so")
+        );
+        assert_eq!(parse_defaults(text, "missing"), None);
     }
 
     #[test]

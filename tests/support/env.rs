@@ -39,3 +39,23 @@ pub fn which(program: &str) -> Option<std::path::PathBuf> {
         .map(|d| d.join(program))
         .find(|p| p.is_file())
 }
+
+/// Removes `dir` once this (test) process has exited: fixtures kept in
+/// statics are never dropped. Set LOCKSMITH_TEST_KEEP=1 to keep it (logs).
+pub fn remove_after_exit(dir: &Path) {
+    if std::env::var_os("LOCKSMITH_TEST_KEEP").is_some() {
+        eprintln!("keeping test directory {}", dir.display());
+        return;
+    }
+    let _ = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "while kill -0 {} 2>/dev/null; do sleep 0.5; done; rm -rf '{}'",
+            std::process::id(),
+            dir.display()
+        ))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}

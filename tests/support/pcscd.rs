@@ -49,7 +49,9 @@ fn pcscd_running() -> bool {
 /// True while a pcscd started by an earlier test process is still shutting
 /// down (its watchdog notices the test process is gone within a second).
 fn previous_test_pcscd_alive() -> bool {
-    let Ok(pid) = std::fs::read_to_string("/run/pcscd/pcscd.pid") else { return false };
+    let Ok(pid) = std::fs::read_to_string("/run/pcscd/pcscd.pid") else {
+        return false;
+    };
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", pid.trim())).unwrap_or_default();
     let cmdline = String::from_utf8_lossy(&cmdline);
     cmdline.contains("--apdu") && cmdline.contains("reader.conf.d") && cmdline.contains("/.tmp")
@@ -102,6 +104,7 @@ pub fn env(test: &str) -> Option<&'static PcscEnv> {
 
 fn start() -> PcscEnv {
     let dir = tempfile::tempdir().expect("temp dir");
+    super::env::remove_after_exit(dir.path());
     let serial = 10_000_000 + (std::process::id() % 80_000_000);
     let deadline = Instant::now() + Duration::from_secs(5);
     while previous_test_pcscd_alive() && Instant::now() < deadline {

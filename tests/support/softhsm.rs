@@ -66,6 +66,7 @@ pub fn softhsm(labels: &[&str], locked: &[&str]) -> &'static SoftHsm {
     static FIXTURE: OnceLock<SoftHsm> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
+        super::env::remove_after_exit(dir.path());
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("hsm-config/softhsm2/new-token.sh");
         let mut conf = PathBuf::new();
         for label in labels {

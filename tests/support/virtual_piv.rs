@@ -661,7 +661,7 @@ impl VirtualPiv {
         let witness = items.iter().find(|(t, _)| *t == 0x80).map(|(_, v)| *v);
         let challenge = items.iter().find(|(t, _)| *t == 0x81).map(|(_, v)| *v);
         match (witness, challenge) {
-            (Some(w), None) if w.is_empty() => {
+            (Some([]), None) => {
                 let mut plain = vec![0u8; n];
                 rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut plain);
                 let mut enc = plain.clone();
@@ -949,7 +949,7 @@ fn serve_connection(
             .map_err(|_| std::io::Error::other("card lock poisoned"))?;
         let reply = if n == 1 {
             match msg[0] {
-                0 | 1 | 2 => {
+                0..=2 => {
                     card.reset();
                     None
                 }
