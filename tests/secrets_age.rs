@@ -310,12 +310,26 @@ fn bad_recipients_and_missing_plugins_are_clear_errors() {
 }
 
 /// A test-only age plugin (`age-plugin-fakeplug`) speaking the real
-/// recipient-v1 protocol. It "wraps" the file key by writing it in the
+/// recipient-v1 and identity-v1 protocols. It "wraps" the file key by writing it in the
 /// clear: enough to prove that locksmith drives plugins (as it would
 /// age-plugin-yubikey) and that their stanza lands in the file.
 const FAKE_PLUGIN: &str = r#"#!/bin/sh
 read_body() { while IFS= read -r b; do [ ${#b} -lt 64 ] && break; done; }
 key=""
+if [ "$1" = "--age-plugin=identity-v1" ]; then
+  while IFS= read -r line; do
+    case "$line" in
+      "-> add-identity"*) echo "$line" >> "$0.log"; read_body ;;
+      "-> recipient-stanza 0 fakeplug "*) IFS= read -r key ;;
+      "-> done"*) read_body; break ;;
+      *) read_body ;;
+    esac
+  done
+  printf -- '-> file-key 0\n%s\n' "$key"
+  IFS= read -r ok; read_body
+  printf -- '-> done\n\n'
+  exit 0
+fi
 while IFS= read -r line; do
   case "$line" in
     "-> add-recipient"*) echo "$line" >> "$0.log"; read_body ;;
@@ -331,6 +345,8 @@ printf -- '-> done\n\n'
 
 /// A valid plugin recipient for the fake plugin (bech32, HRP `age1fakeplug`).
 const FAKE_RECIPIENT: &str = "age1fakeplug1d3hkx6mnd45hg6pqw3jhxapqwpk82emfdc38gcyp";
+/// Its identity (as age-plugin-yubikey's `AGE-PLUGIN-YUBIKEY-1…` lines).
+const FAKE_IDENTITY: &str = "AGE-PLUGIN-FAKEPLUG-1D3HKX6MND45HG6PQW3JHXAPQD9JX2MN5D968JT2FC6C";
 
 /// Opens stanzas the fake plugin made.
 struct ClearKey;
@@ -349,7 +365,7 @@ impl age::Identity for ClearKey {
 }
 
 #[test]
-fn plugin_recipients_go_through_the_age_plugin_protocol() {
+fn plugin_recipients_and_identities_go_through_the_age_plugin_protocol() {
     use std::io::Read;
     use std::os::unix::fs::PermissionsExt;
 
@@ -408,4 +424,32 @@ fn plugin_recipients_go_through_the_age_plugin_protocol() {
             .unwrap();
         assert_eq!(value_of(&secrets_in(&plain)[0]), values[i]);
     }
+
+    // `secrets decrypt` with the plugin identity (identity-v1 protocol).
+    let identity = dir.path().join("plugin-identity.txt");
+    std::fs::write(
+        &identity,
+        format!("# test plugin identity\n{FAKE_IDENTITY}\n"),
+    )
+    .unwrap();
+    let file = &strings(&report, "age_files")[1];
+    let run = locksmith()
+        .env("PATH", &path)
+        .args(["secrets", "decrypt", file, "-i"])
+        .arg(&identity)
+        .args(["--value", &values[0], "--value", &values[1]])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    assert!(stdout.contains("matches disablement value #2"), "{stdout}");
+    let log = std::fs::read_to_string(plugin.with_extension("log")).unwrap();
+    assert!(
+        log.contains(&format!("-> add-identity {FAKE_IDENTITY}")),
+        "{log}"
+    );
 }

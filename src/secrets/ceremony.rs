@@ -104,3 +104,22 @@ pub fn write_outputs(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_a_ceremony_shows_no_secret() {
+        let generated = generate_secrets(2, Progress::Hidden).unwrap();
+        let shown = format!("{generated:?}");
+        for s in &generated.secrets {
+            assert!(!shown.contains(s.hex_upper().as_str()));
+            assert!(!shown.contains(&s.hex_upper().to_lowercase()));
+            // Nor as a list of byte values.
+            assert!(!shown.contains(&format!("{:?}", &s.expose()[..4])));
+        }
+        assert!(shown.contains("DisablementSecret(<redacted>)"));
+        assert_eq!(generated.values[0], generated.secrets[0].value());
+    }
+}
