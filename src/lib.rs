@@ -13,7 +13,7 @@
 pub mod cli;
 pub mod input;
 pub mod output;
-pub mod store;
-pub mod signers;
 pub mod secrets;
+pub mod signers;
+pub mod store;
 pub mod tka;

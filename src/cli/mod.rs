@@ -29,9 +29,14 @@ macro_rules! outln {
 mod chain_source;
 mod inspect;
 mod lock;
+mod lock_init;
+mod lock_revoke;
+mod lock_sign;
+mod lock_update;
 pub mod render;
-pub mod token;
 pub mod secrets;
+mod signing;
+pub mod token;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

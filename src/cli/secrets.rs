@@ -316,7 +316,12 @@ pub struct SecretsDestinations {
 #[derive(Debug, Args, Clone, Default)]
 pub struct InitSecretsArgs {
     /// How many disablement secrets (1 to 32).
-    #[arg(long = "secrets", value_name = "N", default_value_t = 10)]
+    #[arg(
+        long = "gen-disablements",
+        visible_alias = "secrets",
+        value_name = "N",
+        default_value_t = 10
+    )]
     pub secrets_count: usize,
     /// age recipient for the secrets (age1…, age1<plugin>1…, ssh-ed25519/ssh-rsa key). Repeatable.
     #[arg(long = "secrets-to", value_name = "RECIPIENT")]
