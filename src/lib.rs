@@ -7,4 +7,6 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod exchange;
+pub mod online;
 pub mod tka;
