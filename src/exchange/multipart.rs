@@ -90,7 +90,8 @@ pub fn decode_single_ur(text: &str, input: &str) -> Result<Vec<u8>> {
 /// Progress of a reassembly: how many of the plain fragments are recovered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
-    /// Plain fragments recovered so far.
+    /// Independent parts collected so far (the fragments are all
+    /// recovered when this reaches `total`).
     pub resolved: usize,
     /// Plain fragments in the message (0 until the first part arrives).
     pub total: usize,
@@ -114,13 +115,60 @@ impl std::fmt::Display for Progress {
     }
 }
 
+/// The sequence parameters every part repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SequenceInfo {
+    count: usize,
+    message_len: usize,
+    checksum: u32,
+    fragment_len: usize,
+}
+
+/// One received part: which fragments it XORs together, and the data.
+struct Row {
+    mask: Vec<u64>,
+    data: Vec<u8>,
+}
+
+fn lowest_bit(mask: &[u64]) -> Option<usize> {
+    mask.iter()
+        .enumerate()
+        .find(|(_, w)| **w != 0)
+        .map(|(i, w)| i * 64 + w.trailing_zeros() as usize)
+}
+
+impl Row {
+    fn xor_with(&mut self, other: &Row) {
+        for (a, b) in self.mask.iter_mut().zip(&other.mask) {
+            *a ^= b;
+        }
+        for (a, b) in self.data.iter_mut().zip(&other.data) {
+            *a ^= b;
+        }
+    }
+    fn has(&self, bit: usize) -> bool {
+        self.mask
+            .get(bit / 64)
+            .is_some_and(|w| w & (1u64 << (bit % 64)) != 0)
+    }
+}
+
 /// Collects multi-part frames in any order, with duplicates and losses,
 /// until the message is complete.
+///
+/// Parts are parsed and checked with the `ur` crate (bytewords with their
+/// CRC-32, fountain part CBOR, fragment choice), but solved here by
+/// Gaussian elimination over GF(2) rather than the crate's peeling
+/// decoder: it completes as soon as the parts received determine every
+/// fragment, which after random frame loss takes noticeably fewer frames.
 #[derive(Default)]
 pub struct Reassembler {
-    decoder: ur::Decoder,
+    ur_type: Option<String>,
+    info: Option<SequenceInfo>,
+    /// Pivot rows by their lowest fragment index.
+    pivots: Vec<Option<Row>>,
+    rank: usize,
     seen: std::collections::HashSet<String>,
-    total: usize,
     received: usize,
     duplicates: usize,
 }
@@ -132,86 +180,196 @@ impl Reassembler {
 
     /// Feeds one part (text of one QR frame). `input` names the frame.
     pub fn push(&mut self, part: &str, input: &str) -> Result<Progress> {
-        let part = part.trim();
-        let (seq, count) = parse_indices(part).ok_or_else(|| ExchangeError::BadPart {
+        let bad = |reason: String| ExchangeError::BadPart {
             input: input.into(),
-            reason: "expected `ur:TYPE/SEQ-COUNT/BODY`".into(),
-        })?;
+            reason,
+        };
+        let key = part.trim().to_ascii_lowercase();
+        let (seq, count) =
+            parse_indices(&key).ok_or_else(|| bad("expected `ur:TYPE/SEQ-COUNT/BODY`".into()))?;
         if count == 0 || count > MAX_PARTS || seq == 0 {
-            return Err(ExchangeError::BadPart {
-                input: input.into(),
-                reason: format!(
-                    "part {seq} of {count} is out of range (at most {MAX_PARTS} parts)"
-                ),
-            });
+            return Err(bad(format!(
+                "part {seq} of {count} is out of range (at most {MAX_PARTS} parts)"
+            )));
         }
-        if self.total != 0 && count != self.total {
+        if self.seen.contains(&key) || self.is_complete() {
+            self.duplicates += 1;
+            return Ok(self.progress());
+        }
+        let rest = key.get(3..).unwrap_or_default();
+        let (ur_type, rest) = rest
+            .split_once('/')
+            .ok_or_else(|| bad("no UR type".into()))?;
+        let body = rest.rsplit_once('/').map(|(_, b)| b).unwrap_or_default();
+        if self.ur_type.as_deref().is_some_and(|t| t != ur_type) {
             return Err(ExchangeError::MixedSequences {
                 input: input.into(),
             });
         }
-        let key = part.to_ascii_lowercase();
-        if self.seen.contains(&key) {
-            self.duplicates += 1;
-            return Ok(self.progress());
+        let cbor = ur::bytewords::decode(body, ur::bytewords::Style::Minimal)
+            .map_err(|e| bad(format!("damaged part: {e}")))?;
+        let (info, seq_in_part) =
+            parse_part_header(&cbor).ok_or_else(|| bad("malformed fountain part".into()))?;
+        if seq_in_part != seq || info.count != count {
+            return Err(bad(
+                "the part's numbering does not match its contents".into()
+            ));
         }
-        if self.decoder.complete() {
-            self.duplicates += 1;
-            return Ok(self.progress());
+        if info.fragment_len == 0
+            || info.message_len == 0
+            || info.message_len > info.count.saturating_mul(info.fragment_len)
+            || info.count.saturating_mul(info.fragment_len)
+                > super::envelope::MAX_INPUT_BYTES as usize
+        {
+            return Err(bad("inconsistent fountain part sizes".into()));
         }
-        self.decoder.receive(&key).map_err(|e| match e {
-            ur::ur::Error::Fountain(ur::fountain::Error::InconsistentPart)
-            | ur::ur::Error::UnexpectedType => ExchangeError::MixedSequences {
-                input: input.into(),
-            },
-            other => ExchangeError::BadPart {
-                input: input.into(),
-                reason: other.to_string(),
-            },
-        })?;
+        match self.info {
+            Some(known) if known != info => {
+                return Err(ExchangeError::MixedSequences {
+                    input: input.into(),
+                })
+            }
+            _ => {}
+        }
+        let part: ur::fountain::Part =
+            minicbor::decode(&cbor).map_err(|e| bad(format!("malformed fountain part: {e}")))?;
+        let words = info.count.div_ceil(64);
+        let mut row = Row {
+            mask: vec![0u64; words],
+            data: part.data().to_vec(),
+        };
+        for idx in part.indexes() {
+            if let Some(w) = row.mask.get_mut(idx / 64) {
+                *w ^= 1u64 << (idx % 64);
+            }
+        }
+        if self.info.is_none() {
+            self.info = Some(info);
+            self.ur_type = Some(ur_type.to_string());
+            self.pivots = (0..info.count).map(|_| None).collect();
+        }
         self.seen.insert(key);
-        self.total = count;
         self.received += 1;
+        self.insert(row);
         Ok(self.progress())
+    }
+
+    fn insert(&mut self, mut row: Row) {
+        while let Some(p) = lowest_bit(&row.mask) {
+            match self.pivots.get(p) {
+                Some(Some(pivot)) => row.xor_with(pivot),
+                Some(None) => {
+                    if let Some(slot) = self.pivots.get_mut(p) {
+                        *slot = Some(row);
+                        self.rank += 1;
+                    }
+                    return;
+                }
+                None => return,
+            }
+        }
+        // Redundant: a combination of parts already held.
     }
 
     /// Current progress.
     pub fn progress(&self) -> Progress {
         Progress {
-            resolved: self.decoder.resolved_fragment_count().unwrap_or(0),
-            total: self.total,
+            resolved: self.rank,
+            total: self.info.map(|i| i.count).unwrap_or(0),
             received: self.received,
             duplicates: self.duplicates,
         }
     }
 
-    /// Whether every fragment is recovered.
+    /// Whether every fragment is determined.
     pub fn is_complete(&self) -> bool {
-        self.decoder.complete()
+        self.info.is_some_and(|i| self.rank == i.count)
     }
 
     /// The UR type of the sequence ("locksmith" or another tool's type).
     pub fn ur_type(&self) -> Option<&str> {
-        self.decoder.ur_type()
+        self.ur_type.as_deref()
     }
 
     /// The reassembled message, checked against the sequence's CRC-32.
     pub fn finish(&self, input: &str) -> Result<Vec<u8>> {
         let progress = self.progress();
-        if !self.is_complete() {
+        let (Some(info), true) = (self.info, self.is_complete()) else {
             return Err(ExchangeError::Incomplete {
                 resolved: progress.resolved,
                 total: progress.total,
                 received: progress.received,
             });
+        };
+        let failed = || ExchangeError::ReassemblyFailed {
+            input: input.into(),
+        };
+        // Back-substitution, highest pivot first: afterwards row p holds
+        // exactly fragment p.
+        let mut solved: Vec<Option<Row>> = (0..info.count).map(|_| None).collect();
+        for p in (0..info.count).rev() {
+            let pivot = self
+                .pivots
+                .get(p)
+                .and_then(|r| r.as_ref())
+                .ok_or_else(failed)?;
+            let mut row = Row {
+                mask: pivot.mask.clone(),
+                data: pivot.data.clone(),
+            };
+            for q in p + 1..info.count {
+                if row.has(q) {
+                    let done = solved.get(q).and_then(|r| r.as_ref()).ok_or_else(failed)?;
+                    row.xor_with(done);
+                }
+            }
+            if let Some(slot) = solved.get_mut(p) {
+                *slot = Some(row);
+            }
         }
-        match self.decoder.message() {
-            Ok(Some(message)) => Ok(message),
-            _ => Err(ExchangeError::ReassemblyFailed {
-                input: input.into(),
-            }),
+        let mut message = Vec::with_capacity(info.count * info.fragment_len);
+        for row in solved.iter() {
+            message.extend_from_slice(&row.as_ref().ok_or_else(failed)?.data);
         }
+        let padding = message.get(info.message_len..).ok_or_else(failed)?;
+        if padding.iter().any(|b| *b != 0) {
+            return Err(failed());
+        }
+        message.truncate(info.message_len);
+        if crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&message) != info.checksum {
+            return Err(failed());
+        }
+        Ok(message)
     }
+}
+
+/// Reads `[seq, count, message_len, checksum, data]` from a part's CBOR.
+fn parse_part_header(cbor: &[u8]) -> Option<(SequenceInfo, usize)> {
+    use ciborium::value::Value;
+    let mut reader = cbor;
+    let Value::Array(items) = ciborium::de::from_reader::<Value, _>(&mut reader).ok()? else {
+        return None;
+    };
+    let uint = |i: usize| -> Option<u64> {
+        match items.get(i)? {
+            Value::Integer(n) => u64::try_from(*n).ok(),
+            _ => None,
+        }
+    };
+    let data_len = match items.get(4)? {
+        Value::Bytes(b) => b.len(),
+        _ => return None,
+    };
+    if items.len() != 5 || !reader.is_empty() {
+        return None;
+    }
+    let info = SequenceInfo {
+        count: usize::try_from(uint(1)?).ok()?,
+        message_len: usize::try_from(uint(2)?).ok()?,
+        checksum: u32::try_from(uint(3)?).ok()?,
+        fragment_len: data_len,
+    };
+    Some((info, usize::try_from(uint(0)?).ok()?))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! (blur, noise, rotation, perspective) far better than the alternatives.
 
 use image::{DynamicImage, GrayImage};
-use rxing::{BarcodeFormat, DecodeHints, RXingResultMetadataType, RXingResultMetadataValue};
+use rxing::{BarcodeFormat, DecodeHints};
 
 use super::error::{ExchangeError, Result};
 
@@ -50,6 +50,9 @@ fn hints() -> DecodeHints {
     DecodeHints {
         TryHarder: Some(true),
         PossibleFormats: Some([BarcodeFormat::QR_CODE].into_iter().collect()),
+        // Byte segments without an ECI: take them as ISO-8859-1, byte for
+        // byte, never a charset guess (which could pick Shift_JIS).
+        CharacterSet: Some("ISO-8859-1".into()),
         ..DecodeHints::default()
     }
 }
@@ -105,22 +108,15 @@ pub fn decode_luma(img: &GrayImage) -> Option<Vec<u8>> {
         .find_map(|v| detect(v, &mut hints()).map(|r| content_bytes(&r)))
 }
 
-/// The exact bytes a code carries. Codes locksmith writes are either pure
-/// alphanumeric/numeric text or one byte-mode segment; for the latter the
-/// byte segment is the content (the text would be a charset guess).
+/// The exact bytes a code carries. Byte-mode segments are decoded as
+/// ISO-8859-1 (see [`hints`]), which maps each byte to the code point of
+/// the same value, so the text maps back to the bytes one for one; text
+/// from an ECI segment in another charset comes back as its UTF-8.
 fn content_bytes(result: &rxing::RXingResult) -> Vec<u8> {
     let text = result.getText();
-    if let Some(RXingResultMetadataValue::ByteSegments(segments)) = result
-        .getRXingResultMetadata()
-        .get(&RXingResultMetadataType::BYTE_SEGMENTS)
-    {
-        let joined: Vec<u8> = segments.concat();
-        if !joined.is_empty()
-            && (joined.len() == text.chars().count()
-                || std::str::from_utf8(&joined).ok() == Some(text))
-        {
-            return joined;
-        }
+    if text.chars().all(|c| (c as u32) <= 0xFF) {
+        text.chars().map(|c| c as u32 as u8).collect()
+    } else {
+        text.as_bytes().to_vec()
     }
-    text.as_bytes().to_vec()
 }
