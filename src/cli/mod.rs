@@ -4,6 +4,9 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod exchange;
+pub mod online;
+
 /// Tailnet Lock key ceremonies on smart cards and HSMs, from an offline machine.
 #[derive(Debug, Parser)]
 #[command(name = "locksmith", version, about, long_about = None)]
@@ -17,6 +20,16 @@ pub struct Cli {
 pub enum Command {
     /// Derive the disablement value of a secret (placeholder until the core lands).
     Version,
+    /// Move artifacts across the air gap: envelopes, raw forms, QR codes.
+    Exchange {
+        #[command(subcommand)]
+        cmd: exchange::ExchangeCommand,
+    },
+    /// The helper for the connected machine (runs the stock tailscale CLI).
+    Online {
+        #[command(subcommand)]
+        cmd: online::OnlineCommand,
+    },
 }
 
 /// Parses the command line, runs the command, and maps errors to exit codes.
@@ -37,5 +50,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("locksmith {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Exchange { cmd } => exchange::run(cmd),
+        Command::Online { cmd } => online::run(cmd),
     }
 }

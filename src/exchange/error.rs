@@ -80,22 +80,24 @@ pub enum ExchangeError {
     #[error("{path}: refusing to overwrite an existing file; pass --force to replace it")]
     WouldOverwrite { path: PathBuf },
 
-    #[error("{path}: {action} failed: {source}")]
+    #[error("{path}: {action} failed: {cause}")]
     Io {
         path: PathBuf,
         action: &'static str,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
+
+    #[error("{input}: no such file or directory, and not an artifact given inline (envelope, hex, base64, JSON, UR or an upstream text form); check the path")]
+    NoSuchInput { input: String },
 }
 
 impl ExchangeError {
     /// An I/O error on `path` while doing `action` ("read", "write", ...).
-    pub fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, action: &'static str, cause: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),
             action,
-            source,
+            cause,
         }
     }
 }

@@ -53,19 +53,15 @@ pub fn read_input(spec: &str, qr_in: bool, progress: Option<ProgressFn>) -> Resu
         return artifact_from_bytes(bytes, spec, qr_in, progress);
     }
     if qr_in {
-        return Err(ExchangeError::io(
-            path,
-            "open",
-            std::io::Error::from(std::io::ErrorKind::NotFound),
-        ));
+        return Err(ExchangeError::NoSuchInput { input: spec.into() });
     }
     // Inline: only accepted if it parses; otherwise report the missing file.
     parse_artifact(spec.as_bytes(), "inline argument").map_err(|e| match e {
-        ExchangeError::UnrecognisedForm { .. } if looks_like_path(spec) => ExchangeError::io(
-            path,
-            "open",
-            std::io::Error::from(std::io::ErrorKind::NotFound),
-        ),
+        ExchangeError::UnrecognisedForm { .. } | ExchangeError::EmptyInput { .. }
+            if looks_like_path(spec) =>
+        {
+            ExchangeError::NoSuchInput { input: spec.into() }
+        }
         other => other,
     })
 }
