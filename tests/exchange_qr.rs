@@ -55,11 +55,11 @@ fn sample_artifacts() -> Vec<(String, locksmith::exchange::Artifact)> {
 const MODULE_PX: u32 = 6;
 
 /// The PNG(s) locksmith renders for `env`: one, or numbered frames.
-fn pngs_of(env: &Envelope, ecc: Ecc) -> Vec<Vec<u8>> {
+fn pngs_of(env: &Envelope, ecc: Ecc, density: Density) -> Vec<Vec<u8>> {
     let opts = QrOptions {
         format: QrFormat::Png,
         ecc: Some(ecc),
-        density: Density::Medium,
+        density,
         module_px: Some(MODULE_PX),
         ..QrOptions::default()
     };
@@ -150,7 +150,7 @@ fn every_artifact_round_trips_through_a_degraded_photo() {
     };
     for (i, (name, art)) in sample_artifacts().into_iter().enumerate() {
         let env = art.to_envelope();
-        let pngs = pngs_of(&env, Ecc::M);
+        let pngs = pngs_of(&env, Ecc::M, Density::High);
         // Clean first.
         let clean =
             decode_all(&pngs, &name).unwrap_or_else(|| panic!("{name}: clean PNG did not decode"));
@@ -214,7 +214,7 @@ fn decode_rate_on_degraded_images() {
     let mut ok = 0;
     let mut seed = 0;
     for (name, art) in picks {
-        let pngs = pngs_of(&art.to_envelope(), Ecc::M);
+        let pngs = pngs_of(&art.to_envelope(), Ecc::M, Density::High);
         for px in [4.0f32, 3.0] {
             for angle in [0.0f32, 13.0, 41.0] {
                 for (blur, noise) in [(0.0f32, 0.0f64), (0.8, 10.0), (1.2, 20.0)] {

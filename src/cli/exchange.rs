@@ -44,7 +44,9 @@ pub struct QrArgs {
     /// Error-correction level (default: L on screens, M on files and paper).
     #[arg(long, value_enum)]
     pub ecc: Option<Ecc>,
-    /// Frames in an animation (default: twice the number of parts).
+    /// Frames in an animation (default: twice the number of parts); for
+    /// PNG/SVG/PDF sequences, a total above the number of parts adds
+    /// fountain-coded spare pages that stand in for any lost page.
     #[arg(long)]
     pub frames: Option<usize>,
     /// What a single code carries.

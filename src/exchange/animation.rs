@@ -19,10 +19,17 @@ pub fn module_px_for(m: &QrMatrix, target_px: u32) -> u32 {
 /// An animated GIF cycling through `frames` at `fps`, looping forever.
 /// Two-colour indexed frames: small files, no quantisation.
 pub fn render_gif(frames: &[QrMatrix], fps: f32, module_px: u32) -> Result<Vec<u8>> {
-    let first = frames.first().ok_or_else(|| ExchangeError::QrEncode {
-        reason: "no frames to animate".into(),
-    })?;
-    let side = (first.size() + 2 * STANDARD_QUIET_ZONE) as u32 * module_px;
+    // Part numbers change length along the sequence (9 -> 10 -> 100), so
+    // a few frames may need a larger version: every frame goes on a canvas
+    // the size of the largest, centred.
+    let units = frames
+        .iter()
+        .map(|m| m.size() + 2 * STANDARD_QUIET_ZONE)
+        .max()
+        .ok_or_else(|| ExchangeError::QrEncode {
+            reason: "no frames to animate".into(),
+        })?;
+    let side = units as u32 * module_px;
     let side16 = u16::try_from(side).map_err(|_| ExchangeError::QrEncode {
         reason: format!("a {side}-pixel frame is too large for GIF; lower the module size"),
     })?;
@@ -40,12 +47,10 @@ pub fn render_gif(frames: &[QrMatrix], fps: f32, module_px: u32) -> Result<Vec<u
                 reason: format!("GIF: {e}"),
             })?;
         for m in frames {
-            let img = render_luma(m, module_px, STANDARD_QUIET_ZONE);
-            if img.width() != side {
-                return Err(ExchangeError::QrEncode {
-                    reason: "frames of different sizes cannot share one GIF".into(),
-                });
-            }
+            let code = render_luma(m, module_px, STANDARD_QUIET_ZONE);
+            let mut img = image::GrayImage::from_pixel(side, side, image::Luma([255]));
+            let offset = i64::from((side - code.width()) / 2);
+            image::imageops::replace(&mut img, &code, offset, offset);
             let indices: Vec<u8> = img.as_raw().iter().map(|&v| u8::from(v > 127)).collect();
             let mut frame = gif::Frame::from_indexed_pixels(side16, side16, indices, None);
             frame.delay = delay_cs;

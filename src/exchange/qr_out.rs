@@ -101,7 +101,8 @@ pub struct QrOptions {
     pub density: Density,
     /// Animation speed in frames per second.
     pub fps: f32,
-    /// Frames in an animation; default twice the number of fragments.
+    /// Frames in an animation (default twice the number of fragments); for
+    /// static frames, extra fountain-coded spare pages beyond the fragments.
     pub frames: Option<usize>,
     pub content: QrContent,
     pub terminal_colors: TerminalColors,
@@ -191,10 +192,13 @@ pub fn plan(env: &Envelope, opts: &QrOptions) -> Result<QrPlan> {
     let frag = opts.density.fragment_len();
     let parts = fragment_count(message.len(), frag);
     let animated = opts.format.is_animated();
+    // Animations loop over twice as many frames as fragments; static
+    // sets are the numbered fragments, plus fountain-coded spares if
+    // --frames asks for more.
     let count = if animated {
         opts.frames.unwrap_or(parts * 2).max(parts)
     } else {
-        parts
+        opts.frames.unwrap_or(parts).max(parts)
     };
     let texts = encode_parts(&message, frag, count)?;
     let mut frames = Vec::with_capacity(texts.len());
