@@ -530,3 +530,72 @@ fn garbage_images_are_errors_not_panics() {
         Err(locksmith::exchange::ExchangeError::QrNotFound { .. })
     ));
 }
+
+/// SVG output draws exactly the dark modules of the code.
+#[test]
+fn svg_draws_the_matrix() {
+    let m = QrMatrix::encode(b"UR:LOCKSMITH/HELLO", Ecc::M).expect("encode");
+    let q = locksmith::exchange::qr_render::STANDARD_QUIET_ZONE;
+    let svg = locksmith::exchange::qr_render::render_svg(&m, 8, q);
+    let d = svg
+        .split("d=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("path");
+    let mut dark = vec![false; m.size() * m.size()];
+    for cmd in d.split('M').filter(|c| !c.is_empty()) {
+        // "x yhLENv1h-LENz"
+        let (xy, rest) = cmd.split_once('h').expect("h");
+        let (x, y) = xy.split_once(' ').expect("x y");
+        let len: usize = rest.split('v').next().expect("len").parse().expect("len");
+        let (x, y): (usize, usize) = (x.parse().expect("x"), y.parse().expect("y"));
+        for i in 0..len {
+            dark[(y - q) * m.size() + (x - q + i)] = true;
+        }
+    }
+    for y in 0..m.size() {
+        for x in 0..m.size() {
+            assert_eq!(
+                dark[y * m.size() + x],
+                m.is_dark(x as isize, y as isize),
+                "module {x},{y}"
+            );
+        }
+    }
+}
+
+/// Terminal playback redraws in place, one caption and code per frame.
+#[test]
+fn terminal_playback_redraws_in_place() {
+    let env = Envelope::new(ArtifactKind::ChainExport, vec![9u8; 1200]);
+    let opts = QrOptions {
+        format: QrFormat::Terminal,
+        ..QrOptions::default()
+    };
+    let p = plan(&env, &opts).expect("plan");
+    let QrRendered::TerminalFrames(frames, quiet) = render(&p, &opts, "t").expect("render") else {
+        panic!("frames")
+    };
+    assert_eq!(frames.len(), 2 * p.parts);
+    let mut out = Vec::new();
+    locksmith::exchange::animation::play_terminal(
+        &frames[..3],
+        60.0,
+        quiet,
+        TerminalColors::Ansi,
+        1,
+        &mut out,
+    )
+    .expect("play");
+    let text = String::from_utf8(out).expect("utf8");
+    assert_eq!(text.matches("part 1 of").count(), 1);
+    let lines = render_terminal(&frames[0].0, quiet, TerminalColors::Ansi)
+        .lines()
+        .count()
+        + 1;
+    assert_eq!(
+        text.matches(&format!("\x1b[{lines}A")).count(),
+        2,
+        "cursor moves up before frames 2 and 3"
+    );
+}
