@@ -599,3 +599,30 @@ fn terminal_playback_redraws_in_place() {
         "cursor moves up before frames 2 and 3"
     );
 }
+
+/// A foreign frame among the parts is skipped when the sequence completes
+/// without it, and reported when it does not.
+#[test]
+fn foreign_frames_are_skipped_or_reported() {
+    use locksmith::exchange::multipart::encode_parts;
+    let a = Envelope::new(ArtifactKind::ChainExport, vec![1u8; 900]).to_bytes();
+    let b = Envelope::new(ArtifactKind::ChainExport, vec![2u8; 900]).to_bytes();
+    let pa = encode_parts(&a, 200, 5).expect("a");
+    let pb = encode_parts(&b, 200, 5).expect("b");
+    let mut frames: Vec<(String, Vec<u8>)> = vec![("stale".into(), pb[0].clone().into_bytes())];
+    frames.extend(pa.iter().map(|p| ("a".to_string(), p.clone().into_bytes())));
+    let art = artifact_from_qr_contents(frames, None).expect("completes without the stale frame");
+    assert_eq!(art.payload, vec![1u8; 900]);
+    let frames = vec![
+        ("a".to_string(), pa[0].clone().into_bytes()),
+        ("stale".into(), pb[1].clone().into_bytes()),
+    ];
+    let err = artifact_from_qr_contents(frames, None).expect_err("incomplete");
+    assert!(
+        matches!(
+            err,
+            locksmith::exchange::ExchangeError::MixedSequences { .. }
+        ),
+        "{err}"
+    );
+}

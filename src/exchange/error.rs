@@ -62,7 +62,7 @@ pub enum ExchangeError {
     #[error("{input}: not a part of a multi-part sequence ({reason})")]
     BadPart { input: String, reason: String },
 
-    #[error("{input}: this part belongs to a different multi-part sequence than the parts read before it; decode one sequence at a time")]
+    #[error("{input}: frames of different multi-part sequences, none complete; decode one sequence at a time")]
     MixedSequences { input: String },
 
     #[error("multi-part payload incomplete: {resolved}/{total} parts recovered from {received} frames; capture more frames (an animated code repeats with fresh parts) or rescan the missing numbered pages")]

@@ -165,49 +165,98 @@ pub fn read_qr_images(paths: &[PathBuf], mut progress: Option<ProgressFn>) -> Re
     artifact_from_qr_contents(contents, progress.as_mut().map(|p| &mut **p as ProgressFn))
 }
 
+/// At most this many interleaved sequences are tracked at once.
+const MAX_SEQUENCES: usize = 8;
+
 /// Turns decoded QR contents (name, bytes) into one artifact: multi-part
-/// UR frames are reassembled; a single code is parsed like any input.
+/// UR frames are reassembled (in any order, with duplicates; frames of a
+/// different sequence, such as a stale code left on screen, are kept apart
+/// and do not spoil the one that completes); a single code is parsed like
+/// any input.
 pub fn artifact_from_qr_contents(
     contents: Vec<(String, Vec<u8>)>,
     mut progress: Option<ProgressFn>,
 ) -> Result<Artifact> {
-    let mut reassembler = Reassembler::new();
+    let mut sequences: Vec<(String, Reassembler)> = Vec::new();
     let mut single: Option<(String, Vec<u8>)> = None;
-    let mut first_name = String::new();
+    let mut damaged: Option<ExchangeError> = None;
     for (name, bytes) in contents {
         let text = std::str::from_utf8(&bytes).ok().map(str::trim);
         match text {
             Some(t) if is_multipart_ur(t) => {
-                if first_name.is_empty() {
-                    first_name = name.clone();
-                }
-                if reassembler.is_complete() {
+                if sequences.iter().any(|(_, r)| r.is_complete()) {
                     continue;
                 }
-                let p = reassembler.push(t, &name)?;
-                if let Some(cb) = progress.as_mut() {
-                    cb(&p);
+                let mut placed = false;
+                for (_, r) in sequences.iter_mut() {
+                    match r.push(t, &name) {
+                        Ok(p) => {
+                            if let Some(cb) = progress.as_mut() {
+                                cb(&p);
+                            }
+                            placed = true;
+                            break;
+                        }
+                        Err(ExchangeError::MixedSequences { .. }) => continue,
+                        Err(e) => {
+                            damaged.get_or_insert(e);
+                            placed = true;
+                            break;
+                        }
+                    }
+                }
+                if !placed && sequences.len() < MAX_SEQUENCES {
+                    let mut r = Reassembler::new();
+                    match r.push(t, &name) {
+                        Ok(p) => {
+                            if let Some(cb) = progress.as_mut() {
+                                cb(&p);
+                            }
+                            sequences.push((name.clone(), r));
+                        }
+                        Err(e) => {
+                            damaged.get_or_insert(e);
+                        }
+                    }
                 }
             }
             _ => match &single {
                 None => single = Some((name, bytes)),
                 Some((_, seen)) if *seen == bytes => {}
-                Some((other, _)) => {
-                    return Err(ExchangeError::BadPart {
-                        input: name,
-                        reason: format!(
+                Some((other, _)) => return Err(ExchangeError::BadPart {
+                    input: name,
+                    reason: format!(
                         "it holds a different artifact than {other}; decode one artifact at a time"
                     ),
-                    })
-                }
+                }),
             },
         }
     }
-    if reassembler.progress().received > 0 {
-        let message = reassembler.finish(&first_name)?;
-        let mut art = parse_artifact(&message, &first_name)?;
+    if let Some((first, r)) = sequences.iter().find(|(_, r)| r.is_complete()) {
+        let message = r.finish(first)?;
+        let mut art = parse_artifact(&message, first)?;
         art.form = InputForm::QrImage;
         return Ok(art);
+    }
+    if sequences.len() > 1 {
+        return Err(ExchangeError::MixedSequences {
+            input: sequences
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    if let Some((first, r)) = sequences.first() {
+        return Err(damaged.unwrap_or_else(|| match r.finish(first) {
+            Err(e) => e,
+            Ok(_) => ExchangeError::ReassemblyFailed {
+                input: first.clone(),
+            },
+        }));
+    }
+    if let Some(e) = damaged {
+        return Err(e);
     }
     match single {
         Some((name, bytes)) => {
