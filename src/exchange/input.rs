@@ -223,12 +223,14 @@ pub fn artifact_from_qr_contents(
             _ => match &single {
                 None => single = Some((name, bytes)),
                 Some((_, seen)) if *seen == bytes => {}
-                Some((other, _)) => return Err(ExchangeError::BadPart {
-                    input: name,
-                    reason: format!(
+                Some((other, _)) => {
+                    return Err(ExchangeError::BadPart {
+                        input: name,
+                        reason: format!(
                         "it holds a different artifact than {other}; decode one artifact at a time"
                     ),
-                }),
+                    })
+                }
             },
         }
     }

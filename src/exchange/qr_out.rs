@@ -112,6 +112,9 @@ pub struct QrOptions {
     pub module_px: Option<u32>,
 }
 
+/// The largest module size in pixels for image output.
+pub const MAX_MODULE_PX: u32 = 40;
+
 /// The default animation speed: 5 frames/s (see docs/qr.md).
 pub const DEFAULT_FPS: f32 = 5.0;
 
@@ -200,6 +203,14 @@ pub fn plan(env: &Envelope, opts: &QrOptions) -> Result<QrPlan> {
     } else {
         opts.frames.unwrap_or(parts).max(parts)
     };
+    if count > super::multipart::MAX_PARTS {
+        return Err(super::error::ExchangeError::QrEncode {
+            reason: format!(
+                "{count} frames is more than the {} a sequence may have; ask for fewer frames or a higher density",
+                super::multipart::MAX_PARTS
+            ),
+        });
+    }
     let texts = encode_parts(&message, frag, count)?;
     let mut frames = Vec::with_capacity(texts.len());
     for (i, t) in texts.iter().enumerate() {
@@ -237,6 +248,11 @@ pub enum QrRendered {
 
 /// Renders a plan in the requested format.
 pub fn render(plan: &QrPlan, opts: &QrOptions, title: &str) -> Result<QrRendered> {
+    // Keep images to a sane size whatever was asked for.
+    let opts = &QrOptions {
+        module_px: opts.module_px.map(|p| p.clamp(1, MAX_MODULE_PX)),
+        ..opts.clone()
+    };
     let first = match plan.frames.first() {
         Some(f) => f,
         None => return Ok(QrRendered::Frames(Vec::new())),

@@ -221,7 +221,11 @@ pub fn parse_artifact(bytes: &[u8], input: &str) -> Result<Artifact> {
             form: InputForm::Json,
         });
     }
-    if trimmed.len() > 3 && trimmed[..3].eq_ignore_ascii_case("ur:") {
+    if trimmed.len() > 3
+        && trimmed
+            .get(..3)
+            .is_some_and(|p| p.eq_ignore_ascii_case("ur:"))
+    {
         let decoded = super::multipart::decode_single_ur(trimmed, input)?;
         let mut art = parse_artifact(&decoded, input)?;
         if art.form != InputForm::Envelope {
