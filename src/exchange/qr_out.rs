@@ -53,11 +53,11 @@ impl QrFormat {
 /// How much data each code carries. Denser codes need a sharper camera.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Density {
-    /// 100-byte fragments (QR version ~8): old webcams, poor light.
+    /// 100-byte fragments (QR version 8 at L): old webcams, poor light.
     Low,
-    /// 200-byte fragments (QR version ~12): phones and HD webcams. Default.
+    /// 200-byte fragments (QR version 11 at L): phones and HD webcams. Default.
     Medium,
-    /// 350-byte fragments (QR version ~17): good cameras, large screens.
+    /// 350-byte fragments (QR version 15 at L): good cameras, large screens.
     High,
 }
 
@@ -212,20 +212,26 @@ pub fn plan(env: &Envelope, opts: &QrOptions) -> Result<QrPlan> {
         });
     }
     let texts = encode_parts(&message, frag, count)?;
-    let mut frames = Vec::with_capacity(texts.len());
-    for (i, t) in texts.iter().enumerate() {
-        let matrix = QrMatrix::encode(t.as_bytes(), ecc)?;
-        let caption = if i < parts {
-            format!("locksmith {} part {} of {parts}", env.kind, i + 1)
-        } else {
-            format!(
-                "locksmith {} extra part {} (fountain-coded)",
-                env.kind,
-                i + 1
-            )
-        };
-        frames.push(QrFrame { matrix, caption });
-    }
+    // Encoding a code (segmentation, Reed-Solomon, mask choice) is the
+    // costly step; frames are independent, so use every core.
+    use rayon::prelude::*;
+    let frames = texts
+        .par_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let matrix = QrMatrix::encode(t.as_bytes(), ecc)?;
+            let caption = if i < parts {
+                format!("locksmith {} part {} of {parts}", env.kind, i + 1)
+            } else {
+                format!(
+                    "locksmith {} extra part {} (fountain-coded)",
+                    env.kind,
+                    i + 1
+                )
+            };
+            Ok(QrFrame { matrix, caption })
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(QrPlan {
         frames,
         parts,
