@@ -14,7 +14,5 @@ pub fn upper(bytes: &[u8]) -> String {
 /// Decodes hex in either case (as Go's `hex.DecodeString` does). `None` on
 /// an odd length or a non-hex character.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
-    data_encoding::HEXLOWER_PERMISSIVE
-        .decode(text.as_bytes())
-        .ok()
+    data_encoding::HEXLOWER_PERMISSIVE.decode(text.as_bytes()).ok()
 }

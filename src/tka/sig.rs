@@ -15,25 +15,18 @@ use sha2::{Digest, Sha512};
 
 /// ZIP-215 verification (`ed25519consensus.Verify`).
 pub fn verify_zip215(public: &[u8], message: &[u8], signature: &[u8]) -> bool {
-    let (Ok(public), Ok(signature)) = (
-        <[u8; 32]>::try_from(public),
-        <[u8; 64]>::try_from(signature),
-    ) else {
+    let (Ok(public), Ok(signature)) = (<[u8; 32]>::try_from(public), <[u8; 64]>::try_from(signature)) else {
         return false;
     };
     let Ok(key) = ed25519_consensus::VerificationKey::try_from(public) else {
         return false;
     };
-    key.verify(&ed25519_consensus::Signature::from(signature), message)
-        .is_ok()
+    key.verify(&ed25519_consensus::Signature::from(signature), message).is_ok()
 }
 
 /// Go `crypto/ed25519.Verify` semantics.
 pub fn verify_go_std(public: &[u8], message: &[u8], signature: &[u8]) -> bool {
-    let (Ok(public), Ok(signature)) = (
-        <[u8; 32]>::try_from(public),
-        <[u8; 64]>::try_from(signature),
-    ) else {
+    let (Ok(public), Ok(signature)) = (<[u8; 32]>::try_from(public), <[u8; 64]>::try_from(signature)) else {
         return false;
     };
     if signature[63] & 0xe0 != 0 {

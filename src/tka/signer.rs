@@ -42,10 +42,7 @@ pub struct SignerError {
 impl SignerError {
     /// An error with a user-facing message.
     pub fn new(message: impl Into<String>) -> Self {
-        SignerError {
-            message: message.into(),
-            source: None,
-        }
+        SignerError { message: message.into(), source: None }
     }
 
     /// An error with a user-facing message and an underlying cause.
@@ -53,10 +50,7 @@ impl SignerError {
         message: impl Into<String>,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
-        SignerError {
-            message: message.into(),
-            source: Some(Box::new(source)),
-        }
+        SignerError { message: message.into(), source: Some(Box::new(source)) }
     }
 }
 
@@ -77,9 +71,7 @@ pub trait Signer {
 
 impl fmt::Debug for dyn Signer + '_ {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Signer")
-            .field("describe", &self.describe())
-            .finish()
+        f.debug_struct("Signer").field("describe", &self.describe()).finish()
     }
 }
 
@@ -109,19 +101,13 @@ pub struct SoftwareSigner {
 impl SoftwareSigner {
     /// A signer from a 32-byte Ed25519 seed.
     pub fn from_seed(seed: &[u8; 32], label: impl Into<String>) -> Self {
-        SoftwareSigner {
-            key: ed25519_dalek::SigningKey::from_bytes(seed),
-            label: label.into(),
-        }
+        SoftwareSigner { key: ed25519_dalek::SigningKey::from_bytes(seed), label: label.into() }
     }
 
     /// A fresh key from the operating system's random number generator.
     pub fn generate(label: impl Into<String>) -> Self {
         let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
-        SoftwareSigner {
-            key,
-            label: label.into(),
-        }
+        SoftwareSigner { key, label: label.into() }
     }
 }
 
@@ -144,11 +130,7 @@ impl Signer for SoftwareSigner {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "software key {} ({})",
-            self.label,
-            KeyCustody::Software.label()
-        )
+        format!("software key {} ({})", self.label, KeyCustody::Software.label())
     }
 
     fn sign_digest(&mut self, digest: &[u8; 32]) -> Result<[u8; 64], SignerError> {
