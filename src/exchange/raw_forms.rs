@@ -330,7 +330,7 @@ pub fn decode_text_encoding(text: &str) -> Option<(Vec<u8>, RawForm)> {
         .find_map(|(enc, form)| enc.decode(text.as_bytes()).ok().map(|d| (d, form)))
 }
 
-fn map_get<'a>(entries: &'a [(Value, Value)], key: u64) -> Option<&'a Value> {
+fn map_get(entries: &[(Value, Value)], key: u64) -> Option<&Value> {
     entries.iter().find_map(|(k, v)| match k {
         Value::Integer(i) if u64::try_from(*i).ok() == Some(key) => Some(v),
         _ => None,
