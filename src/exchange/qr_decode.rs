@@ -62,14 +62,15 @@ fn detect(img: &GrayImage, hints: &mut DecodeHints) -> Option<rxing::RXingResult
     if w == 0 || h == 0 {
         return None;
     }
-    rxing::helpers::detect_in_luma_with_hints(
-        img.as_raw().clone(),
-        w,
-        h,
-        Some(BarcodeFormat::QR_CODE),
-        hints,
-    )
+    // rxing is a large port of ZXing; should it ever panic on a hostile
+    // image, treat that image as holding no code rather than aborting.
+    let luma = img.as_raw().clone();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rxing::helpers::detect_in_luma_with_hints(luma, w, h, Some(BarcodeFormat::QR_CODE), hints)
+            .ok()
+    }))
     .ok()
+    .flatten()
 }
 
 /// Decodes one grayscale image; `None` if it holds no readable code.
