@@ -529,6 +529,40 @@ fn garbage_images_are_errors_not_panics() {
         qr_decode::decode_image_file(&png.into_inner(), "blank"),
         Err(locksmith::exchange::ExchangeError::QrNotFound { .. })
     ));
+    // Noise images and damaged files: errors, never panics.
+    let mut x: u64 = 0x9E3779B97F4A7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..6 {
+        let noise = GrayImage::from_fn(160, 160, |_, _| Luma([next() as u8]));
+        assert!(qr_decode::decode_luma(&noise).is_none());
+    }
+    let real = {
+        let env = Envelope::new(ArtifactKind::Nks, vec![0xa1, 1, 1]);
+        let opts = QrOptions {
+            format: QrFormat::Png,
+            ..QrOptions::default()
+        };
+        let QrRendered::File(png) =
+            render(&plan(&env, &opts).expect("plan"), &opts, "t").expect("render")
+        else {
+            panic!("file")
+        };
+        png
+    };
+    for _ in 0..50 {
+        let mut damaged = real.clone();
+        let n = damaged.len();
+        for _ in 0..4 {
+            let i = (next() as usize) % n;
+            damaged[i] = next() as u8;
+        }
+        let _ = qr_decode::decode_image_file(&damaged, "damaged");
+    }
 }
 
 /// SVG output draws exactly the dark modules of the code.
