@@ -660,3 +660,66 @@ fn foreign_frames_are_skipped_or_reported() {
         "{err}"
     );
 }
+
+/// A wider survey of decode rates (not part of the suite: run with
+/// `cargo test --test exchange_qr -- --ignored survey --nocapture`).
+#[test]
+#[ignore]
+fn survey_decode_rates() {
+    let arts = sample_artifacts();
+    let picks: Vec<_> = arts
+        .iter()
+        .filter(|(n, _)| {
+            n == "recovery-2sig.cli.txt"
+                || n == "nks/rotation.nks"
+                || n == "authkey.txt"
+                || n == "chain/0001-add-key.aum"
+        })
+        .collect();
+    let mut by_px = std::collections::BTreeMap::<String, (u32, u32)>::new();
+    let mut by_blur = std::collections::BTreeMap::<String, (u32, u32)>::new();
+    let (mut ok, mut total, mut seed) = (0u32, 0u32, 1000u64);
+    for (name, art) in picks {
+        let pngs = pngs_of(&art.to_envelope(), Ecc::M, Density::High);
+        for px in [5.0f32, 4.0, 3.5, 3.0] {
+            for angle in [0.0f32, 7.0, 13.0, 41.0, 105.0] {
+                for (blur, noise) in [
+                    (0.0f32, 0.0f64),
+                    (0.6, 8.0),
+                    (0.8, 10.0),
+                    (1.0, 15.0),
+                    (1.2, 20.0),
+                ] {
+                    for jpeg in [None, Some(60u8)] {
+                        seed += 1;
+                        total += 1;
+                        let d = Degrade {
+                            px_per_module: px,
+                            angle_deg: angle,
+                            blur,
+                            noise,
+                            jpeg,
+                        };
+                        let photos: Vec<Vec<u8>> =
+                            pngs.iter().map(|p| degrade(p, d, seed)).collect();
+                        let hit = matches!(decode_all(&photos, name), Some(b) if b.payload == art.payload);
+                        ok += u32::from(hit);
+                        for (map, key) in [
+                            (&mut by_px, format!("{px} px/module")),
+                            (&mut by_blur, format!("blur {blur} noise {noise}")),
+                        ] {
+                            let e = map.entry(key).or_default();
+                            e.0 += u32::from(hit);
+                            e.1 += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("survey: {ok}/{total} decoded byte-exact");
+    for (k, (a, b)) in by_px.iter().chain(by_blur.iter()) {
+        eprintln!("  {k}: {a}/{b}");
+    }
+    assert!(ok * 10 >= total * 8);
+}
