@@ -16,4 +16,6 @@ pub mod output;
 pub mod secrets;
 pub mod signers;
 pub mod store;
+pub mod exchange;
+pub mod online;
 pub mod tka;

@@ -41,6 +41,9 @@ pub mod token;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod exchange;
+pub mod online;
+
 /// Tailnet Lock key ceremonies on smart cards and HSMs, from an offline machine.
 #[derive(Debug, Parser)]
 #[command(name = "locksmith", version, about, long_about = None)]
@@ -69,6 +72,16 @@ pub enum Command {
     Secrets {
         #[command(subcommand)]
         cmd: secrets::SecretsCommand,
+    },
+    /// Move artifacts across the air gap: envelopes, raw forms, QR codes.
+    Exchange {
+        #[command(subcommand)]
+        cmd: exchange::ExchangeCommand,
+    },
+    /// The helper for the connected machine (runs the stock tailscale CLI).
+    Online {
+        #[command(subcommand)]
+        cmd: online::OnlineCommand,
     },
 }
 
@@ -105,6 +118,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Lock { cmd } => lock::run(cmd),
         Command::Token { cmd } => exit_code(token::run(cmd)?),
         Command::Secrets { cmd } => exit_code(secrets::run(cmd)?),
+        Command::Exchange { cmd } => exit_code(exchange::run(cmd)?),
+        Command::Online { cmd } => exit_code(online::run(cmd)?),
     }
 }
 
