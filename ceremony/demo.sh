@@ -77,6 +77,7 @@ locksmith lock status --store "$store"
 step "lock sign: a node key, with the node's rotation key"
 nodekey="nodekey:$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 rotation="tlpub:$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+echo "$nodekey" > "$work/nodekey.txt"
 locksmith lock sign "$nodekey" "$rotation" --signer "$A" --store "$store" --out "$work/node.nks" --yes
 locksmith lock verify-signature --store "$store" "$nodekey" "$work/node.nks"
 
@@ -86,6 +87,7 @@ say "credential suffix written to $work/credential.txt"
 
 step "lock add: trust a fourth key D (signed by A); lock update: give it a name"
 D="tlpub:$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+echo "$D" > "$work/compromised.txt"
 locksmith lock add "$D" --signer "$A" --store "$store" --out "$work/add" --yes
 locksmith lock update "$D" --meta name=ci-builder --signer "$B" --store "$store" --out "$work/update" --yes
 

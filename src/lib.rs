@@ -11,11 +11,11 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod exchange;
 pub mod input;
+pub mod online;
 pub mod output;
 pub mod secrets;
 pub mod signers;
 pub mod store;
-pub mod exchange;
-pub mod online;
 pub mod tka;
