@@ -249,6 +249,9 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
     outln!("The equivalent stock command for an online node (it signs its own genesis with the node's key,");
     outln!("which must be one of the keys listed; the genesis above needs a control server that accepts it):");
     outln!("  {stock}");
+    if args.confirm.qr {
+        super::signing::show_qr(crate::exchange::ArtifactKind::Aum, &genesis.serialize())?;
+    }
     Ok(())
 }
 

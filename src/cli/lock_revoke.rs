@@ -231,6 +231,9 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
     }
     outln!("  locksmith lock revoke-keys --finish {blob}");
     outln!("  tailscale lock revoke-keys --finish {blob}");
+    if args.confirm.qr {
+        super::signing::show_qr(crate::exchange::ArtifactKind::RecoveryAum, &aum.serialize())?;
+    }
     Ok(())
 }
 
@@ -286,5 +289,8 @@ fn finish(authority: &Authority, blob: &str, args: &RevokeArgs) -> anyhow::Resul
     outln!();
     outln!("Submit it from an online node:");
     outln!("  tailscale lock revoke-keys --finish {blob}");
+    if args.confirm.qr {
+        super::signing::show_qr(crate::exchange::ArtifactKind::RecoveryAum, &aum.serialize())?;
+    }
     Ok(())
 }

@@ -163,6 +163,9 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
         outln!("{}", node_key_text(&r.node_key));
         outln!("  signature (hex):    {}", crate::tka::hex::lower(b));
         outln!("  signature (base64): {}", data_encoding::BASE64.encode(b));
+        if args.confirm.qr {
+            super::signing::show_qr(crate::exchange::ArtifactKind::Nks, b)?;
+        }
     }
     outln!(
         "These signatures verify under head {}. No stock `tailscale` command submits a",
@@ -344,5 +347,11 @@ fn credential(authority: &Authority, args: &SignArgs) -> anyhow::Result<()> {
         outln!("append this suffix to a pre-auth key for `tailscale up --auth-key` (contains a private key):");
     }
     outln!("{}", text.as_str());
+    if args.confirm.qr {
+        super::signing::show_qr(
+            crate::exchange::ArtifactKind::WrappedAuthKey,
+            text.as_bytes(),
+        )?;
+    }
     Ok(())
 }

@@ -193,6 +193,9 @@ pub fn run(change: Change, signer: &SignerArgs, out: UpdateOutput) -> anyhow::Re
     outln!("Submit them in this order from an online node (`--finish` submits any signed AUM):");
     for a in &aums {
         outln!("  tailscale lock revoke-keys --finish {}", cli_blob(a));
+        if out.confirm.qr {
+            super::signing::show_qr(crate::exchange::ArtifactKind::RecoveryAum, &a.serialize())?;
+        }
     }
     Ok(())
 }

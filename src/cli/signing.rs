@@ -31,6 +31,31 @@ pub struct ConfirmArgs {
     /// Print one JSON object on standard output instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also show the output as a QR code on the terminal (upstream's raw
+    /// form: what `tailscale` or a phone reads); `locksmith exchange encode
+    /// --qr png|gif|html|pdf` writes image files and animations.
+    #[arg(long, conflicts_with = "json")]
+    pub qr: bool,
+}
+
+/// Shows an artifact as terminal QR codes (several, numbered, when it does
+/// not fit one) in upstream's raw form.
+pub fn show_qr(kind: crate::exchange::ArtifactKind, payload: &[u8]) -> anyhow::Result<()> {
+    use crate::exchange::qr_out::{Density, QrContent, QrFormat};
+    let args = super::exchange::QrArgs {
+        qr: Some(QrFormat::Terminal),
+        fps: crate::exchange::qr_out::DEFAULT_FPS,
+        density: Density::Medium,
+        ecc: None,
+        frames: None,
+        qr_content: QrContent::Raw,
+        colors: None,
+        cols: None,
+        module_px: None,
+    };
+    let env = crate::exchange::Envelope::new(kind, payload.to_vec());
+    super::exchange::write_qr(&env, QrFormat::Terminal, &args, None, false)?;
+    Ok(())
 }
 
 /// Opened signers with a warning for software keys.
