@@ -123,13 +123,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Turns a command's exit code into the `run` result.
+/// Turns a command's exit code into the `run` result, keeping its value
+/// (`secrets verify` exits 3 for "matches none", for example).
 fn exit_code(code: ExitCode) -> anyhow::Result<()> {
     if code == ExitCode::SUCCESS {
-        Ok(())
-    } else {
-        Err(Exit(1).into())
+        return Ok(());
     }
+    let value = (1..=u8::MAX).find(|c| code == ExitCode::from(*c)).unwrap_or(1);
+    Err(Exit(value).into())
 }
 
 /// Prints a JSON value on one line.
