@@ -237,7 +237,7 @@ fn single_request(
 fn from_status(authority: &Authority, path: &str) -> anyhow::Result<Vec<Request>> {
     let input = Input::read(path)?;
     let status = match identify(&input)? {
-        (_, Artifact::LockStatus(s)) => s,
+        (_, Artifact::LockStatus(s)) | (_, Artifact::NodeExport { status: s, .. }) => s,
         (_, other) => bail!(
             "{}: expected `tailscale lock status --json=1` output, found {}",
             input.name,

@@ -50,6 +50,10 @@ pub mod online;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Read every artifact input from QR images instead: an image file
+    /// (PNG, JPEG, an animated GIF) or a directory of frames, in any order.
+    #[arg(long, global = true)]
+    pub qr_in: bool,
 }
 
 /// The top-level commands.
@@ -113,6 +117,7 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    crate::input::set_qr_in(cli.qr_in);
     match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Lock { cmd } => lock::run(cmd),
@@ -129,7 +134,9 @@ fn exit_code(code: ExitCode) -> anyhow::Result<()> {
     if code == ExitCode::SUCCESS {
         return Ok(());
     }
-    let value = (1..=u8::MAX).find(|c| code == ExitCode::from(*c)).unwrap_or(1);
+    let value = (1..=u8::MAX)
+        .find(|c| code == ExitCode::from(*c))
+        .unwrap_or(1);
     Err(Exit(value).into())
 }
 
