@@ -203,7 +203,10 @@ pub fn run(cmd: SecretsCommand) -> anyhow::Result<ExitCode> {
 pub fn expected_values(args: &ExpectedValuesArgs) -> anyhow::Result<Vec<DisablementValue>> {
     let mut out = Vec::new();
     if !args.chain.is_empty() || args.store.is_some() {
-        let source = super::chain_source::ChainSource { chain: args.chain.clone(), store: args.store.clone() };
+        let source = super::chain_source::ChainSource {
+            chain: args.chain.clone(),
+            store: args.store.clone(),
+        };
         let authority = source.authority()?;
         for v in authority.state().disablement_values() {
             let value: DisablementValue = v
