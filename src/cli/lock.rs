@@ -18,6 +18,9 @@ pub enum LockCommand {
     /// Create a new authority: a genesis checkpoint signed on the token(s),
     /// disablement secrets made offline, and the store pinned to it.
     Init(Box<super::lock_init::InitArgs>),
+    /// Let an authority held back by `lock init --await-custodians` go live
+    /// once every custodian has verified their disablement secret.
+    Release(super::lock_init::ReleaseArgs),
     /// Sign node keys (direct, with a rotation key, from a deeplink, from a
     /// status export) or make a pre-auth credential.
     Sign(Box<super::lock_sign::SignArgs>),
@@ -124,6 +127,7 @@ pub fn run(cmd: LockCommand) -> anyhow::Result<()> {
     use super::lock_update::{parse_add, parse_remove, parse_update};
     match cmd {
         LockCommand::Init(args) => super::lock_init::run(*args),
+        LockCommand::Release(args) => super::lock_init::release(args),
         LockCommand::Sign(args) => super::lock_sign::run(*args),
         LockCommand::Add { keys, signer, out } => {
             super::lock_update::run(parse_add(&keys)?, &signer, out)

@@ -41,6 +41,12 @@ pub struct InitArgs {
     /// Print the disablement secrets on standard output (plaintext!).
     #[arg(long)]
     pub reveal_secrets: bool,
+    /// Hold the new authority back (no genesis, no online command printed,
+    /// no signing) until every custodian has verified their secret with
+    /// `locksmith secrets verify|decrypt --store DIR --custodian NAME
+    /// --record DIR/verifications.json`; then `locksmith lock release`.
+    #[arg(long)]
+    pub await_custodians: bool,
     /// The local authority store to create.
     #[arg(long, value_name = "DIR", env = "LOCKSMITH_STORE")]
     pub store: Option<PathBuf>,
@@ -196,8 +202,44 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         }
     }
 
-    Store::create(&store_dir, &authority)?;
+    let store = Store::create(&store_dir, &authority)?;
     eprintln!("pinned the new authority in {}", store_dir.display());
+    if args.await_custodians {
+        if generated.is_none() {
+            bail!("--await-custodians needs generated disablement secrets (--gen-disablements N)");
+        }
+        store.hold_for_custodians()?;
+        let record = store_dir.join("verifications.json");
+        if args.confirm.json {
+            print_json(&json!({
+                "held_for_custodians": true,
+                "store": store_dir.display().to_string(),
+                "record": record.display().to_string(),
+                "secrets_written": written,
+            }));
+            return Ok(());
+        }
+        outln!("new authority {hash} signed and HELD BACK until every custodian has verified their secret.");
+        if let Some(w) = &written {
+            for p in w.age_files.iter().chain(w.sheets.iter()) {
+                outln!("  secrets written: {}", p.display());
+            }
+        }
+        outln!("Each custodian verifies (typing the sheet, scanning its QR, or decrypting their age file):");
+        outln!(
+            "  locksmith secrets verify --store {} --custodian NAME --record {}",
+            store_dir.display(),
+            record.display()
+        );
+        outln!(
+            "  locksmith secrets decrypt FILE -i IDENTITY --store {} --custodian NAME --record {}",
+            store_dir.display(),
+            record.display()
+        );
+        outln!("Then release it (prints the genesis and the online command):");
+        outln!("  locksmith lock release --store {}", store_dir.display());
+        return Ok(());
+    }
     if let Some(path) = &args.out {
         write_output(path, &genesis.serialize(), args.force)?;
     }
@@ -223,9 +265,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         print_json(&v);
         return Ok(());
     }
-    outln!("genesis AUM {hash}");
-    outln!("  state IDs: {} / {}", st.state_id1, st.state_id2);
-    outln!("  hex: {}", hex::lower(&genesis.serialize()));
+    print_genesis(&genesis, st);
     if let Some(w) = &written {
         for p in w.age_files.iter().chain(w.sheets.iter()) {
             outln!("  secrets written: {}", p.display());
@@ -241,6 +281,20 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
             }
         }
     }
+    print_online_commands(st);
+    if args.confirm.qr {
+        super::signing::show_qr(crate::exchange::ArtifactKind::Aum, &genesis.serialize())?;
+    }
+    Ok(())
+}
+
+fn print_genesis(genesis: &Aum, st: &State) {
+    outln!("genesis AUM {}", genesis.hash());
+    outln!("  state IDs: {} / {}", st.state_id1, st.state_id2);
+    outln!("  hex: {}", hex::lower(&genesis.serialize()));
+}
+
+fn print_online_commands(st: &State) {
     outln!("disablement values:");
     for v in st.disablement_values() {
         outln!("  {}", value_text(v));
@@ -248,10 +302,73 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
     outln!();
     outln!("The equivalent stock command for an online node (it signs its own genesis with the node's key,");
     outln!("which must be one of the keys listed; the genesis above needs a control server that accepts it):");
-    outln!("  {stock}");
-    if args.confirm.qr {
-        super::signing::show_qr(crate::exchange::ArtifactKind::Aum, &genesis.serialize())?;
+    outln!("  {}", stock_init_command(st));
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReleaseArgs {
+    /// The local authority store held back by `lock init --await-custodians`.
+    #[arg(long, value_name = "DIR", env = "LOCKSMITH_STORE")]
+    pub store: Option<PathBuf>,
+    /// The custodians' verification record (default: DIR/verifications.json).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `locksmith lock release`: lets a held-back authority go live once every
+/// disablement secret has been verified by a custodian.
+pub fn release(args: ReleaseArgs) -> anyhow::Result<()> {
+    let dir = args.store.clone().unwrap_or_else(Store::default_dir);
+    let store = Store::open(&dir, true)?;
+    if !Store::is_held(&dir) {
+        bail!(
+            "the authority in {} is not held back; nothing to release",
+            dir.display()
+        );
     }
+    let authority = store.load()?;
+    let record_path = args
+        .record
+        .clone()
+        .unwrap_or_else(|| dir.join("verifications.json"));
+    let record = crate::secrets::VerificationRecord::load(&record_path)?;
+    let values: Vec<[u8; 32]> = authority
+        .state()
+        .disablement_values()
+        .filter_map(|v| v.try_into().ok())
+        .collect();
+    let missing = record.unverified(&values);
+    if !missing.is_empty() {
+        let shown: Vec<String> = missing.iter().map(|i| format!("#{i}")).collect();
+        bail!(
+            "not every custodian has verified: disablement secret(s) {} have no verification in {}; \
+             custodians run `locksmith secrets verify --store {} --custodian NAME --record {}`",
+            shown.join(", "),
+            record_path.display(),
+            dir.display(),
+            record_path.display()
+        );
+    }
+    store.release()?;
+    let genesis = authority
+        .tree()
+        .get(&authority.oldest_ancestor())
+        .cloned()
+        .context("the genesis is missing")?;
+    let st = genesis.state.clone().context("the genesis has no state")?;
+    if args.json {
+        print_json(&json!({
+            "released": true,
+            "genesis": render::aum_json(&genesis),
+            "stock_init_command": stock_init_command(&st),
+        }));
+        return Ok(());
+    }
+    outln!("every disablement secret was verified by a custodian; the authority is released.");
+    print_genesis(&genesis, &st);
+    print_online_commands(&st);
     Ok(())
 }
 

@@ -140,7 +140,7 @@ fn tally_text(t: &RecoveryTally, authority: &Authority, aum: &Aum) -> String {
 }
 
 pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
-    let authority = args.source.authority()?;
+    let authority = args.source.authority_for_signing()?;
     if let Some(blob) = &args.finish {
         return finish(&authority, blob, &args);
     }

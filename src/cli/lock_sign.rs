@@ -67,7 +67,7 @@ struct Request {
 }
 
 pub fn run(args: SignArgs) -> anyhow::Result<()> {
-    let authority = args.source.authority()?;
+    let authority = args.source.authority_for_signing()?;
     if args.signer.signers.len() != 1 {
         bail!("give exactly one --signer: a node-key signature carries one signing key");
     }

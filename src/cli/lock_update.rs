@@ -108,6 +108,7 @@ pub fn parse_update(key: &str, votes: Option<u64>, meta: &[String]) -> anyhow::R
 pub fn run(change: Change, signer: &SignerArgs, out: UpdateOutput) -> anyhow::Result<()> {
     let store = if out.source.chain.is_empty() {
         let dir = out.source.store.clone().unwrap_or_else(Store::default_dir);
+        Store::ensure_released(&dir)?;
         Some(Store::open(&dir, true)?)
     } else {
         None
