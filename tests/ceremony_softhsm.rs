@@ -242,8 +242,21 @@ fn a_signing_deeplink_is_signed_on_the_token() {
         work.join("pin").display()
     );
     let out_path = dir.path().join("deeplink.nks");
+    // The key chosen with flags instead of a URI.
+    let pin_source = format!("file:{}", work.join("pin").display());
     let out = Command::new(env!("CARGO_BIN_EXE_locksmith"))
-        .args(["lock", "sign", &url, "--signer", &spec, "--store"])
+        .args([
+            "lock",
+            "sign",
+            &url,
+            "--pkcs11-token",
+            "token-a",
+            "--key-label",
+            "tailnet-lock",
+            "--pkcs11-module",
+            MODULE,
+        ])
+        .args(["--pin-source", &pin_source, "--store"])
         .arg(&store_dir)
         .arg("--out")
         .arg(&out_path)

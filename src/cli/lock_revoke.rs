@@ -147,6 +147,11 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
     let signer_args = SignerArgs {
         signers: args.signers.clone(),
         allow_extractable: args.allow_extractable,
+        pkcs11_token: None,
+        pkcs11_module: None,
+        key_label: None,
+        key_id: None,
+        pin_source: None,
     };
     if signer_args.signers.len() != 1 {
         bail!("give exactly one --signer: the key that signs this step of the recovery");

@@ -68,7 +68,7 @@ struct Request {
 
 pub fn run(args: SignArgs) -> anyhow::Result<()> {
     let authority = args.source.authority_for_signing()?;
-    if args.signer.signers.len() != 1 {
+    if args.signer.specs()?.len() != 1 {
         bail!("give exactly one --signer: a node-key signature carries one signing key");
     }
     if args.credential

@@ -15,8 +15,28 @@ pub struct SignerArgs {
     /// The signing key: a `pkcs11:` URI, `yubikey:serial=…;slot=9c`, or
     /// `file:PATH` (software key, for development and tests only).
     /// Repeat it where several keys sign.
-    #[arg(long = "signer", value_name = "SPEC", required = true)]
+    #[arg(
+        long = "signer",
+        value_name = "SPEC",
+        required_unless_present = "pkcs11_token"
+    )]
     pub signers: Vec<String>,
+    /// Instead of a `pkcs11:` URI: the PKCS#11 token label (tokens are
+    /// chosen by label or serial, never by slot number, which is not stable).
+    #[arg(long, value_name = "LABEL", conflicts_with = "signers")]
+    pub pkcs11_token: Option<String>,
+    /// With --pkcs11-token: the PKCS#11 module (default: $LOCKSMITH_PKCS11_MODULE or the defaults file).
+    #[arg(long, value_name = "PATH", requires = "pkcs11_token")]
+    pub pkcs11_module: Option<std::path::PathBuf>,
+    /// With --pkcs11-token: the key's label (CKA_LABEL).
+    #[arg(long, value_name = "LABEL", requires = "pkcs11_token")]
+    pub key_label: Option<String>,
+    /// With --pkcs11-token: the key's id (CKA_ID) in hex.
+    #[arg(long, value_name = "HEX", requires = "pkcs11_token")]
+    pub key_id: Option<String>,
+    /// With --pkcs11-token: where the PIN comes from (`file:PATH` or `env:VAR`; default: a prompt).
+    #[arg(long, value_name = "SOURCE", requires = "pkcs11_token")]
+    pub pin_source: Option<String>,
     /// Accept PKCS#11 keys that are extractable or not sensitive (never for real keys).
     #[arg(long)]
     pub allow_extractable: bool,
@@ -58,13 +78,47 @@ pub fn show_qr(kind: crate::exchange::ArtifactKind, payload: &[u8]) -> anyhow::R
     Ok(())
 }
 
+impl SignerArgs {
+    /// The signer specs: `--signer` values, or one `pkcs11:` URI built from the flags.
+    pub fn specs(&self) -> anyhow::Result<Vec<String>> {
+        let Some(token) = &self.pkcs11_token else {
+            return Ok(self.signers.clone());
+        };
+        use crate::signers::spec::pct_encode;
+        let mut uri = format!("pkcs11:token={}", pct_encode(token.as_bytes()));
+        if let Some(label) = &self.key_label {
+            uri.push_str(&format!(";object={}", pct_encode(label.as_bytes())));
+        }
+        if let Some(id) = &self.key_id {
+            let bytes = crate::tka::hex::decode(id)
+                .with_context(|| format!("--key-id {id:?} must be hex"))?;
+            uri.push_str(&format!(";id={}", pct_encode(&bytes)));
+        }
+        let mut query = Vec::new();
+        if let Some(m) = &self.pkcs11_module {
+            query.push(format!(
+                "module-path={}",
+                pct_encode(m.display().to_string().as_bytes())
+            ));
+        }
+        if let Some(p) = &self.pin_source {
+            query.push(format!("pin-source={}", pct_encode(p.as_bytes())));
+        }
+        if !query.is_empty() {
+            uri.push('?');
+            uri.push_str(&query.join("&"));
+        }
+        Ok(vec![uri])
+    }
+}
+
 /// Opened signers with a warning for software keys.
 pub fn open_signers(args: &SignerArgs) -> anyhow::Result<Vec<Box<dyn Signer>>> {
     let options = OpenOptions {
         allow_extractable: args.allow_extractable,
     };
     let mut out: Vec<Box<dyn Signer>> = Vec::new();
-    for spec in &args.signers {
+    for spec in &args.specs()? {
         let signer =
             open_signer(spec, &options).with_context(|| format!("opening signer {spec:?}"))?;
         if out.iter().any(|s| s.public_key() == signer.public_key()) {
