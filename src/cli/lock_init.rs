@@ -50,7 +50,8 @@ pub struct InitArgs {
     /// The local authority store to create.
     #[arg(long, value_name = "DIR", env = "LOCKSMITH_STORE")]
     pub store: Option<PathBuf>,
-    /// Also write the genesis AUM (CBOR) here.
+    /// Also write the genesis AUM (CBOR) here (with --respond-to: the
+    /// `tailscale lock init` arguments as a response for `online submit`).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// Replace existing output files.
@@ -241,7 +242,19 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     if let Some(path) = &args.out {
-        write_output(path, &genesis.serialize(), args.force)?;
+        if args.confirm.respond_to.is_some() {
+            // The stock path: the online node runs `tailscale lock init` with these arguments.
+            let text = stock_init_command(authority.state());
+            super::signing::write_primary_output(
+                path,
+                crate::exchange::ArtifactKind::InitCommand,
+                text.as_bytes(),
+                &args.confirm,
+                args.force,
+            )?;
+        } else {
+            write_output(path, &genesis.serialize(), args.force)?;
+        }
     }
 
     let stock = stock_init_command(st);

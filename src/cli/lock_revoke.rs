@@ -4,8 +4,7 @@
 use super::chain_source::ChainSource;
 use super::render;
 use super::signing::{
-    confirm, open_signers, print_json, signers_json, signers_text, write_output, ConfirmArgs,
-    SignerArgs,
+    confirm, open_signers, print_json, signers_json, signers_text, ConfirmArgs, SignerArgs,
 };
 use crate::input::{identify, Artifact, Input};
 use crate::tka::keyforms::{parse_lock_key, tlpub_text};
@@ -199,7 +198,13 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
     cosign(&mut aum, signers[0].as_mut())?;
     let after = recovery::tally(&authority, &aum)?;
     if let Some(path) = &args.out {
-        write_output(path, &aum.serialize(), args.force)?;
+        super::signing::write_primary_output(
+            path,
+            crate::exchange::ArtifactKind::RecoveryAum,
+            &aum.serialize(),
+            &args.confirm,
+            args.force,
+        )?;
     }
     let blob = cli_blob(&aum);
     if args.confirm.json {
@@ -256,7 +261,13 @@ fn finish(authority: &Authority, blob: &str, args: &RevokeArgs) -> anyhow::Resul
         );
     }
     if let Some(path) = &args.out {
-        write_output(path, &aum.serialize(), args.force)?;
+        super::signing::write_primary_output(
+            path,
+            crate::exchange::ArtifactKind::RecoveryAum,
+            &aum.serialize(),
+            &args.confirm,
+            args.force,
+        )?;
     }
     // The local store follows the recovery branch from now on.
     if args.source.chain.is_empty() {

@@ -145,7 +145,13 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
                 write_output(&out.join(name), bytes, args.force)?;
             }
         } else if let Some((_, bytes)) = outputs.first() {
-            write_output(out, bytes, args.force)?;
+            super::signing::write_primary_output(
+                out,
+                crate::exchange::ArtifactKind::Nks,
+                bytes,
+                &args.confirm,
+                args.force,
+            )?;
         }
     }
     if args.confirm.json {
@@ -324,7 +330,13 @@ fn credential(authority: &Authority, args: &SignArgs) -> anyhow::Result<()> {
         None => suffix.to_string(),
     });
     if let Some(out) = &args.out {
-        write_output(out, text.as_bytes(), args.force)?;
+        super::signing::write_primary_output(
+            out,
+            crate::exchange::ArtifactKind::WrappedAuthKey,
+            text.as_bytes(),
+            &args.confirm,
+            args.force,
+        )?;
     }
     if args.confirm.json {
         print_json(&json!({

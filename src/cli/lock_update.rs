@@ -164,13 +164,27 @@ pub fn run(change: Change, signer: &SignerArgs, out: UpdateOutput) -> anyhow::Re
         eprintln!("stored {} new AUM(s) in {}", aums.len(), s.dir().display());
     }
     if let Some(dir) = &out.out {
+        if out.confirm.respond_to.is_some() && aums.len() != 1 {
+            bail!("--respond-to carries one AUM, and this change made {}; write them without --respond-to and submit each", aums.len());
+        }
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        for (i, aum) in aums.iter().enumerate() {
-            write_output(
-                &dir.join(format!("{:04}-{}.aum", i, aum.kind)),
-                &aum.serialize(),
+        if out.confirm.respond_to.is_some() {
+            let path = dir.join(format!("0000-{}.lks", aums[0].kind));
+            super::signing::write_primary_output(
+                &path,
+                crate::exchange::ArtifactKind::Aum,
+                &aums[0].serialize(),
+                &out.confirm,
                 out.force,
             )?;
+        } else {
+            for (i, aum) in aums.iter().enumerate() {
+                write_output(
+                    &dir.join(format!("{:04}-{}.aum", i, aum.kind)),
+                    &aum.serialize(),
+                    out.force,
+                )?;
+            }
         }
     }
     if out.confirm.json {

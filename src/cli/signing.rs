@@ -56,6 +56,47 @@ pub struct ConfirmArgs {
     /// --qr png|gif|html|pdf` writes image files and animations.
     #[arg(long, conflicts_with = "json")]
     pub qr: bool,
+    /// Write the output (--out) as a locksmith response envelope answering
+    /// this request (the file `locksmith online export` made), for
+    /// `locksmith online submit` on the connected machine.
+    #[arg(long, value_name = "REQUEST")]
+    pub respond_to: Option<std::path::PathBuf>,
+}
+
+/// Writes the command's main output: the raw artifact, or with
+/// `--respond-to` a response envelope answering the request.
+pub fn write_primary_output(
+    path: &Path,
+    kind: crate::exchange::ArtifactKind,
+    payload: &[u8],
+    confirm: &ConfirmArgs,
+    force: bool,
+) -> anyhow::Result<()> {
+    let Some(request_path) = &confirm.respond_to else {
+        return write_output(path, payload, force);
+    };
+    let bytes = std::fs::read(request_path)
+        .with_context(|| format!("reading the request {}", request_path.display()))?;
+    let request =
+        crate::exchange::Envelope::from_bytes(&bytes, &request_path.display().to_string())?;
+    let Some(info) = request.request else {
+        bail!("{} is not a request (it carries no nonce); use the file `locksmith online export` wrote", request_path.display());
+    };
+    if info.expires <= crate::exchange::unix_now() {
+        bail!(
+            "the request {} has expired; make a new export on the online machine",
+            request_path.display()
+        );
+    }
+    let response = crate::exchange::Envelope::new_response(kind, payload.to_vec(), info.nonce);
+    write_output(path, &response.to_bytes(), force)?;
+    eprintln!(
+        "{} is a response to request {}: run `locksmith online submit {}` on the online machine",
+        path.display(),
+        info.nonce.to_hex(),
+        path.display()
+    );
+    Ok(())
 }
 
 /// Shows an artifact as terminal QR codes (several, numbered, when it does

@@ -183,6 +183,10 @@ fn commands_for(
                         args.get(i).is_some_and(|n| n.parse::<u32>().is_ok())
                     }
                     s if s.starts_with("--gen-disablements=") => s["--gen-disablements=".len()..].parse::<u32>().is_ok(),
+                    s if s.starts_with("disablement:") => {
+                        let hex = &s["disablement:".len()..];
+                        hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+                    }
                     s if s.starts_with("tlpub:") || s.starts_with("nlpub:") => {
                         keys += 1;
                         let body = &s[6..];
