@@ -12,8 +12,15 @@ fn locksmith() -> Command {
 }
 
 fn key(dir: &Path, name: &str) -> String {
-    let spec = format!("file:{}?pin-source=file:{}", dir.join(name).display(), dir.join("pw").display());
-    locksmith().args(["token", "generate", "--signer", &spec]).assert().success();
+    let spec = format!(
+        "file:{}?pin-source=file:{}",
+        dir.join(name).display(),
+        dir.join("pw").display()
+    );
+    locksmith()
+        .args(["token", "generate", "--signer", &spec])
+        .assert()
+        .success();
     spec
 }
 
@@ -25,9 +32,26 @@ fn a_recovery_answers_the_online_request() {
     let a = key(d, "a.key");
     let store = d.join("store");
     let s = store.to_str().expect("path");
-    locksmith().args(["lock", "init", "--signer", &a, "--gen-disablements", "1", "--reveal-secrets", "--store", s, "--yes"]).assert().success();
+    locksmith()
+        .args([
+            "lock",
+            "init",
+            "--signer",
+            &a,
+            "--gen-disablements",
+            "1",
+            "--reveal-secrets",
+            "--store",
+            s,
+            "--yes",
+        ])
+        .assert()
+        .success();
     let other = format!("tlpub:{}", "ef".repeat(32));
-    locksmith().args(["lock", "add", &other, "--signer", &a, "--store", s, "--yes"]).assert().success();
+    locksmith()
+        .args(["lock", "add", &other, "--signer", &a, "--store", s, "--yes"])
+        .assert()
+        .success();
     // The online side exports its status and log as a request with a nonce
     // (the sample files stand in for what `tailscale` prints).
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples");
@@ -46,23 +70,56 @@ fn a_recovery_answers_the_online_request() {
         .success();
     let response = d.join("recovery.lks");
     locksmith()
-        .args(["lock", "revoke-keys", &other, "--signer", &a, "--store", s, "--yes", "--respond-to"])
+        .args([
+            "lock",
+            "revoke-keys",
+            &other,
+            "--signer",
+            &a,
+            "--store",
+            s,
+            "--yes",
+            "--respond-to",
+        ])
         .arg(&export)
         .arg("--out")
         .arg(&response)
         .assert()
         .success();
     // The response reads as the recovery AUM everywhere.
-    let out = locksmith().args(["inspect", "--json"]).arg(&response).output().expect("inspect");
+    let out = locksmith()
+        .args(["inspect", "--json"])
+        .arg(&response)
+        .output()
+        .expect("inspect");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["kind"], "checkpoint");
     // The online helper prints the stock command for it.
-    let out = locksmith().args(["online", "submit"]).arg(&response).arg("--state").arg(&state).output().expect("submit");
+    let out = locksmith()
+        .args(["online", "submit"])
+        .arg(&response)
+        .arg("--state")
+        .arg(&state)
+        .output()
+        .expect("submit");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("tailscale lock revoke-keys --finish"), "{text}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("tailscale lock revoke-keys --finish"),
+        "{text}"
+    );
     // Answering an unknown request is refused.
     let other_state = d.join("other-state");
-    let out = locksmith().args(["online", "submit"]).arg(&response).arg("--state").arg(&other_state).output().expect("submit");
+    let out = locksmith()
+        .args(["online", "submit"])
+        .arg(&response)
+        .arg("--state")
+        .arg(&other_state)
+        .output()
+        .expect("submit");
     assert!(!out.status.success());
 }

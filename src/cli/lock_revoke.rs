@@ -57,6 +57,20 @@ fn parse_fork_from(text: &str) -> anyhow::Result<AumHash> {
     text.parse::<AumHash>().context("--fork-from")
 }
 
+/// Writes the recovery AUM to `--out` (raw CBOR, or a response envelope with `--respond-to`).
+fn write_recovery(args: &RevokeArgs, aum: &Aum) -> anyhow::Result<()> {
+    match &args.out {
+        Some(path) => super::signing::write_primary_output(
+            path,
+            crate::exchange::ArtifactKind::RecoveryAum,
+            &aum.serialize(),
+            &args.confirm,
+            args.force,
+        ),
+        None => Ok(()),
+    }
+}
+
 fn read_blob(arg: &str) -> anyhow::Result<Aum> {
     let input = Input::read(arg)?;
     let aum = match identify(&input)? {
@@ -197,15 +211,7 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
     confirm(&summary, "sign the recovery AUM", args.confirm.yes)?;
     cosign(&mut aum, signers[0].as_mut())?;
     let after = recovery::tally(&authority, &aum)?;
-    if let Some(path) = &args.out {
-        super::signing::write_primary_output(
-            path,
-            crate::exchange::ArtifactKind::RecoveryAum,
-            &aum.serialize(),
-            &args.confirm,
-            args.force,
-        )?;
-    }
+    write_recovery(args, &aum)?;
     let blob = cli_blob(&aum);
     if args.confirm.json {
         print_json(&json!({
@@ -260,15 +266,7 @@ fn finish(authority: &Authority, blob: &str, args: &RevokeArgs) -> anyhow::Resul
             t.inform_error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()
         );
     }
-    if let Some(path) = &args.out {
-        super::signing::write_primary_output(
-            path,
-            crate::exchange::ArtifactKind::RecoveryAum,
-            &aum.serialize(),
-            &args.confirm,
-            args.force,
-        )?;
-    }
+    write_recovery(args, &aum)?;
     // The local store follows the recovery branch from now on.
     if args.source.chain.is_empty() {
         let dir = args
