@@ -211,7 +211,7 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
     confirm(&summary, "sign the recovery AUM", args.confirm.yes)?;
     cosign(&mut aum, signers[0].as_mut())?;
     let after = recovery::tally(&authority, &aum)?;
-    write_recovery(args, &aum)?;
+    write_recovery(&args, &aum)?;
     let blob = cli_blob(&aum);
     if args.confirm.json {
         print_json(&json!({
