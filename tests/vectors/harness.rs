@@ -48,12 +48,6 @@ pub fn b(v: &Value, key: &str) -> bool {
         .unwrap_or_else(|| panic!("missing bool {key:?} in {v}"))
 }
 
-pub fn u(v: &Value, key: &str) -> u64 {
-    v.get(key)
-        .and_then(Value::as_u64)
-        .unwrap_or_else(|| panic!("missing u64 {key:?} in {v}"))
-}
-
 pub fn hex(text: &str) -> Vec<u8> {
     locksmith::tka::hex::decode(text).unwrap_or_else(|| panic!("bad hex in vector: {text}"))
 }
