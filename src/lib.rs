@@ -10,6 +10,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod airgap;
+pub mod ceremony_plan;
 pub mod cli;
 pub mod input;
 pub mod output;
@@ -19,3 +21,5 @@ pub mod store;
 pub mod exchange;
 pub mod online;
 pub mod tka;
+pub mod transcript;
+pub mod transcript_print;

@@ -120,6 +120,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         None
     };
 
+    super::record::guard(&args.confirm.record);
     let mut signers = open_signers(&args.signer)?;
     let meta = parse_meta(&args.meta)?;
     let mut keys: Vec<Key> = Vec::new();
@@ -202,6 +203,14 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         write_output(path, &genesis.serialize(), args.force)?;
     }
 
+    super::record::record(
+        &args.confirm.record,
+        Some(&store_dir),
+        crate::transcript::Entry::new("lock init", &summary)
+            .signed([sig_hash])
+            .output("genesis AUM", &genesis.serialize()),
+        &mut signers,
+    )?;
     let stock = stock_init_command(st);
     if args.confirm.json {
         let mut v = json!({

@@ -31,6 +31,8 @@ pub struct ConfirmArgs {
     /// Print one JSON object on standard output instead of text.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub record: super::record::RecordArgs,
 }
 
 /// Opened signers with a warning for software keys.
