@@ -202,6 +202,9 @@ pub fn append(
         path: shown.clone(),
         reason: e.to_string(),
     };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
     let lock = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)

@@ -250,18 +250,33 @@ fn plan_runs_from_answers_stops_after_a_step_and_resumes_where_it_stopped() {
     assert!(o.status.success(), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("resuming: 7 step(s) already done"), "{err}");
-    assert!(!err.contains("$ locksmith lock init"), "init ran again: {err}");
+    assert!(
+        !err.contains("$ locksmith lock init"),
+        "init ran again: {err}"
+    );
     assert!(err.contains("$ locksmith ceremony verify"), "{err}");
     assert_eq!(p.done().len(), 10);
     assert!(p.dir.path().join("printout/transcript.pdf").is_file());
     let log = p.dir.path().join("store/transcript.jsonl");
-    let line = std::fs::read_to_string(&log).unwrap();
-    let rec: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
-    assert_eq!(rec["operator"], "Ada Operator");
-    assert_eq!(
-        rec["witnesses"],
-        serde_json::json!(["Wes Witness", "Vic Witness"])
-    );
+    let o = verify(&log, Some(&p.dir.path().join("store")));
+    assert!(o.status.success(), "{}", text(&o));
+    let all = std::fs::read_to_string(&log).unwrap();
+    let recs: Vec<serde_json::Value> = all
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let commands: Vec<&str> = recs
+        .iter()
+        .map(|r| r["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(commands, ["token generate", "token generate", "lock init"]);
+    for rec in &recs {
+        assert_eq!(rec["operator"], "Ada Operator");
+        assert_eq!(
+            rec["witnesses"],
+            serde_json::json!(["Wes Witness", "Vic Witness"])
+        );
+    }
 
     // A third run has nothing left to do.
     let o = p.run(None);

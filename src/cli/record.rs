@@ -77,3 +77,78 @@ pub fn record(
     );
     Ok(())
 }
+
+/// `token generate`: with `--transcript FILE`, a record of the new key,
+/// signed by the new key itself (opened again through its spec).
+pub fn record_generated(
+    args: &RecordArgs,
+    given_spec: &str,
+    key: &crate::signers::KeyInfo,
+    allow_extractable: bool,
+) -> anyhow::Result<()> {
+    let Some(path) = &args.transcript else {
+        return Ok(());
+    };
+    let spec = with_query_of(&key.spec, given_spec);
+    let signer =
+        crate::signers::open_signer(&spec, &crate::signers::OpenOptions { allow_extractable })
+            .with_context(|| {
+                format!(
+                    "opening the new key {} to sign the transcript record",
+                    key.spec
+                )
+            })?;
+    let mut signers = vec![signer];
+    let mut shown = format!(
+        "Generated an Ed25519 key:\n  {}\n  {}\n  custody: {}\n  spec:    {}\n",
+        key.tlpub, key.description, key.custody, key.spec
+    );
+    for (name, value) in &key.details {
+        shown.push_str(&format!("  {name}: {value}\n"));
+    }
+    let mut entry = Entry::new("token generate", shown);
+    if let Some(pem) = &key.attestation_pem {
+        entry = entry.output("attestation certificate (PEM)", pem.as_bytes());
+    }
+    record(args, Some(path.as_path()), entry, &mut signers)
+}
+
+/// `spec` with the query parameters of `given` (PIN source, module path…)
+/// that `spec` lacks: the spec a backend reports for a new key names the
+/// key but not how the operator supplies the PIN.
+fn with_query_of(spec: &str, given: &str) -> String {
+    let Some((_, given_query)) = given.split_once('?') else {
+        return spec.to_string();
+    };
+    let (base, query) = spec.split_once('?').unwrap_or((spec, ""));
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    for p in given_query.split('&').filter(|p| !p.is_empty()) {
+        let name = p.split('=').next().unwrap_or(p);
+        if !params.iter().any(|q| q.split('=').next() == Some(name)) {
+            params.push(p);
+        }
+    }
+    if params.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", params.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_new_keys_spec_keeps_the_pin_source_given() {
+        assert_eq!(
+            super::with_query_of(
+                "pkcs11:token=t;id=%01?module-path=/m.so",
+                "pkcs11:token=t?module-path=/m.so&pin-source=file:/p"
+            ),
+            "pkcs11:token=t;id=%01?module-path=/m.so&pin-source=file:/p"
+        );
+        assert_eq!(
+            super::with_query_of("yubikey:slot=9c", "yubikey:slot=9c"),
+            "yubikey:slot=9c"
+        );
+    }
+}
