@@ -316,3 +316,57 @@ fn plan_stops_when_not_air_gapped_and_a_failed_step_is_not_marked_done() {
     assert_eq!(p.done().len(), 6);
     assert!(!p.dir.path().join("store/anchor").exists());
 }
+
+#[test]
+fn every_sample_plan_parses_and_names_only_known_commands() {
+    let mut count = 0;
+    for entry in std::fs::read_dir(repo().join("ceremony")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let plan = locksmith::ceremony_plan::Plan::parse(&path.display().to_string(), &text)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            plan.steps.iter().any(|s| s.airgap),
+            "{}: no air-gap step",
+            path.display()
+        );
+        for step in &plan.steps {
+            if let Some(run) = &step.run {
+                // Each command line parses as far as clap is concerned:
+                // `--help` after the subcommand words exits 0.
+                let words: Vec<&String> = run
+                    .iter()
+                    .take_while(|a| !a.starts_with('-') && !a.contains("${"))
+                    .collect();
+                let o = locksmith().args(&words).arg("--help").output().unwrap();
+                assert!(
+                    o.status.success(),
+                    "{}: step {}: {}",
+                    path.display(),
+                    step.id,
+                    text(&o)
+                );
+                let help = String::from_utf8_lossy(&o.stdout);
+                for flag in run.iter().filter(|a| a.starts_with("--")) {
+                    let name = flag.split('=').next().unwrap();
+                    assert!(
+                        help.contains(name),
+                        "{}: step {}: {name} is not an option of `locksmith {}`",
+                        path.display(),
+                        step.id,
+                        words
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    );
+                }
+            }
+        }
+        count += 1;
+    }
+    assert!(count >= 5, "only {count} plans");
+}
