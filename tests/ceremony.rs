@@ -325,8 +325,8 @@ fn every_sample_plan_parses_and_names_only_known_commands() {
         if path.extension().and_then(|e| e.to_str()) != Some("toml") {
             continue;
         }
-        let text = std::fs::read_to_string(&path).unwrap();
-        let plan = locksmith::ceremony_plan::Plan::parse(&path.display().to_string(), &text)
+        let source = std::fs::read_to_string(&path).unwrap();
+        let plan = locksmith::ceremony_plan::Plan::parse(&path.display().to_string(), &source)
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(
             plan.steps.iter().any(|s| s.airgap),
@@ -369,4 +369,47 @@ fn every_sample_plan_parses_and_names_only_known_commands() {
         count += 1;
     }
     assert!(count >= 5, "only {count} plans");
+}
+
+#[test]
+fn plan_killed_while_waiting_at_a_prompt_resumes_at_that_step() {
+    if !softhsm_present("plan_killed_while_waiting") {
+        return;
+    }
+    let p = PlanRun::new();
+    let mut child = locksmith()
+        .args(["ceremony", "run"])
+        .arg(repo().join("ceremony/init-softhsm.toml"))
+        .arg("--state")
+        .arg(p.dir.path().join("state.json"))
+        .env("CEREMONY_DIR", p.dir.path())
+        .env("LOCKSMITH_SYSFS_NET", &p.sysfs)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Step 1 (air gap) completes, then the runner waits for the operator at
+    // step 2's checklist prompt: kill it there.
+    let state = p.dir.path().join("state.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !state.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "step 1 never completed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(p.done(), ["airgap"]);
+
+    let o = p.run(None);
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("resuming: 1 step(s) already done"), "{err}");
+    assert!(err.contains("step 2/10"), "{err}");
+    assert!(!err.contains("step 1/10"), "{err}");
+    assert_eq!(p.done().len(), 10);
 }
