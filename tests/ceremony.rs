@@ -57,7 +57,13 @@ fn verify(log: &Path, store: Option<&Path>) -> Output {
 
 #[test]
 fn demo_ceremony_transcript_verifies_and_one_changed_byte_is_named() {
-    if !softhsm_present("demo_ceremony_transcript") || env::which("age-keygen").is_none() {
+    if !softhsm_present("demo_ceremony_transcript")
+        || !env::require(
+            "demo_ceremony_transcript",
+            &["/usr/bin/age-keygen"],
+            "apt-get install age",
+        )
+    {
         return;
     }
     let work = tempfile::tempdir().unwrap();
@@ -277,6 +283,41 @@ fn plan_runs_from_answers_stops_after_a_step_and_resumes_where_it_stopped() {
             serde_json::json!(["Wes Witness", "Vic Witness"])
         );
     }
+
+    // With --chain instead of a store, --transcript keeps the record.
+    let signer = format!(
+        "pkcs11:token=token-a;object=tailnet-lock?module-path={MODULE}&pin-source=file:{}",
+        p.dir.path().join("pin").display()
+    );
+    let sign = |extra: &[&str]| {
+        locksmith()
+            .args([
+                "lock",
+                "sign",
+                &format!("nodekey:{}", "ab".repeat(32)),
+                "--yes",
+            ])
+            .arg("--chain")
+            .arg(p.dir.path().join("genesis.aum"))
+            .args(["--signer", &signer, "--allow-network"])
+            .args(extra)
+            .env("SOFTHSM2_CONF", p.dir.path().join("hsm/softhsm2.conf"))
+            .output()
+            .unwrap()
+    };
+    let o = sign(&[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no ceremony transcript kept"));
+    let side = p.dir.path().join("side/transcript.jsonl");
+    let o = sign(&["--transcript", side.to_str().unwrap(), "--witness", "Wes"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = verify(&side, Some(&p.dir.path().join("store")));
+    assert!(o.status.success(), "{}", text(&o));
+    let rec: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&side).unwrap().trim()).unwrap();
+    assert_eq!(rec["command"], "lock sign");
+    assert_eq!(rec["signed"].as_array().unwrap().len(), 1);
+    assert_eq!(rec["outputs"].as_array().unwrap().len(), 1);
 
     // A third run has nothing left to do.
     let o = p.run(None);
