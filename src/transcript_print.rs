@@ -1,10 +1,12 @@
-//! The printable transcript: self-contained HTML and a PDF (hand-written
-//! PDF 1.4 with the sheet font, DejaVu Sans Mono, embedded), each ending
+//! The printable transcript: self-contained HTML and a PDF (through the
+//! secrets sheets' PDF writer, with their embedded DejaVu Sans Mono), each ending
 //! with signature lines for the operator and witnesses.
 
-use crate::secrets::font::{SHEET_FONT, SHEET_FONT_ADVANCE, SHEET_FONT_NAME};
+use crate::secrets::font::SHEET_FONT_ADVANCE;
+use crate::secrets::sheet_pdf::{pdf_string, write_pdf, PAGE_H, PAGE_W};
 use crate::transcript::Record;
 use std::fmt::Write as _;
+use zeroize::Zeroizing;
 
 /// The transcript as plain lines (shared by both renderings).
 pub fn text_lines(title: &str, records: &[Record]) -> Vec<String> {
@@ -97,26 +99,9 @@ pub fn render_html(title: &str, records: &[Record], last_hash: &str) -> String {
     h
 }
 
-const PAGE_W: f32 = 595.0;
-const PAGE_H: f32 = 842.0;
 const MARGIN: f32 = 40.0;
 const SIZE: f32 = 7.5;
 const LEADING: f32 = 9.5;
-
-fn pdf_string(out: &mut String, text: &str) {
-    out.push('(');
-    for c in text.chars() {
-        match c {
-            '(' | ')' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            ' '..='~' => out.push(c),
-            _ => out.push('?'),
-        }
-    }
-    out.push(')');
-}
 
 /// Wraps lines to the page width (monospace), keeping indentation.
 fn wrap(lines: &[String]) -> Vec<String> {
@@ -194,50 +179,6 @@ pub fn render_pdf(title: &str, records: &[Record], last_hash: &str) -> Vec<u8> {
     }
     pages.push(c);
 
-    let mut pdf: Vec<u8> = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets: Vec<usize> = Vec::new();
-    let mut obj = |pdf: &mut Vec<u8>, body: &[u8]| {
-        offsets.push(pdf.len());
-        pdf.extend_from_slice(format!("{} 0 obj\n", offsets.len()).as_bytes());
-        pdf.extend_from_slice(body);
-        pdf.extend_from_slice(b"\nendobj\n");
-    };
-    let n = pages.len();
-    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 6 + 2 * i)).collect();
-    obj(&mut pdf, b"<< /Type /Catalog /Pages 2 0 R >>");
-    obj(
-        &mut pdf,
-        format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")).as_bytes(),
-    );
-    let widths = vec![SHEET_FONT_ADVANCE.to_string(); 95].join(" ");
-    obj(&mut pdf, format!("<< /Type /Font /Subtype /TrueType /BaseFont /{SHEET_FONT_NAME} /FirstChar 32 /LastChar 126 /Widths [{widths}] /Encoding /WinAnsiEncoding /FontDescriptor 4 0 R >>").as_bytes());
-    obj(&mut pdf, format!("<< /Type /FontDescriptor /FontName /{SHEET_FONT_NAME} /Flags 33 /FontBBox [-558 -375 718 1042] /ItalicAngle 0 /Ascent 760 /Descent -240 /CapHeight 729 /StemV 80 /FontFile2 5 0 R >>").as_bytes());
-    let mut font =
-        format!("<< /Length {0} /Length1 {0} >>\nstream\n", SHEET_FONT.len()).into_bytes();
-    font.extend_from_slice(SHEET_FONT);
-    font.extend_from_slice(b"\nendstream");
-    obj(&mut pdf, &font);
-    for (i, content) in pages.iter().enumerate() {
-        obj(&mut pdf, format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>", 7 + 2 * i).as_bytes());
-        obj(
-            &mut pdf,
-            format!(
-                "<< /Length {} >>\nstream\n{content}\nendstream",
-                content.len()
-            )
-            .as_bytes(),
-        );
-    }
-    let xref = pdf.len();
-    let mut tail = format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1);
-    for off in &offsets {
-        let _ = writeln!(tail, "{off:010} 00000 n ");
-    }
-    let _ = write!(
-        tail,
-        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-        offsets.len() + 1
-    );
-    pdf.extend_from_slice(tail.as_bytes());
-    pdf
+    let pages: Vec<Zeroizing<String>> = pages.into_iter().map(Zeroizing::new).collect();
+    write_pdf(&pages).to_vec()
 }
