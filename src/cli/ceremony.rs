@@ -48,7 +48,9 @@ pub enum CeremonyCommand {
         /// The state file recording completed steps (default: PLAN.state.json).
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
-        /// Answers for the prompts (TOML: `step-id = "answer"`), to run without a terminal.
+        /// Answers for the prompts (TOML: `step-id = "answer"`), to run without a
+        /// terminal. A `run` step answered "yes" runs with `--yes` (its summary is
+        /// still printed); use this for tests and rehearsals, not real ceremonies.
         #[arg(long, value_name = "FILE")]
         answers: Option<PathBuf>,
         /// Continue although a network interface other than loopback is up.
