@@ -105,4 +105,8 @@ locksmith lock remove "$TC" --signer "$A" --signer "$B" --store "$store" --out "
 step "lock log: the verified history"
 locksmith lock log --store "$store" | grep '^AUM'
 
+step "The ceremony transcript: every signing command appended a record signed by its token"
+locksmith ceremony verify "$store/transcript.jsonl" --store "$store"
+locksmith ceremony print "$store/transcript.jsonl" --out "$work/transcript"
+
 step "Done. Everything is in $work"

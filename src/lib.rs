@@ -10,6 +10,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod airgap;
+pub mod ceremony_plan;
 pub mod cli;
 pub mod exchange;
 pub mod input;
@@ -19,3 +21,5 @@ pub mod secrets;
 pub mod signers;
 pub mod store;
 pub mod tka;
+pub mod transcript;
+pub mod transcript_print;

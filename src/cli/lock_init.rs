@@ -127,6 +127,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         None
     };
 
+    super::record::guard(&args.confirm.record);
     let mut signers = open_signers(&args.signer)?;
     let meta = parse_meta(&args.meta)?;
     let mut keys: Vec<Key> = Vec::new();
@@ -257,6 +258,14 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         }
     }
 
+    super::record::record(
+        &args.confirm.record,
+        Some(&store_dir),
+        crate::transcript::Entry::new("lock init", &summary)
+            .signed([sig_hash])
+            .output("genesis AUM", &genesis.serialize()),
+        &mut signers,
+    )?;
     let stock = stock_init_command(st);
     if args.confirm.json {
         let mut v = json!({

@@ -169,6 +169,7 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
     if signer_args.signers.len() != 1 {
         bail!("give exactly one --signer: the key that signs this step of the recovery");
     }
+    super::record::guard(&args.confirm.record);
     let mut signers = open_signers(&signer_args)?;
     let our_key = signers[0].public_key();
     let mut aum = match &args.cosign {
@@ -213,6 +214,21 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
     let after = recovery::tally(&authority, &aum)?;
     write_recovery(&args, &aum)?;
     let blob = cli_blob(&aum);
+    super::record::record(
+        &args.confirm.record,
+        super::record::store_of(&args.source.chain, &args.source.store).as_deref(),
+        crate::transcript::Entry::new(
+            if args.cosign.is_some() {
+                "lock revoke-keys --cosign"
+            } else {
+                "lock revoke-keys"
+            },
+            &summary,
+        )
+        .signed([aum.sig_hash()])
+        .output(format!("recovery AUM {}", aum.hash()), &aum.serialize()),
+        &mut signers,
+    )?;
     if args.confirm.json {
         print_json(&json!({
             "blob": blob,

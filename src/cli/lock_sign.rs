@@ -92,6 +92,7 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
             args.rotation.as_deref(),
         )?]
     };
+    super::record::guard(&args.confirm.record);
     let mut signers = open_signers(&args.signer)?;
     let signer = signers[0].as_mut();
     require_trusted(&authority, signer)?;
@@ -154,6 +155,15 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
             )?;
         }
     }
+    super::record::record(
+        &args.confirm.record,
+        super::record::store_of(&args.source.chain, &args.source.store).as_deref(),
+        outputs.iter().fold(
+            crate::transcript::Entry::new("lock sign", &summary).signed(digests.iter().copied()),
+            |e, (r, b)| e.output(format!("signature for {}", node_key_text(&r.node_key)), b),
+        ),
+        &mut signers,
+    )?;
     if args.confirm.json {
         print_json(&json!({
             "signatures": outputs.iter().map(|(r, b)| json!({
@@ -299,6 +309,7 @@ fn credential(authority: &Authority, args: &SignArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    super::record::guard(&args.confirm.record);
     let mut signers = open_signers(&args.signer)?;
     require_trusted(authority, signers[0].as_ref())?;
     let mut wrapping = SoftwareSigner::generate("credential");
@@ -338,6 +349,14 @@ fn credential(authority: &Authority, args: &SignArgs) -> anyhow::Result<()> {
             args.force,
         )?;
     }
+    super::record::record(
+        &args.confirm.record,
+        super::record::store_of(&args.source.chain, &args.source.store).as_deref(),
+        crate::transcript::Entry::new("lock sign --credential", &summary)
+            .signed([cred.sig_hash()])
+            .output("credential (without its private key)", &cred.serialize()),
+        &mut signers,
+    )?;
     if args.confirm.json {
         print_json(&json!({
             "credential_hex": crate::tka::hex::lower(&cred.serialize()),

@@ -44,6 +44,17 @@ pub enum Change {
     },
 }
 
+impl Change {
+    /// The subcommand that makes this change.
+    fn verb(&self) -> &'static str {
+        match self {
+            Change::Add(_) => "add",
+            Change::Remove(_) => "remove",
+            Change::Update { .. } => "update",
+        }
+    }
+}
+
 fn apply(builder: &mut UpdateBuilder<'_>, change: &Change) -> anyhow::Result<()> {
     match change {
         Change::Add(keys) => {
@@ -124,6 +135,7 @@ pub fn run(change: Change, signer: &SignerArgs, out: UpdateOutput) -> anyhow::Re
         apply(&mut b, &change)?;
         b.finalize()?
     };
+    super::record::guard(&out.confirm.record);
     let mut signers = open_signers(signer)?;
     for s in &signers {
         if !authority.key_trusted(&s.public_key()) {
@@ -187,6 +199,16 @@ pub fn run(change: Change, signer: &SignerArgs, out: UpdateOutput) -> anyhow::Re
             }
         }
     }
+    super::record::record(
+        &out.confirm.record,
+        store.as_ref().map(|s| s.dir()),
+        aums.iter().fold(
+            crate::transcript::Entry::new(format!("lock {}", change.verb()), &summary)
+                .signed(aums.iter().map(Aum::sig_hash)),
+            |e, a| e.output(format!("AUM {}", a.hash()), &a.serialize()),
+        ),
+        &mut signers,
+    )?;
     if out.confirm.json {
         print_json(&json!({
             "head": authority.head().to_string(),

@@ -33,6 +33,8 @@ mod lock_init;
 mod lock_revoke;
 mod lock_sign;
 mod lock_update;
+mod record;
+pub mod ceremony;
 pub mod render;
 pub mod secrets;
 mod signing;
@@ -82,6 +84,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: exchange::ExchangeCommand,
     },
+    /// Ceremony transcripts (verify, print) and ceremony plans (run).
+    Ceremony {
+        #[command(subcommand)]
+        cmd: ceremony::CeremonyCommand,
+    },
     /// The helper for the connected machine (runs the stock tailscale CLI).
     Online {
         #[command(subcommand)]
@@ -125,6 +132,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Secrets { cmd } => exit_code(secrets::run(cmd)?),
         Command::Exchange { cmd } => exit_code(exchange::run(cmd)?),
         Command::Online { cmd } => exit_code(online::run(cmd)?),
+        Command::Ceremony { cmd } => ceremony::run(cmd),
     }
 }
 

@@ -61,6 +61,8 @@ pub struct ConfirmArgs {
     /// `locksmith online submit` on the connected machine.
     #[arg(long, value_name = "REQUEST")]
     pub respond_to: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub record: super::record::RecordArgs,
 }
 
 /// Writes the command's main output: the raw artifact, or with

@@ -46,6 +46,8 @@ pub enum TokenCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        record: super::record::RecordArgs,
     },
     /// Show a key: tlpub, custody, attributes or policies, attestation verdict.
     Show {
@@ -120,7 +122,9 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             force,
             attestation_out,
             json,
+            record,
         } => {
+            super::record::guard(&record);
             if let Some(path) = &attestation_out {
                 if path.exists() && !force {
                     anyhow::bail!(
@@ -144,6 +148,7 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             } else if attestation_out.is_some() {
                 eprintln!("note: this token gives no attestation; nothing written");
             }
+            super::record::record_generated(&record, &signer, &key, allow_extractable)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&key)?);
             } else {

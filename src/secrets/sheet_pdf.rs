@@ -12,15 +12,15 @@ use super::qr::QUIET_ZONE;
 use super::sheet::Sheet;
 
 /// A4 in points.
-const PAGE_W: f32 = 595.0;
-const PAGE_H: f32 = 842.0;
+pub const PAGE_W: f32 = 595.0;
+pub const PAGE_H: f32 = 842.0;
 const MARGIN: f32 = 50.0;
 /// Side of the QR code including its quiet zone, in points (about 64 mm).
 const QR_SIDE: f32 = 180.0;
 
 /// Escapes text for a PDF string literal (ASCII only; other characters
 /// become `?`, the sheet text is ASCII).
-fn pdf_string(out: &mut String, text: &str) {
+pub fn pdf_string(out: &mut String, text: &str) {
     out.push('(');
     for c in text.chars() {
         match c {
@@ -139,16 +139,25 @@ fn page_content(sheet: &Sheet) -> Zeroizing<String> {
 
 /// Renders the sheets as one PDF document, one page each.
 pub fn render_pdf(sheets: &[&Sheet]) -> Zeroizing<Vec<u8>> {
+    let pages: Vec<Zeroizing<String>> = sheets.iter().map(|s| page_content(s)).collect();
+    write_pdf(&pages)
+}
+
+/// A PDF 1.4 document of A4 pages, one per content stream, with the sheet
+/// font embedded as `/F1`. The buffer is zeroized on drop (sheet pages
+/// hold secrets).
+pub fn write_pdf(pages: &[Zeroizing<String>]) -> Zeroizing<Vec<u8>> {
     // Reserved up front: growing would leave copies of the secrets behind.
+    let content_len: usize = pages.iter().map(|p| p.len() + 128).sum();
     let mut pdf = Zeroizing::new(Vec::<u8>::with_capacity(
-        SHEET_FONT.len() + (sheets.len() + 1) * 256 * 1024,
+        SHEET_FONT.len() + content_len + (pages.len() + 4) * 1024,
     ));
     let mut offsets: Vec<usize> = Vec::new();
     pdf.extend_from_slice(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n");
 
-    let n = sheets.len();
+    let n = pages.len();
     // Objects: 1 catalog, 2 pages, 3 font, 4 descriptor, 5 font file,
-    // then a page and its content stream per sheet.
+    // then a page and its content stream per page.
     let page_ids: Vec<usize> = (0..n).map(|i| 6 + 2 * i).collect();
     let obj = |pdf: &mut Vec<u8>, offsets: &mut Vec<usize>, body: &[u8]| {
         offsets.push(pdf.len());
@@ -186,7 +195,7 @@ pub fn render_pdf(sheets: &[&Sheet]) -> Zeroizing<Vec<u8>> {
     font.extend_from_slice(SHEET_FONT);
     font.extend_from_slice(b"\nendstream");
     obj(&mut pdf, &mut offsets, &font);
-    for (i, sheet) in sheets.iter().enumerate() {
+    for (i, content) in pages.iter().enumerate() {
         let content_id = page_ids[i] + 1;
         obj(
             &mut pdf,
@@ -196,7 +205,6 @@ pub fn render_pdf(sheets: &[&Sheet]) -> Zeroizing<Vec<u8>> {
             )
             .as_bytes(),
         );
-        let content = page_content(sheet);
         let mut stream = Zeroizing::new(Vec::with_capacity(content.len() + 64));
         stream.extend_from_slice(format!("<< /Length {} >>\nstream\n", content.len()).as_bytes());
         stream.extend_from_slice(content.as_bytes());

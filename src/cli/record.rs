@@ -1,0 +1,154 @@
+//! The ceremony options every signing command takes (who is present, where
+//! the transcript goes, the air-gap override) and the one call each makes
+//! to append its transcript record.
+
+use crate::store::Store;
+use crate::tka::signer::Signer;
+use crate::transcript::{self, Entry, People};
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+
+/// `--operator`, `--witness`, `--transcript`, `--allow-network`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RecordArgs {
+    /// The operator's name, recorded in the ceremony transcript.
+    #[arg(long, value_name = "NAME", env = "LOCKSMITH_OPERATOR")]
+    pub operator: Option<String>,
+    /// A witness's name, recorded in the ceremony transcript (repeatable).
+    #[arg(long = "witness", value_name = "NAME")]
+    pub witnesses: Vec<String>,
+    /// The ceremony transcript to append to (default: transcript.jsonl in
+    /// the store; needed to keep a transcript with --chain).
+    #[arg(long, value_name = "FILE")]
+    pub transcript: Option<PathBuf>,
+    /// Do not warn when a network interface other than loopback is up.
+    #[arg(long, env = "LOCKSMITH_ALLOW_NETWORK")]
+    pub allow_network: bool,
+}
+
+/// The air-gap check before a command signs: a warning, unless --allow-network.
+pub fn guard(args: &RecordArgs) {
+    crate::airgap::warn_if_online(args.allow_network);
+}
+
+/// Where this command's record goes: `--transcript`, else the store's
+/// transcript when the command used a store (`store`), else nowhere.
+fn destination(args: &RecordArgs, store: Option<&Path>) -> Option<PathBuf> {
+    args.transcript
+        .clone()
+        .or_else(|| store.map(transcript::store_transcript))
+}
+
+/// The store directory a command with `--chain`/`--store` used, if any.
+pub fn store_of(chain: &[String], store: &Option<PathBuf>) -> Option<PathBuf> {
+    if chain.is_empty() {
+        Some(store.clone().unwrap_or_else(Store::default_dir))
+    } else {
+        None
+    }
+}
+
+/// Appends the command's record, signed by `signers`. Called after the
+/// outputs were written, so a failure here says so.
+pub fn record(
+    args: &RecordArgs,
+    store: Option<&Path>,
+    entry: Entry,
+    signers: &mut [Box<dyn Signer>],
+) -> anyhow::Result<()> {
+    let Some(path) = destination(args, store) else {
+        eprintln!("note: no ceremony transcript kept (the authority came from --chain); pass --transcript FILE to keep one");
+        return Ok(());
+    };
+    let people = People {
+        operator: args.operator.clone().filter(|s| !s.trim().is_empty()),
+        witnesses: args.witnesses.clone(),
+    };
+    let rec = transcript::append(&path, &entry, &people, signers).with_context(|| {
+        format!(
+            "the command's outputs were written, but its record could not be appended to the ceremony transcript {}",
+            path.display()
+        )
+    })?;
+    eprintln!(
+        "recorded as entry {} of the ceremony transcript {}",
+        rec.body.seq,
+        path.display()
+    );
+    Ok(())
+}
+
+/// `token generate`: with `--transcript FILE`, a record of the new key,
+/// signed by the new key itself (opened again through its spec).
+pub fn record_generated(
+    args: &RecordArgs,
+    given_spec: &str,
+    key: &crate::signers::KeyInfo,
+    allow_extractable: bool,
+) -> anyhow::Result<()> {
+    let Some(path) = &args.transcript else {
+        return Ok(());
+    };
+    let spec = with_query_of(&key.spec, given_spec);
+    let signer =
+        crate::signers::open_signer(&spec, &crate::signers::OpenOptions { allow_extractable })
+            .with_context(|| {
+                format!(
+                    "opening the new key {} to sign the transcript record",
+                    key.spec
+                )
+            })?;
+    let mut signers = vec![signer];
+    let mut shown = format!(
+        "Generated an Ed25519 key:\n  {}\n  {}\n  custody: {}\n  spec:    {}\n",
+        key.tlpub, key.description, key.custody, key.spec
+    );
+    for (name, value) in &key.details {
+        shown.push_str(&format!("  {name}: {value}\n"));
+    }
+    let mut entry = Entry::new("token generate", shown);
+    if let Some(pem) = &key.attestation_pem {
+        entry = entry.output("attestation certificate (PEM)", pem.as_bytes());
+    }
+    record(args, Some(path.as_path()), entry, &mut signers)
+}
+
+/// `spec` with the query parameters of `given` (PIN source, module path…)
+/// that `spec` lacks: the spec a backend reports for a new key names the
+/// key but not how the operator supplies the PIN.
+fn with_query_of(spec: &str, given: &str) -> String {
+    let Some((_, given_query)) = given.split_once('?') else {
+        return spec.to_string();
+    };
+    let (base, query) = spec.split_once('?').unwrap_or((spec, ""));
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    for p in given_query.split('&').filter(|p| !p.is_empty()) {
+        let name = p.split('=').next().unwrap_or(p);
+        if !params.iter().any(|q| q.split('=').next() == Some(name)) {
+            params.push(p);
+        }
+    }
+    if params.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", params.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_new_keys_spec_keeps_the_pin_source_given() {
+        assert_eq!(
+            super::with_query_of(
+                "pkcs11:token=t;id=%01?module-path=/m.so",
+                "pkcs11:token=t?module-path=/m.so&pin-source=file:/p"
+            ),
+            "pkcs11:token=t;id=%01?module-path=/m.so&pin-source=file:/p"
+        );
+        assert_eq!(
+            super::with_query_of("yubikey:slot=9c", "yubikey:slot=9c"),
+            "yubikey:slot=9c"
+        );
+    }
+}

@@ -1,0 +1,401 @@
+//! The ceremony transcript: a hash-chained JSON Lines log of every command
+//! that signed or generated, each record signed by the token that acted.
+//!
+//! One record per line. Each record carries the SHA-256 of the previous
+//! line (its exact bytes, without the newline; 64 zeros for the first),
+//! and one Ed25519 signature per acting key over
+//! `SHA-256("locksmith transcript v1\0" || body)`, where `body` is the
+//! record without its `signatures` field, serialized as compact JSON in
+//! field order. The domain string keeps a transcript signature from ever
+//! being taken for an AUM or node-key signature (those sign BLAKE2s
+//! SigHashes of CBOR). A line must be exactly the compact serialization of
+//! the record it holds, so changing any byte of it is caught at that record.
+//!
+//! Appends are atomic: the whole line is written with one `write` to a file
+//! opened for appending, then synced, under an exclusive lock on
+//! `<log>.lock` (not the store's `lock`, which the signing command may
+//! already hold). Nothing secret is recorded: the summary shown, sighashes,
+//! public keys, and SHA-256 hashes of public artifacts.
+
+use crate::tka::signer::{sign_verified, Signer};
+use crate::tka::{hex, keyforms::tlpub_text};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The domain separator of transcript signatures.
+pub const DOMAIN: &[u8] = b"locksmith transcript v1\0";
+/// The transcript file name inside a store directory.
+pub const FILE_NAME: &str = "transcript.jsonl";
+/// The record format version.
+pub const VERSION: u32 = 1;
+
+/// A named SHA-256 hash of an input or output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedHash {
+    pub name: String,
+    pub sha256: String,
+}
+
+/// A key that acted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignerInfo {
+    pub tlpub: String,
+    pub token: String,
+    pub custody: String,
+}
+
+/// A record's signature by one acting key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordSignature {
+    pub tlpub: String,
+    pub signature: String,
+}
+
+/// Everything a record says, except its signatures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordBody {
+    pub version: u32,
+    pub seq: u64,
+    pub prev: String,
+    pub time: String,
+    pub command: String,
+    pub operator: Option<String>,
+    pub witnesses: Vec<String>,
+    pub shown: String,
+    pub signed: Vec<String>,
+    pub inputs: Vec<NamedHash>,
+    pub outputs: Vec<NamedHash>,
+    pub signers: Vec<SignerInfo>,
+}
+
+/// One line of the transcript.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    #[serde(flatten)]
+    pub body: RecordBody,
+    pub signatures: Vec<RecordSignature>,
+}
+
+/// What a command contributes to its record.
+#[derive(Debug, Clone, Default)]
+pub struct Entry {
+    pub command: String,
+    pub shown: String,
+    pub signed: Vec<[u8; 32]>,
+    pub inputs: Vec<NamedHash>,
+    pub outputs: Vec<NamedHash>,
+}
+
+impl Entry {
+    /// A record of `command` (e.g. `lock init`) that showed `shown`.
+    pub fn new(command: impl Into<String>, shown: impl Into<String>) -> Self {
+        Entry {
+            command: command.into(),
+            shown: shown.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Adds the digests the token signed (SigHashes).
+    pub fn signed(mut self, digests: impl IntoIterator<Item = [u8; 32]>) -> Self {
+        self.signed.extend(digests);
+        self
+    }
+
+    /// Adds the SHA-256 of an input (public data only).
+    pub fn input(mut self, name: impl Into<String>, bytes: &[u8]) -> Self {
+        self.inputs.push(named_hash(name, bytes));
+        self
+    }
+
+    /// Adds the SHA-256 of an output (public data only).
+    pub fn output(mut self, name: impl Into<String>, bytes: &[u8]) -> Self {
+        self.outputs.push(named_hash(name, bytes));
+        self
+    }
+}
+
+/// Who ran the ceremony, as the operator typed it.
+#[derive(Debug, Clone, Default)]
+pub struct People {
+    pub operator: Option<String>,
+    pub witnesses: Vec<String>,
+}
+
+fn named_hash(name: impl Into<String>, bytes: &[u8]) -> NamedHash {
+    NamedHash {
+        name: name.into(),
+        sha256: hex::lower(&Sha256::digest(bytes)),
+    }
+}
+
+/// Why a transcript could not be appended to or read.
+#[derive(Debug, thiserror::Error)]
+pub enum TranscriptError {
+    #[error("transcript {path}: {reason}")]
+    Io { path: String, reason: String },
+    #[error("transcript {path}: its last line is incomplete (no newline at the end); an append was interrupted or the file was edited. Run `locksmith ceremony verify {path}`, keep the file as evidence, and start a new transcript with --transcript FILE")]
+    Torn { path: String },
+    #[error("transcript {path}: record {record}: {reason}")]
+    Bad {
+        path: String,
+        record: u64,
+        reason: String,
+    },
+    #[error("signing the transcript record: {0}")]
+    Sign(#[from] crate::tka::signer::SignerError),
+}
+
+impl TranscriptError {
+    /// The 1-based record number at fault, for verification failures.
+    pub fn record(&self) -> Option<u64> {
+        match self {
+            TranscriptError::Bad { record, .. } => Some(*record),
+            _ => None,
+        }
+    }
+}
+
+/// The digest a record's signatures sign.
+pub fn signing_digest(body: &RecordBody) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(DOMAIN);
+    h.update(canonical_body(body));
+    h.finalize().into()
+}
+
+fn canonical_body(body: &RecordBody) -> Vec<u8> {
+    // Serializing plain strings, numbers and vectors cannot fail.
+    serde_json::to_vec(body).unwrap_or_default()
+}
+
+/// The chain hash of a line (its bytes without the newline).
+pub fn line_hash(line: &[u8]) -> String {
+    hex::lower(&Sha256::digest(line))
+}
+
+const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The transcript inside a store directory.
+pub fn store_transcript(store: &Path) -> PathBuf {
+    store.join(FILE_NAME)
+}
+
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    path.with_file_name(name)
+}
+
+/// Appends `entry` to the transcript at `path` (created if missing), signed
+/// by every signer in `signers`. Returns the record written.
+pub fn append(
+    path: &Path,
+    entry: &Entry,
+    people: &People,
+    signers: &mut [Box<dyn Signer>],
+) -> Result<Record, TranscriptError> {
+    let shown = path.display().to_string();
+    let io = |e: std::io::Error| TranscriptError::Io {
+        path: shown.clone(),
+        reason: e.to_string(),
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_path(path))
+        .map_err(io)?;
+    lock.lock().map_err(io)?;
+
+    let existing = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(io(e)),
+    };
+    if !existing.is_empty() && !existing.ends_with(b"\n") {
+        return Err(TranscriptError::Torn {
+            path: shown.clone(),
+        });
+    }
+    let lines: Vec<&[u8]> = existing
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let prev = lines
+        .last()
+        .map(|l| line_hash(l))
+        .unwrap_or_else(|| GENESIS_PREV.to_string());
+    let time = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let body = RecordBody {
+        version: VERSION,
+        seq: lines.len() as u64 + 1,
+        prev,
+        time,
+        command: entry.command.clone(),
+        operator: people.operator.clone(),
+        witnesses: people.witnesses.clone(),
+        shown: entry.shown.clone(),
+        signed: entry.signed.iter().map(|d| hex::lower(d)).collect(),
+        inputs: entry.inputs.clone(),
+        outputs: entry.outputs.clone(),
+        signers: signers
+            .iter()
+            .map(|s| SignerInfo {
+                tlpub: tlpub_text(&s.public_key()),
+                token: s.describe(),
+                custody: s.custody().label().to_string(),
+            })
+            .collect(),
+    };
+    let digest = signing_digest(&body);
+    let mut signatures = Vec::new();
+    for s in signers.iter_mut() {
+        let sig = sign_verified(s.as_mut(), &digest)?;
+        signatures.push(RecordSignature {
+            tlpub: tlpub_text(&s.public_key()),
+            signature: hex::lower(&sig),
+        });
+    }
+    let record = Record { body, signatures };
+    let mut line = serde_json::to_vec(&record).map_err(|e| TranscriptError::Io {
+        path: shown.clone(),
+        reason: e.to_string(),
+    })?;
+    line.push(b'\n');
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(io)?;
+    // One write of the whole line; a short write is reported, not retried,
+    // so no record is ever split across two writes.
+    let n = file.write(&line).map_err(io)?;
+    if n != line.len() {
+        return Err(io(std::io::Error::other(format!(
+            "short write ({n} of {} bytes); the last line is torn",
+            line.len()
+        ))));
+    }
+    file.sync_all().map_err(io)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(record)
+}
+
+/// Reads and verifies a transcript: every line parses, is in canonical
+/// form, links to the line before, is numbered in order, and carries a
+/// valid signature by each signer it names. `trusted`, when given, is the
+/// set of keys every signer must belong to.
+pub fn verify(path: &Path, trusted: Option<&[[u8; 32]]>) -> Result<Vec<Record>, TranscriptError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| TranscriptError::Io {
+        path: shown.clone(),
+        reason: e.to_string(),
+    })?;
+    verify_bytes(&shown, &bytes, trusted)
+}
+
+/// [`verify`] on bytes already read; `name` names them in errors.
+pub fn verify_bytes(
+    name: &str,
+    bytes: &[u8],
+    trusted: Option<&[[u8; 32]]>,
+) -> Result<Vec<Record>, TranscriptError> {
+    let mut records = Vec::new();
+    let mut prev = GENESIS_PREV.to_string();
+    let mut rest = bytes;
+    let mut n: u64 = 0;
+    while !rest.is_empty() {
+        n += 1;
+        let bad = |reason: String| TranscriptError::Bad {
+            path: name.to_string(),
+            record: n,
+            reason,
+        };
+        let (line, tail) = match rest.iter().position(|b| *b == b'\n') {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => {
+                return Err(bad(
+                    "the line does not end with a newline (torn append or edited file)".into(),
+                ))
+            }
+        };
+        rest = tail;
+        let record: Record = serde_json::from_slice(line)
+            .map_err(|e| bad(format!("not a transcript record: {e}")))?;
+        let canonical = serde_json::to_vec(&record).unwrap_or_default();
+        if canonical != line {
+            return Err(bad(
+                "the line is not in canonical form (it was edited after it was written)".into(),
+            ));
+        }
+        let b = &record.body;
+        if b.version != VERSION {
+            return Err(bad(format!(
+                "unknown version {} (this locksmith reads version {VERSION})",
+                b.version
+            )));
+        }
+        if b.seq != n {
+            return Err(bad(format!(
+                "sequence number {} where {n} was expected (a record was removed, added or reordered)",
+                b.seq
+            )));
+        }
+        if b.prev != prev {
+            return Err(bad(format!(
+                "previous-record hash {} does not match the record before it ({prev}): a record was changed, removed or inserted",
+                b.prev
+            )));
+        }
+        if b.signers.is_empty() || b.signers.len() != record.signatures.len() {
+            return Err(bad(format!(
+                "{} signer(s) named but {} signature(s) given",
+                b.signers.len(),
+                record.signatures.len()
+            )));
+        }
+        let digest = signing_digest(b);
+        for (info, sig) in b.signers.iter().zip(&record.signatures) {
+            if info.tlpub != sig.tlpub {
+                return Err(bad(format!(
+                    "signature by {} where {} was named",
+                    sig.tlpub, info.tlpub
+                )));
+            }
+            let public = crate::tka::keyforms::parse_lock_key(&sig.tlpub)
+                .map_err(|e| bad(format!("signer key {}: {e}", sig.tlpub)))?;
+            let signature: [u8; 64] = hex::decode(&sig.signature)
+                .and_then(|v| v.try_into().ok())
+                .ok_or_else(|| bad(format!("signature by {} is not 64 hex bytes", sig.tlpub)))?;
+            if !crate::tka::sig::verify_zip215(&public, &digest, &signature) {
+                return Err(bad(format!(
+                    "the signature by {} does not verify: the record was changed after it was signed",
+                    sig.tlpub
+                )));
+            }
+            if let Some(keys) = trusted {
+                if !keys.contains(&public) {
+                    return Err(bad(format!(
+                        "signer {} is not a trusted key of the authority in the store",
+                        sig.tlpub
+                    )));
+                }
+            }
+        }
+        prev = line_hash(line);
+        records.push(record);
+    }
+    Ok(records)
+}
