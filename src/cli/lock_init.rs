@@ -263,6 +263,11 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         Some(&store_dir),
         crate::transcript::Entry::new("lock init", &summary)
             .signed([sig_hash])
+            .input("unsigned genesis AUM", &{
+                let mut unsigned = genesis.clone();
+                unsigned.signatures = None;
+                unsigned.serialize()
+            })
             .output("genesis AUM", &genesis.serialize()),
         &mut signers,
     )?;

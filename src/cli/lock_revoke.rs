@@ -210,6 +210,7 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
         tally_text(&before, &authority, &aum)
     );
     confirm(&summary, "sign the recovery AUM", args.confirm.yes)?;
+    let received = aum.serialize();
     cosign(&mut aum, signers[0].as_mut())?;
     let after = recovery::tally(&authority, &aum)?;
     write_recovery(&args, &aum)?;
@@ -225,6 +226,11 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
             },
             &summary,
         )
+        .input(
+            format!("authority head AUM {}", authority.head()),
+            &authority.head_aum().serialize(),
+        )
+        .input("recovery AUM as received", &received)
         .signed([aum.sig_hash()])
         .output(format!("recovery AUM {}", aum.hash()), &aum.serialize()),
         &mut signers,

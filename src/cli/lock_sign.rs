@@ -92,6 +92,15 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
             args.rotation.as_deref(),
         )?]
     };
+    // What was asked, for the transcript: the status export, or the argument(s).
+    let source_text = match &args.from_status {
+        Some(path) => std::fs::read_to_string(path).unwrap_or_else(|_| path.clone()),
+        None => [args.target.clone(), args.rotation.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
     super::record::guard(&args.confirm.record);
     let mut signers = open_signers(&args.signer)?;
     let signer = signers[0].as_mut();
@@ -159,7 +168,13 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
         &args.confirm.record,
         super::record::store_of(&args.source.chain, &args.source.store).as_deref(),
         outputs.iter().fold(
-            crate::transcript::Entry::new("lock sign", &summary).signed(digests.iter().copied()),
+            crate::transcript::Entry::new("lock sign", &summary)
+                .input(
+                    format!("authority head AUM {}", authority.head()),
+                    &authority.head_aum().serialize(),
+                )
+                .input("what was asked to be signed", source_text.as_bytes())
+                .signed(digests.iter().copied()),
             |e, (r, b)| e.output(format!("signature for {}", node_key_text(&r.node_key)), b),
         ),
         &mut signers,
@@ -353,6 +368,10 @@ fn credential(authority: &Authority, args: &SignArgs) -> anyhow::Result<()> {
         &args.confirm.record,
         super::record::store_of(&args.source.chain, &args.source.store).as_deref(),
         crate::transcript::Entry::new("lock sign --credential", &summary)
+            .input(
+                format!("authority head AUM {}", authority.head()),
+                &authority.head_aum().serialize(),
+            )
             .signed([cred.sig_hash()])
             .output("credential (without its private key)", &cred.serialize()),
         &mut signers,

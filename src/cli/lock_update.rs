@@ -168,6 +168,7 @@ pub fn run(change: Change, signer: &SignerArgs, out: UpdateOutput) -> anyhow::Re
         apply(&mut b, &change)?;
         b.finalize()?
     };
+    let (head_before, head_before_bytes) = (authority.head(), authority.head_aum().serialize());
     authority
         .inform(aums.clone())
         .context("the signed AUMs do not verify against the chain")?;
@@ -204,6 +205,10 @@ pub fn run(change: Change, signer: &SignerArgs, out: UpdateOutput) -> anyhow::Re
         store.as_ref().map(|s| s.dir()),
         aums.iter().fold(
             crate::transcript::Entry::new(format!("lock {}", change.verb()), &summary)
+                .input(
+                    format!("authority head AUM {}", head_before),
+                    &head_before_bytes,
+                )
                 .signed(aums.iter().map(Aum::sig_hash)),
             |e, a| e.output(format!("AUM {}", a.hash()), &a.serialize()),
         ),

@@ -26,6 +26,7 @@ macro_rules! outln {
     ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
+pub mod ceremony;
 mod chain_source;
 mod inspect;
 mod lock;
@@ -34,7 +35,6 @@ mod lock_revoke;
 mod lock_sign;
 mod lock_update;
 mod record;
-pub mod ceremony;
 pub mod render;
 pub mod secrets;
 mod signing;
