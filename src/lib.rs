@@ -7,10 +7,12 @@
 //! - [`secrets`]: disablement secrets (generation, age files, sheets, verification).
 //! - [`signers`]: key backends (PKCS#11, YubiKey PIV, software files) and signer specs.
 //! - [`cli`]: the `locksmith` command line.
+//! - [`hygiene`]: process hardening at start-up (no core dumps, locked memory).
 
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod hygiene;
 pub mod input;
 pub mod output;
 pub mod store;
