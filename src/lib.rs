@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod build_info;
 pub mod cli;
 pub mod hygiene;
 pub mod input;
