@@ -7,6 +7,7 @@
 //! - [`secrets`]: disablement secrets (generation, age files, sheets, verification).
 //! - [`signers`]: key backends (PKCS#11, YubiKey PIV, software files) and signer specs.
 //! - [`cli`]: the `locksmith` command line.
+//! - [`shown`]: outside text escaped for messages (no raw control or bidi characters).
 //! - [`hygiene`]: process hardening at start-up (no core dumps, locked memory).
 
 #![forbid(unsafe_code)]
@@ -19,4 +20,5 @@ pub mod output;
 pub mod store;
 pub mod signers;
 pub mod secrets;
+pub mod shown;
 pub mod tka;
