@@ -19,7 +19,9 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(SignerSpec::Pkcs11(uri)) = SignerSpec::parse(text) {
         let rendered = uri.to_uri();
-        assert!(!rendered.contains("pin-value"));
+        // No pin-value attribute (a label may contain the text "pin-value",
+        // but '=' inside values is percent-encoded).
+        assert!(!rendered.contains("pin-value="), "{rendered:?}");
         match SignerSpec::parse(&rendered) {
             Ok(SignerSpec::Pkcs11(again)) => {
                 assert_eq!(again.token, uri.token);
