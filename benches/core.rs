@@ -24,7 +24,11 @@ fn build_chain(len: usize) -> Vec<Vec<u8>> {
         state_id1: 1,
         state_id2: 2,
     };
-    let mut genesis = Aum { kind: AumKind::CHECKPOINT, state: Some(state), ..Default::default() };
+    let mut genesis = Aum {
+        kind: AumKind::CHECKPOINT,
+        state: Some(state),
+        ..Default::default()
+    };
     let sig = sign_verified(&mut signer, &genesis.sig_hash()).expect("sign");
     genesis.signatures = Some(vec![Signature::new(signer.public_key(), sig)]);
     let mut authority = Authority::bootstrap(genesis.clone()).expect("bootstrap");
@@ -53,7 +57,10 @@ fn signer_public() -> [u8; 32] {
 }
 
 fn verify_chain(bytes: &[Vec<u8>]) -> Authority {
-    let aums: Vec<Aum> = bytes.iter().map(|b| Aum::decode(b).expect("decode")).collect();
+    let aums: Vec<Aum> = bytes
+        .iter()
+        .map(|b| Aum::decode(b).expect("decode"))
+        .collect();
     Authority::from_chain(aums).expect("verifies")
 }
 
@@ -64,12 +71,18 @@ fn benches(c: &mut Criterion) {
         .map(|b| {
             let aum = Aum::decode(b).expect("decode");
             let s = &aum.signatures()[0];
-            (s.key_id().try_into().expect("32"), aum.sig_hash(), s.signature().try_into().expect("64"))
+            (
+                s.key_id().try_into().expect("32"),
+                aum.sig_hash(),
+                s.signature().try_into().expect("64"),
+            )
         })
         .collect();
 
     let mut g = c.benchmark_group("chain");
-    g.sample_size(10).measurement_time(Duration::from_secs(8)).throughput(Throughput::Elements(CHAIN_LEN as u64));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(8))
+        .throughput(Throughput::Elements(CHAIN_LEN as u64));
     g.bench_function("raw_ed25519_verify_loop", |b| {
         b.iter(|| {
             for (pk, msg, sig) in &raw {
@@ -83,13 +96,23 @@ fn benches(c: &mut Criterion) {
     let authority = verify_chain(&chain[..1]);
     let mut signer = SoftwareSigner::from_seed(&[42; 32], "bench");
     let node_key = [9u8; 32];
-    let direct = nks::sign_direct(&mut signer, &node_key, None).expect("sign").serialize();
+    let direct = nks::sign_direct(&mut signer, &node_key, None)
+        .expect("sign")
+        .serialize();
     let direct_sig = nks::NodeKeySignature::decode(&direct).expect("decode");
-    let (pk, msg, sig) = (signer.public_key(), direct_sig.sig_hash(), direct_sig.signature.clone().expect("sig"));
+    let (pk, msg, sig) = (
+        signer.public_key(),
+        direct_sig.sig_hash(),
+        direct_sig.signature.clone().expect("sig"),
+    );
     let mut g = c.benchmark_group("authorize");
-    g.bench_function("raw_ed25519_verify", |b| b.iter(|| locksmith::tka::sig::verify_zip215(&pk, &msg, &sig)));
+    g.bench_function("raw_ed25519_verify", |b| {
+        b.iter(|| locksmith::tka::sig::verify_zip215(&pk, &msg, &sig))
+    });
     g.bench_function("node_key_authorized_direct", |b| {
-        b.iter(|| nks::node_key_authorized(authority.state(), &node_key, &direct).expect("authorized"))
+        b.iter(|| {
+            nks::node_key_authorized(authority.state(), &node_key, &direct).expect("authorized")
+        })
     });
     g.finish();
 
@@ -101,7 +124,11 @@ fn benches(c: &mut Criterion) {
             |mut out| {
                 let p = argon2::Params::new(16 * 1024, 4, 4, Some(32)).expect("params");
                 argon2::Argon2::new(argon2::Algorithm::Argon2i, argon2::Version::V0x13, p)
-                    .hash_password_into(b"secret", locksmith::tka::disablement::DISABLEMENT_SALT, &mut out)
+                    .hash_password_into(
+                        b"secret",
+                        locksmith::tka::disablement::DISABLEMENT_SALT,
+                        &mut out,
+                    )
                     .expect("kdf");
                 out
             },
@@ -116,7 +143,8 @@ criterion_group!(core_benches, benches);
 
 /// Reads criterion's mean estimate (ns) for a benchmark of this run.
 fn mean_ns(group: &str, id: &str) -> Option<f64> {
-    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| format!("{}/target", env!("CARGO_MANIFEST_DIR")));
+    let dir = std::env::var("CARGO_TARGET_DIR")
+        .unwrap_or_else(|_| format!("{}/target", env!("CARGO_MANIFEST_DIR")));
     let path = format!("{dir}/criterion/{group}/{id}/new/estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
@@ -126,12 +154,19 @@ fn mean_ns(group: &str, id: &str) -> Option<f64> {
 fn main() {
     core_benches();
     Criterion::default().configure_from_args().final_summary();
-    let ratio = |g: &str, id: &str, base: &str| -> Option<f64> { Some(mean_ns(g, base)? / mean_ns(g, id)?) };
+    let ratio = |g: &str, id: &str, base: &str| -> Option<f64> {
+        Some(mean_ns(g, base)? / mean_ns(g, id)?)
+    };
     if let Some(r) = ratio("chain", "verify_10k_aum_chain", "raw_ed25519_verify_loop") {
-        let aums_per_s = CHAIN_LEN as f64 / (mean_ns("chain", "verify_10k_aum_chain").unwrap_or(f64::NAN) / 1e9);
+        let aums_per_s =
+            CHAIN_LEN as f64 / (mean_ns("chain", "verify_10k_aum_chain").unwrap_or(f64::NAN) / 1e9);
         println!("RATIO chain verification throughput / raw verify throughput = {r:.3} ({aums_per_s:.0} AUMs/s)");
     }
-    if let Some(r) = ratio("authorize", "node_key_authorized_direct", "raw_ed25519_verify") {
+    if let Some(r) = ratio(
+        "authorize",
+        "node_key_authorized_direct",
+        "raw_ed25519_verify",
+    ) {
         println!("RATIO node-key authorization throughput / raw verify throughput = {r:.3}");
     }
     if let Some(r) = ratio("kdf", "disablement_kdf", "argon2i_direct") {

@@ -8,6 +8,16 @@ use crate::tka::wrapped_authkey::{self, WrappedAuthKey};
 use crate::tka::{order_by_parent_links, Aum};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by the global `--qr-in` flag: inputs are QR images (a file, a
+/// directory of frames, or an animated GIF) to decode first.
+static QR_IN: AtomicBool = AtomicBool::new(false);
+
+/// Makes every input read in this process a QR image input.
+pub fn set_qr_in(on: bool) {
+    QR_IN.store(on, Ordering::Relaxed);
+}
 
 /// Inputs larger than this are refused (a chain export of thousands of AUMs is far smaller).
 pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
@@ -37,6 +47,9 @@ impl Input {
     /// Reads `arg`: `-` is standard input, an existing path is read, and
     /// anything else is taken as inline text.
     pub fn read(arg: &str) -> Result<Input, InputError> {
+        if QR_IN.load(Ordering::Relaxed) && arg != "-" {
+            return Self::read_qr(arg);
+        }
         if arg == "-" {
             let mut bytes = Vec::new();
             std::io::stdin()
@@ -76,6 +89,26 @@ impl Input {
                 "argument {shown:?}{ellipsis} (no file by that name; read as inline text)"
             ),
             bytes: arg.as_bytes().to_vec(),
+            path: None,
+        })
+    }
+
+    /// Decodes QR images (a file, a directory of frames, an animated GIF).
+    pub fn read_qr(arg: &str) -> Result<Input, InputError> {
+        let name = format!("{arg} (QR codes)");
+        let mut progress = crate::cli::exchange::progress_printer();
+        let art = crate::exchange::read_qr_images(&[PathBuf::from(arg)], Some(&mut progress))
+            .map_err(|e| InputError::Invalid {
+                source_name: name.clone(),
+                reason: e.to_string(),
+            })?;
+        let bytes = match &art.envelope {
+            Some(env) => env.to_bytes(),
+            None => art.payload.clone(),
+        };
+        Ok(Input {
+            name,
+            bytes,
             path: None,
         })
     }
@@ -123,6 +156,7 @@ pub enum Encoding {
     Json,
     Url,
     WrappedAuthKey,
+    Envelope,
 }
 
 impl Encoding {
@@ -134,6 +168,7 @@ impl Encoding {
             Encoding::Json => "upstream JSON",
             Encoding::Url => "URL",
             Encoding::WrappedAuthKey => "wrapped auth key",
+            Encoding::Envelope => "locksmith exchange envelope",
         }
     }
 }
@@ -147,6 +182,11 @@ pub enum Artifact {
     Deeplink(String),
     LockLog(Vec<Aum>),
     LockStatus(Box<Status>),
+    /// `locksmith online export`: a status and a log together.
+    NodeExport {
+        log: Vec<Aum>,
+        status: Box<Status>,
+    },
 }
 
 /// Decodes text that is hex (either case) or base64 (standard or URL
@@ -176,6 +216,9 @@ fn decode_text_bytes(text: &str) -> Option<(Encoding, Vec<u8>)> {
 /// and as a node-key signature is taken as whichever passes its static
 /// rules (an AUM first).
 pub fn identify(input: &Input) -> Result<(Encoding, Artifact), InputError> {
+    if crate::exchange::is_envelope(&input.bytes) {
+        return identify_envelope(input);
+    }
     if let Some(text) = input.text() {
         if text.starts_with('{') {
             if upstream_json::looks_like_log(text) {
@@ -211,6 +254,39 @@ pub fn identify(input: &Input) -> Result<(Encoding, Artifact), InputError> {
         }
     }
     identify_cbor(input, Encoding::RawCbor, &input.bytes)
+}
+
+/// Unwraps a locksmith exchange envelope and identifies what it carries.
+fn identify_envelope(input: &Input) -> Result<(Encoding, Artifact), InputError> {
+    use crate::exchange::{ArtifactKind, Envelope, NodeExport};
+    let env = Envelope::from_bytes(&input.bytes, &input.name)
+        .map_err(|e| input.invalid(e.to_string()))?;
+    if env.kind == ArtifactKind::NodeExport {
+        let export = NodeExport::from_bytes(&env.payload, &input.name)
+            .map_err(|e| input.invalid(e.to_string()))?;
+        let log_text = String::from_utf8(export.log_json)
+            .map_err(|_| input.invalid("the export's log is not UTF-8 JSON"))?;
+        let status_text = String::from_utf8(export.status_json)
+            .map_err(|_| input.invalid("the export's status is not UTF-8 JSON"))?;
+        let log = upstream_json::parse_log(&log_text)
+            .map_err(|e| input.invalid(format!("the export's log: {e}")))?;
+        let status = upstream_json::parse_status(&status_text)
+            .map_err(|e| input.invalid(format!("the export's status: {e}")))?;
+        return Ok((
+            Encoding::Envelope,
+            Artifact::NodeExport {
+                log,
+                status: Box::new(status),
+            },
+        ));
+    }
+    let inner = Input {
+        name: format!("{} (envelope: {})", input.name, env.kind),
+        bytes: env.payload.clone(),
+        path: input.path.clone(),
+    };
+    let (_, artifact) = identify(&inner)?;
+    Ok((Encoding::Envelope, artifact))
 }
 
 fn identify_cbor(
@@ -260,6 +336,7 @@ pub fn artifact_name(a: &Artifact) -> &'static str {
         Artifact::Deeplink(_) => "a signing deeplink",
         Artifact::LockLog(_) => "a lock log export",
         Artifact::LockStatus(_) => "a lock status export",
+        Artifact::NodeExport { .. } => "a `locksmith online export`",
     }
 }
 
@@ -310,7 +387,7 @@ pub fn read_chain(args: &[String]) -> Result<Vec<Aum>, InputError> {
         let input = Input::read(arg)?;
         match identify(&input)? {
             (_, Artifact::Aum(a)) => out.push(a),
-            (_, Artifact::LockLog(aums)) => {
+            (_, Artifact::LockLog(aums)) | (_, Artifact::NodeExport { log: aums, .. }) => {
                 out.extend(order_by_parent_links(aums).map_err(|e| input.invalid(e.to_string()))?);
             }
             (_, other) => {

@@ -14,11 +14,13 @@
 
 pub mod build_info;
 pub mod cli;
+pub mod exchange;
 pub mod hygiene;
 pub mod input;
+pub mod online;
 pub mod output;
-pub mod store;
-pub mod signers;
 pub mod secrets;
 pub mod shown;
+pub mod signers;
+pub mod store;
 pub mod tka;

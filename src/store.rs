@@ -6,6 +6,8 @@
 //!   Written once; later imports must link to what this machine verified.
 //! - `aums/<BASE32 HASH>.aum`: each verified AUM's canonical CBOR.
 //! - `lock`: an advisory lock file (exclusive for writers, shared for readers).
+//! - `held-for-custodians`: present while `lock init --await-custodians`
+//!   holds the new authority back; `verifications.json` records who verified.
 //!
 //! Crash safety: every file is written atomically (temporary file, fsync,
 //! rename) and named by its content's hash, so a crash leaves either the
@@ -17,6 +19,9 @@ use crate::output::write_atomic;
 use crate::tka::{order_by_parent_links, Aum, AumHash, Authority};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+
+/// The marker file of an authority held back for custodians.
+const PENDING: &str = "held-for-custodians";
 
 /// Why the store could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +119,40 @@ impl Store {
             other => store.io(other),
         })?;
         Ok(store)
+    }
+
+    /// Marks the authority as held back until every custodian has verified
+    /// their disablement secret (`lock init --await-custodians`).
+    pub fn hold_for_custodians(&self) -> Result<(), StoreError> {
+        write_atomic(
+            &self.dir.join(PENDING),
+            b"held back until every custodian has verified their secret\n",
+            true,
+        )
+        .map_err(|e| self.io(e))
+    }
+
+    /// Whether the authority is held back for custodians.
+    pub fn is_held(dir: &Path) -> bool {
+        dir.join(PENDING).exists()
+    }
+
+    /// Releases a held-back authority.
+    pub fn release(&self) -> Result<(), StoreError> {
+        std::fs::remove_file(self.dir.join(PENDING)).map_err(|e| self.io(e))
+    }
+
+    /// Refuses to work on an authority that is held back for custodians.
+    pub fn ensure_released(dir: &Path) -> Result<(), StoreError> {
+        if Self::is_held(dir) {
+            return Err(StoreError::Refused(format!(
+                "the authority in {} is held back until every custodian has verified their disablement secret; \
+                 custodians run `locksmith secrets verify --store {0} --custodian NAME --record {0}/verifications.json`, \
+                 then `locksmith lock release --store {0}`",
+                dir.display()
+            )));
+        }
+        Ok(())
     }
 
     /// The store's directory.

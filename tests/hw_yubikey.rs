@@ -572,3 +572,111 @@ fn real_yubikey_generate_and_sign() {
     let mut s = open_signer(&spec, &OpenOptions::default()).expect("open");
     sign_verified(s.as_mut(), &[7; 32]).expect("sign");
 }
+
+/// The ceremony commands end to end with the key on the virtual YubiKey:
+/// init, sign a node key, add and remove a key, a recovery started on the
+/// card; every artifact verified by the core.
+#[test]
+fn lock_ceremony_on_the_virtual_yubikey() {
+    let Some(env) = pcscd::env("lock_ceremony_yubikey") else {
+        return;
+    };
+    let _card = env.take(fresh_config(env.serial));
+    let pin = pin_file(env, "pin-ceremony", DEFAULT_PIN);
+    let bin = env!("CARGO_BIN_EXE_locksmith");
+    let spec = env.spec("9a", &pin);
+    let work = tempfile::tempdir().expect("tempdir");
+    let store = work.path().join("store");
+    let run = |args: &[&str]| {
+        let out = Command::new(bin)
+            .args(args)
+            .env_remove("LOCKSMITH_PIN")
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let out = run(&[
+        "token",
+        "generate",
+        "--signer",
+        &spec,
+        "--pin-policy",
+        "once",
+    ]);
+    let tlpub = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let store_s = store.to_str().expect("path");
+    let out = run(&[
+        "lock",
+        "init",
+        "--signer",
+        &spec,
+        "--gen-disablements",
+        "1",
+        "--reveal-secrets",
+        "--store",
+        store_s,
+        "--yes",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("genesis AUM"));
+    let node_key = [0x11u8; 32];
+    let nks_path = work.path().join("n.nks");
+    run(&[
+        "lock",
+        "sign",
+        &locksmith::tka::keyforms::node_key_text(&node_key),
+        "--signer",
+        &spec,
+        "--store",
+        store_s,
+        "--out",
+        nks_path.to_str().expect("p"),
+        "--yes",
+    ]);
+    let other = locksmith::tka::keyforms::tlpub_text(&[0x22u8; 32]);
+    run(&[
+        "lock", "add", &other, "--signer", &spec, "--store", store_s, "--yes",
+    ]);
+    let out = run(&[
+        "lock",
+        "revoke-keys",
+        &other,
+        "--signer",
+        &spec,
+        "--store",
+        store_s,
+        "--yes",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["signers"][0]["custody"], "hardware-backed");
+    run(&[
+        "lock", "remove", &other, "--signer", &spec, "--store", store_s, "--yes",
+    ]);
+
+    let authority = locksmith::store::Store::open(&store, false)
+        .expect("open")
+        .load()
+        .expect("verifies");
+    assert_eq!(authority.keys().len(), 1);
+    assert_eq!(
+        locksmith::tka::keyforms::tlpub_text(authority.keys()[0].public.as_deref().unwrap_or(&[])),
+        tlpub
+    );
+    let bytes = std::fs::read(&nks_path).expect("nks");
+    locksmith::tka::nks::node_key_authorized(authority.state(), &node_key, &bytes)
+        .expect("authorized");
+    let recovery = locksmith::input::read_aum(v["blob"].as_str().expect("blob")).expect("blob");
+    assert_eq!(
+        recovery.signatures()[0].key_id(),
+        &pub_from_tlpub(&tlpub)[..]
+    );
+}

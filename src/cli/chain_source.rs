@@ -19,6 +19,15 @@ pub struct ChainSource {
 }
 
 impl ChainSource {
+    /// The verified authority, refusing one held back for custodians (for
+    /// commands that sign).
+    pub fn authority_for_signing(&self) -> anyhow::Result<Authority> {
+        if self.chain.is_empty() {
+            Store::ensure_released(&self.store.clone().unwrap_or_else(Store::default_dir))?;
+        }
+        self.authority()
+    }
+
     /// The verified authority.
     pub fn authority(&self) -> anyhow::Result<Authority> {
         if !self.chain.is_empty() {

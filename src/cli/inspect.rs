@@ -129,6 +129,21 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
                 }
             }
         }
+        Artifact::NodeExport { log, status } => {
+            if args.json {
+                super::print_json(&json!({
+                    "type": "node_export",
+                    "aums": log.iter().map(render::aum_json).collect::<Vec<_>>(),
+                    "head": status.head,
+                    "state_id1": status.state,
+                    "filtered_peers": status.filtered_peers.iter().map(|p| json!({"id": p.id, "name": p.dns_name, "node_key": p.node_key})).collect::<Vec<_>>(),
+                }));
+            } else {
+                outln!("locksmith online export: a lock log of {} AUMs and a status (head {}, {} locked-out peers)",
+                    log.len(), status.head.as_deref().unwrap_or("-"), status.filtered_peers.len());
+                outln!("verify it with `locksmith lock import` or `locksmith lock status --chain FILE`");
+            }
+        }
         Artifact::LockStatus(status) => {
             if args.json {
                 super::print_json(&json!({

@@ -15,6 +15,50 @@ use zeroize::Zeroizing;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum LockCommand {
+    /// Create a new authority: a genesis checkpoint signed on the token(s),
+    /// disablement secrets made offline, and the store pinned to it.
+    Init(Box<super::lock_init::InitArgs>),
+    /// Let an authority held back by `lock init --await-custodians` go live
+    /// once every custodian has verified their disablement secret.
+    Release(super::lock_init::ReleaseArgs),
+    /// Sign node keys (direct, with a rotation key, from a deeplink, from a
+    /// status export) or make a pre-auth credential.
+    Sign(Box<super::lock_sign::SignArgs>),
+    /// Trust more keys (`tlpub:HEX[=VOTES]`).
+    Add {
+        #[arg(value_name = "TLPUB[=VOTES]")]
+        keys: Vec<String>,
+        #[command(flatten)]
+        signer: super::signing::SignerArgs,
+        #[command(flatten)]
+        out: super::lock_update::UpdateOutput,
+    },
+    /// Stop trusting keys (not compromised ones: use revoke-keys for those).
+    Remove {
+        #[arg(value_name = "TLPUB")]
+        keys: Vec<String>,
+        #[command(flatten)]
+        signer: super::signing::SignerArgs,
+        #[command(flatten)]
+        out: super::lock_update::UpdateOutput,
+    },
+    /// Change a key's votes or metadata.
+    Update {
+        #[arg(value_name = "TLPUB")]
+        key: String,
+        /// New votes (1..4096).
+        #[arg(long)]
+        votes: Option<u64>,
+        /// New metadata, `KEY=VALUE` (repeatable; replaces the whole map).
+        #[arg(long = "meta", value_name = "KEY=VALUE")]
+        meta: Vec<String>,
+        #[command(flatten)]
+        signer: super::signing::SignerArgs,
+        #[command(flatten)]
+        out: super::lock_update::UpdateOutput,
+    },
+    /// Retroactively revoke compromised keys: start, --cosign, --finish.
+    RevokeKeys(Box<super::lock_revoke::RevokeArgs>),
     /// Verify a chain and print its history, oldest first.
     Log {
         #[command(flatten)]
@@ -80,7 +124,25 @@ pub enum LockCommand {
 }
 
 pub fn run(cmd: LockCommand) -> anyhow::Result<()> {
+    use super::lock_update::{parse_add, parse_remove, parse_update};
     match cmd {
+        LockCommand::Init(args) => super::lock_init::run(*args),
+        LockCommand::Release(args) => super::lock_init::release(args),
+        LockCommand::Sign(args) => super::lock_sign::run(*args),
+        LockCommand::Add { keys, signer, out } => {
+            super::lock_update::run(parse_add(&keys)?, &signer, out)
+        }
+        LockCommand::Remove { keys, signer, out } => {
+            super::lock_update::run(parse_remove(&keys)?, &signer, out)
+        }
+        LockCommand::Update {
+            key,
+            votes,
+            meta,
+            signer,
+            out,
+        } => super::lock_update::run(parse_update(&key, votes, &meta)?, &signer, out),
+        LockCommand::RevokeKeys(args) => super::lock_revoke::run(*args),
         LockCommand::Log { source, json } => log(&source, json),
         LockCommand::Status { source, json } => status(&source, json),
         LockCommand::VerifySignature {

@@ -29,12 +29,20 @@ macro_rules! outln {
 mod chain_source;
 mod inspect;
 mod lock;
+mod lock_init;
+mod lock_revoke;
+mod lock_sign;
+mod lock_update;
 pub mod render;
-pub mod token;
 pub mod secrets;
+mod signing;
+pub mod token;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+
+pub mod exchange;
+pub mod online;
 
 /// Tailnet Lock key ceremonies on smart cards and HSMs, from an offline machine.
 #[derive(Debug, Parser)]
@@ -42,6 +50,10 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Read every artifact input from QR images instead: an image file
+    /// (PNG, JPEG, an animated GIF) or a directory of frames, in any order.
+    #[arg(long, global = true)]
+    pub qr_in: bool,
 }
 
 /// The top-level commands.
@@ -64,6 +76,16 @@ pub enum Command {
     Secrets {
         #[command(subcommand)]
         cmd: secrets::SecretsCommand,
+    },
+    /// Move artifacts across the air gap: envelopes, raw forms, QR codes.
+    Exchange {
+        #[command(subcommand)]
+        cmd: exchange::ExchangeCommand,
+    },
+    /// The helper for the connected machine (runs the stock tailscale CLI).
+    Online {
+        #[command(subcommand)]
+        cmd: online::OnlineCommand,
     },
 }
 
@@ -95,21 +117,27 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    crate::input::set_qr_in(cli.qr_in);
     match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Lock { cmd } => lock::run(cmd),
         Command::Token { cmd } => exit_code(token::run(cmd)?),
         Command::Secrets { cmd } => exit_code(secrets::run(cmd)?),
+        Command::Exchange { cmd } => exit_code(exchange::run(cmd)?),
+        Command::Online { cmd } => exit_code(online::run(cmd)?),
     }
 }
 
-/// Turns a command's exit code into the `run` result.
+/// Turns a command's exit code into the `run` result, keeping its value
+/// (`secrets verify` exits 3 for "matches none", for example).
 fn exit_code(code: ExitCode) -> anyhow::Result<()> {
     if code == ExitCode::SUCCESS {
-        Ok(())
-    } else {
-        Err(Exit(1).into())
+        return Ok(());
     }
+    let value = (1..=u8::MAX)
+        .find(|c| code == ExitCode::from(*c))
+        .unwrap_or(1);
+    Err(Exit(value).into())
 }
 
 /// Prints a JSON value on one line.

@@ -129,6 +129,13 @@ pub struct ExpectedValuesArgs {
     /// A file of expected values, one `disablement:<hex>` per line.
     #[arg(long = "values", value_name = "FILE")]
     pub values: Option<PathBuf>,
+    /// Take the expected values from this chain (AUM files, a directory,
+    /// `tailscale lock log --json=1` output, or an online export); verified first.
+    #[arg(long = "chain", value_name = "INPUT", conflicts_with = "store")]
+    pub chain: Vec<String>,
+    /// Take the expected values from the local authority store.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
 }
 
 /// Who verified, and where to record it.
@@ -195,6 +202,19 @@ pub fn run(cmd: SecretsCommand) -> anyhow::Result<ExitCode> {
 /// Parses `--value` and `--values` into the expected values.
 pub fn expected_values(args: &ExpectedValuesArgs) -> anyhow::Result<Vec<DisablementValue>> {
     let mut out = Vec::new();
+    if !args.chain.is_empty() || args.store.is_some() {
+        let source = super::chain_source::ChainSource {
+            chain: args.chain.clone(),
+            store: args.store.clone(),
+        };
+        let authority = source.authority()?;
+        for v in authority.state().disablement_values() {
+            let value: DisablementValue = v
+                .try_into()
+                .map_err(|_| anyhow!("the chain holds a disablement value that is not 32 bytes"))?;
+            out.push(value);
+        }
+    }
     for v in &args.value {
         out.push(parse_value_text(v).ok_or_else(|| {
             anyhow!("--value {v:?} is not a disablement value; give `disablement:` followed by 64 hex digits, as `tailscale lock disablement-kdf` prints")
@@ -316,7 +336,12 @@ pub struct SecretsDestinations {
 #[derive(Debug, Args, Clone, Default)]
 pub struct InitSecretsArgs {
     /// How many disablement secrets (1 to 32).
-    #[arg(long = "secrets", value_name = "N", default_value_t = 10)]
+    #[arg(
+        long = "gen-disablements",
+        visible_alias = "secrets",
+        value_name = "N",
+        default_value_t = 10
+    )]
     pub secrets_count: usize,
     /// age recipient for the secrets (age1…, age1<plugin>1…, ssh-ed25519/ssh-rsa key). Repeatable.
     #[arg(long = "secrets-to", value_name = "RECIPIENT")]

@@ -151,7 +151,10 @@ pub fn tally(authority: &Authority, recovery: &Aum) -> Result<RecoveryTally, Tka
     let max_sibling_weight = siblings.iter().map(|s| s.weight).max().unwrap_or(0);
     let mut trial = authority.clone();
     let (chosen, inform_error) = match trial.inform(vec![recovery.clone()]) {
-        Ok(()) => (trial.head() == own_hash, None),
+        Ok(()) => (
+            trial.active_chain().iter().any(|(h, _)| *h == own_hash),
+            None,
+        ),
         Err(e) => (false, Some(e.to_string())),
     };
     let votes_needed = if chosen {

@@ -115,6 +115,12 @@ impl SoftwareSigner {
         }
     }
 
+    /// The 64-byte private key (seed then public key), as Go's
+    /// `ed25519.PrivateKey` holds it. Zeroized when dropped.
+    pub fn private_key_bytes(&self) -> zeroize::Zeroizing<[u8; 64]> {
+        zeroize::Zeroizing::new(self.key.to_keypair_bytes())
+    }
+
     /// A fresh key from the operating system's random number generator.
     pub fn generate(label: impl Into<String>) -> Self {
         let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);

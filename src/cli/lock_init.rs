@@ -1,0 +1,403 @@
+//! `locksmith lock init`: the genesis checkpoint, signed on the token(s),
+//! with disablement secrets made offline.
+
+use super::render;
+use super::secrets::{plan_outputs, InitSecretsArgs, SecretsDestinations};
+use super::signing::{
+    confirm, open_signers, print_json, signers_json, signers_text, write_output, ConfirmArgs,
+    SignerArgs,
+};
+use crate::secrets::{generate_secrets, write_outputs, AuthorityLabel, Progress};
+use crate::store::Store;
+use crate::tka::disablement::value_text;
+use crate::tka::keyforms::{parse_lock_key, tlpub_text};
+use crate::tka::signer::sign_verified;
+use crate::tka::{hex, Aum, AumKind, Authority, Key, Meta, Signature, State};
+use anyhow::{bail, Context};
+use rand_core::RngCore;
+use serde_json::json;
+use std::path::PathBuf;
+use zeroize::Zeroizing;
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub signer: SignerArgs,
+    /// Another trusted key (not signing now): `tlpub:HEX`, optionally with
+    /// votes as `tlpub:HEX=2` (or upstream's `tlpub:HEX?2`). Repeatable.
+    #[arg(long = "key", value_name = "TLPUB[=VOTES]")]
+    pub keys: Vec<String>,
+    /// Votes of each signing (token) key.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub votes: u64,
+    /// Metadata for the signing keys, `name=VALUE` (repeatable).
+    #[arg(long = "meta", value_name = "KEY=VALUE")]
+    pub meta: Vec<String>,
+    /// An extra disablement value (`disablement:HEX`) whose secret is kept elsewhere. Repeatable.
+    #[arg(long = "disablement", value_name = "disablement:HEX")]
+    pub disablements: Vec<String>,
+    #[command(flatten)]
+    pub secrets: InitSecretsArgs,
+    /// Print the disablement secrets on standard output (plaintext!).
+    #[arg(long)]
+    pub reveal_secrets: bool,
+    /// Hold the new authority back (no genesis, no online command printed,
+    /// no signing) until every custodian has verified their secret with
+    /// `locksmith secrets verify|decrypt --store DIR --custodian NAME
+    /// --record DIR/verifications.json`; then `locksmith lock release`.
+    #[arg(long)]
+    pub await_custodians: bool,
+    /// The local authority store to create.
+    #[arg(long, value_name = "DIR", env = "LOCKSMITH_STORE")]
+    pub store: Option<PathBuf>,
+    /// Also write the genesis AUM (CBOR) here (with --respond-to: the
+    /// `tailscale lock init` arguments as a response for `online submit`).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Replace existing output files.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+}
+
+/// Parses `tlpub:HEX[=N]` or `tlpub:HEX?N`.
+pub fn parse_key_with_votes(text: &str) -> anyhow::Result<Key> {
+    let (key, votes) = match text.split_once(['=', '?']) {
+        Some((k, v)) => (
+            k,
+            v.parse::<u64>()
+                .with_context(|| format!("votes in {text:?} must be a number"))?,
+        ),
+        None => (text, 1),
+    };
+    let public = parse_lock_key(key).with_context(|| format!("key {text:?}"))?;
+    let k = Key::ed25519(public, votes);
+    k.static_validate()
+        .with_context(|| format!("key {text:?}"))?;
+    Ok(k)
+}
+
+/// Parses `KEY=VALUE` pairs.
+pub fn parse_meta(pairs: &[String]) -> anyhow::Result<Option<Meta>> {
+    if pairs.is_empty() {
+        return Ok(None);
+    }
+    let mut meta = Meta::new();
+    for p in pairs {
+        let (k, v) = p
+            .split_once('=')
+            .with_context(|| format!("--meta {p:?} must be KEY=VALUE"))?;
+        if meta.insert(k.to_string(), v.to_string()).is_some() {
+            bail!("--meta key {k:?} given twice");
+        }
+    }
+    Ok(Some(meta))
+}
+
+fn parse_disablement_value(text: &str) -> anyhow::Result<Vec<u8>> {
+    let hex_part = text.strip_prefix("disablement:").with_context(|| {
+        format!(
+            "--disablement {text:?} must be `disablement:<64 hex digits>` (a value, not a secret)"
+        )
+    })?;
+    let v = hex::decode(hex_part)
+        .filter(|v| v.len() == 32)
+        .with_context(|| format!("--disablement {text:?}: expected 64 hex digits"))?;
+    Ok(v)
+}
+
+pub fn run(args: InitArgs) -> anyhow::Result<()> {
+    let store_dir = args.store.clone().unwrap_or_else(Store::default_dir);
+    if store_dir.join("anchor").exists() {
+        bail!("an authority store already exists at {}; lock init creates a new authority, use another --store", store_dir.display());
+    }
+    let count = args.secrets.secrets_count;
+    if count > 32 {
+        bail!("at most 32 disablement secrets (asked for {count})");
+    }
+    let mut destinations: SecretsDestinations = (&args.secrets).into();
+    destinations.force = args.force;
+    let planned = if count > 0 {
+        Some(
+            plan_outputs(&destinations, args.reveal_secrets)
+                .context("planning where the disablement secrets go")?,
+        )
+    } else {
+        None
+    };
+
+    let mut signers = open_signers(&args.signer)?;
+    let meta = parse_meta(&args.meta)?;
+    let mut keys: Vec<Key> = Vec::new();
+    for s in &signers {
+        let mut k = Key::ed25519(s.public_key(), args.votes);
+        k.meta = meta.clone();
+        keys.push(k);
+    }
+    for text in &args.keys {
+        keys.push(parse_key_with_votes(text)?);
+    }
+
+    let generated = if count > 0 {
+        Some(generate_secrets(count, Progress::Auto)?)
+    } else {
+        None
+    };
+    let mut values: Vec<Option<Vec<u8>>> = generated
+        .iter()
+        .flat_map(|g| g.values.iter().map(|v| Some(v.to_vec())))
+        .collect();
+    for d in &args.disablements {
+        values.push(Some(parse_disablement_value(d)?));
+    }
+    if values.is_empty() {
+        bail!("no disablement values: generate some (--gen-disablements N) or give --disablement disablement:HEX");
+    }
+
+    let mut rng = rand_core::OsRng;
+    let state = State {
+        last_aum_hash: None,
+        disablement_values: Some(values),
+        keys: Some(keys),
+        state_id1: rng.next_u64().max(1),
+        state_id2: rng.next_u64().max(1),
+    };
+    let mut genesis = Aum {
+        kind: AumKind::CHECKPOINT,
+        state: Some(state),
+        ..Default::default()
+    };
+    genesis
+        .static_validate()
+        .context("the genesis would be invalid")?;
+
+    let summary = format!(
+        "About to sign a NEW tailnet lock authority (genesis checkpoint):\n{}{}  sighash:   {}",
+        signers_text(&signers),
+        render::aum_text(&genesis, None),
+        hex::lower(&genesis.sig_hash())
+    );
+    confirm(&summary, "sign the genesis", args.confirm.yes)?;
+
+    let sig_hash = genesis.sig_hash();
+    for s in signers.iter_mut() {
+        let sig = sign_verified(s.as_mut(), &sig_hash)?;
+        genesis
+            .signatures
+            .get_or_insert_with(Vec::new)
+            .push(Signature::new(s.public_key(), sig));
+    }
+    let authority =
+        Authority::bootstrap(genesis.clone()).context("the signed genesis does not verify")?;
+    let hash = authority.head();
+    let st = authority.state();
+
+    // Secrets: files and sheets now that the genesis hash is known.
+    let mut written = None;
+    if let (Some(g), Some(p)) = (&generated, &planned) {
+        let today = time::OffsetDateTime::now_utc().date();
+        let label = AuthorityLabel::new(&hash.to_string(), st.state_id1, st.state_id2, today)?;
+        if !p.is_empty() {
+            written = Some(write_outputs(g, &label, &p.options())?);
+        }
+    }
+
+    let store = Store::create(&store_dir, &authority)?;
+    eprintln!("pinned the new authority in {}", store_dir.display());
+    if args.await_custodians {
+        if generated.is_none() {
+            bail!("--await-custodians needs generated disablement secrets (--gen-disablements N)");
+        }
+        store.hold_for_custodians()?;
+        let record = store_dir.join("verifications.json");
+        if args.confirm.json {
+            print_json(&json!({
+                "held_for_custodians": true,
+                "store": store_dir.display().to_string(),
+                "record": record.display().to_string(),
+                "secrets_written": written,
+            }));
+            return Ok(());
+        }
+        outln!("new authority {hash} signed and HELD BACK until every custodian has verified their secret.");
+        if let Some(w) = &written {
+            for p in w.age_files.iter().chain(w.sheets.iter()) {
+                outln!("  secrets written: {}", p.display());
+            }
+        }
+        outln!("Each custodian verifies (typing the sheet, scanning its QR, or decrypting their age file):");
+        outln!(
+            "  locksmith secrets verify --store {} --custodian NAME --record {}",
+            store_dir.display(),
+            record.display()
+        );
+        outln!(
+            "  locksmith secrets decrypt FILE -i IDENTITY --store {} --custodian NAME --record {}",
+            store_dir.display(),
+            record.display()
+        );
+        outln!("Then release it (prints the genesis and the online command):");
+        outln!("  locksmith lock release --store {}", store_dir.display());
+        return Ok(());
+    }
+    if let Some(path) = &args.out {
+        if args.confirm.respond_to.is_some() {
+            // The stock path: the online node runs `tailscale lock init` with these arguments.
+            let text = stock_init_command(authority.state());
+            super::signing::write_primary_output(
+                path,
+                crate::exchange::ArtifactKind::InitCommand,
+                text.as_bytes(),
+                &args.confirm,
+                args.force,
+            )?;
+        } else {
+            write_output(path, &genesis.serialize(), args.force)?;
+        }
+    }
+
+    let stock = stock_init_command(st);
+    if args.confirm.json {
+        let mut v = json!({
+            "genesis": render::aum_json(&genesis),
+            "head": hash.to_string(),
+            "store": store_dir.display().to_string(),
+            "state_id1": st.state_id1,
+            "state_id2": st.state_id2,
+            "signers": signers_json(&signers),
+            "stock_init_command": stock,
+            "secrets_written": written,
+        });
+        if args.reveal_secrets {
+            v["secrets"] = json!(generated
+                .iter()
+                .flat_map(|g| g.secrets.iter().map(|s| s.hex_upper().to_string()))
+                .collect::<Vec<_>>());
+        }
+        print_json(&v);
+        return Ok(());
+    }
+    print_genesis(&genesis, st);
+    if let Some(w) = &written {
+        for p in w.age_files.iter().chain(w.sheets.iter()) {
+            outln!("  secrets written: {}", p.display());
+        }
+    }
+    if args.reveal_secrets {
+        if let Some(g) = &generated {
+            outln!("disablement secrets (shown once; keep them offline):");
+            for s in &g.secrets {
+                let line =
+                    Zeroizing::new(format!("  disablement-secret:{}", s.hex_upper().as_str()));
+                outln!("{}", line.as_str());
+            }
+        }
+    }
+    print_online_commands(st);
+    if args.confirm.qr {
+        super::signing::show_qr(crate::exchange::ArtifactKind::Aum, &genesis.serialize())?;
+    }
+    Ok(())
+}
+
+fn print_genesis(genesis: &Aum, st: &State) {
+    outln!("genesis AUM {}", genesis.hash());
+    outln!("  state IDs: {} / {}", st.state_id1, st.state_id2);
+    outln!("  hex: {}", hex::lower(&genesis.serialize()));
+}
+
+fn print_online_commands(st: &State) {
+    outln!("disablement values:");
+    for v in st.disablement_values() {
+        outln!("  {}", value_text(v));
+    }
+    outln!();
+    outln!("The equivalent stock command for an online node (it signs its own genesis with the node's key,");
+    outln!("which must be one of the keys listed; the genesis above needs a control server that accepts it):");
+    outln!("  {}", stock_init_command(st));
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReleaseArgs {
+    /// The local authority store held back by `lock init --await-custodians`.
+    #[arg(long, value_name = "DIR", env = "LOCKSMITH_STORE")]
+    pub store: Option<PathBuf>,
+    /// The custodians' verification record (default: DIR/verifications.json).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `locksmith lock release`: lets a held-back authority go live once every
+/// disablement secret has been verified by a custodian.
+pub fn release(args: ReleaseArgs) -> anyhow::Result<()> {
+    let dir = args.store.clone().unwrap_or_else(Store::default_dir);
+    let store = Store::open(&dir, true)?;
+    if !Store::is_held(&dir) {
+        bail!(
+            "the authority in {} is not held back; nothing to release",
+            dir.display()
+        );
+    }
+    let authority = store.load()?;
+    let record_path = args
+        .record
+        .clone()
+        .unwrap_or_else(|| dir.join("verifications.json"));
+    let record = crate::secrets::VerificationRecord::load(&record_path)?;
+    let values: Vec<[u8; 32]> = authority
+        .state()
+        .disablement_values()
+        .filter_map(|v| v.try_into().ok())
+        .collect();
+    let missing = record.unverified(&values);
+    if !missing.is_empty() {
+        let shown: Vec<String> = missing.iter().map(|i| format!("#{i}")).collect();
+        bail!(
+            "not every custodian has verified: disablement secret(s) {} have no verification in {}; \
+             custodians run `locksmith secrets verify --store {} --custodian NAME --record {}`",
+            shown.join(", "),
+            record_path.display(),
+            dir.display(),
+            record_path.display()
+        );
+    }
+    store.release()?;
+    let genesis = authority
+        .tree()
+        .get(&authority.oldest_ancestor())
+        .cloned()
+        .context("the genesis is missing")?;
+    let st = genesis.state.clone().context("the genesis has no state")?;
+    if args.json {
+        print_json(&json!({
+            "released": true,
+            "genesis": render::aum_json(&genesis),
+            "stock_init_command": stock_init_command(&st),
+        }));
+        return Ok(());
+    }
+    outln!("every disablement secret was verified by a custodian; the authority is released.");
+    print_genesis(&genesis, &st);
+    print_online_commands(&st);
+    Ok(())
+}
+
+/// `tailscale lock init --gen-disablements 0 tlpub:… disablement:…`.
+pub fn stock_init_command(st: &State) -> String {
+    let mut parts = vec!["tailscale lock init --gen-disablements 0".to_string()];
+    for k in st.keys() {
+        let key = tlpub_text(k.public.as_deref().unwrap_or(&[]));
+        parts.push(if k.votes == 1 {
+            key
+        } else {
+            format!("{key}?{}", k.votes)
+        });
+    }
+    for v in st.disablement_values() {
+        parts.push(value_text(v));
+    }
+    parts.join(" ")
+}

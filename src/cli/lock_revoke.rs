@@ -1,0 +1,310 @@
+//! `locksmith lock revoke-keys`: start, cosign and finish a retroactive
+//! revocation, with blobs byte-compatible with `tailscale lock revoke-keys`.
+
+use super::chain_source::ChainSource;
+use super::render;
+use super::signing::{
+    confirm, open_signers, print_json, signers_json, signers_text, ConfirmArgs, SignerArgs,
+};
+use crate::input::{identify, Artifact, Input};
+use crate::tka::keyforms::{parse_lock_key, tlpub_text};
+use crate::tka::recovery::{self, check_existing_signatures, cli_blob, cosign, RecoveryTally};
+use crate::tka::{Aum, AumHash, AumKind, Authority};
+use anyhow::{bail, Context};
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct RevokeArgs {
+    /// Keys to revoke (`tlpub:HEX`), to start a recovery.
+    #[arg(value_name = "TLPUB", conflicts_with_all = ["cosign", "finish"])]
+    pub keys: Vec<String>,
+    /// Add this token's signature to a recovery blob (hex, a file, or `-`).
+    #[arg(long, value_name = "BLOB", conflicts_with = "finish")]
+    pub cosign: Option<String>,
+    /// Check a recovery blob's tally and print the final blob and submit command.
+    #[arg(long, value_name = "BLOB")]
+    pub finish: Option<String>,
+    /// The AUM to fork from (base32 or hex hash; advanced).
+    #[arg(long, value_name = "HASH")]
+    pub fork_from: Option<String>,
+    /// The signing key (not needed with --finish).
+    #[arg(long = "signer", value_name = "SPEC")]
+    pub signers: Vec<String>,
+    /// Accept PKCS#11 keys that are extractable or not sensitive (never for real keys).
+    #[arg(long)]
+    pub allow_extractable: bool,
+    #[command(flatten)]
+    pub source: ChainSource,
+    /// Also write the recovery AUM (CBOR) here.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+}
+
+fn parse_fork_from(text: &str) -> anyhow::Result<AumHash> {
+    if text.len() == 64 {
+        let b = crate::tka::hex::decode(text).context("--fork-from: invalid hex hash")?;
+        let arr: [u8; 32] = b
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("--fork-from: not 32 bytes"))?;
+        return Ok(AumHash(arr));
+    }
+    text.parse::<AumHash>().context("--fork-from")
+}
+
+/// Writes the recovery AUM to `--out` (raw CBOR, or a response envelope with `--respond-to`).
+fn write_recovery(args: &RevokeArgs, aum: &Aum) -> anyhow::Result<()> {
+    match &args.out {
+        Some(path) => super::signing::write_primary_output(
+            path,
+            crate::exchange::ArtifactKind::RecoveryAum,
+            &aum.serialize(),
+            &args.confirm,
+            args.force,
+        ),
+        None => Ok(()),
+    }
+}
+
+fn read_blob(arg: &str) -> anyhow::Result<Aum> {
+    let input = Input::read(arg)?;
+    let aum = match identify(&input)? {
+        (_, Artifact::Aum(a)) => a,
+        (_, other) => bail!(
+            "{}: expected a recovery AUM blob, found {}",
+            input.name,
+            crate::input::artifact_name(&other)
+        ),
+    };
+    if aum.kind != AumKind::CHECKPOINT || aum.parent().is_none() {
+        bail!(
+            "{}: not a recovery AUM: a recovery is a checkpoint with a parent, this is a {} AUM",
+            input.name,
+            aum.kind
+        );
+    }
+    aum.static_validate()
+        .with_context(|| format!("{}: the recovery AUM is malformed", input.name))?;
+    Ok(aum)
+}
+
+fn tally_text(t: &RecoveryTally, authority: &Authority, aum: &Aum) -> String {
+    let state = authority.state_at(t.fork_parent).ok();
+    let mut s = String::new();
+    s.push_str(&format!("  forks from: {}\n", t.fork_parent));
+    let revoked: Vec<String> = authority
+        .keys()
+        .iter()
+        .filter(|k| {
+            aum.state
+                .as_ref()
+                .is_some_and(|st| st.get_key(k.id().unwrap_or(&[])).is_err())
+        })
+        .map(|k| render::key_line(k))
+        .collect();
+    for r in &revoked {
+        s.push_str(&format!("  revokes:    {r}\n"));
+    }
+    for sig in aum.signatures() {
+        let votes = state
+            .as_ref()
+            .and_then(|st| st.get_key(sig.key_id()).ok())
+            .map(|k| k.votes);
+        match votes {
+            Some(v) => s.push_str(&format!(
+                "  signed by:  {} ({} votes)\n",
+                tlpub_text(sig.key_id()),
+                v
+            )),
+            None => s.push_str(&format!(
+                "  signed by:  {} (NOT trusted at the fork point: 0 votes)\n",
+                tlpub_text(sig.key_id())
+            )),
+        }
+    }
+    for sib in &t.siblings {
+        s.push_str(&format!(
+            "  competes with: {} ({}), weight {}\n",
+            sib.hash, sib.kind, sib.weight
+        ));
+    }
+    s.push_str(&format!(
+        "  tally:      {} signing votes against {} for the heaviest competing branch: {}\n",
+        t.weight,
+        t.max_sibling_weight,
+        if t.chosen && t.weight <= t.max_sibling_weight {
+            "enough, but only by the lowest-hash tie-break: add a signature to win outright"
+                .to_string()
+        } else if t.chosen {
+            "ENOUGH, the recovery wins".to_string()
+        } else {
+            format!("{} more vote(s) needed", t.votes_needed.max(1))
+        }
+    ));
+    if let Some(e) = &t.inform_error {
+        s.push_str(&format!("  problem:    {e}\n"));
+    }
+    s
+}
+
+pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
+    let authority = args.source.authority_for_signing()?;
+    if let Some(blob) = &args.finish {
+        return finish(&authority, blob, &args);
+    }
+    let signer_args = SignerArgs {
+        signers: args.signers.clone(),
+        allow_extractable: args.allow_extractable,
+        pkcs11_token: None,
+        pkcs11_module: None,
+        key_label: None,
+        key_id: None,
+        pin_source: None,
+    };
+    if signer_args.signers.len() != 1 {
+        bail!("give exactly one --signer: the key that signs this step of the recovery");
+    }
+    let mut signers = open_signers(&signer_args)?;
+    let our_key = signers[0].public_key();
+    let mut aum = match &args.cosign {
+        Some(blob) => {
+            let aum = read_blob(blob)?;
+            check_existing_signatures(&aum)?;
+            aum
+        }
+        None => {
+            if args.keys.is_empty() {
+                bail!("missing argument: the tailnet lock keys to revoke (tlpub:HEX), or --cosign BLOB / --finish BLOB");
+            }
+            let revoke: Vec<Vec<u8>> = args
+                .keys
+                .iter()
+                .map(|k| {
+                    parse_lock_key(k)
+                        .map(|b| b.to_vec())
+                        .with_context(|| format!("key {k:?}"))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            let fork_from = args.fork_from.as_deref().map(parse_fork_from).transpose()?;
+            recovery::make_retroactive_revocation(&authority, &revoke, &our_key, fork_from)
+                .context("building the recovery AUM")?
+        }
+    };
+    let before =
+        recovery::tally(&authority, &aum).context("the blob does not fork this authority")?;
+    let summary = format!(
+        "About to {} a recovery (revoke-keys) AUM {}:\n{}{}",
+        if args.cosign.is_some() {
+            "cosign"
+        } else {
+            "start and sign"
+        },
+        aum.hash(),
+        signers_text(&signers),
+        tally_text(&before, &authority, &aum)
+    );
+    confirm(&summary, "sign the recovery AUM", args.confirm.yes)?;
+    cosign(&mut aum, signers[0].as_mut())?;
+    let after = recovery::tally(&authority, &aum)?;
+    write_recovery(&args, &aum)?;
+    let blob = cli_blob(&aum);
+    if args.confirm.json {
+        print_json(&json!({
+            "blob": blob,
+            "recovery": render::aum_json(&aum),
+            "signers": signers_json(&signers),
+            "weight": after.weight,
+            "max_sibling_weight": after.max_sibling_weight,
+            "enough": after.chosen,
+            "votes_needed": after.votes_needed,
+            "next": {
+                "locksmith_cosign": format!("locksmith lock revoke-keys --cosign {blob} --signer SPEC"),
+                "tailscale_cosign": format!("tailscale lock revoke-keys --cosign {blob}"),
+                "locksmith_finish": format!("locksmith lock revoke-keys --finish {blob}"),
+                "tailscale_finish": format!("tailscale lock revoke-keys --finish {blob}"),
+            },
+        }));
+        return Ok(());
+    }
+    outln!("Signed. Recovery AUM {}", aum.hash());
+    for line in tally_text(&after, &authority, &aum).lines() {
+        outln!("{line}");
+    }
+    outln!();
+    outln!("To add another signature, run on a machine with another trusted key:");
+    outln!("  locksmith lock revoke-keys --cosign {blob} --signer SPEC");
+    outln!("  tailscale lock revoke-keys --cosign {blob}");
+    outln!();
+    if after.chosen {
+        outln!("The signatures are enough. To finish, run:");
+    } else {
+        outln!("When enough have signed, finish with:");
+    }
+    outln!("  locksmith lock revoke-keys --finish {blob}");
+    outln!("  tailscale lock revoke-keys --finish {blob}");
+    if args.confirm.qr {
+        super::signing::show_qr(crate::exchange::ArtifactKind::RecoveryAum, &aum.serialize())?;
+    }
+    Ok(())
+}
+
+fn finish(authority: &Authority, blob: &str, args: &RevokeArgs) -> anyhow::Result<()> {
+    let aum = read_blob(blob)?;
+    check_existing_signatures(&aum)?;
+    let t = recovery::tally(authority, &aum).context("the blob does not fork this authority")?;
+    if !t.chosen {
+        bail!(
+            "not enough signatures: {} signing votes against {} for the competing branch; {} more vote(s) needed. Collect more with `locksmith lock revoke-keys --cosign BLOB`{}",
+            t.weight,
+            t.max_sibling_weight,
+            t.votes_needed.max(1),
+            t.inform_error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()
+        );
+    }
+    write_recovery(args, &aum)?;
+    // The local store follows the recovery branch from now on.
+    if args.source.chain.is_empty() {
+        let dir = args
+            .source
+            .store
+            .clone()
+            .unwrap_or_else(crate::store::Store::default_dir);
+        let store = crate::store::Store::open(&dir, true)?;
+        let (after, added) = store.import(vec![aum.clone()])?;
+        if added > 0 {
+            eprintln!(
+                "stored the recovery AUM in {}; its head is now {}",
+                dir.display(),
+                after.head()
+            );
+        }
+    }
+    let blob = cli_blob(&aum);
+    if args.confirm.json {
+        print_json(&json!({
+            "blob": blob,
+            "recovery": render::aum_json(&aum),
+            "weight": t.weight,
+            "max_sibling_weight": t.max_sibling_weight,
+            "enough": true,
+            "tailscale_finish": format!("tailscale lock revoke-keys --finish {blob}"),
+        }));
+        return Ok(());
+    }
+    outln!("The recovery AUM {} has enough signatures:", aum.hash());
+    for line in tally_text(&t, authority, &aum).lines() {
+        outln!("{line}");
+    }
+    outln!();
+    outln!("Submit it from an online node:");
+    outln!("  tailscale lock revoke-keys --finish {blob}");
+    if args.confirm.qr {
+        super::signing::show_qr(crate::exchange::ArtifactKind::RecoveryAum, &aum.serialize())?;
+    }
+    Ok(())
+}

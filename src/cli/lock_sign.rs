@@ -1,0 +1,369 @@
+//! `locksmith lock sign`: node-key signatures (direct, with a rotation
+//! key, from a signing deeplink, for the locked-out peers of a status
+//! export) and pre-auth credentials.
+//!
+//! Credentials: upstream's `tailscale lock sign tskey-…` adds a separate
+//! lock key per credential; locksmith signs the credential with the token
+//! key itself, so the only way to revoke a leaked credential made here is
+//! to revoke (or remove) that token key. Prefer short-lived, single-use
+//! auth keys with credentials.
+
+use super::chain_source::ChainSource;
+use super::render;
+use super::signing::{
+    confirm, open_signers, print_json, signers_text, write_output, ConfirmArgs, SignerArgs,
+};
+use crate::input::{identify, Artifact, Input};
+use crate::tka::keyforms::{
+    node_key_binary, node_key_text, parse_lock_key, parse_node_key, tlpub_text,
+};
+use crate::tka::nks::{self, NodeKeySignature, SigKind};
+use crate::tka::signer::{sign_verified_batch, Signer, SoftwareSigner};
+use crate::tka::{deeplink, wrapped_authkey, Authority};
+use anyhow::{bail, Context};
+use serde_json::json;
+use std::path::PathBuf;
+use zeroize::Zeroizing;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Credentials (--credential, tskey-auth-…): upstream makes a separate lock key per credential; \
+locksmith signs the credential with the token key itself, so a leaked credential made here can only be revoked \
+by revoking or removing that token key. Use short-lived, single-use auth keys."
+)]
+pub struct SignArgs {
+    /// What to sign: `nodekey:HEX`, a `tailscale://sign-device/v1/?…` deeplink, or a `tskey-auth-…` pre-auth key.
+    #[arg(value_name = "TARGET")]
+    pub target: Option<String>,
+    /// With `nodekey:HEX`: the node's rotation key (`tlpub:HEX`), recorded as the WrappingPubkey.
+    #[arg(value_name = "ROTATION")]
+    pub rotation: Option<String>,
+    /// Sign the locked-out peers (FilteredPeers) of a `tailscale lock status --json=1` export.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "credential"])]
+    pub from_status: Option<String>,
+    /// Make a pre-auth credential: prints the `--TL…` suffix for `tailscale up --auth-key`.
+    #[arg(long)]
+    pub credential: bool,
+    #[command(flatten)]
+    pub signer: SignerArgs,
+    #[command(flatten)]
+    pub source: ChainSource,
+    /// Write the output here (a file; a directory with --from-status).
+    /// For credentials this file holds a private key.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Replace existing output files.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+}
+
+/// A node key to sign and what is known about it.
+struct Request {
+    node_key: [u8; 32],
+    rotation: Option<[u8; 32]>,
+    label: String,
+}
+
+pub fn run(args: SignArgs) -> anyhow::Result<()> {
+    let authority = args.source.authority_for_signing()?;
+    if args.signer.specs()?.len() != 1 {
+        bail!("give exactly one --signer: a node-key signature carries one signing key");
+    }
+    if args.credential
+        || args
+            .target
+            .as_deref()
+            .is_some_and(|t| t.starts_with("tskey-"))
+    {
+        return credential(&authority, &args);
+    }
+    let requests = if let Some(status) = &args.from_status {
+        from_status(&authority, status)?
+    } else {
+        let target = args
+            .target
+            .as_deref()
+            .context("missing argument: nodekey:HEX, a signing deeplink, or --from-status FILE")?;
+        vec![single_request(
+            &authority,
+            target,
+            args.rotation.as_deref(),
+        )?]
+    };
+    let mut signers = open_signers(&args.signer)?;
+    let signer = signers[0].as_mut();
+    require_trusted(&authority, signer)?;
+    let mut unsigned: Vec<NodeKeySignature> = requests
+        .iter()
+        .map(|r| NodeKeySignature {
+            kind: SigKind::DIRECT,
+            pubkey: Some(node_key_binary(&r.node_key).to_vec()),
+            key_id: Some(signer.public_key().to_vec()),
+            wrapping_pubkey: r.rotation.map(|w| w.to_vec()),
+            ..Default::default()
+        })
+        .collect();
+    let mut summary = format!(
+        "About to sign {} node key(s) under head {}:\n{}",
+        requests.len(),
+        authority.head(),
+        signers_text(&signers)
+    );
+    for (r, u) in requests.iter().zip(&unsigned) {
+        summary.push_str(&format!("  {}\n", r.label));
+        summary.push_str(
+            &render::nks_text(u, Some(authority.state()))
+                .lines()
+                .map(|l| format!("    {l}\n"))
+                .collect::<String>(),
+        );
+    }
+    confirm(&summary, "sign these node keys", args.confirm.yes)?;
+    let digests: Vec<[u8; 32]> = unsigned.iter().map(NodeKeySignature::sig_hash).collect();
+    let signatures = sign_verified_batch(signers[0].as_mut(), &digests)?;
+    for (u, s) in unsigned.iter_mut().zip(signatures) {
+        u.signature = Some(s.to_vec());
+    }
+    let mut outputs = Vec::new();
+    for (r, sig) in requests.iter().zip(&unsigned) {
+        let bytes = sig.serialize();
+        nks::node_key_authorized(authority.state(), &r.node_key, &bytes).with_context(|| {
+            format!(
+                "the new signature for {} does not verify",
+                node_key_text(&r.node_key)
+            )
+        })?;
+        outputs.push((r, bytes));
+    }
+    if let Some(out) = &args.out {
+        if args.from_status.is_some() {
+            std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+            for (r, bytes) in &outputs {
+                let name = format!("{}.nks", crate::tka::hex::lower(&r.node_key));
+                write_output(&out.join(name), bytes, args.force)?;
+            }
+        } else if let Some((_, bytes)) = outputs.first() {
+            super::signing::write_primary_output(
+                out,
+                crate::exchange::ArtifactKind::Nks,
+                bytes,
+                &args.confirm,
+                args.force,
+            )?;
+        }
+    }
+    if args.confirm.json {
+        print_json(&json!({
+            "signatures": outputs.iter().map(|(r, b)| json!({
+                "node_key": node_key_text(&r.node_key),
+                "nks_hex": crate::tka::hex::lower(b),
+                "nks_base64": data_encoding::BASE64.encode(b),
+                "signer": tlpub_text(&signers[0].public_key()),
+            })).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
+    for (r, b) in &outputs {
+        outln!("{}", node_key_text(&r.node_key));
+        outln!("  signature (hex):    {}", crate::tka::hex::lower(b));
+        outln!("  signature (base64): {}", data_encoding::BASE64.encode(b));
+        if args.confirm.qr {
+            super::signing::show_qr(crate::exchange::ArtifactKind::Nks, b)?;
+        }
+    }
+    outln!(
+        "These signatures verify under head {}. No stock `tailscale` command submits a",
+        authority.head()
+    );
+    outln!("signature made elsewhere: deliver them through a control server that accepts them (see docs/interop.md).");
+    Ok(())
+}
+
+fn require_trusted(authority: &Authority, signer: &dyn Signer) -> anyhow::Result<()> {
+    if !authority.key_trusted(&signer.public_key()) {
+        bail!(
+            "the signer's key {} is not trusted by this authority (head {}): nodes would reject its signatures",
+            tlpub_text(&signer.public_key()),
+            authority.head()
+        );
+    }
+    Ok(())
+}
+
+fn single_request(
+    authority: &Authority,
+    target: &str,
+    rotation: Option<&str>,
+) -> anyhow::Result<Request> {
+    if target.starts_with("tailscale://") {
+        if rotation.is_some() {
+            bail!("a deeplink carries its own rotation key; give no second argument");
+        }
+        let v = deeplink::validate(authority.state().state_id1, target);
+        if !v.is_valid {
+            bail!(
+                "the signing deeplink is not valid for this tailnet: {}",
+                v.error
+            );
+        }
+        let p = &v.params;
+        for (name, value) in [
+            ("device name (dn)", &p.device_name),
+            ("OS (os)", &p.os_name),
+            ("login (em)", &p.login_name),
+        ] {
+            if value.is_empty() {
+                bail!("the signing deeplink has an empty {name}; refusing to sign a link that does not say what it is for");
+            }
+        }
+        let node_key = parse_node_key(&p.node_key).context("the deeplink's node key (nk)")?;
+        let rotation = parse_lock_key(&p.tlpub).context("the deeplink's tailnet lock key (tp)")?;
+        return Ok(Request {
+            node_key,
+            rotation: Some(rotation),
+            label: format!(
+                "deeplink (its HMAC only ties it to this tailnet; it authenticates nothing): device {:?}, OS {:?}, login {:?}",
+                p.device_name, p.os_name, p.login_name
+            ),
+        });
+    }
+    let node_key = parse_node_key(target).context("the node key argument")?;
+    let rotation = rotation
+        .map(|r| parse_lock_key(r).context("the rotation key argument"))
+        .transpose()?;
+    Ok(Request {
+        node_key,
+        rotation,
+        label: node_key_text(&node_key),
+    })
+}
+
+fn from_status(authority: &Authority, path: &str) -> anyhow::Result<Vec<Request>> {
+    let input = Input::read(path)?;
+    let status = match identify(&input)? {
+        (_, Artifact::LockStatus(s)) | (_, Artifact::NodeExport { status: s, .. }) => s,
+        (_, other) => bail!(
+            "{}: expected `tailscale lock status --json=1` output, found {}",
+            input.name,
+            crate::input::artifact_name(&other)
+        ),
+    };
+    if status
+        .state
+        .is_some_and(|s| s != authority.state().state_id1)
+    {
+        bail!(
+            "{}: the status export is from another tailnet (state ID {} is not this authority's)",
+            input.name,
+            status.state.unwrap_or_default()
+        );
+    }
+    if status.filtered_peers.is_empty() {
+        bail!(
+            "{}: no locked-out peers (FilteredPeers is empty); nothing to sign",
+            input.name
+        );
+    }
+    status
+        .filtered_peers
+        .iter()
+        .map(|p| {
+            let node_key = parse_node_key(&p.node_key)
+                .with_context(|| format!("{}: peer {} node key", input.name, p.id))?;
+            Ok(Request {
+                node_key,
+                rotation: None,
+                label: format!(
+                    "peer {} {} ({})",
+                    p.id,
+                    p.dns_name,
+                    node_key_text(&node_key)
+                ),
+            })
+        })
+        .collect()
+}
+
+fn credential(authority: &Authority, args: &SignArgs) -> anyhow::Result<()> {
+    let auth_key = match args.target.as_deref() {
+        Some(t) if t.starts_with("tskey-") => {
+            if wrapped_authkey::decode(t).is_ok() {
+                bail!("this auth key is already wrapped with a credential (it has a --TL suffix)");
+            }
+            Some(Zeroizing::new(t.to_string()))
+        }
+        Some(other) => bail!(
+            "with --credential, the only argument is an optional tskey-auth-… key (got {other:?})"
+        ),
+        None => None,
+    };
+    let mut signers = open_signers(&args.signer)?;
+    require_trusted(authority, signers[0].as_ref())?;
+    let mut wrapping = SoftwareSigner::generate("credential");
+    let wrapping_public = wrapping.public_key();
+    let preview = NodeKeySignature {
+        kind: SigKind::CREDENTIAL,
+        key_id: Some(signers[0].public_key().to_vec()),
+        wrapping_pubkey: Some(wrapping_public.to_vec()),
+        ..Default::default()
+    };
+    let summary = format!(
+        "About to sign a pre-auth credential under head {}:\n{}{}  note: revoking a leaked credential made here means revoking the token key itself",
+        authority.head(),
+        signers_text(&signers),
+        render::nks_text(&preview, Some(authority.state()))
+    );
+    confirm(&summary, "sign the credential", args.confirm.yes)?;
+    let cred = nks::sign_credential(signers[0].as_mut(), wrapping_public)?;
+    // Prove the whole path works before output: a node signing its key
+    // with the credential is authorized.
+    let probe = [0x5a; 32];
+    let rotation = nks::sign_rotation(&mut wrapping, cred.clone(), &probe)?;
+    nks::node_key_authorized(authority.state(), &probe, &rotation.serialize())
+        .context("the new credential does not authorize a node")?;
+    let private = wrapping.private_key_bytes();
+    let suffix = wrapped_authkey::suffix(&cred, &private);
+    let text = Zeroizing::new(match &auth_key {
+        Some(k) => format!("{}{}", k.as_str(), suffix.as_str()),
+        None => suffix.to_string(),
+    });
+    if let Some(out) = &args.out {
+        super::signing::write_primary_output(
+            out,
+            crate::exchange::ArtifactKind::WrappedAuthKey,
+            text.as_bytes(),
+            &args.confirm,
+            args.force,
+        )?;
+    }
+    if args.confirm.json {
+        print_json(&json!({
+            "credential_hex": crate::tka::hex::lower(&cred.serialize()),
+            "wrapping_pubkey": tlpub_text(&wrapping_public),
+            "signer": tlpub_text(&signers[0].public_key()),
+            "auth_key": if auth_key.is_some() { json!(text.as_str()) } else { json!(null) },
+            "suffix": if auth_key.is_none() { json!(text.as_str()) } else { json!(null) },
+        }));
+        return Ok(());
+    }
+    outln!(
+        "credential signed by {} (rotation key {})",
+        tlpub_text(&signers[0].public_key()),
+        tlpub_text(&wrapping_public)
+    );
+    if auth_key.is_some() {
+        outln!("wrapped auth key (contains a private key; give it only to the node that joins):");
+    } else {
+        outln!("append this suffix to a pre-auth key for `tailscale up --auth-key` (contains a private key):");
+    }
+    outln!("{}", text.as_str());
+    if args.confirm.qr {
+        super::signing::show_qr(
+            crate::exchange::ArtifactKind::WrappedAuthKey,
+            text.as_bytes(),
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,249 @@
+//! `locksmith online`: the helper for the connected machine. It runs only
+//! the stock `tailscale` CLI and never needs a tailnet lock key.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::exchange::{read_artifact, write_qr, QrArgs};
+use crate::exchange::{unix_now, write_atomic};
+use crate::online::{build_export, plan_submission, ExportSource, RequestStore, Tailscale};
+
+#[derive(Debug, Subcommand)]
+pub enum OnlineCommand {
+    /// Export this node's lock status and log for the offline machine (a
+    /// request: its answer is accepted by `online submit` until it expires).
+    Export(ExportArgs),
+    /// Check a response from the offline machine and print (or, with
+    /// --run, run) the stock tailscale commands that apply it.
+    Submit(SubmitArgs),
+    /// List the outstanding requests.
+    Requests(RequestsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Where outstanding requests are recorded (default: the user data
+    /// directory, e.g. ~/.local/share/locksmith/online).
+    #[arg(long, env = "LOCKSMITH_ONLINE_STATE")]
+    pub state: Option<PathBuf>,
+    /// The tailscale CLI to run.
+    #[arg(long, default_value = "tailscale")]
+    pub tailscale: PathBuf,
+    /// Print results as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl CommonArgs {
+    fn store(&self) -> RequestStore {
+        RequestStore::new(self.state.clone().unwrap_or_else(RequestStore::default_dir))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Read `tailscale lock status --json=1` output from FILE instead of running it.
+    #[arg(long, requires = "log")]
+    pub status: Option<PathBuf>,
+    /// Read `tailscale lock log --json=1` output from FILE instead of running it.
+    #[arg(long, requires = "status")]
+    pub log: Option<PathBuf>,
+    /// Passed to `tailscale lock log --limit` (upstream's default is 50).
+    #[arg(long)]
+    pub log_limit: Option<u32>,
+    /// How long the offline machine's answer is accepted: 90s, 30m, 24h, 7d.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub expires: Duration,
+    /// A label carried in the export.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Write the export envelope here (with --qr: the QR output path).
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub qr: QrArgs,
+    /// Replace an existing output.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// The response: a path, `-` for stdin, inline, or QR images with --qr-in.
+    #[arg(required = true)]
+    pub response: Vec<String>,
+    /// The response is QR images (files or a directory of frames).
+    #[arg(long)]
+    pub qr_in: bool,
+    /// Run the commands (otherwise they are only printed).
+    #[arg(long)]
+    pub run: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RequestsArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Parses 90s, 30m, 24h, 7d (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 90s, 30m, 24h or 7d"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        "d" => n.saturating_mul(86400),
+        _ => return Err(format!("{text:?}: unknown unit {unit:?}; use s, m, h or d")),
+    };
+    if secs == 0 {
+        return Err("a request must stay valid for more than 0 seconds".into());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+pub fn run(cmd: OnlineCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        OnlineCommand::Export(args) => export(args),
+        OnlineCommand::Submit(args) => submit(args),
+        OnlineCommand::Requests(args) => requests(args),
+    }
+}
+
+fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let source = match (&args.status, &args.log) {
+        (Some(status), Some(log)) => ExportSource::Files {
+            status: status.clone(),
+            log: log.clone(),
+        },
+        _ => ExportSource::Cli {
+            tailscale: Tailscale::new(&args.common.tailscale),
+            log_limit: args.log_limit,
+        },
+    };
+    if args.qr.qr.is_none() && args.out.is_none() {
+        bail!("say where the export goes: --out FILE, or --qr terminal|png|... (with --out for files)");
+    }
+    let env = build_export(&source, args.expires, args.label.as_deref())
+        .context("collecting the node's lock status and log")?;
+    let Some(info) = env.request else {
+        bail!("internal error: the export is not a request")
+    };
+    // Write first, record after: a failed write leaves no dangling request.
+    let written = match args.qr.qr {
+        Some(format) => write_qr(&env, format, &args.qr, args.out.as_deref(), args.force)?,
+        None => {
+            let path = args.out.clone().unwrap_or_default();
+            let bytes = env.to_bytes();
+            write_atomic(&path, &bytes, args.force)?;
+            json!({"path": path.display().to_string(), "bytes": bytes.len()})
+        }
+    };
+    let store = args.common.store();
+    store
+        .record(&info, env.kind, env.label.as_deref())
+        .context("recording the request")?;
+    if args.common.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "request": info.nonce.to_hex(),
+                "created": info.created,
+                "expires": info.expires,
+                "state": store.dir().display().to_string(),
+                "written": written,
+            }))?
+        );
+    } else {
+        eprintln!(
+            "export written; request {} expires in {} s (state: {})",
+            info.nonce,
+            info.expires.saturating_sub(info.created),
+            store.dir().display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
+    let art = read_artifact(&args.response, args.qr_in)?;
+    let input = args.response.join(" ");
+    let store = args.common.store();
+    let sub = plan_submission(&art, &input, &store, unix_now())?;
+    let lines: Vec<String> = sub.commands.iter().map(|c| c.display()).collect();
+    for c in &sub.commands {
+        c.write_secret()?;
+    }
+    if args.common.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "request": sub.nonce.to_hex(),
+                "kind": sub.kind.name(),
+                "commands": lines,
+                "run": args.run,
+            }))?
+        );
+    } else {
+        for l in &lines {
+            println!("{l}");
+        }
+    }
+    if !args.run {
+        if !args.common.json {
+            eprintln!("(not run: pass --run to execute these commands; the request stays outstanding until then)");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let tailscale = Tailscale::new(&args.common.tailscale);
+    for c in &sub.commands {
+        let result = tailscale.run(&c.args);
+        c.remove_secret();
+        result?;
+    }
+    store.complete(&sub.nonce)?;
+    if !args.common.json {
+        eprintln!("applied; request {} is complete", sub.nonce);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn requests(args: RequestsArgs) -> anyhow::Result<ExitCode> {
+    let store = args.common.store();
+    let list = store.list()?;
+    let now = unix_now();
+    if args.common.json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else if list.is_empty() {
+        println!("no outstanding requests in {}", store.dir().display());
+    } else {
+        for r in list {
+            let state = if now >= r.expires {
+                "expired".to_string()
+            } else {
+                format!("expires in {} s", r.expires - now)
+            };
+            println!(
+                "{} {} {} {}",
+                r.nonce,
+                r.kind,
+                state,
+                r.label.unwrap_or_default()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,247 @@
+//! What every signing command shares: opening the signers, showing what
+//! will be signed and asking for confirmation, and writing outputs.
+
+use crate::output::write_atomic;
+use crate::signers::{open_signer, OpenOptions};
+use crate::tka::keyforms::tlpub_text;
+use crate::tka::signer::{KeyCustody, Signer};
+use anyhow::{bail, Context};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+/// `--signer` and what goes with it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SignerArgs {
+    /// The signing key: a `pkcs11:` URI, `yubikey:serial=…;slot=9c`, or
+    /// `file:PATH` (software key, for development and tests only).
+    /// Repeat it where several keys sign.
+    #[arg(
+        long = "signer",
+        value_name = "SPEC",
+        required_unless_present = "pkcs11_token"
+    )]
+    pub signers: Vec<String>,
+    /// Instead of a `pkcs11:` URI: the PKCS#11 token label (tokens are
+    /// chosen by label or serial, never by slot number, which is not stable).
+    #[arg(long, value_name = "LABEL", conflicts_with = "signers")]
+    pub pkcs11_token: Option<String>,
+    /// With --pkcs11-token: the PKCS#11 module (default: $LOCKSMITH_PKCS11_MODULE or the defaults file).
+    #[arg(long, value_name = "PATH", requires = "pkcs11_token")]
+    pub pkcs11_module: Option<std::path::PathBuf>,
+    /// With --pkcs11-token: the key's label (CKA_LABEL).
+    #[arg(long, value_name = "LABEL", requires = "pkcs11_token")]
+    pub key_label: Option<String>,
+    /// With --pkcs11-token: the key's id (CKA_ID) in hex.
+    #[arg(long, value_name = "HEX", requires = "pkcs11_token")]
+    pub key_id: Option<String>,
+    /// With --pkcs11-token: where the PIN comes from (`file:PATH` or `env:VAR`; default: a prompt).
+    #[arg(long, value_name = "SOURCE", requires = "pkcs11_token")]
+    pub pin_source: Option<String>,
+    /// Accept PKCS#11 keys that are extractable or not sensitive (never for real keys).
+    #[arg(long)]
+    pub allow_extractable: bool,
+}
+
+/// Confirmation and output options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConfirmArgs {
+    /// Sign without asking (after reviewing the summary, which is still printed).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print one JSON object on standard output instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Also show the output as a QR code on the terminal (upstream's raw
+    /// form: what `tailscale` or a phone reads); `locksmith exchange encode
+    /// --qr png|gif|html|pdf` writes image files and animations.
+    #[arg(long, conflicts_with = "json")]
+    pub qr: bool,
+    /// Write the output (--out) as a locksmith response envelope answering
+    /// this request (the file `locksmith online export` made), for
+    /// `locksmith online submit` on the connected machine.
+    #[arg(long, value_name = "REQUEST")]
+    pub respond_to: Option<std::path::PathBuf>,
+}
+
+/// Writes the command's main output: the raw artifact, or with
+/// `--respond-to` a response envelope answering the request.
+pub fn write_primary_output(
+    path: &Path,
+    kind: crate::exchange::ArtifactKind,
+    payload: &[u8],
+    confirm: &ConfirmArgs,
+    force: bool,
+) -> anyhow::Result<()> {
+    let Some(request_path) = &confirm.respond_to else {
+        return write_output(path, payload, force);
+    };
+    let bytes = std::fs::read(request_path)
+        .with_context(|| format!("reading the request {}", request_path.display()))?;
+    let request =
+        crate::exchange::Envelope::from_bytes(&bytes, &request_path.display().to_string())?;
+    let Some(info) = request.request else {
+        bail!("{} is not a request (it carries no nonce); use the file `locksmith online export` wrote", request_path.display());
+    };
+    if info.expires <= crate::exchange::unix_now() {
+        bail!(
+            "the request {} has expired; make a new export on the online machine",
+            request_path.display()
+        );
+    }
+    let response = crate::exchange::Envelope::new_response(kind, payload.to_vec(), info.nonce);
+    write_output(path, &response.to_bytes(), force)?;
+    eprintln!(
+        "{} is a response to request {}: run `locksmith online submit {}` on the online machine",
+        path.display(),
+        info.nonce.to_hex(),
+        path.display()
+    );
+    Ok(())
+}
+
+/// Shows an artifact as terminal QR codes (several, numbered, when it does
+/// not fit one) in upstream's raw form.
+pub fn show_qr(kind: crate::exchange::ArtifactKind, payload: &[u8]) -> anyhow::Result<()> {
+    use crate::exchange::qr_out::{Density, QrContent, QrFormat};
+    let args = super::exchange::QrArgs {
+        qr: Some(QrFormat::Terminal),
+        fps: crate::exchange::qr_out::DEFAULT_FPS,
+        density: Density::Medium,
+        ecc: None,
+        frames: None,
+        qr_content: QrContent::Raw,
+        colors: None,
+        cols: None,
+        module_px: None,
+    };
+    let env = crate::exchange::Envelope::new(kind, payload.to_vec());
+    super::exchange::write_qr(&env, QrFormat::Terminal, &args, None, false)?;
+    Ok(())
+}
+
+impl SignerArgs {
+    /// The signer specs: `--signer` values, or one `pkcs11:` URI built from the flags.
+    pub fn specs(&self) -> anyhow::Result<Vec<String>> {
+        let Some(token) = &self.pkcs11_token else {
+            return Ok(self.signers.clone());
+        };
+        use crate::signers::spec::pct_encode;
+        let mut uri = format!("pkcs11:token={}", pct_encode(token.as_bytes()));
+        if let Some(label) = &self.key_label {
+            uri.push_str(&format!(";object={}", pct_encode(label.as_bytes())));
+        }
+        if let Some(id) = &self.key_id {
+            let bytes = crate::tka::hex::decode(id)
+                .with_context(|| format!("--key-id {id:?} must be hex"))?;
+            uri.push_str(&format!(";id={}", pct_encode(&bytes)));
+        }
+        let mut query = Vec::new();
+        if let Some(m) = &self.pkcs11_module {
+            query.push(format!(
+                "module-path={}",
+                pct_encode(m.display().to_string().as_bytes())
+            ));
+        }
+        if let Some(p) = &self.pin_source {
+            query.push(format!("pin-source={}", pct_encode(p.as_bytes())));
+        }
+        if !query.is_empty() {
+            uri.push('?');
+            uri.push_str(&query.join("&"));
+        }
+        Ok(vec![uri])
+    }
+}
+
+/// Opened signers with a warning for software keys.
+pub fn open_signers(args: &SignerArgs) -> anyhow::Result<Vec<Box<dyn Signer>>> {
+    let options = OpenOptions {
+        allow_extractable: args.allow_extractable,
+    };
+    let mut out: Vec<Box<dyn Signer>> = Vec::new();
+    for spec in &args.specs()? {
+        let signer =
+            open_signer(spec, &options).with_context(|| format!("opening signer {spec:?}"))?;
+        if out.iter().any(|s| s.public_key() == signer.public_key()) {
+            bail!(
+                "--signer {spec:?} names a key already given ({}); each key signs once",
+                tlpub_text(&signer.public_key())
+            );
+        }
+        if signer.custody() == KeyCustody::Software {
+            eprintln!(
+                "WARNING: {} is a software key ({}); use a hardware token for real ceremonies",
+                tlpub_text(&signer.public_key()),
+                KeyCustody::Software.label()
+            );
+        }
+        out.push(signer);
+    }
+    Ok(out)
+}
+
+/// One line per signer: its key, what holds it and its custody.
+pub fn signers_text(signers: &[Box<dyn Signer>]) -> String {
+    signers
+        .iter()
+        .map(|s| {
+            format!(
+                "  signer:    {} on {} [{}]\n",
+                tlpub_text(&s.public_key()),
+                s.describe(),
+                s.custody().label()
+            )
+        })
+        .collect()
+}
+
+pub fn signers_json(signers: &[Box<dyn Signer>]) -> serde_json::Value {
+    serde_json::Value::Array(
+        signers
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "tlpub": tlpub_text(&s.public_key()),
+                    "token": s.describe(),
+                    "custody": s.custody().label(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Shows `summary` on standard error and asks for confirmation. Without a
+/// terminal, `--yes` is required.
+pub fn confirm(summary: &str, action: &str, yes: bool) -> anyhow::Result<()> {
+    eprintln!("{summary}");
+    if yes {
+        eprintln!("--yes given: {action} without asking");
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("confirmation needed to {action}: review the summary above and run again with --yes (standard input is not a terminal)");
+    }
+    eprint!("{action}? Type 'yes' to continue: ");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .context("reading the confirmation")?;
+    if answer.trim() != "yes" {
+        bail!("not confirmed: nothing was signed");
+    }
+    Ok(())
+}
+
+/// Writes an output file atomically, refusing to overwrite without `force`.
+pub fn write_output(path: &Path, data: &[u8], force: bool) -> anyhow::Result<()> {
+    write_atomic(path, data, force)?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+/// Prints a JSON object on standard output.
+pub fn print_json(v: &serde_json::Value) {
+    outln!("{v}");
+}

@@ -1,0 +1,106 @@
+//! Typed errors of the exchange layer. Every message says what was wrong,
+//! in which input, and what to do next.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while wrapping, reading, rendering or
+/// decoding an artifact that crosses the air gap.
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    #[error("{input}: not a locksmith exchange envelope ({reason}); pass the artifact in one of its raw forms or as an envelope written by `locksmith exchange encode`")]
+    NotAnEnvelope { input: String, reason: String },
+
+    #[error("{input}: envelope version {found} is newer than this locksmith understands (it reads version {supported}); upgrade locksmith on this machine")]
+    UnsupportedVersion {
+        input: String,
+        found: u64,
+        supported: u64,
+    },
+
+    #[error("{input}: envelope checksum mismatch (the data was damaged in transit); export it again or rescan the QR code")]
+    ChecksumMismatch { input: String },
+
+    #[error(
+        "{input}: unknown artifact kind {kind:?}; it was probably written by a newer locksmith"
+    )]
+    UnknownKind { input: String, kind: String },
+
+    #[error("{input}: {reason}")]
+    InvalidEnvelopeField { input: String, reason: String },
+
+    #[error("{input}: unrecognised input form ({reason}); expected a locksmith envelope, uppercase/lowercase hex, base64 (standard or URL alphabet, with or without padding), raw CBOR, upstream JSON, a UR (`ur:...`) or a QR image")]
+    UnrecognisedForm { input: String, reason: String },
+
+    #[error("{input}: empty input; nothing to read")]
+    EmptyInput { input: String },
+
+    #[error(
+        "{input}: input is {size} bytes, over the {limit}-byte limit for an exchanged artifact"
+    )]
+    TooLarge {
+        input: String,
+        size: u64,
+        limit: u64,
+    },
+
+    #[error("{input}: expected a {expected} artifact but found a {found} artifact")]
+    WrongKind {
+        input: String,
+        expected: String,
+        found: String,
+    },
+
+    #[error("cannot render a QR code: {reason}")]
+    QrEncode { reason: String },
+
+    #[error("{input}: no QR code found in the image; make sure the whole code is in the picture, in focus and evenly lit, then retake it")]
+    QrNotFound { input: String },
+
+    #[error("{input}: cannot read the image ({reason}); locksmith reads PNG, JPEG and GIF files")]
+    ImageRead { input: String, reason: String },
+
+    #[error("{input}: not a part of a multi-part sequence ({reason})")]
+    BadPart { input: String, reason: String },
+
+    #[error("{input}: frames of different multi-part sequences, none complete; decode one sequence at a time")]
+    MixedSequences { input: String },
+
+    #[error("multi-part payload incomplete: {resolved}/{total} parts recovered from {received} frames; capture more frames (an animated code repeats with fresh parts) or rescan the missing numbered pages")]
+    Incomplete {
+        resolved: usize,
+        total: usize,
+        received: usize,
+    },
+
+    #[error(
+        "{input}: the reassembled multi-part payload failed its checksum; rescan the sequence"
+    )]
+    ReassemblyFailed { input: String },
+
+    #[error("{path}: refusing to overwrite an existing file; pass --force to replace it")]
+    WouldOverwrite { path: PathBuf },
+
+    #[error("{path}: {action} failed: {cause}")]
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        cause: std::io::Error,
+    },
+
+    #[error("{input}: no such file or directory, and not an artifact given inline (envelope, hex, base64, JSON, UR or an upstream text form); check the path")]
+    NoSuchInput { input: String },
+}
+
+impl ExchangeError {
+    /// An I/O error on `path` while doing `action` ("read", "write", ...).
+    pub fn io(path: impl Into<PathBuf>, action: &'static str, cause: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            action,
+            cause,
+        }
+    }
+}
+
+/// Result alias of the exchange layer.
+pub type Result<T, E = ExchangeError> = std::result::Result<T, E>;

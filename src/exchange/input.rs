@@ -1,0 +1,273 @@
+//! Reads an INPUT given on the command line: a file path, `-` for stdin,
+//! or the artifact inline; image files and directories of frames are
+//! decoded as QR codes and multi-part sequences reassembled.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::envelope::MAX_INPUT_BYTES;
+use super::error::{ExchangeError, Result};
+use super::multipart::{is_multipart_ur, Progress, Reassembler};
+use super::qr_decode::{decode_image_file, is_image};
+use super::raw_forms::{parse_artifact, Artifact, InputForm};
+
+/// Receives reassembly progress ("17/24 parts").
+pub type ProgressFn<'a> = &'a mut dyn FnMut(&Progress);
+
+fn read_limited(mut reader: impl Read, name: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader
+        .by_ref()
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ExchangeError::io(name, "read", e))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(ExchangeError::TooLarge {
+            input: name.into(),
+            size: bytes.len() as u64,
+            limit: MAX_INPUT_BYTES,
+        });
+    }
+    Ok(bytes)
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path).map_err(|e| ExchangeError::io(path, "open", e))?;
+    read_limited(file, &path.display().to_string())
+}
+
+/// Reads one INPUT: `-` (stdin), an existing file or directory, or inline
+/// text. With `qr_in`, the input must be QR images (a file or directory);
+/// without it, images are still recognised by their magic bytes.
+pub fn read_input(spec: &str, qr_in: bool, progress: Option<ProgressFn>) -> Result<Artifact> {
+    if spec == "-" {
+        let bytes = read_limited(std::io::stdin().lock(), "stdin")?;
+        return artifact_from_bytes(bytes, "stdin", qr_in, progress);
+    }
+    let path = Path::new(spec);
+    if path.is_dir() {
+        return read_qr_images(&[path.to_path_buf()], progress);
+    }
+    if path.exists() {
+        let bytes = read_file(path)?;
+        return artifact_from_bytes(bytes, spec, qr_in, progress);
+    }
+    if qr_in {
+        return Err(ExchangeError::NoSuchInput { input: spec.into() });
+    }
+    // Inline: only accepted if it parses; otherwise report the missing file.
+    parse_artifact(spec.as_bytes(), "inline argument").map_err(|e| match e {
+        ExchangeError::UnrecognisedForm { .. } | ExchangeError::EmptyInput { .. }
+            if looks_like_path(spec) =>
+        {
+            ExchangeError::NoSuchInput { input: spec.into() }
+        }
+        other => other,
+    })
+}
+
+fn looks_like_path(spec: &str) -> bool {
+    spec.contains('/') || spec.contains('.') || spec.len() < 16
+}
+
+fn artifact_from_bytes(
+    bytes: Vec<u8>,
+    name: &str,
+    qr_in: bool,
+    progress: Option<ProgressFn>,
+) -> Result<Artifact> {
+    if is_image(&bytes) {
+        let contents = decode_image_file(&bytes, name)?;
+        let named: Vec<(String, Vec<u8>)> = contents
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| (format!("{name} frame {}", i + 1), c))
+            .collect();
+        return artifact_from_qr_contents(named, progress);
+    }
+    if qr_in {
+        return Err(ExchangeError::ImageRead {
+            input: name.into(),
+            reason: "--qr-in was given but this is not a PNG, JPEG or GIF image".into(),
+        });
+    }
+    parse_artifact(&bytes, name)
+}
+
+/// The image files in `dir`, sorted by name (frame order does not matter
+/// for reassembly, but a sorted listing makes progress readable).
+fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| ExchangeError::io(dir, "list", e))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| ExchangeError::io(dir, "list", e))?;
+        let path = entry.path();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase());
+        if path.is_file() && matches!(ext.as_deref(), Some("png" | "jpg" | "jpeg" | "gif")) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(ExchangeError::QrNotFound {
+            input: format!(
+                "{} (no .png, .jpg or .gif files in the directory)",
+                dir.display()
+            ),
+        });
+    }
+    Ok(files)
+}
+
+/// Decodes QR images (files, or directories of them) and reassembles the
+/// artifact: one code, or the parts of a multi-part sequence in any order.
+/// Images without a readable code are skipped as long as the sequence
+/// still completes.
+pub fn read_qr_images(paths: &[PathBuf], mut progress: Option<ProgressFn>) -> Result<Artifact> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            files.extend(images_in(p)?);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    let mut contents = Vec::new();
+    let mut last_error = None;
+    for f in &files {
+        let name = f.display().to_string();
+        let bytes = read_file(f)?;
+        match decode_image_file(&bytes, &name) {
+            Ok(found) => {
+                let n = found.len();
+                for (i, c) in found.into_iter().enumerate() {
+                    let label = if n > 1 {
+                        format!("{name} frame {}", i + 1)
+                    } else {
+                        name.clone()
+                    };
+                    contents.push((label, c));
+                }
+            }
+            Err(e @ ExchangeError::QrNotFound { .. })
+            | Err(e @ ExchangeError::ImageRead { .. }) => last_error = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    if contents.is_empty() {
+        return Err(last_error.unwrap_or(ExchangeError::QrNotFound {
+            input: "the given images".into(),
+        }));
+    }
+    artifact_from_qr_contents(contents, progress.as_mut().map(|p| &mut **p as ProgressFn))
+}
+
+/// At most this many interleaved sequences are tracked at once.
+const MAX_SEQUENCES: usize = 8;
+
+/// Turns decoded QR contents (name, bytes) into one artifact: multi-part
+/// UR frames are reassembled (in any order, with duplicates; frames of a
+/// different sequence, such as a stale code left on screen, are kept apart
+/// and do not spoil the one that completes); a single code is parsed like
+/// any input.
+pub fn artifact_from_qr_contents(
+    contents: Vec<(String, Vec<u8>)>,
+    mut progress: Option<ProgressFn>,
+) -> Result<Artifact> {
+    let mut sequences: Vec<(String, Reassembler)> = Vec::new();
+    let mut single: Option<(String, Vec<u8>)> = None;
+    let mut damaged: Option<ExchangeError> = None;
+    for (name, bytes) in contents {
+        let text = std::str::from_utf8(&bytes).ok().map(str::trim);
+        match text {
+            Some(t) if is_multipart_ur(t) => {
+                if sequences.iter().any(|(_, r)| r.is_complete()) {
+                    continue;
+                }
+                let mut placed = false;
+                for (_, r) in sequences.iter_mut() {
+                    match r.push(t, &name) {
+                        Ok(p) => {
+                            if let Some(cb) = progress.as_mut() {
+                                cb(&p);
+                            }
+                            placed = true;
+                            break;
+                        }
+                        Err(ExchangeError::MixedSequences { .. }) => continue,
+                        Err(e) => {
+                            damaged.get_or_insert(e);
+                            placed = true;
+                            break;
+                        }
+                    }
+                }
+                if !placed && sequences.len() < MAX_SEQUENCES {
+                    let mut r = Reassembler::new();
+                    match r.push(t, &name) {
+                        Ok(p) => {
+                            if let Some(cb) = progress.as_mut() {
+                                cb(&p);
+                            }
+                            sequences.push((name.clone(), r));
+                        }
+                        Err(e) => {
+                            damaged.get_or_insert(e);
+                        }
+                    }
+                }
+            }
+            _ => match &single {
+                None => single = Some((name, bytes)),
+                Some((_, seen)) if *seen == bytes => {}
+                Some((other, _)) => {
+                    return Err(ExchangeError::BadPart {
+                        input: name,
+                        reason: format!(
+                        "it holds a different artifact than {other}; decode one artifact at a time"
+                    ),
+                    })
+                }
+            },
+        }
+    }
+    if let Some((first, r)) = sequences.iter().find(|(_, r)| r.is_complete()) {
+        let message = r.finish(first)?;
+        let mut art = parse_artifact(&message, first)?;
+        art.form = InputForm::QrImage;
+        return Ok(art);
+    }
+    if sequences.len() > 1 {
+        return Err(ExchangeError::MixedSequences {
+            input: sequences
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    if let Some((first, r)) = sequences.first() {
+        return Err(damaged.unwrap_or_else(|| match r.finish(first) {
+            Err(e) => e,
+            Ok(_) => ExchangeError::ReassemblyFailed {
+                input: first.clone(),
+            },
+        }));
+    }
+    if let Some(e) = damaged {
+        return Err(e);
+    }
+    match single {
+        Some((name, bytes)) => {
+            let mut art = parse_artifact(&bytes, &name)?;
+            art.form = InputForm::QrImage;
+            Ok(art)
+        }
+        None => Err(ExchangeError::QrNotFound {
+            input: "the given images".into(),
+        }),
+    }
+}

@@ -1,0 +1,37 @@
+//! Crossing the air gap: the versioned exchange envelope, the raw upstream
+//! forms every reader accepts, QR codes out (terminal, PNG, SVG, PDF,
+//! animated GIF and HTML) and in (rxing, from photos), and multi-part
+//! fountain-coded sequences. See docs/qr.md for the choices made.
+//!
+//! The entry points:
+//! - wrap/unwrap: [`Envelope::new`], [`Envelope::to_bytes`], [`Envelope::from_bytes`];
+//! - read any INPUT (envelope, raw form, QR image, directory of frames):
+//!   [`read_input`], [`read_qr_images`], [`parse_artifact`];
+//! - write: [`to_raw`] (raw form), [`Envelope::to_bytes`], [`qr_out::plan`]
+//!   and [`qr_out::render`] (QR), [`write_atomic`] / [`write_dir_atomic`].
+
+pub mod animation;
+pub mod envelope;
+pub mod error;
+pub mod input;
+pub mod kind;
+pub mod multipart;
+pub mod node_export;
+pub mod output;
+pub mod qr_code;
+pub mod qr_decode;
+pub mod qr_out;
+pub mod qr_render;
+pub mod raw_forms;
+
+pub use envelope::{is_envelope, unix_now, Envelope, Nonce, RequestInfo};
+pub use error::{ExchangeError, Result};
+pub use input::{artifact_from_qr_contents, read_input, read_qr_images};
+pub use kind::ArtifactKind;
+pub use multipart::{Progress, Reassembler};
+pub use node_export::NodeExport;
+pub use output::{write_atomic, write_dir_atomic};
+pub use qr_code::{Ecc, QrMatrix};
+pub use qr_out::{Density, QrContent, QrFormat, QrOptions};
+pub use qr_render::TerminalColors;
+pub use raw_forms::{parse_artifact, to_raw, Artifact, InputForm, RawForm};

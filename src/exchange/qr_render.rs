@@ -1,0 +1,219 @@
+//! Renders QR matrices: terminal text with Unicode half blocks, PNG, SVG
+//! and a printable PDF page.
+
+use std::fmt::Write as _;
+
+use image::{GrayImage, Luma};
+
+use super::error::{ExchangeError, Result};
+use super::qr_code::QrMatrix;
+
+/// The quiet zone the standard asks for, in modules.
+pub const STANDARD_QUIET_ZONE: usize = 4;
+
+/// How the terminal shows dark and light.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TerminalColors {
+    /// Explicit black-on-white ANSI colours: right on any theme.
+    Ansi,
+    /// Text colour draws the light modules: for dark terminal themes (and
+    /// files shown later in one).
+    LightOnDark,
+    /// Text colour draws the dark modules: for light themes.
+    DarkOnLight,
+}
+
+/// Terminal columns a matrix needs with a `quiet`-module margin each side.
+pub fn terminal_width(m: &QrMatrix, quiet: usize) -> usize {
+    m.size() + 2 * quiet
+}
+
+/// The widest quiet zone (at most 2, at least 1 module) that keeps the
+/// code within `max_cols` columns, or `None` if it cannot fit.
+pub fn terminal_quiet_zone(m: &QrMatrix, max_cols: usize) -> Option<usize> {
+    (1..=2).rev().find(|q| terminal_width(m, *q) <= max_cols)
+}
+
+/// Renders with half blocks: one column per module, two module rows per
+/// text line, so modules come out square in the usual 1:2 character cell.
+pub fn render_terminal(m: &QrMatrix, quiet: usize, colors: TerminalColors) -> String {
+    let q = quiet as isize;
+    let n = m.size() as isize;
+    let mut out = String::new();
+    let mut y = -q;
+    while y < n + q {
+        if colors == TerminalColors::Ansi {
+            out.push_str("\x1b[30;107m");
+        }
+        for x in -q..n + q {
+            let top = m.is_dark(x, y);
+            // Past the bottom quiet zone on an odd line count: light.
+            let bottom = y + 1 < n + q && m.is_dark(x, y + 1);
+            let (ink_top, ink_bottom) = match colors {
+                TerminalColors::LightOnDark => (!top, !bottom && y + 1 < n + q),
+                TerminalColors::Ansi | TerminalColors::DarkOnLight => (top, bottom),
+            };
+            out.push(match (ink_top, ink_bottom) {
+                (true, true) => '█',
+                (true, false) => '▀',
+                (false, true) => '▄',
+                (false, false) => ' ',
+            });
+        }
+        if colors == TerminalColors::Ansi {
+            out.push_str("\x1b[0m");
+        }
+        out.push('\n');
+        y += 2;
+    }
+    out
+}
+
+/// A grayscale bitmap of the code: `module_px` pixels a module, `quiet`
+/// modules of margin.
+pub fn render_luma(m: &QrMatrix, module_px: u32, quiet: usize) -> GrayImage {
+    let module_px = module_px.max(1);
+    let side = (m.size() + 2 * quiet) as u32 * module_px;
+    GrayImage::from_fn(side, side, |px, py| {
+        let x = (px / module_px) as isize - quiet as isize;
+        let y = (py / module_px) as isize - quiet as isize;
+        if m.is_dark(x, y) {
+            Luma([0])
+        } else {
+            Luma([255])
+        }
+    })
+}
+
+/// PNG bytes of `img`.
+pub fn encode_png(img: &GrayImage) -> Result<Vec<u8>> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| ExchangeError::QrEncode {
+            reason: format!("cannot encode PNG: {e}"),
+        })?;
+    Ok(out.into_inner())
+}
+
+/// PNG file contents for one code.
+pub fn render_png(m: &QrMatrix, module_px: u32, quiet: usize) -> Result<Vec<u8>> {
+    encode_png(&render_luma(m, module_px, quiet))
+}
+
+/// Horizontal runs of dark modules: (x, y, length).
+fn dark_runs(m: &QrMatrix) -> Vec<(usize, usize, usize)> {
+    let n = m.size();
+    let mut runs = Vec::new();
+    for y in 0..n {
+        let mut x = 0;
+        while x < n {
+            if m.is_dark(x as isize, y as isize) {
+                let start = x;
+                while x < n && m.is_dark(x as isize, y as isize) {
+                    x += 1;
+                }
+                runs.push((start, y, x - start));
+            } else {
+                x += 1;
+            }
+        }
+    }
+    runs
+}
+
+/// A standalone SVG of the code, `module_px` user units a module.
+pub fn render_svg(m: &QrMatrix, module_px: u32, quiet: usize) -> String {
+    let side = (m.size() + 2 * quiet) as u32 * module_px;
+    let mut path = String::new();
+    for (x, y, len) in dark_runs(m) {
+        let _ = write!(path, "M{} {}h{}v1h-{}z", x + quiet, y + quiet, len, len);
+    }
+    let units = m.size() + 2 * quiet;
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{side}\" height=\"{side}\" viewBox=\"0 0 {units} {units}\" shape-rendering=\"crispEdges\">\n<rect width=\"{units}\" height=\"{units}\" fill=\"#fff\"/>\n<path fill=\"#000\" d=\"{path}\"/>\n</svg>\n"
+    )
+}
+
+fn pdf_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .flat_map(|c| match c {
+            '(' | ')' | '\\' => vec!['\\', c],
+            _ => vec![c],
+        })
+        .collect()
+}
+
+/// A printable PDF (A4), one code a page, each with its caption lines
+/// ("part 2 of 5", the kind, a checksum) under it. Vector modules, so it
+/// prints sharp at any resolution.
+pub fn render_pdf(pages: &[(QrMatrix, Vec<String>)]) -> Vec<u8> {
+    const W: f64 = 595.0;
+    const H: f64 = 842.0;
+    let mut objects: Vec<String> = Vec::new();
+    // 1: catalog, 2: pages, 3: font, then page and content pairs.
+    let page_ids: Vec<usize> = (0..pages.len()).map(|i| 4 + 2 * i).collect();
+    objects.push("<< /Type /Catalog /Pages 2 0 R >>".into());
+    let kids: Vec<String> = page_ids.iter().map(|id| format!("{id} 0 R")).collect();
+    objects.push(format!(
+        "<< /Type /Pages /Kids [{}] /Count {} >>",
+        kids.join(" "),
+        pages.len()
+    ));
+    objects.push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into());
+    for (i, (m, caption)) in pages.iter().enumerate() {
+        let units = (m.size() + 2 * STANDARD_QUIET_ZONE) as f64;
+        let side = (W - 100.0).min(H - 260.0);
+        let unit = side / units;
+        let left = (W - side) / 2.0;
+        let top = H - 60.0;
+        let mut content = String::from("0 g\n");
+        for (x, y, len) in dark_runs(m) {
+            let px = left + (x + STANDARD_QUIET_ZONE) as f64 * unit;
+            let py = top - (y + STANDARD_QUIET_ZONE + 1) as f64 * unit;
+            let _ = writeln!(
+                content,
+                "{px:.3} {py:.3} {:.3} {unit:.3} re",
+                len as f64 * unit
+            );
+        }
+        content.push_str("f\nBT /F1 11 Tf\n");
+        let mut ty = top - side - 24.0;
+        for line in caption {
+            let _ = writeln!(content, "1 0 0 1 50 {ty:.1} Tm ({}) Tj", pdf_escape(line));
+            ty -= 16.0;
+        }
+        content.push_str("ET\n");
+        objects.push(format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {W} {H}] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
+            page_ids[i] + 1
+        ));
+        objects.push(format!(
+            "<< /Length {} >>\nstream\n{content}endstream",
+            content.len()
+        ));
+    }
+    let mut out = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (i, obj) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        let _ = write!(out, "{} 0 obj\n{obj}\nendobj\n", i + 1);
+    }
+    let xref = out.len();
+    let _ = write!(out, "xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
+    for off in offsets {
+        let _ = writeln!(out, "{off:010} 00000 n ");
+    }
+    let _ = write!(
+        out,
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    );
+    out.into_bytes()
+}

@@ -1,0 +1,421 @@
+//! The online helper against a stand-in `tailscale` executable first on
+//! PATH (a shell script printing the sample JSON; tailscaled cannot run
+//! here without a control server). Exports, responses, refusal of unknown
+//! and expired responses, and running the stock commands.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use locksmith::exchange::{parse_artifact, ArtifactKind, Envelope, NodeExport, Nonce};
+
+fn samples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/samples")
+}
+
+struct World {
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    /// A temp dir with `bin/tailscale` (the stand-in) and `calls.log`.
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).expect("bin");
+        let script = format!(
+            r#"#!/bin/sh
+# Stand-in for the tailscale CLI: prints the sample JSON, records the
+# commands that would change the tailnet.
+LOG="{log}"
+case "$*" in
+  "lock status --json=1") cat "{samples}/lock-status.json" ;;
+  "lock log --json=1"|"lock log --json=1 --limit="*) cat "{samples}/lock-log.json" ;;
+  "lock revoke-keys --finish "*) echo "revoke-keys $4" >> "$LOG" ;;
+  "lock init "*) echo "$*" >> "$LOG" ;;
+  "up --auth-key=file:"*) f="${{2#--auth-key=file:}}"; echo "up $(cat "$f")" >> "$LOG" ;;
+  *) echo "stand-in tailscale: unexpected arguments: $*" >&2; exit 2 ;;
+esac
+"#,
+            log = dir.path().join("calls.log").display(),
+            samples = samples().display()
+        );
+        let path = bin.join("tailscale");
+        std::fs::write(&path, script).expect("script");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        Self { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn state(&self) -> PathBuf {
+        self.path("state")
+    }
+
+    fn locksmith(&self, args: &[&str]) -> Output {
+        let path = format!(
+            "{}:{}",
+            self.path("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        Command::cargo_bin("locksmith")
+            .expect("binary")
+            .current_dir(self.dir.path())
+            .env("PATH", path)
+            .env_remove("LOCKSMITH_ONLINE_STATE")
+            .args(args)
+            .output()
+            .expect("run locksmith")
+    }
+
+    fn calls(&self) -> String {
+        std::fs::read_to_string(self.path("calls.log")).unwrap_or_default()
+    }
+
+    /// Runs `online export` through the stand-in; returns the request nonce.
+    fn export(&self, extra: &[&str]) -> Nonce {
+        let state = self.state();
+        let mut args = vec![
+            "online",
+            "export",
+            "--out",
+            "export.lks",
+            "--state",
+            state.to_str().expect("utf8"),
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let out = self.locksmith(&args);
+        assert!(
+            out.status.success(),
+            "export failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        Nonce::from_hex(json["request"].as_str().expect("request")).expect("nonce")
+    }
+
+    fn write_response(&self, name: &str, env: &Envelope) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, env.to_bytes()).expect("write response");
+        p
+    }
+
+    fn submit(&self, response: &Path, run: bool) -> Output {
+        let state = self.state();
+        let mut args = vec![
+            "online",
+            "submit",
+            response.to_str().expect("utf8"),
+            "--state",
+            state.to_str().expect("utf8"),
+        ];
+        if run {
+            args.push("--run");
+        }
+        self.locksmith(&args)
+    }
+}
+
+fn recovery_cbor() -> Vec<u8> {
+    let hex = std::fs::read_to_string(samples().join("recovery-2sig.cli.txt")).expect("sample");
+    parse_artifact(hex.as_bytes(), "cli")
+        .expect("parse")
+        .payload
+}
+
+#[test]
+fn export_carries_status_and_log_verbatim() {
+    let w = World::new();
+    let nonce = w.export(&[]);
+    let bytes = std::fs::read(w.path("export.lks")).expect("export written");
+    let env = Envelope::from_bytes(&bytes, "export").expect("envelope");
+    assert_eq!(env.kind, ArtifactKind::NodeExport);
+    let req = env.request.expect("a request");
+    assert_eq!(req.nonce, nonce);
+    assert!(req.expires > req.created);
+    let export = NodeExport::from_bytes(&env.payload, "export").expect("payload");
+    assert_eq!(
+        export.status_json,
+        std::fs::read(samples().join("lock-status.json")).expect("sample")
+    );
+    assert_eq!(
+        export.log_json,
+        std::fs::read(samples().join("lock-log.json")).expect("sample")
+    );
+    // The request is recorded.
+    let out = w.locksmith(&[
+        "online",
+        "requests",
+        "--state",
+        w.state().to_str().expect("utf8"),
+        "--json",
+    ]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(list[0]["nonce"], nonce.to_hex());
+    // Refuses to overwrite the export.
+    let again = w.locksmith(&[
+        "online",
+        "export",
+        "--out",
+        "export.lks",
+        "--state",
+        w.state().to_str().expect("utf8"),
+    ]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+}
+
+#[test]
+fn export_from_files_and_as_qr() {
+    let w = World::new();
+    let state = w.state();
+    let (s, l) = (
+        samples().join("lock-status.json"),
+        samples().join("lock-log.json"),
+    );
+    let out = w.locksmith(&[
+        "online",
+        "export",
+        "--status",
+        s.to_str().expect("utf8"),
+        "--log",
+        l.to_str().expect("utf8"),
+        "--qr",
+        "png",
+        "--out",
+        "qr",
+        "--state",
+        state.to_str().expect("utf8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        w.path("qr").is_dir(),
+        "a 12 KB export is a directory of numbered frames"
+    );
+    let out = w.locksmith(&[
+        "exchange",
+        "decode",
+        "--qr-in",
+        "qr",
+        "--envelope",
+        "--out",
+        "back.lks",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env = Envelope::from_bytes(&std::fs::read(w.path("back.lks")).expect("read"), "back")
+        .expect("envelope");
+    let export = NodeExport::from_bytes(&env.payload, "export").expect("payload");
+    assert_eq!(export.log_json, std::fs::read(&l).expect("sample"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("parts"),
+        "progress shown"
+    );
+    // Bad JSON from a file is refused with the reason.
+    let out = w.locksmith(&[
+        "online",
+        "export",
+        "--status",
+        l.to_str().expect("utf8"),
+        "--log",
+        l.to_str().expect("utf8"),
+        "--out",
+        "x.lks",
+        "--state",
+        state.to_str().expect("utf8"),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Enabled"));
+    assert!(!w.path("x.lks").exists());
+}
+
+#[test]
+fn recovery_response_prints_then_runs_revoke_keys_finish() {
+    let w = World::new();
+    let nonce = w.export(&[]);
+    let resp = w.write_response(
+        "resp.lks",
+        &Envelope::new_response(ArtifactKind::RecoveryAum, recovery_cbor(), nonce),
+    );
+    let out = w.submit(&resp, false);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli_blob =
+        std::fs::read_to_string(samples().join("recovery-2sig.cli.txt")).expect("sample");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("tailscale lock revoke-keys --finish {}", cli_blob.trim())
+    );
+    assert_eq!(w.calls(), "", "nothing runs without --run");
+    let out = w.submit(&resp, true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(w.calls().trim(), format!("revoke-keys {}", cli_blob.trim()));
+    // Applied once: a replay is refused.
+    let out = w.submit(&resp, true);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did not make or has already applied"));
+}
+
+#[test]
+fn response_made_with_the_cli_from_a_qr_export() {
+    // The offline side answers with `exchange encode --answers EXPORT`.
+    let w = World::new();
+    let nonce = w.export(&[]);
+    let blob = samples().join("recovery-2sig.cli.txt");
+    let out = w.locksmith(&[
+        "exchange",
+        "encode",
+        blob.to_str().expect("utf8"),
+        "--answers",
+        "export.lks",
+        "--qr",
+        "png",
+        "--density",
+        "high",
+        "--out",
+        "answer",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let state = w.state();
+    let out = w.locksmith(&[
+        "online",
+        "submit",
+        "--qr-in",
+        "answer.png",
+        "--state",
+        state.to_str().expect("utf8"),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["request"], nonce.to_hex());
+    assert!(json["commands"][0]
+        .as_str()
+        .expect("command")
+        .starts_with("tailscale lock revoke-keys --finish A4"));
+}
+
+#[test]
+fn unknown_expired_and_non_responses_are_refused() {
+    let w = World::new();
+    let nonce = w.export(&[]);
+    // Unknown request.
+    let stranger = w.write_response(
+        "stranger.lks",
+        &Envelope::new_response(ArtifactKind::RecoveryAum, recovery_cbor(), Nonce::random()),
+    );
+    let out = w.submit(&stranger, true);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did not make"));
+    // Not a response at all (the raw upstream blob).
+    let out = w.submit(&samples().join("recovery-2sig.cli.txt"), false);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("names no request"));
+    // Expired: move the recorded expiry into the past.
+    let record = w.state().join(format!("request-{}.json", nonce.to_hex()));
+    let mut rec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&record).expect("record")).expect("json");
+    rec["expires"] = serde_json::json!(rec["created"].as_u64().expect("created") - 1);
+    std::fs::write(&record, serde_json::to_vec(&rec).expect("json")).expect("write");
+    let resp = w.write_response(
+        "resp.lks",
+        &Envelope::new_response(ArtifactKind::RecoveryAum, recovery_cbor(), nonce),
+    );
+    let out = w.submit(&resp, true);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expired"));
+    assert_eq!(w.calls(), "", "nothing ran");
+}
+
+#[test]
+fn auth_key_response_runs_tailscale_up_without_the_key_in_argv() {
+    let w = World::new();
+    let nonce = w.export(&[]);
+    let key = std::fs::read_to_string(samples().join("authkey.txt")).expect("sample");
+    let resp = w.write_response(
+        "key.lks",
+        &Envelope::new_response(
+            ArtifactKind::WrappedAuthKey,
+            key.trim().as_bytes().to_vec(),
+            nonce,
+        ),
+    );
+    let out = w.submit(&resp, true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.starts_with("tailscale up --auth-key=file:"));
+    assert!(!printed.contains("tskey-"), "the key is never printed");
+    assert_eq!(w.calls().trim(), format!("up {}", key.trim()));
+    let leftover: Vec<_> = std::fs::read_dir(w.state())
+        .expect("state")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("authkey"))
+        .collect();
+    assert!(leftover.is_empty(), "the key file is removed after running");
+}
+
+#[test]
+fn init_response_is_checked_argument_by_argument() {
+    let w = World::new();
+    let nonce = w.export(&[]);
+    let pubkey = std::fs::read_to_string(samples().join("keys/A.pub")).expect("sample");
+    let good = format!(
+        "tailscale lock init --gen-disablements 2 --confirm {}",
+        pubkey.trim()
+    );
+    let resp = w.write_response(
+        "init.lks",
+        &Envelope::new_response(ArtifactKind::InitCommand, good.into_bytes(), nonce),
+    );
+    let out = w.submit(&resp, true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        w.calls().trim(),
+        format!("lock init --gen-disablements 2 --confirm {}", pubkey.trim())
+    );
+    let nonce = w.export(&["--force"]);
+    let evil = format!("--gen-disablements 2 {} ; rm -rf /", pubkey.trim());
+    let resp = w.write_response(
+        "evil.lks",
+        &Envelope::new_response(ArtifactKind::InitCommand, evil.into_bytes(), nonce),
+    );
+    let out = w.submit(&resp, true);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unexpected `tailscale lock init` argument")
+    );
+}
