@@ -57,6 +57,8 @@ fn completions_and_man_pages_are_generated() {
         "locksmith-lock.1",
         "locksmith-lock-log.1",
         "locksmith-lock-verify-signature.1",
+        "locksmith-lock-init.1",
+        "locksmith-lock-sign.1",
         "locksmith-token.1",
         "locksmith-token-generate.1",
         "locksmith-secrets.1",

@@ -6,7 +6,8 @@
 //! URL alphabets, padded or not) form.
 //!
 //! Secrets scanned for: the disablement secrets made by `secrets generate`
-//! (to an age recipient and to a passphrase), the private seeds of the
+//! (to an age recipient and to a passphrase) and by `lock init` (a genesis
+//! signed with a software key, then a node key signed with `lock sign`), the private seeds of the
 //! software key files made by `token generate` (passphrase from
 //! LOCKSMITH_PIN, from a pin-source file, and an age identity), and every
 //! passphrase used (right and wrong). The secrets and seeds are learned by
@@ -224,6 +225,55 @@ fn no_secret_reaches_output_or_files() {
         true,
     );
 
+    // A ceremony with the software key: the genesis signed with dev1.key,
+    // two disablement secrets to the age identity, the store pinned; then
+    // a node key signed against that store.
+    w.run(
+        &[
+            "lock",
+            "init",
+            "--signer",
+            key1,
+            "--gen-disablements",
+            "2",
+            "--secrets-to",
+            &recipient,
+            "--secrets-out",
+            "init-age",
+            "--store",
+            "store",
+            "--out",
+            "genesis.aum",
+            "-y",
+        ],
+        Some(&key_pass),
+        "",
+        true,
+    );
+    let node_key = format!("nodekey:{}", "42".repeat(32));
+    w.run(
+        &[
+            "lock", "sign", &node_key, "--signer", key1, "--store", "store", "--out", "node.nks",
+            "-y",
+        ],
+        Some(&key_pass),
+        "",
+        true,
+    );
+    w.run(
+        &[
+            "lock",
+            "verify-signature",
+            "--store",
+            "store",
+            &node_key,
+            "node.nks",
+        ],
+        None,
+        "",
+        true,
+    );
+
     // Learn the secrets and seeds independently, from the files.
     let mut age_files = Vec::new();
     all_files(&w.dir.join("age"), &mut age_files);
@@ -236,6 +286,10 @@ fn no_secret_reaches_output_or_files() {
         .iter()
         .map(|f| age_decrypt_id(f, &identity))
         .collect();
+    let mut init_files = Vec::new();
+    all_files(&w.dir.join("init-age"), &mut init_files);
+    assert_eq!(init_files.len(), 2, "{init_files:?}");
+    plains.extend(init_files.iter().map(|f| age_decrypt_id(f, &identity)));
     plains.push(age_decrypt(&pass_files[0], &secrets_pass));
     let mut secrets: Vec<Vec<u8>> = Vec::new();
     let mut values: Vec<String> = Vec::new();
@@ -249,8 +303,8 @@ fn no_secret_reaches_output_or_files() {
             }
         }
     }
-    assert_eq!(secrets.len(), 4, "secrets found in the age files");
-    assert_eq!(values.len(), 4);
+    assert_eq!(secrets.len(), 6, "secrets found in the age files");
+    assert_eq!(values.len(), 6);
     let mut seeds: Vec<Vec<u8>> = Vec::new();
     for (file, plain) in [
         ("dev1.key", age_decrypt(&w.dir.join("dev1.key"), &key_pass)),
