@@ -40,7 +40,8 @@ dist="dist/$target"
 rm -rf "$dist"
 mkdir -p "$dist"
 cp "$bin" "$dist/locksmith"
-cargo run --locked --quiet --example gen-completions -- "$dist" >/dev/null
+# Same profile and target as the binary, so the dependencies are shared.
+cargo run --release --locked --quiet --target "$target" --example gen-completions -- "$dist" >/dev/null
 
 echo "== $dist/locksmith"
 "$dist/locksmith" --version
