@@ -40,8 +40,6 @@ dist="dist/$target"
 rm -rf "$dist"
 mkdir -p "$dist"
 cp "$bin" "$dist/locksmith"
-# Same profile and target as the binary, so the dependencies are shared.
-cargo run --release --locked --quiet --target "$target" --example gen-completions -- "$dist" >/dev/null
 
 echo "== $dist/locksmith"
 "$dist/locksmith" --version
@@ -51,3 +49,8 @@ if command -v ldd >/dev/null; then
 fi
 echo "== sha256"
 (cd "$dist" && sha256sum locksmith | tee SHA256SUMS)
+
+# Completions and man pages (same profile and target as the binary, so the
+# dependencies are shared; the example also needs the dev-dependencies).
+cargo run --release --locked --quiet --target "$target" --example gen-completions -- "$dist" >/dev/null
+echo "== completions and man pages in $dist/completions and $dist/man"
