@@ -76,7 +76,7 @@ impl Input {
         }
         if path.is_dir() {
             return Err(InputError::Invalid {
-                source_name: arg.to_string(),
+                source_name: crate::shown::escape(arg).into_owned(),
                 reason:
                     "is a directory; give a file, or use --chain DIR for a directory of AUM files"
                         .into(),
@@ -115,7 +115,7 @@ impl Input {
 
     /// Reads a file.
     pub fn read_file(path: &Path) -> Result<Input, InputError> {
-        let name = path.display().to_string();
+        let name = crate::shown::path(path);
         let meta = std::fs::metadata(path).map_err(|e| InputError::Read {
             source_name: name.clone(),
             reason: e.to_string(),
@@ -350,7 +350,7 @@ pub fn read_chain(args: &[String]) -> Result<Vec<Aum>, InputError> {
         if path.is_dir() {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
                 .map_err(|e| InputError::Read {
-                    source_name: arg.clone(),
+                    source_name: crate::shown::escape(arg).into_owned(),
                     reason: e.to_string(),
                 })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -372,13 +372,13 @@ pub fn read_chain(args: &[String]) -> Result<Vec<Aum>, InputError> {
             }
             if aums.is_empty() {
                 return Err(InputError::Invalid {
-                    source_name: arg.clone(),
+                    source_name: crate::shown::escape(arg).into_owned(),
                     reason: "the directory holds no AUM files".into(),
                 });
             }
             out.extend(
                 order_by_parent_links(aums).map_err(|e| InputError::Invalid {
-                    source_name: arg.clone(),
+                    source_name: crate::shown::escape(arg).into_owned(),
                     reason: e.to_string(),
                 })?,
             );

@@ -7,17 +7,22 @@
 //! - [`secrets`]: disablement secrets (generation, age files, sheets, verification).
 //! - [`signers`]: key backends (PKCS#11, YubiKey PIV, software files) and signer specs.
 //! - [`cli`]: the `locksmith` command line.
+//! - [`shown`]: outside text escaped for messages (no raw control or bidi characters).
+//! - [`hygiene`]: process hardening at start-up (no core dumps, locked memory).
 
 #![forbid(unsafe_code)]
 
 pub mod airgap;
 pub mod ceremony_plan;
+pub mod build_info;
 pub mod cli;
 pub mod exchange;
+pub mod hygiene;
 pub mod input;
 pub mod online;
 pub mod output;
 pub mod secrets;
+pub mod shown;
 pub mod signers;
 pub mod store;
 pub mod tka;

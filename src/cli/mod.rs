@@ -48,7 +48,7 @@ pub mod online;
 
 /// Tailnet Lock key ceremonies on smart cards and HSMs, from an offline machine.
 #[derive(Debug, Parser)]
-#[command(name = "locksmith", version, about, long_about = None)]
+#[command(name = "locksmith", version, long_version = crate::build_info::LONG_VERSION, about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

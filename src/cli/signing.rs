@@ -162,11 +162,12 @@ pub fn open_signers(args: &SignerArgs) -> anyhow::Result<Vec<Box<dyn Signer>>> {
     };
     let mut out: Vec<Box<dyn Signer>> = Vec::new();
     for spec in &args.specs()? {
-        let signer =
-            open_signer(spec, &options).with_context(|| format!("opening signer {spec:?}"))?;
+        let signer = open_signer(spec, &options)
+            .with_context(|| format!("opening signer {}", crate::signers::spec::shown(spec)))?;
         if out.iter().any(|s| s.public_key() == signer.public_key()) {
             bail!(
-                "--signer {spec:?} names a key already given ({}); each key signs once",
+                "--signer {} names a key already given ({}); each key signs once",
+                crate::signers::spec::shown(spec),
                 tlpub_text(&signer.public_key())
             );
         }

@@ -140,8 +140,12 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                 allow_extractable,
                 force,
             };
-            let key = signers::generate_key(&signer, &options)
-                .with_context(|| format!("generating a key with --signer {signer}"))?;
+            let key = signers::generate_key(&signer, &options).with_context(|| {
+                format!(
+                    "generating a key with --signer {}",
+                    signers::spec::shown(&signer)
+                )
+            })?;
             if let (Some(path), Some(pem)) = (&attestation_out, &key.attestation_pem) {
                 signers::software::write_atomically(path, pem.as_bytes(), force)?;
                 eprintln!("attestation certificate written to {}", path.display());
@@ -162,7 +166,7 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let key = signers::show_key(&signer, &OpenOptions { allow_extractable })
-                .with_context(|| format!("reading --signer {signer}"))?;
+                .with_context(|| format!("reading --signer {}", signers::spec::shown(&signer)))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&key)?);
             } else {
@@ -179,7 +183,7 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let mut s = signers::open_signer(&signer, &OpenOptions { allow_extractable })
-                .with_context(|| format!("opening --signer {signer}"))?;
+                .with_context(|| format!("opening --signer {}", signers::spec::shown(&signer)))?;
             let mut digest = [0u8; 32];
             rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut digest);
             let sig = sign_verified(s.as_mut(), &digest)

@@ -57,11 +57,14 @@ pub enum PinSource {
 #[derive(Debug, thiserror::Error)]
 pub enum PinError {
     /// The pin-source attribute is not `file:` or `env:`.
+    /// The value is neither shown nor kept (not even for `Debug`): a user
+    /// who typed `pin-source=123456` has put the PIN itself there.
     #[error(
-        "pin-source {0:?} is not understood; use pin-source=file:/path/to/pin-file or \
-         pin-source=env:VARIABLE (a PIN is never accepted on the command line)"
+        "the pin-source value is not understood (not shown, in case it is a PIN); use \
+         pin-source=file:/path/to/pin-file or pin-source=env:VARIABLE (a PIN is never \
+         accepted on the command line)"
     )]
-    BadSource(String),
+    BadSource,
     /// The pin-source file could not be read.
     #[error("cannot read the PIN from pin-source file {path}: {source}; check the path and its permissions")]
     File {
@@ -107,13 +110,13 @@ impl PinSource {
         if let Some(rest) = value.strip_prefix("file:") {
             let path = rest.strip_prefix("//").unwrap_or(rest);
             if path.is_empty() {
-                return Err(PinError::BadSource(value.to_string()));
+                return Err(PinError::BadSource);
             }
             return Ok(PinSource::File(PathBuf::from(path)));
         }
         if let Some(name) = value.strip_prefix("env:") {
             if name.is_empty() {
-                return Err(PinError::BadSource(value.to_string()));
+                return Err(PinError::BadSource);
             }
             return Ok(PinSource::Env(name.to_string()));
         }
@@ -121,7 +124,7 @@ impl PinSource {
         if value.starts_with('/') {
             return Ok(PinSource::File(PathBuf::from(value)));
         }
-        Err(PinError::BadSource(value.to_string()))
+        Err(PinError::BadSource)
     }
 
     /// Reads the PIN from this source.
@@ -223,6 +226,15 @@ mod tests {
             PinSource::Env("FOO".into())
         );
         assert!(PinSource::parse("123456").is_err());
+    }
+
+    #[test]
+    fn bad_pin_source_is_not_echoed() {
+        // `pin-source=123456`: the user put the PIN where its source goes.
+        let err = PinSource::parse("123456").unwrap_err();
+        assert!(!err.to_string().contains("123456"), "{err}");
+        assert!(!format!("{err:?}").contains("123456"), "{err:?}");
+        assert!(err.to_string().contains("pin-source=file:"));
     }
 
     #[test]

@@ -219,10 +219,15 @@ pub fn generate(spec: &FileSpec, options: &GenerateOptions) -> Result<KeyInfo, S
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed[..]);
     let signer = SoftwareSigner::from_seed(&seed, "new");
     let public = signer.public_key();
-    let plain = Zeroizing::new(format!(
-        "{KEY_FILE_HEADER}\n{}\n",
-        data_encoding::HEXLOWER.encode(&seed[..])
-    ));
+    // Encoded into a buffer wiped on drop: `HEXLOWER.encode` would return
+    // a plain String holding the seed, freed without being wiped.
+    let mut seed_hex = Zeroizing::new(String::with_capacity(64));
+    data_encoding::HEXLOWER.encode_append(&seed[..], &mut seed_hex);
+    let mut plain = Zeroizing::new(String::with_capacity(KEY_FILE_HEADER.len() + 66));
+    plain.push_str(KEY_FILE_HEADER);
+    plain.push('\n');
+    plain.push_str(&seed_hex);
+    plain.push('\n');
     let encryptor =
         match &spec.identity {
             Some(path) => {

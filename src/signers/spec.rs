@@ -395,6 +395,34 @@ fn parse_file(rest: &str) -> Result<FileSpec, SignersError> {
     Ok(spec)
 }
 
+/// A spec as typed, for error messages: the values of `pin-value=` (and of
+/// a `pin-source=` that is neither `file:` nor `env:`, which is likely the
+/// PIN itself) replaced by `<redacted>`, hostile characters escaped, and
+/// cut to 200 characters.
+pub fn shown(spec: &str) -> String {
+    let mut out = String::with_capacity(spec.len());
+    let mut rest = spec;
+    while let Some(at) = rest.find(['?', '&', ';']) {
+        out.push_str(&redact_attr(&rest[..at]));
+        out.push_str(&rest[at..at + 1]);
+        rest = &rest[at + 1..];
+    }
+    out.push_str(&redact_attr(rest));
+    crate::shown::escape_short(&out, 200)
+}
+
+fn redact_attr(attr: &str) -> std::borrow::Cow<'_, str> {
+    match attr.split_once('=') {
+        Some(("pin-value", _)) => "pin-value=<redacted>".into(),
+        Some(("pin-source", v))
+            if !(v.starts_with("file:") || v.starts_with("env:") || v.starts_with('/')) =>
+        {
+            "pin-source=<redacted>".into()
+        }
+        _ => attr.into(),
+    }
+}
+
 /// Decodes RFC 3986 percent-encoding.
 pub fn pct_decode(value: &str) -> Result<Vec<u8>, SignersError> {
     let bytes = value.as_bytes();
@@ -404,6 +432,8 @@ pub fn pct_decode(value: &str) -> Result<Vec<u8>, SignersError> {
         if bytes[i] == b'%' {
             let hex = bytes
                 .get(i + 1..i + 3)
+                // from_str_radix alone would take "+f" as 0x0f.
+                .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
                 .ok_or_else(|| {
@@ -437,6 +467,31 @@ pub fn pct_encode(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shown_redacts_pins_and_escapes() {
+        assert_eq!(
+            shown("pkcs11:token=a;object=k?pin-value=918273&module-path=/m.so"),
+            "pkcs11:token=a;object=k?pin-value=<redacted>&module-path=/m.so"
+        );
+        assert_eq!(
+            shown("file:/k?pin-source=918273"),
+            "file:/k?pin-source=<redacted>"
+        );
+        assert_eq!(
+            shown("file:/k?pin-source=file:/run/pin"),
+            "file:/k?pin-source=file:/run/pin"
+        );
+        assert_eq!(shown("pkcs11:token=\u{202e}x"), "pkcs11:token=\\u{202e}x");
+        assert_eq!(shown(&"a".repeat(1000)).chars().count(), 201);
+    }
+
+    #[test]
+    fn percent_escape_takes_only_hex_digits() {
+        assert!(pct_decode("%+f").is_err());
+        assert!(pct_decode("%-1").is_err());
+        assert_eq!(pct_decode("%2Fa%2f").unwrap(), b"/a/");
+    }
 
     #[test]
     fn pkcs11_uri_parses() {
