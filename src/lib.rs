@@ -13,8 +13,8 @@
 #![forbid(unsafe_code)]
 
 pub mod airgap;
-pub mod ceremony_plan;
 pub mod build_info;
+pub mod ceremony_plan;
 pub mod cli;
 pub mod exchange;
 pub mod hygiene;
