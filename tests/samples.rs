@@ -199,7 +199,7 @@ fn wrapped_auth_key_deeplink_and_disablement_secrets() {
     let text = std::fs::read_to_string(samples().join("authkey.txt")).expect("authkey");
     let w = wrapped_authkey::decode(text.trim()).expect("wrapped");
     assert_eq!(
-        w.auth_key,
+        w.auth_key.as_str(),
         m["authkey"]["auth_key"].as_str().expect("auth key")
     );
     assert_eq!(

@@ -13,6 +13,23 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
+/// A secret given on the command line: zeroized on drop, redacted in `Debug`.
+#[derive(Clone)]
+pub struct SecretArg(Zeroizing<String>);
+
+impl std::str::FromStr for SecretArg {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(SecretArg(Zeroizing::new(s.to_string())))
+    }
+}
+
+impl std::fmt::Debug for SecretArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretArg(<redacted>)")
+    }
+}
+
 #[derive(Debug, clap::Subcommand)]
 pub enum LockCommand {
     /// Create a new authority: a genesis checkpoint signed on the token(s),
@@ -92,7 +109,7 @@ pub enum LockCommand {
     /// read it from standard input.
     DisablementKdf {
         /// The secret in hex, or `disablement-secret:HEX`, or `-` to read it from standard input.
-        secret: String,
+        secret: SecretArg,
         #[arg(long)]
         json: bool,
     },
@@ -151,7 +168,7 @@ pub fn run(cmd: LockCommand) -> anyhow::Result<()> {
             nks,
             json,
         } => verify_signature(&source, &node_key, &nks, json),
-        LockCommand::DisablementKdf { secret, json } => kdf(&secret, json),
+        LockCommand::DisablementKdf { secret, json } => kdf(&secret.0, json),
         LockCommand::VerifyDisablement { source, json } => verify_disablement(&source, json),
         LockCommand::Import {
             inputs,
@@ -264,6 +281,11 @@ fn parse_secret(text: &str) -> anyhow::Result<Zeroizing<Vec<u8>>> {
     let bytes = hex::decode(t).context(
         "the disablement secret must be hex, optionally with the disablement-secret: prefix",
     )?;
+    if bytes.is_empty() {
+        anyhow::bail!(
+            "the disablement secret is empty: nothing was read (give the secret's 64 hex digits)"
+        );
+    }
     Ok(Zeroizing::new(bytes))
 }
 

@@ -14,7 +14,8 @@ use zeroize::Zeroizing;
 /// A decoded wrapped auth key. The private key is zeroized on drop and
 /// never shown by `Debug`.
 pub struct WrappedAuthKey {
-    pub auth_key: String,
+    /// The pre-auth key itself: a secret too, zeroized on drop.
+    pub auth_key: Zeroizing<String>,
     pub credential: NodeKeySignature,
     pub credential_bytes: Vec<u8>,
     pub private: Zeroizing<Vec<u8>>,
@@ -59,7 +60,7 @@ pub fn decode(wrapped: &str) -> Result<WrappedAuthKey, WrapError> {
     let credential = NodeKeySignature::decode(&credential_bytes)
         .map_err(|e| WrapError::Signature(e.to_string()))?;
     Ok(WrappedAuthKey {
-        auth_key: auth_key.to_string(),
+        auth_key: Zeroizing::new(auth_key.to_string()),
         credential,
         credential_bytes,
         private,
