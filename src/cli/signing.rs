@@ -61,6 +61,10 @@ pub struct ConfirmArgs {
     /// `locksmith online submit` on the connected machine.
     #[arg(long, value_name = "REQUEST")]
     pub respond_to: Option<std::path::PathBuf>,
+    /// Also write the output as a locksmith exchange envelope here (kind,
+    /// checksum), beside the raw form --out writes.
+    #[arg(long, value_name = "PATH")]
+    pub envelope_out: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub record: super::record::RecordArgs,
 }
@@ -74,6 +78,10 @@ pub fn write_primary_output(
     confirm: &ConfirmArgs,
     force: bool,
 ) -> anyhow::Result<()> {
+    if let Some(env_path) = &confirm.envelope_out {
+        let env = crate::exchange::Envelope::new(kind, payload.to_vec());
+        write_output(env_path, &env.to_bytes(), force)?;
+    }
     let Some(request_path) = &confirm.respond_to else {
         return write_output(path, payload, force);
     };
