@@ -110,3 +110,34 @@ fn an_online_export_is_a_chain_and_a_status() {
         "PJG322C5PKVOBXAYXCQF4YHXYST2JA37NFWPQSLRNSGPSVHPDS5Q"
     );
 }
+
+#[test]
+fn finish_writes_the_raw_blob_and_an_envelope() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw = dir.path().join("recovery.aum");
+    let env = dir.path().join("recovery.lks");
+    locksmith()
+        .args([
+            "lock",
+            "revoke-keys",
+            "--finish",
+            &samples("recovery-2sig.aum"),
+            "--chain",
+            &samples("chain"),
+            "--out",
+        ])
+        .arg(&raw)
+        .arg("--envelope-out")
+        .arg(&env)
+        .assert()
+        .success();
+    let raw_bytes = std::fs::read(&raw).expect("raw");
+    let env_bytes = std::fs::read(&env).expect("envelope");
+    assert!(locksmith::exchange::is_envelope(&env_bytes));
+    let unwrapped = locksmith::exchange::Envelope::from_bytes(&env_bytes, "t").expect("envelope");
+    assert_eq!(unwrapped.payload, raw_bytes);
+    assert_eq!(
+        unwrapped.kind,
+        locksmith::exchange::ArtifactKind::RecoveryAum
+    );
+}
