@@ -10,8 +10,12 @@ use std::path::Path;
 pub enum OutputError {
     #[error("{0} already exists; refusing to overwrite it (pass --force to replace it)")]
     Exists(String),
-    #[error("cannot write {path}: {reason}")]
-    Io { path: String, reason: String },
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Writes `data` to `path` atomically. With `force` false an existing file
@@ -20,7 +24,7 @@ pub fn write_atomic(path: &Path, data: &[u8], force: bool) -> Result<(), OutputE
     let shown = path.display().to_string();
     let io = |e: std::io::Error| OutputError::Io {
         path: shown.clone(),
-        reason: e.to_string(),
+        source: e,
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,

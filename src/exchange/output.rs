@@ -1,7 +1,6 @@
 //! Atomic output: a file or a directory of frames appears whole or not at
 //! all, and an existing one is replaced only when asked (`--force`).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::error::{ExchangeError, Result};
@@ -17,30 +16,12 @@ fn parent_dir(path: &Path) -> PathBuf {
 /// then renames it into place. Refuses to replace an existing file unless
 /// `force`.
 pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
-    if !force && path.exists() {
-        return Err(ExchangeError::WouldOverwrite { path: path.into() });
-    }
-    let dir = parent_dir(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".locksmith-")
-        .tempfile_in(&dir)
-        .map_err(|e| ExchangeError::io(&dir, "creating a temporary file in", e))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| ExchangeError::io(tmp.path(), "write", e))?;
-    if force {
-        tmp.persist(path)
-            .map_err(|e| ExchangeError::io(path, "rename into place", e.error))?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                ExchangeError::WouldOverwrite { path: path.into() }
-            } else {
-                ExchangeError::io(path, "rename into place", e.error)
-            }
-        })?;
-    }
-    Ok(())
+    crate::output::write_atomic(path, bytes, force).map_err(|e| match e {
+        crate::output::OutputError::Exists(_) => {
+            ExchangeError::WouldOverwrite { path: path.into() }
+        }
+        crate::output::OutputError::Io { source, .. } => ExchangeError::io(path, "write", source),
+    })
 }
 
 /// Writes `files` (name, contents) into a new directory `dir`, built under

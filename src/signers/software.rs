@@ -273,26 +273,16 @@ pub fn generate(spec: &FileSpec, options: &GenerateOptions) -> Result<KeyInfo, S
 /// Writes `data` to `path` through a temporary file in the same directory,
 /// so a crash leaves either the old file or the new one.
 pub fn write_atomically(path: &Path, data: &[u8], overwrite: bool) -> Result<(), SignersError> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let io = |what: &str, e: std::io::Error| SignersError::Io {
-        what: format!("{what} {}", path.display()),
-        source: e,
-    };
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(dir).map_err(|e| io("cannot create a file next to", e))?;
-    tmp.write_all(data)
-        .and_then(|_| tmp.as_file().sync_all())
-        .map_err(|e| io("cannot write", e))?;
-    if overwrite {
-        tmp.persist(path).map_err(|e| io("cannot write", e.error))?;
-    } else {
-        tmp.persist_noclobber(path)
-            .map_err(|e| io("refusing to overwrite (or cannot write)", e.error))?;
-    }
-    Ok(())
+    crate::output::write_atomic(path, data, overwrite).map_err(|e| match e {
+        crate::output::OutputError::Exists(_) => SignersError::Io {
+            what: format!("refusing to overwrite (or cannot write) {}", path.display()),
+            source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+        },
+        crate::output::OutputError::Io { source, .. } => SignersError::Io {
+            what: format!("cannot write {}", path.display()),
+            source,
+        },
+    })
 }
 
 /// Describes the key in the file (decrypts it to learn the public key).
