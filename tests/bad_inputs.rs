@@ -1,6 +1,6 @@
 //! The bad-input corpus: every argument that takes outside data, given
 //! malformed data (tests/bad_inputs/cases.json, files in
-//! tests/bad_inputs/files made by make_corpus.py from ../shared).
+//! tests/bad_inputs/files made by make_corpus.py from tests/data/upstream).
 //!
 //! Each case must end with the expected non-zero exit code, a clear error
 //! naming the problem (a substring of stderr), no panic, no raw control or
@@ -8,7 +8,7 @@
 //! changed in the working directory or the case's scratch directory.
 //!
 //! Placeholders in arguments and stdin: `{files}` (the corpus files),
-//! `{samples}` (../shared/samples), `{tmp}` (the case's scratch directory,
+//! `{samples}` (tests/data/upstream/samples), `{tmp}` (the case's scratch directory,
 //! where `setup` puts a store and `make` puts generated files). An argument
 //! may also be `{"repeat": "a", "times": 300, "prefix": "", "suffix": ""}`.
 //! `stderr_not`: a string (a mistyped PIN) that must appear in no output.
@@ -126,7 +126,7 @@ fn bad_inputs_give_clear_errors_and_write_nothing() {
         let scratch = tempfile::tempdir().unwrap();
         let dirs = Dirs {
             files: root.join("tests/bad_inputs/files"),
-            samples: root.join("../shared/samples"),
+            samples: root.join("tests/data/upstream/samples"),
             tmp: scratch.path().to_path_buf(),
         };
         std::fs::create_dir(dirs.tmp.join("home")).unwrap();
@@ -258,7 +258,7 @@ fn lenient_encodings_decode_like_upstream() {
             .unwrap_or_else(|| panic!("no hash in {v}"))
             .to_string()
     };
-    let canonical = hash_of(&root.join("../shared/samples/chain-raw/0000-checkpoint.bin"));
+    let canonical = hash_of(&root.join("tests/data/upstream/samples/chain-raw/0000-checkpoint.bin"));
     for file in [
         "aum-noncanonical-long-int.bin",
         "aum-noncanonical-key-order.bin",

@@ -8,7 +8,7 @@ use assert_cmd::Command;
 use locksmith::exchange::{parse_artifact, to_raw, ArtifactKind, Envelope, InputForm, RawForm};
 
 fn samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/samples")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/samples")
 }
 
 fn sample_files() -> Vec<String> {

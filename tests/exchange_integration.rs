@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 fn samples(rel: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/samples")
+        .join("tests/data/upstream/samples")
         .join(rel)
         .display()
         .to_string()

@@ -10,7 +10,7 @@ use assert_cmd::Command;
 use locksmith::exchange::{parse_artifact, ArtifactKind, Envelope, NodeExport, Nonce};
 
 fn samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/samples")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/samples")
 }
 
 struct World {

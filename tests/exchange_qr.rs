@@ -14,7 +14,7 @@ use locksmith::exchange::{
 };
 
 fn samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/samples")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/samples")
 }
 
 /// Every sample artifact file, read through the raw-form parser.

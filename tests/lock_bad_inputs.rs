@@ -209,7 +209,7 @@ fn signing_commands_reject_bad_inputs_clearly() {
     );
     // A blob from another authority (the shared sample's recovery AUM).
     let foreign =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/samples/recovery-2sig.cli.txt");
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/samples/recovery-2sig.cli.txt");
     fails(
         &f,
         &[

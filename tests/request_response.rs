@@ -54,7 +54,7 @@ fn a_recovery_answers_the_online_request() {
         .success();
     // The online side exports its status and log as a request with a nonce
     // (the sample files stand in for what `tailscale` prints).
-    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/samples");
     let state = d.join("online-state");
     let export = d.join("export.lks");
     locksmith()

@@ -1,4 +1,4 @@
-//! The files in ../shared/samples (shaped like what online nodes print)
+//! The files in tests/data/upstream/samples (shaped like what online nodes print)
 //! import and verify, with the outcomes upstream recorded in manifest.json.
 
 use locksmith::input::{identify, read_chain, Artifact, Input};
@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 fn samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/samples")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/samples")
 }
 
 fn manifest() -> Value {

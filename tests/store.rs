@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 fn samples(rel: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/samples")
+        .join("tests/data/upstream/samples")
         .join(rel)
         .display()
         .to_string()
@@ -52,7 +52,7 @@ fn import_of_a_chain_that_does_not_link_is_refused() {
     assert!(err.to_string().contains("do not link"), "{err}");
     // A foreign genesis is refused too.
     let vectors = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/deeplink.json"),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/vectors/deeplink.json"),
     )
     .expect("vectors");
     let v: serde_json::Value = serde_json::from_str(&vectors).expect("json");

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Regenerates the bad-input files in files/ from ../shared (the upstream
+"""Regenerates the bad-input files in files/ from tests/data/upstream (the vendored upstream
 samples and vectors). Run from anywhere: python3 tests/bad_inputs/make_corpus.py
 Each file's purpose is in cases.json (the `why` of the cases that use it)."""
 import base64, json, os, pathlib
 
 here = pathlib.Path(__file__).resolve().parent
-shared = here.parent.parent.parent / "shared"
+shared = here.parent.parent / "data" / "upstream"
 out = here / "files"
 out.mkdir(exist_ok=True)
 samples = shared / "samples"

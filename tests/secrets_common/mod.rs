@@ -15,7 +15,7 @@ pub fn locksmith() -> Cmd {
 }
 
 /// Whether `tool` is on PATH. Missing tools skip the test loudly, except
-/// under CI=true where they fail it (.ci/install.d/20-secrets.sh installs them).
+/// under CI=true where they fail it (.ci/install.sh installs them).
 pub fn have(tool: &str) -> bool {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
@@ -25,7 +25,7 @@ pub fn have(tool: &str) -> bool {
     if !found {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!(
-                "{tool} is missing under CI=true; .ci/install.d/20-secrets.sh should install it"
+                "{tool} is missing under CI=true; .ci/install.sh should install it"
             );
         }
         eprintln!(

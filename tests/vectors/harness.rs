@@ -3,9 +3,9 @@
 use serde_json::Value;
 use std::path::PathBuf;
 
-/// `../shared/vectors` beside the repository.
+/// `tests/data/upstream/vectors`: upstream's vectors, vendored in the repository.
 pub fn vectors_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/vectors")
 }
 
 /// Reads and parses a vector file, failing the test if it cannot.

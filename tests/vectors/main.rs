@@ -1,4 +1,4 @@
-//! Upstream's test vectors (../shared/vectors), every file and every case.
+//! Upstream's test vectors (tests/data/upstream/vectors), every file and every case.
 //!
 //! Each vector file has one test module here. `every_vector_file_is_consumed`
 //! fails when a file appears that no module reads, and each module counts
