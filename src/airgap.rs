@@ -77,12 +77,21 @@ pub fn describe(up: &[UpInterface]) -> String {
         .join(", ")
 }
 
-/// The sysfs root to use: `LOCKSMITH_SYSFS_NET` (for tests) or [`SYSFS_NET`].
+/// The sysfs root to use: [`SYSFS_NET`]. Debug builds (what `cargo test`
+/// runs) also read `LOCKSMITH_SYSFS_NET`, so the tests can fake an air gap
+/// or a live interface; a release build has no such override, so nothing
+/// in the environment can make a connected machine look air-gapped.
 pub fn sysfs_root() -> PathBuf {
-    std::env::var_os("LOCKSMITH_SYSFS_NET")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(SYSFS_NET))
+    #[cfg(debug_assertions)]
+    if let Some(root) = std::env::var_os(SYSFS_OVERRIDE_ENV) {
+        return PathBuf::from(root);
+    }
+    PathBuf::from(SYSFS_NET)
 }
+
+/// The test-only override of the sysfs root (debug builds only).
+#[cfg(debug_assertions)]
+pub const SYSFS_OVERRIDE_ENV: &str = "LOCKSMITH_SYSFS_NET";
 
 /// For signing commands: a warning on standard error when an interface is
 /// up (or the check cannot be made), unless `allow_network`.

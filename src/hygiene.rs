@@ -86,10 +86,49 @@ impl HardeningReport {
 /// memory where the OS allows. Never fails; see the report for what took
 /// effect. Call it once, at the start of `main`.
 pub fn harden_process() -> HardeningReport {
-    HardeningReport {
+    let report = HardeningReport {
         core_limit_zero: disable_core_limit(),
         not_dumpable: set_not_dumpable(),
         memory_locked: lock_memory(),
+    };
+    let _ = REPORT.set(report.clone());
+    report
+}
+
+/// The report of the [`harden_process`] call of this process, if any.
+static REPORT: std::sync::OnceLock<HardeningReport> = std::sync::OnceLock::new();
+/// Set once the warnings were printed, so a batch of PIN prompts shows them once.
+static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The lines [`before_secret_input`] prints: `None` when hardening was
+/// never attempted in this process (library use) or every step took effect.
+pub fn secret_input_warning(report: &HardeningReport) -> Option<String> {
+    let warnings = report.warnings();
+    if warnings.is_empty() {
+        return None;
+    }
+    let mut text = String::from(
+        "WARNING: process hardening is incomplete, so the secret you are about to enter could \
+         reach a core dump or swap:\n",
+    );
+    for w in warnings {
+        text.push_str(&format!("  - {w}\n"));
+    }
+    Some(text)
+}
+
+/// Call right before a PIN, passphrase or secret is asked for or read:
+/// prints (once per process, on standard error) which hardening steps did
+/// not take effect, so the operator knows before typing the first PIN.
+pub fn before_secret_input() {
+    let Some(report) = REPORT.get() else {
+        return;
+    };
+    if WARNED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    if let Some(text) = secret_input_warning(report) {
+        eprint!("{text}");
     }
 }
 
@@ -168,5 +207,20 @@ mod tests {
         assert_eq!(w.len(), 2);
         assert!(w[0].contains("PR_SET_DUMPABLE") && w[0].contains("EPERM"));
         assert!(w[1].contains("mlockall") && w[1].contains("ulimit -l"));
+        let text = secret_input_warning(&report).expect("a warning");
+        assert!(
+            text.starts_with("WARNING: process hardening is incomplete"),
+            "{text}"
+        );
+        assert!(
+            text.contains("PR_SET_DUMPABLE") && text.contains("mlockall"),
+            "{text}"
+        );
+        let all_done = HardeningReport {
+            core_limit_zero: Step::Done,
+            not_dumpable: Step::Done,
+            memory_locked: Step::Done,
+        };
+        assert_eq!(secret_input_warning(&all_done), None);
     }
 }

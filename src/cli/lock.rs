@@ -290,6 +290,7 @@ fn parse_secret(text: &str) -> anyhow::Result<Zeroizing<Vec<u8>>> {
 }
 
 fn read_secret_from_user() -> anyhow::Result<Zeroizing<String>> {
+    crate::hygiene::before_secret_input();
     if std::io::stdin().is_terminal() {
         Ok(Zeroizing::new(
             rpassword::prompt_password("disablement secret (not echoed): ")

@@ -150,6 +150,7 @@ impl age::Callbacks for TerminalCallbacks {
     }
 
     fn request_passphrase(&self, description: &str) -> Option<SecretString> {
+        crate::hygiene::before_secret_input();
         rpassword::prompt_password(format!("{description} "))
             .ok()
             .map(SecretString::from)

@@ -119,6 +119,11 @@ impl From<SignersError> for SignerError {
 pub struct OpenOptions {
     /// Accept PKCS#11 keys that are extractable or not sensitive.
     pub allow_extractable: bool,
+    /// Accept keys imported onto the token rather than generated there
+    /// (PKCS#11 CKA_LOCAL false, or never-extractable / always-sensitive
+    /// false; PIV origin "imported"). They are labelled
+    /// [`KeyCustody::Imported`], never hardware-backed.
+    pub allow_imported: bool,
 }
 
 /// PIN policy for generated PIV keys.

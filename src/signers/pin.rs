@@ -176,6 +176,7 @@ pub fn looks_like_yubikey_otp(text: &str) -> bool {
 /// `LOCKSMITH_PIN`, else by prompting on the terminal. `what` names the
 /// token in the prompt and in errors.
 pub fn obtain_pin(source: Option<&PinSource>, what: &str) -> Result<Pin, PinError> {
+    crate::hygiene::before_secret_input();
     if let Some(source) = source {
         return source.read(what);
     }
@@ -187,6 +188,7 @@ pub fn obtain_pin(source: Option<&PinSource>, what: &str) -> Result<Pin, PinErro
 
 /// Asks for a PIN on the terminal (no echo).
 pub fn prompt_pin(what: &str) -> Result<Pin, PinError> {
+    crate::hygiene::before_secret_input();
     use std::io::IsTerminal;
     if !std::io::stdin().is_terminal() && !Path::new("/dev/tty").exists() {
         return Err(PinError::NoTerminal {

@@ -274,6 +274,38 @@ struct KeyObject {
     always_authenticate: bool,
     never_extractable: Option<bool>,
     always_sensitive: Option<bool>,
+    /// CKA_LOCAL: true only when the token generated the key itself.
+    local: Option<bool>,
+}
+
+impl KeyObject {
+    /// What shows the key was imported rather than generated on the token
+    /// (CKA_LOCAL false, or CKA_NEVER_EXTRACTABLE / CKA_ALWAYS_SENSITIVE
+    /// false: it was extractable or readable at some point); `None` when
+    /// nothing does. An attribute the token does not report proves nothing
+    /// either way and is not counted.
+    fn imported_because(&self) -> Option<String> {
+        let mut why = Vec::new();
+        if self.local == Some(false) {
+            why.push("CKA_LOCAL is false (the token did not generate it)");
+        }
+        if self.never_extractable == Some(false) {
+            why.push("CKA_NEVER_EXTRACTABLE is false (it was extractable at some time)");
+        }
+        if self.always_sensitive == Some(false) {
+            why.push("CKA_ALWAYS_SENSITIVE is false (it was readable at some time)");
+        }
+        (!why.is_empty()).then(|| why.join(", "))
+    }
+
+    /// Who holds the key: the token made it, or it came from outside.
+    fn custody(&self) -> KeyCustody {
+        if self.imported_because().is_some() {
+            KeyCustody::Imported
+        } else {
+            KeyCustody::Hardware
+        }
+    }
 }
 
 fn find_private_keys(session: &Session, uri: &Pkcs11Uri) -> Result<Vec<KeyObject>, SignersError> {
@@ -303,6 +335,7 @@ fn find_private_keys(session: &Session, uri: &Pkcs11Uri) -> Result<Vec<KeyObject
                     AttributeType::AlwaysAuthenticate,
                     AttributeType::NeverExtractable,
                     AttributeType::AlwaysSensitive,
+                    AttributeType::Local,
                 ],
             )
             .map_err(|e| ck("cannot read the key's attributes", e))?;
@@ -315,6 +348,7 @@ fn find_private_keys(session: &Session, uri: &Pkcs11Uri) -> Result<Vec<KeyObject
             always_authenticate: false,
             never_extractable: None,
             always_sensitive: None,
+            local: None,
         };
         for a in attrs {
             match a {
@@ -325,6 +359,7 @@ fn find_private_keys(session: &Session, uri: &Pkcs11Uri) -> Result<Vec<KeyObject
                 Attribute::AlwaysAuthenticate(b) => key.always_authenticate = b,
                 Attribute::NeverExtractable(b) => key.never_extractable = Some(b),
                 Attribute::AlwaysSensitive(b) => key.always_sensitive = Some(b),
+                Attribute::Local(b) => key.local = Some(b),
                 _ => {}
             }
         }
@@ -438,6 +473,27 @@ fn check_custody(key: &KeyObject, token: &str, options: &OpenOptions) -> Result<
             }
         )));
     }
+    // --allow-extractable already accepts a key that is extractable or
+    // readable now (so was at some time); CKA_LOCAL false still needs its
+    // own flag.
+    let why = if options.allow_extractable && (extractable || !sensitive) {
+        (key.local == Some(false))
+            .then(|| "CKA_LOCAL is false (the token did not generate it)".to_string())
+    } else {
+        key.imported_because()
+    };
+    if let Some(why) = why {
+        if !options.allow_imported {
+            return Err(SignersError::Refused(format!(
+                "key \"{}\" on {token} was imported, not generated on the token: {why}. Its \
+                 private key existed outside the token, so copies may exist. Generate a new key \
+                 with `locksmith token generate`, or pass --allow-imported-key to sign with this \
+                 one anyway (it is then labelled {})",
+                key.label,
+                KeyCustody::Imported.label()
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -449,6 +505,7 @@ pub struct Pkcs11Signer {
     description: String,
     context_pin: Option<Pin>,
     mechanism: Mechanism<'static>,
+    custody: KeyCustody,
 }
 
 impl std::fmt::Debug for Pkcs11Signer {
@@ -494,6 +551,7 @@ impl Pkcs11Signer {
         Ok(Pkcs11Signer {
             session,
             description: format!("key \"{}\" on {token}", key.label),
+            custody: key.custody(),
             key,
             public,
             context_pin,
@@ -501,12 +559,22 @@ impl Pkcs11Signer {
         })
     }
 
-    fn sign_with_context_login(&self, digest: &[u8; 32], pin: &Pin) -> Result<Vec<u8>, CkError> {
+    fn sign_with_context_login(&self, data: &[u8], pin: &Pin) -> Result<Vec<u8>, CkError> {
         self.session.sign_init(&self.mechanism, self.key.handle)?;
         let auth = AuthPin::from(pin.expose().to_string());
         self.session.login(UserType::ContextSpecific, Some(&auth))?;
-        self.session.sign_update(digest)?;
+        self.session.sign_update(data)?;
         self.session.sign_final()
+    }
+
+    /// Pure Ed25519 (CKM_EDDSA) over `data`, with the context login the
+    /// key may need.
+    fn sign_bytes(&mut self, data: &[u8]) -> Result<[u8; 64], SignerError> {
+        let result = match &self.context_pin {
+            None => self.session.sign(&self.mechanism, self.key.handle, data),
+            Some(pin) => self.sign_with_context_login(data, pin),
+        };
+        self.finish_sign(result)
     }
 }
 
@@ -516,7 +584,7 @@ impl Signer for Pkcs11Signer {
     }
 
     fn custody(&self) -> KeyCustody {
-        KeyCustody::Hardware
+        self.custody
     }
 
     fn describe(&self) -> String {
@@ -524,10 +592,17 @@ impl Signer for Pkcs11Signer {
     }
 
     fn sign_digest(&mut self, digest: &[u8; 32]) -> Result<[u8; 64], SignerError> {
-        let result = match &self.context_pin {
-            None => self.session.sign(&self.mechanism, self.key.handle, digest),
-            Some(pin) => self.sign_with_context_login(digest, pin),
-        };
+        self.sign_bytes(digest)
+    }
+
+    fn sign_message(&mut self, message: &[u8]) -> Result<[u8; 64], SignerError> {
+        crate::tka::signer::check_record_message(message)?;
+        self.sign_bytes(message)
+    }
+}
+
+impl Pkcs11Signer {
+    fn finish_sign(&self, result: Result<Vec<u8>, CkError>) -> Result<[u8; 64], SignerError> {
         let sig = result.map_err(|e| {
             let message = match &e {
                 CkError::Pkcs11(RvError::FunctionNotSupported, _)
@@ -594,7 +669,7 @@ fn key_info(
     Ok(KeyInfo {
         spec: uri.to_uri(),
         tlpub: tlpub(&public),
-        custody: KeyCustody::Hardware.label(),
+        custody: key.custody().label(),
         description: format!("key \"{}\" on {token}", key.label),
         details: vec![
             ("id".into(), crate::tka::hex::lower(&key.id)),
@@ -602,11 +677,18 @@ fn key_info(
             ("extractable".into(), flag(key.extractable)),
             ("always_sensitive".into(), flag(key.always_sensitive)),
             ("never_extractable".into(), flag(key.never_extractable)),
+            ("local".into(), flag(key.local)),
             (
                 "always_authenticate".into(),
                 key.always_authenticate.to_string(),
             ),
-        ],
+        ]
+        .into_iter()
+        .chain(
+            key.imported_because()
+                .map(|why| ("origin".to_string(), format!("IMPORTED: {why}"))),
+        )
+        .collect(),
         attestation_pem: None,
     })
 }
@@ -708,10 +790,20 @@ pub fn show(uri: &Pkcs11Uri, options: &OpenOptions) -> Result<KeyInfo, SignersEr
     let _pin = login(&ctx, slot, &session, &info, uri)?;
     let key = select_key(find_private_keys(&session, uri)?, uri, &token)?;
     let mut ki = key_info(&session, &token, &info, &module, &key)?;
-    if check_custody(&key, &token, options).is_err() {
+    let strict = OpenOptions {
+        allow_imported: true,
+        ..options.clone()
+    };
+    if check_custody(&key, &token, &strict).is_err() {
         ki.details.push((
             "warning".into(),
             "extractable or not sensitive: locksmith refuses to sign with it without --allow-extractable".into(),
+        ));
+    }
+    if key.imported_because().is_some() {
+        ki.details.push((
+            "warning".into(),
+            "imported, not generated on the token: locksmith refuses to sign with it without --allow-imported-key".into(),
         ));
     }
     Ok(ki)
@@ -748,20 +840,30 @@ pub fn list_tokens(module: &Path) -> Result<Vec<TokenInfo>, SignersError> {
                             AttributeType::Id,
                             AttributeType::EcParams,
                             AttributeType::EcPoint,
+                            AttributeType::Local,
                         ],
                     )
                     .unwrap_or_default();
                 let (mut label, mut id, mut params, mut point) =
                     (String::new(), Vec::new(), None, None);
+                let mut local = None;
                 for a in attrs {
                     match a {
                         Attribute::Label(l) => label = String::from_utf8_lossy(&l).into_owned(),
                         Attribute::Id(i) => id = i,
                         Attribute::EcParams(p) => params = Some(p),
                         Attribute::EcPoint(p) => point = Some(p),
+                        Attribute::Local(b) => local = Some(b),
                         _ => {}
                     }
                 }
+                // Without a login only the public half is visible; a pair
+                // imported onto the token has CKA_LOCAL false on it too.
+                let custody = if local == Some(false) {
+                    KeyCustody::Imported
+                } else {
+                    KeyCustody::Hardware
+                };
                 if params.as_deref().is_some_and(|p| !ec_params_is_ed25519(p)) {
                     continue;
                 }
@@ -782,7 +884,7 @@ pub fn list_tokens(module: &Path) -> Result<Vec<TokenInfo>, SignersError> {
                 keys.push(KeyInfo {
                     spec: uri.to_uri(),
                     tlpub: tlpub(&public),
-                    custody: KeyCustody::Hardware.label(),
+                    custody: custody.label(),
                     description: format!("key \"{label}\" on {token}"),
                     details: vec![("id".into(), crate::tka::hex::lower(&id))],
                     attestation_pem: None,

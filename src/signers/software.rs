@@ -183,6 +183,9 @@ impl Signer for FileSigner {
     fn sign_digest(&mut self, digest: &[u8; 32]) -> Result<[u8; 64], SignerError> {
         self.inner.sign_digest(digest)
     }
+    fn sign_message(&mut self, message: &[u8]) -> Result<[u8; 64], SignerError> {
+        self.inner.sign_message(message)
+    }
 }
 
 fn info(spec: &FileSpec, public: &[u8; 32]) -> KeyInfo {

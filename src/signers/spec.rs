@@ -175,8 +175,9 @@ impl SignerSpec {
             return parse_file(rest).map(SignerSpec::File);
         }
         Err(SignersError::Spec(format!(
-            "signer spec {spec:?} is not understood; use pkcs11:token=…;object=…?module-path=…, \
-             yubikey:serial=…;slot=9c, or file:PATH"
+            "signer spec {} is not understood; use pkcs11:token=…;object=…?module-path=…, \
+             yubikey:serial=…;slot=9c, or file:PATH",
+            shown(spec)
         )))
     }
 }
@@ -395,10 +396,11 @@ fn parse_file(rest: &str) -> Result<FileSpec, SignersError> {
     Ok(spec)
 }
 
-/// A spec as typed, for error messages: the values of `pin-value=` (and of
-/// a `pin-source=` that is neither `file:` nor `env:`, which is likely the
-/// PIN itself) replaced by `<redacted>`, hostile characters escaped, and
-/// cut to 200 characters.
+/// A spec as typed, for messages: the value of `pin-value=` and of every
+/// `*-source=` attribute (`pin-source`, `mgmt-key-source`,
+/// `passphrase-source`, …) replaced by `<redacted>` whatever it holds (a
+/// path today, but a user may have typed the PIN or the management key
+/// itself there), hostile characters escaped, and cut to 200 characters.
 pub fn shown(spec: &str) -> String {
     let mut out = String::with_capacity(spec.len());
     let mut rest = spec;
@@ -413,14 +415,21 @@ pub fn shown(spec: &str) -> String {
 
 fn redact_attr(attr: &str) -> std::borrow::Cow<'_, str> {
     match attr.split_once('=') {
-        Some(("pin-value", _)) => "pin-value=<redacted>".into(),
-        Some(("pin-source", v))
-            if !(v.starts_with("file:") || v.starts_with("env:") || v.starts_with('/')) =>
-        {
-            "pin-source=<redacted>".into()
-        }
+        Some((name, _)) if is_secret_attr(name) => format!("{name}=<redacted>").into(),
         _ => attr.into(),
     }
+}
+
+/// Attributes whose value is a secret or says where one is: `pin-value`
+/// and anything ending in `-source` (compared without case or
+/// percent-encoding, so `PIN%2Dsource` is caught too).
+fn is_secret_attr(name: &str) -> bool {
+    let name = pct_decode(name)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_else(|| name.to_string())
+        .to_ascii_lowercase();
+    name == "pin-value" || name == "pin" || name.ends_with("-source")
 }
 
 /// Decodes RFC 3986 percent-encoding.
@@ -480,7 +489,15 @@ mod tests {
         );
         assert_eq!(
             shown("file:/k?pin-source=file:/run/pin"),
-            "file:/k?pin-source=file:/run/pin"
+            "file:/k?pin-source=<redacted>"
+        );
+        assert_eq!(
+            shown("yubikey:slot=9c?mgmt-key-source=010203&pin-source=env:P"),
+            "yubikey:slot=9c?mgmt-key-source=<redacted>&pin-source=<redacted>"
+        );
+        assert_eq!(
+            shown("file:/k?passphrase-source=hunter2&PIN%2Dsource=1234"),
+            "file:/k?passphrase-source=<redacted>&PIN%2Dsource=<redacted>"
         );
         assert_eq!(shown("pkcs11:token=\u{202e}x"), "pkcs11:token=\\u{202e}x");
         assert_eq!(shown(&"a".repeat(1000)).chars().count(), 201);

@@ -511,6 +511,19 @@ impl Signer for YubiKeySigner {
         )
         .map_err(SignerError::from)
     }
+
+    fn sign_message(&mut self, message: &[u8]) -> Result<[u8; 64], SignerError> {
+        crate::tka::signer::check_record_message(message)?;
+        sign_on_card(
+            &mut self.yk,
+            self.slot,
+            message,
+            self.pin_always.as_ref(),
+            self.touch,
+            &self.description,
+        )
+        .map_err(SignerError::from)
+    }
 }
 
 fn to_pin_policy(p: PinPolicyArg) -> PinPolicy {

@@ -17,6 +17,10 @@ pub enum KeyCustody {
     Hardware,
     /// The key is in software (a file or memory): for development and tests.
     Software,
+    /// The key is on a token but was imported there (PKCS#11 CKA_LOCAL
+    /// false, PIV origin "imported"): it existed outside the token, so
+    /// copies may exist. Never called hardware-backed.
+    Imported,
 }
 
 impl KeyCustody {
@@ -25,6 +29,9 @@ impl KeyCustody {
         match self {
             KeyCustody::Hardware => "hardware-backed",
             KeyCustody::Software => "SOFTWARE KEY, NOT HARDWARE-BACKED",
+            KeyCustody::Imported => {
+                "IMPORTED KEY (or once extractable): copies may exist off the token"
+            }
         }
     }
 }
@@ -73,6 +80,55 @@ pub trait Signer {
 
     /// Signs `digest` (a 32-byte SigHash) with pure Ed25519.
     fn sign_digest(&mut self, digest: &[u8; 32]) -> Result<[u8; 64], SignerError>;
+
+    /// Signs a message that is not a Tailnet Lock SigHash (locksmith's own
+    /// records, e.g. the ceremony transcript) with pure Ed25519.
+    ///
+    /// Invariant: such a message is never 32 bytes long and starts with a
+    /// domain string, so no signature made here can be taken for an AUM or
+    /// node-key signature (those sign a bare 32-byte BLAKE2s digest), and
+    /// no AUM or node-key signature verifies as one of these. A 32-byte
+    /// message is refused. A backend that cannot sign arbitrary messages
+    /// keeps this default, which refuses.
+    fn sign_message(&mut self, message: &[u8]) -> Result<[u8; 64], SignerError> {
+        let _ = message;
+        Err(SignerError::new(format!(
+            "{} cannot sign locksmith's own records (only 32-byte Tailnet Lock digests)",
+            self.describe()
+        )))
+    }
+}
+
+/// Checks the invariant of [`Signer::sign_message`]: a record message is
+/// never the length of a SigHash.
+pub fn check_record_message(message: &[u8]) -> Result<(), SignerError> {
+    if message.len() == 32 {
+        return Err(SignerError::new(
+            "internal error: refusing to sign a 32-byte record message (it could pass for a Tailnet \
+             Lock SigHash)",
+        ));
+    }
+    Ok(())
+}
+
+/// [`Signer::sign_message`], with the returned signature checked against
+/// the signer's public key (ZIP-215) before it is returned.
+pub fn sign_message_verified(
+    signer: &mut dyn Signer,
+    message: &[u8],
+) -> Result<[u8; 64], SignerError> {
+    check_record_message(message)?;
+    let sig = signer.sign_message(message)?;
+    let public = signer.public_key();
+    if !crate::tka::sig::verify_zip215(&public, message, &sig) {
+        return Err(SignerError::new(format!(
+            "the signature returned by {} does not verify against its public key tlpub:{}; \
+             the token may be faulty or the wrong key was selected; nothing was written",
+            signer.describe(),
+            crate::tka::hex::lower(&public)
+        )));
+    }
+    Ok(sig)
 }
 
 impl fmt::Debug for dyn Signer + '_ {
@@ -160,6 +216,12 @@ impl Signer for SoftwareSigner {
     fn sign_digest(&mut self, digest: &[u8; 32]) -> Result<[u8; 64], SignerError> {
         use ed25519_dalek::Signer as _;
         Ok(self.key.sign(digest).to_bytes())
+    }
+
+    fn sign_message(&mut self, message: &[u8]) -> Result<[u8; 64], SignerError> {
+        use ed25519_dalek::Signer as _;
+        check_record_message(message)?;
+        Ok(self.key.sign(message).to_bytes())
     }
 }
 
