@@ -3,13 +3,23 @@
 //!
 //! One record per line. Each record carries the SHA-256 of the previous
 //! line (its exact bytes, without the newline; 64 zeros for the first),
-//! and one Ed25519 signature per acting key over
-//! `SHA-256("locksmith transcript v1\0" || body)`, where `body` is the
+//! and one Ed25519 signature per acting key over the 56-byte message
+//! `"locksmith transcript v2\0" || SHA-256(body)`, where `body` is the
 //! record without its `signatures` field, serialized as compact JSON in
-//! field order. The domain string keeps a transcript signature from ever
-//! being taken for an AUM or node-key signature (those sign BLAKE2s
-//! SigHashes of CBOR). A line must be exactly the compact serialization of
-//! the record it holds, so changing any byte of it is caught at that record.
+//! field order. A line must be exactly the compact serialization of the
+//! record it holds, so changing any byte of it is caught at that record.
+//!
+//! Invariant (domain separation): the token is never asked to sign a bare
+//! 32-byte value for a transcript record. AUM and node-key signatures are
+//! pure Ed25519 over a bare 32-byte BLAKE2s SigHash; a transcript message
+//! is 56 bytes and starts with the domain string, so neither kind of
+//! signature can stand for the other, whatever the hashes.
+//!
+//! Version 1 records (before this rule) signed the bare 32-byte
+//! `SHA-256("locksmith transcript v1\0" || body)`. They are still verified,
+//! so transcripts of past ceremonies keep their evidence, and counted as
+//! legacy by `ceremony verify`; new records are always version 2, and a
+//! version 1 record after a version 2 record is refused (a downgrade).
 //!
 //! Appends are atomic: the whole line is written with one `write` to a file
 //! opened for appending, then synced, under an exclusive lock on
@@ -17,19 +27,23 @@
 //! already hold). Nothing secret is recorded: the summary shown, sighashes,
 //! public keys, and SHA-256 hashes of public artifacts.
 
-use crate::tka::signer::{sign_verified, Signer};
+use crate::tka::signer::{sign_message_verified, Signer};
 use crate::tka::{hex, keyforms::tlpub_text};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The domain separator of transcript signatures.
-pub const DOMAIN: &[u8] = b"locksmith transcript v1\0";
+/// The domain prefix of a transcript signature's message.
+pub const DOMAIN: &[u8] = b"locksmith transcript v2\0";
+/// The domain string hashed into version 1 records' bare 32-byte digest.
+pub const LEGACY_V1_DOMAIN: &[u8] = b"locksmith transcript v1\0";
 /// The transcript file name inside a store directory.
 pub const FILE_NAME: &str = "transcript.jsonl";
-/// The record format version.
-pub const VERSION: u32 = 1;
+/// The record format version written.
+pub const VERSION: u32 = 2;
+/// The oldest record format version still verified.
+pub const LEGACY_VERSION: u32 = 1;
 
 /// A named SHA-256 hash of an input or output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,12 +172,30 @@ impl TranscriptError {
     }
 }
 
-/// The digest a record's signatures sign.
-pub fn signing_digest(body: &RecordBody) -> [u8; 32] {
+/// The message a version 2 record's signatures sign:
+/// `DOMAIN || SHA-256(body)`, 56 bytes (never a SigHash's 32).
+pub fn signing_message(body: &RecordBody) -> Vec<u8> {
+    let mut m = DOMAIN.to_vec();
+    m.extend_from_slice(&Sha256::digest(canonical_body(body)));
+    m
+}
+
+/// The bare 32-byte digest a version 1 record's signatures signed
+/// (verification of old transcripts only; never signed any more).
+pub fn legacy_v1_digest(body: &RecordBody) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update(DOMAIN);
+    h.update(LEGACY_V1_DOMAIN);
     h.update(canonical_body(body));
     h.finalize().into()
+}
+
+/// The bytes a record's signatures are checked against, by its version.
+fn signed_bytes(body: &RecordBody) -> Vec<u8> {
+    if body.version == LEGACY_VERSION {
+        legacy_v1_digest(body).to_vec()
+    } else {
+        signing_message(body)
+    }
 }
 
 fn canonical_body(body: &RecordBody) -> Vec<u8> {
@@ -255,10 +287,10 @@ pub fn append(
             })
             .collect(),
     };
-    let digest = signing_digest(&body);
+    let message = signing_message(&body);
     let mut signatures = Vec::new();
     for s in signers.iter_mut() {
-        let sig = sign_verified(s.as_mut(), &digest)?;
+        let sig = sign_message_verified(s.as_mut(), &message)?;
         signatures.push(RecordSignature {
             tlpub: tlpub_text(&s.public_key()),
             signature: hex::lower(&sig),
@@ -316,6 +348,7 @@ pub fn verify_bytes(
     let mut prev = GENESIS_PREV.to_string();
     let mut rest = bytes;
     let mut n: u64 = 0;
+    let mut newest_version = LEGACY_VERSION;
     while !rest.is_empty() {
         n += 1;
         let bad = |reason: String| TranscriptError::Bad {
@@ -341,12 +374,20 @@ pub fn verify_bytes(
             ));
         }
         let b = &record.body;
-        if b.version != VERSION {
+        if b.version != VERSION && b.version != LEGACY_VERSION {
             return Err(bad(format!(
-                "unknown version {} (this locksmith reads version {VERSION})",
+                "unknown version {} (this locksmith reads versions {LEGACY_VERSION} and {VERSION})",
                 b.version
             )));
         }
+        if b.version < newest_version {
+            return Err(bad(format!(
+                "a version {} record after a version {newest_version} record: records are never \
+                 written in an older format, so this one was added or edited later",
+                b.version
+            )));
+        }
+        newest_version = b.version;
         if b.seq != n {
             return Err(bad(format!(
                 "sequence number {} where {n} was expected (a record was removed, added or reordered)",
@@ -366,7 +407,7 @@ pub fn verify_bytes(
                 record.signatures.len()
             )));
         }
-        let digest = signing_digest(b);
+        let signed = signed_bytes(b);
         for (info, sig) in b.signers.iter().zip(&record.signatures) {
             if info.tlpub != sig.tlpub {
                 return Err(bad(format!(
@@ -379,7 +420,7 @@ pub fn verify_bytes(
             let signature: [u8; 64] = hex::decode(&sig.signature)
                 .and_then(|v| v.try_into().ok())
                 .ok_or_else(|| bad(format!("signature by {} is not 64 hex bytes", sig.tlpub)))?;
-            if !crate::tka::sig::verify_zip215(&public, &digest, &signature) {
+            if !crate::tka::sig::verify_zip215(&public, &signed, &signature) {
                 return Err(bad(format!(
                     "the signature by {} does not verify: the record was changed after it was signed",
                     sig.tlpub
@@ -398,4 +439,159 @@ pub fn verify_bytes(
         records.push(record);
     }
     Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tka::signer::{KeyCustody, SignerError, SoftwareSigner};
+
+    /// What a [`Recording`] signer was asked: digests signed, message lengths.
+    type Asked = std::rc::Rc<std::cell::RefCell<(usize, Vec<usize>)>>;
+
+    /// A software key that remembers what it was asked to sign.
+    struct Recording {
+        inner: SoftwareSigner,
+        asked: Asked,
+    }
+
+    impl Signer for Recording {
+        fn public_key(&self) -> [u8; 32] {
+            self.inner.public_key()
+        }
+        fn custody(&self) -> KeyCustody {
+            KeyCustody::Software
+        }
+        fn describe(&self) -> String {
+            "recording test key".into()
+        }
+        fn sign_digest(&mut self, digest: &[u8; 32]) -> Result<[u8; 64], SignerError> {
+            self.asked.borrow_mut().0 += 1;
+            self.inner.sign_digest(digest)
+        }
+        fn sign_message(&mut self, message: &[u8]) -> Result<[u8; 64], SignerError> {
+            self.asked.borrow_mut().1.push(message.len());
+            self.inner.sign_message(message)
+        }
+    }
+
+    fn entry() -> Entry {
+        Entry::new("lock sign", "About to sign…").signed([[7u8; 32]])
+    }
+
+    #[test]
+    fn records_are_signed_over_a_domain_prefixed_56_byte_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let asked = Asked::default();
+        let signer = Recording {
+            inner: SoftwareSigner::from_seed(&[3; 32], "t"),
+            asked: asked.clone(),
+        };
+        let public = signer.public_key();
+        let mut signers: Vec<Box<dyn Signer>> = vec![Box::new(signer)];
+        let rec = append(&path, &entry(), &People::default(), &mut signers).unwrap();
+        assert_eq!(rec.body.version, 2);
+        let message = signing_message(&rec.body);
+        assert_eq!(message.len(), 56);
+        assert!(message.starts_with(b"locksmith transcript v2\0"));
+        let sig: [u8; 64] = hex::decode(&rec.signatures[0].signature)
+            .unwrap()
+            .try_into()
+            .unwrap();
+        assert!(crate::tka::sig::verify_zip215(&public, &message, &sig));
+        // Not a signature over any 32-byte value a SigHash could be.
+        assert!(!crate::tka::sig::verify_zip215(
+            &public,
+            &message[DOMAIN.len()..],
+            &sig
+        ));
+        assert!(!crate::tka::sig::verify_zip215(
+            &public,
+            &legacy_v1_digest(&rec.body),
+            &sig
+        ));
+        assert_eq!(verify(&path, Some(&[public])).unwrap().len(), 1);
+
+        // Another append: the token is asked for 56-byte messages only, never a digest.
+        append(&path, &entry(), &People::default(), &mut signers).unwrap();
+        assert_eq!(*asked.borrow(), (0, vec![56, 56]));
+        assert_eq!(verify(&path, None).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_32_byte_record_message_is_refused() {
+        let mut s = SoftwareSigner::from_seed(&[1; 32], "t");
+        assert!(s.sign_message(&[0; 32]).is_err());
+        assert!(sign_message_verified(&mut s, &[0; 32]).is_err());
+        assert!(sign_message_verified(&mut s, &[0; 56]).is_ok());
+    }
+
+    /// A version 1 line as locksmith wrote it before domain separation.
+    fn legacy_line(seed: u8, seq: u64, prev: &str) -> Vec<u8> {
+        let mut signer = SoftwareSigner::from_seed(&[seed; 32], "old");
+        let body = RecordBody {
+            version: LEGACY_VERSION,
+            seq,
+            prev: prev.to_string(),
+            time: "2026-01-01T00:00:00Z".into(),
+            command: "lock init".into(),
+            operator: None,
+            witnesses: vec![],
+            shown: "old".into(),
+            signed: vec![],
+            inputs: vec![],
+            outputs: vec![],
+            signers: vec![SignerInfo {
+                tlpub: tlpub_text(&signer.public_key()),
+                token: "old".into(),
+                custody: "hardware-backed".into(),
+            }],
+        };
+        let sig = signer.sign_digest(&legacy_v1_digest(&body)).unwrap();
+        let record = Record {
+            signatures: vec![RecordSignature {
+                tlpub: tlpub_text(&signer.public_key()),
+                signature: hex::lower(&sig),
+            }],
+            body,
+        };
+        serde_json::to_vec(&record).unwrap()
+    }
+
+    #[test]
+    fn version_1_records_still_verify_but_never_after_version_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let mut old = legacy_line(5, 1, GENESIS_PREV);
+        old.push(b'\n');
+        std::fs::write(&path, &old).unwrap();
+        assert_eq!(verify(&path, None).unwrap()[0].body.version, 1);
+        // A new record continues the chain in version 2.
+        let mut signers: Vec<Box<dyn Signer>> =
+            vec![Box::new(SoftwareSigner::from_seed(&[5; 32], "new"))];
+        let rec = append(&path, &entry(), &People::default(), &mut signers).unwrap();
+        assert_eq!((rec.body.seq, rec.body.version), (2, 2));
+        let records = verify(&path, None).unwrap();
+        assert_eq!(
+            records.iter().map(|r| r.body.version).collect::<Vec<_>>(),
+            [1, 2]
+        );
+        // A version 1 record appended after it is a downgrade.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes[..bytes.len() - 1]
+            .split(|b| *b == b'\n')
+            .next_back()
+            .map(line_hash)
+            .unwrap();
+        bytes.extend(legacy_line(5, 3, &last));
+        bytes.push(b'\n');
+        let err = verify_bytes("t", &bytes, None).unwrap_err();
+        assert_eq!(err.record(), Some(3), "{err}");
+        assert!(
+            err.to_string()
+                .contains("version 1 record after a version 2"),
+            "{err}"
+        );
+    }
 }

@@ -114,10 +114,15 @@ fn verify(log: &Path, store: Option<&Path>, json: bool) -> anyhow::Result<()> {
     match transcript::verify(log, trusted.as_deref()) {
         Ok(records) => {
             let last = last_hash(log)?;
+            let legacy = records
+                .iter()
+                .filter(|r| r.body.version == transcript::LEGACY_VERSION)
+                .count();
             if json {
                 super::print_json(&json!({
                     "ok": true,
                     "records": records.len(),
+                    "legacy_v1_records": legacy,
                     "last_record_sha256": last,
                     "signers_checked_against_store": store.is_some(),
                 }));
@@ -131,6 +136,14 @@ fn verify(log: &Path, store: Option<&Path>, json: bool) -> anyhow::Result<()> {
                         ""
                     }
                 );
+                if legacy > 0 {
+                    outln!(
+                        "note: {legacy} record(s) in the old version 1 format, whose token \
+                         signature is over a bare 32-byte digest (the same shape as an AUM or \
+                         node-key SigHash); they verify, and new records use version 2 \
+                         (a domain-prefixed 56-byte message)"
+                    );
+                }
                 outln!("SHA-256 of the last record: {last}");
             }
             Ok(())
