@@ -9,6 +9,7 @@ packages=(
   pkgconf libpcsclite-dev  # build the pcsc / yubikey crates
   softhsm2                 # PKCS#11 tokens (tests/hw_pkcs11*.rs, ceremony tests, demo, benches)
   opensc                   # pkcs11-tool: an independent PKCS#11 client
+  p11-kit p11-kit-modules  # p11-kit's registry and proxy module: the default PKCS#11 module (tests/hw_pkcs11_p11kit.rs)
   pcscd vsmartcard-vpcd    # the PC/SC daemon and the virtual reader for the virtual PIV card
   age                      # an independent age implementation (age, age-keygen)
   openssl                  # certificate checks in the signer tests

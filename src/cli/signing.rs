@@ -25,7 +25,7 @@ pub struct SignerArgs {
     /// chosen by label or serial, never by slot number, which is not stable).
     #[arg(long, value_name = "LABEL", conflicts_with = "signers")]
     pub pkcs11_token: Option<String>,
-    /// With --pkcs11-token: the PKCS#11 module (default: $LOCKSMITH_PKCS11_MODULE or the defaults file).
+    /// With --pkcs11-token: the PKCS#11 module (default: $LOCKSMITH_PKCS11_MODULE, the defaults file, else p11-kit's proxy).
     #[arg(long, value_name = "PATH", requires = "pkcs11_token")]
     pub pkcs11_module: Option<std::path::PathBuf>,
     /// With --pkcs11-token: the key's label (CKA_LABEL).

@@ -13,7 +13,9 @@ use std::process::ExitCode;
 pub enum TokenCommand {
     /// List PKCS#11 tokens and YubiKeys with their Ed25519 keys (tlpub).
     List {
-        /// PKCS#11 module to list (default: $LOCKSMITH_PKCS11_MODULE).
+        /// PKCS#11 module to list (default: $LOCKSMITH_PKCS11_MODULE, the
+        /// defaults file, else p11-kit's proxy: every module registered with
+        /// p11-kit, e.g. SoftHSM2 and OpenSC).
         #[arg(long)]
         module: Option<PathBuf>,
         /// Print JSON.

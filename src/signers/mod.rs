@@ -251,15 +251,15 @@ pub fn show_key(spec: &str, options: &OpenOptions) -> Result<KeyInfo, SignersErr
     }
 }
 
-/// Lists PKCS#11 tokens (of `module`, else `$LOCKSMITH_PKCS11_MODULE`) and
-/// YubiKeys reachable through PC/SC. Problems with one backend do not hide
-/// the others.
+/// Lists PKCS#11 tokens (of `module`, else [`spec::default_module`]:
+/// `$LOCKSMITH_PKCS11_MODULE`, the defaults file, or p11-kit's proxy with
+/// every registered module) and YubiKeys reachable through PC/SC. Problems
+/// with one backend do not hide the others.
 pub fn inventory(module: Option<&std::path::Path>) -> Inventory {
     let mut inv = Inventory::default();
     let module = module
         .map(|m| m.to_path_buf())
-        .or_else(|| std::env::var_os(spec::PKCS11_MODULE_ENV).map(std::path::PathBuf::from))
-        .or_else(|| spec::config_default("pkcs11-module").map(std::path::PathBuf::from));
+        .or_else(spec::default_module);
     match module {
         Some(m) => match pkcs11::list_tokens(&m) {
             Ok(tokens) => inv.tokens.extend(tokens),
@@ -268,8 +268,8 @@ pub fn inventory(module: Option<&std::path::Path>) -> Inventory {
                 .push(format!("PKCS#11 module {}: {e}", m.display())),
         },
         None => inv.problems.push(format!(
-            "no PKCS#11 module given (--module or {}); PKCS#11 tokens not listed",
-            spec::PKCS11_MODULE_ENV
+            "{}; PKCS#11 tokens not listed",
+            spec::no_module_error()
         )),
     }
     match yubikey::list_cards() {

@@ -2,7 +2,9 @@
 //! signs (`--signer SPEC`).
 //!
 //! - `pkcs11:token=…;object=…;id=%01?module-path=…&pin-source=file:…`
-//!   (RFC 7512; the module defaults to `$LOCKSMITH_PKCS11_MODULE`).
+//!   (RFC 7512; the module defaults to `$LOCKSMITH_PKCS11_MODULE`, the
+//!   defaults file, then p11-kit's proxy, which loads every module
+//!   registered with p11-kit, as `p11tool` and `pkcs11-tool` users expect).
 //! - `yubikey:serial=12345678;slot=9c?pin-source=file:PATH` (serial optional
 //!   when exactly one YubiKey is present; slot defaults to 9c).
 //! - `file:PATH?pin-source=…` or `file:PATH?identity=PATH`: a software key in
@@ -49,27 +51,62 @@ pub struct Pkcs11Uri {
     pub pin_source: Option<PinSource>,
 }
 
+/// Where p11-kit's proxy module is installed (Debian's multiarch path
+/// first, then the usual others). The proxy loads every module registered
+/// in p11-kit's registry (`/usr/share/p11-kit/modules/*.module`,
+/// `/etc/pkcs11/modules`, `~/.config/pkcs11/modules`; SoftHSM2 and OpenSC
+/// register themselves there) and shows all their tokens as one module.
+pub const P11_KIT_PROXY_PATHS: &[&str] = &[
+    "/usr/lib/x86_64-linux-gnu/p11-kit-proxy.so",
+    "/usr/lib/aarch64-linux-gnu/p11-kit-proxy.so",
+    "/usr/lib/arm-linux-gnueabihf/p11-kit-proxy.so",
+    "/usr/lib/i386-linux-gnu/p11-kit-proxy.so",
+    "/usr/lib64/p11-kit-proxy.so",
+    "/usr/lib/p11-kit-proxy.so",
+    "/usr/local/lib/p11-kit-proxy.so",
+];
+
+/// p11-kit's proxy module, if installed (Debian: package p11-kit-modules).
+pub fn p11_kit_proxy() -> Option<PathBuf> {
+    P11_KIT_PROXY_PATHS
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+/// The module to use when a spec or command names none:
+/// `$LOCKSMITH_PKCS11_MODULE`, else `pkcs11-module` in the defaults file,
+/// else p11-kit's proxy (every module registered with p11-kit).
+pub fn default_module() -> Option<PathBuf> {
+    match std::env::var_os(PKCS11_MODULE_ENV) {
+        Some(path) if !path.is_empty() => return Some(PathBuf::from(path)),
+        _ => {}
+    }
+    config_default("pkcs11-module")
+        .map(PathBuf::from)
+        .or_else(p11_kit_proxy)
+}
+
+/// The error when no module is given and none is found.
+pub fn no_module_error() -> SignersError {
+    SignersError::Spec(format!(
+        "no PKCS#11 module given and p11-kit's proxy module is not installed (apt-get install \
+         p11-kit-modules); add ?module-path=/path/to/module.so to the pkcs11: URI, set \
+         {PKCS11_MODULE_ENV}, or put `pkcs11-module = PATH` in {} (SoftHSM2 on Debian: \
+         /usr/lib/softhsm/libsofthsm2.so)",
+        defaults_file()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "~/.config/locksmith/defaults".into())
+    ))
+}
+
 impl Pkcs11Uri {
-    /// The module to load: `module-path`, else `$LOCKSMITH_PKCS11_MODULE`.
+    /// The module to load: `module-path`, else [`default_module`].
     pub fn module(&self) -> Result<PathBuf, SignersError> {
         if let Some(path) = &self.module_path {
             return Ok(path.clone());
         }
-        match std::env::var_os(PKCS11_MODULE_ENV) {
-            Some(path) if !path.is_empty() => return Ok(PathBuf::from(path)),
-            _ => {}
-        }
-        if let Some(path) = config_default("pkcs11-module") {
-            return Ok(PathBuf::from(path));
-        }
-        Err(SignersError::Spec(format!(
-            "no PKCS#11 module given; add ?module-path=/path/to/module.so to the pkcs11: URI, \
-             set {PKCS11_MODULE_ENV}, or put `pkcs11-module = PATH` in {} (SoftHSM2 on Debian: \
-             /usr/lib/softhsm/libsofthsm2.so)",
-            defaults_file()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "~/.config/locksmith/defaults".into())
-        )))
+        default_module().ok_or_else(no_module_error)
     }
 
     /// Renders the URI back (for display; never contains a PIN).
