@@ -385,6 +385,57 @@ fn auth_key_response_runs_tailscale_up_without_the_key_in_argv() {
 }
 
 #[test]
+fn auth_key_response_without_run_writes_nothing_secret() {
+    let w = World::new();
+    let nonce = w.export(&[]);
+    let key = std::fs::read_to_string(samples().join("authkey.txt")).expect("sample");
+    let resp = w.write_response(
+        "key.lks",
+        &Envelope::new_response(
+            ArtifactKind::WrappedAuthKey,
+            key.trim().as_bytes().to_vec(),
+            nonce,
+        ),
+    );
+    let before = std::fs::read(&resp).expect("response");
+    let out = w.submit(&resp, false);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("tailscale up --auth-key=file:"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing secret was written"));
+    assert_eq!(w.calls(), "", "nothing ran");
+    // No file anywhere under the work directory holds the key, except the
+    // response itself (unchanged).
+    let secret = key
+        .trim()
+        .split("--TL")
+        .next()
+        .expect("key")
+        .as_bytes()
+        .to_vec();
+    let mut stack = vec![w.dir.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path != resp {
+                let data = std::fs::read(&path).unwrap_or_default();
+                assert!(
+                    !data.windows(secret.len()).any(|win| win == secret),
+                    "{} holds the auth key",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert_eq!(std::fs::read(&resp).expect("response"), before);
+}
+
+#[test]
 fn init_response_is_checked_argument_by_argument() {
     let w = World::new();
     let nonce = w.export(&[]);

@@ -9,26 +9,8 @@ use crate::tka::keyforms::{node_key_text, parse_node_key};
 use crate::tka::{hex, nks};
 use anyhow::{bail, Context};
 use serde_json::json;
-use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use zeroize::Zeroizing;
-
-/// A secret given on the command line: zeroized on drop, redacted in `Debug`.
-#[derive(Clone)]
-pub struct SecretArg(Zeroizing<String>);
-
-impl std::str::FromStr for SecretArg {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(SecretArg(Zeroizing::new(s.to_string())))
-    }
-}
-
-impl std::fmt::Debug for SecretArg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretArg(<redacted>)")
-    }
-}
 
 #[derive(Debug, clap::Subcommand)]
 pub enum LockCommand {
@@ -104,12 +86,19 @@ pub enum LockCommand {
     },
     /// Derive the disablement value of a secret (prints `disablement:<hex>`).
     ///
-    /// As with `tailscale lock disablement-kdf`, the secret may be given as an
-    /// argument, but arguments are visible to other processes: prefer `-` to
-    /// read it from standard input.
+    /// The secret is read from `-` (standard input, or a prompt on a
+    /// terminal), `file:PATH`, or a prompt when no argument is given.
+    /// A literal secret is still accepted, with a warning, because upstream's
+    /// `tailscale lock disablement-kdf <hex-encoded-disablement-secret>`
+    /// takes it that way (cmd/tailscale/cli/tailnet-lock.go) and scripts
+    /// written for it should keep working; but an argument is visible to
+    /// every process on the machine (`ps`, /proc/PID/cmdline) and lands in
+    /// shell history, so do not use one for a secret that is still live.
     DisablementKdf {
-        /// The secret in hex, or `disablement-secret:HEX`, or `-` to read it from standard input.
-        secret: SecretArg,
+        /// `-` (standard input), `file:PATH`, or the secret itself (hex, or
+        /// `disablement-secret:HEX`; accepted with a warning). Default: a prompt.
+        #[arg(value_name = "SECRET")]
+        secret: Option<super::secret_input::SecretSource>,
         #[arg(long)]
         json: bool,
     },
@@ -168,7 +157,7 @@ pub fn run(cmd: LockCommand) -> anyhow::Result<()> {
             nks,
             json,
         } => verify_signature(&source, &node_key, &nks, json),
-        LockCommand::DisablementKdf { secret, json } => kdf(&secret.0, json),
+        LockCommand::DisablementKdf { secret, json } => kdf(secret, json),
         LockCommand::VerifyDisablement { source, json } => verify_disablement(&source, json),
         LockCommand::Import {
             inputs,
@@ -289,29 +278,19 @@ fn parse_secret(text: &str) -> anyhow::Result<Zeroizing<Vec<u8>>> {
     Ok(Zeroizing::new(bytes))
 }
 
-fn read_secret_from_user() -> anyhow::Result<Zeroizing<String>> {
-    crate::hygiene::before_secret_input();
-    if std::io::stdin().is_terminal() {
-        Ok(Zeroizing::new(
-            rpassword::prompt_password("disablement secret (not echoed): ")
-                .context("reading the secret")?,
-        ))
-    } else {
-        let mut s = Zeroizing::new(String::new());
-        std::io::stdin()
-            .take(4096)
-            .read_to_string(&mut s)
-            .context("reading the secret from standard input")?;
-        Ok(s)
-    }
-}
+/// The warning for a disablement secret typed on the command line.
+pub const KDF_ARGV_WARNING: &str = "WARNING: the disablement secret was given on the command line, \
+where every process on this machine can read it (ps, /proc/PID/cmdline) and your shell may keep it \
+in its history. It is accepted because `tailscale lock disablement-kdf` takes it that way; give `-` \
+(standard input), file:PATH, or no argument (a prompt) instead.";
 
-fn kdf(secret: &str, json: bool) -> anyhow::Result<()> {
-    let text = if secret == "-" {
-        read_secret_from_user()?
-    } else {
-        Zeroizing::new(secret.to_string())
-    };
+fn kdf(secret: Option<super::secret_input::SecretSource>, json: bool) -> anyhow::Result<()> {
+    use super::secret_input::SecretSource;
+    let source = secret.unwrap_or(SecretSource::Prompt);
+    if source.is_literal() {
+        eprintln!("{KDF_ARGV_WARNING}");
+    }
+    let text = source.read("disablement secret")?;
     let secret = parse_secret(&text)?;
     let value = disablement_kdf(&secret);
     if json {
@@ -324,7 +303,7 @@ fn kdf(secret: &str, json: bool) -> anyhow::Result<()> {
 
 fn verify_disablement(source: &ChainSource, json: bool) -> anyhow::Result<()> {
     let authority = source.authority()?;
-    let text = read_secret_from_user()?;
+    let text = super::secret_input::SecretSource::Stdin.read("disablement secret")?;
     let secret = parse_secret(&text)?;
     let value = disablement_kdf(&secret);
     match authority.state().disablement_value_index(&value) {

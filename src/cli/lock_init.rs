@@ -273,7 +273,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
     )?;
     let stock = stock_init_command(st);
     if args.confirm.json {
-        let mut v = json!({
+        let v = json!({
             "genesis": render::aum_json(&genesis),
             "head": hash.to_string(),
             "store": store_dir.display().to_string(),
@@ -283,13 +283,22 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
             "stock_init_command": stock,
             "secrets_written": written,
         });
-        if args.reveal_secrets {
-            v["secrets"] = json!(generated
-                .iter()
-                .flat_map(|g| g.secrets.iter().map(|s| s.hex_upper().to_string()))
-                .collect::<Vec<_>>());
+        if !args.reveal_secrets {
+            print_json(&v);
+            return Ok(());
         }
-        print_json(&v);
+        // The secrets never enter a serde_json::Value (not zeroized).
+        let hex: Vec<Zeroizing<String>> = generated
+            .iter()
+            .flat_map(|g| g.secrets.iter().map(|s| s.hex_upper()))
+            .collect();
+        super::secret_input::print_json_with_secrets(
+            &v,
+            &[(
+                "secrets",
+                super::secret_input::SecretJson::List(hex.iter().map(|h| h.as_str()).collect()),
+            )],
+        );
         return Ok(());
     }
     print_genesis(&genesis, st);

@@ -27,12 +27,18 @@ use zeroize::Zeroizing;
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Credentials (--credential, tskey-auth-…): upstream makes a separate lock key per credential; \
+    after_help = "Credentials (--credential): upstream makes a separate lock key per credential; \
 locksmith signs the credential with the token key itself, so a leaked credential made here can only be revoked \
-by revoking or removing that token key. Use short-lived, single-use auth keys."
+by revoking or removing that token key. Use short-lived, single-use auth keys.
+
+The pre-auth key to wrap is read with --auth-key from `-` (standard input), file:PATH or `prompt`. Unlike \
+`tailscale lock sign tskey-auth-…`, a pre-auth key as an argument is refused: argv is visible to every process \
+on the machine (ps, /proc/PID/cmdline) and lands in shell history, and nothing needs locksmith's command line to \
+match upstream's (what the node receives is the same wrapped key)."
 )]
 pub struct SignArgs {
-    /// What to sign: `nodekey:HEX`, a `tailscale://sign-device/v1/?…` deeplink, or a `tskey-auth-…` pre-auth key.
+    /// What to sign: `nodekey:HEX` or a `tailscale://sign-device/v1/?…` deeplink.
+    /// (A pre-auth key is given with --auth-key, never here.)
     #[arg(value_name = "TARGET")]
     pub target: Option<String>,
     /// With `nodekey:HEX`: the node's rotation key (`tlpub:HEX`), recorded as the WrappingPubkey.
@@ -44,6 +50,11 @@ pub struct SignArgs {
     /// Make a pre-auth credential: prints the `--TL…` suffix for `tailscale up --auth-key`.
     #[arg(long)]
     pub credential: bool,
+    /// With --credential: the pre-auth key (`tskey-auth-…`) to wrap, read
+    /// from `-` (standard input), `file:PATH` (its first line) or `prompt`;
+    /// never the key itself. Implies --credential.
+    #[arg(long, value_name = "SOURCE", conflicts_with = "from_status")]
+    pub auth_key: Option<super::secret_input::SecretSource>,
     #[command(flatten)]
     pub signer: SignerArgs,
     #[command(flatten)]
@@ -66,17 +77,27 @@ struct Request {
     label: String,
 }
 
+/// The refusal of a pre-auth key typed on the command line.
+const AUTH_KEY_IN_ARGV: &str = "a pre-auth key on the command line is visible to every process on \
+this machine (ps, /proc/PID/cmdline) and lands in shell history, so locksmith refuses it (nothing was \
+signed). Revoke that key in the admin console if other users share this machine, then give a key with \
+--auth-key - (standard input), --auth-key file:PATH or --auth-key prompt";
+
 pub fn run(args: SignArgs) -> anyhow::Result<()> {
-    let authority = args.source.authority_for_signing()?;
-    if args.signer.specs()?.len() != 1 {
-        bail!("give exactly one --signer: a node-key signature carries one signing key");
-    }
-    if args.credential
+    let literal_key = args.auth_key.as_ref().is_some_and(|s| s.is_literal());
+    if literal_key
         || args
             .target
             .as_deref()
             .is_some_and(|t| t.starts_with("tskey-"))
     {
+        bail!("{AUTH_KEY_IN_ARGV}");
+    }
+    let authority = args.source.authority_for_signing()?;
+    if args.signer.specs()?.len() != 1 {
+        bail!("give exactly one --signer: a node-key signature carries one signing key");
+    }
+    if args.credential || args.auth_key.is_some() {
         return credential(&authority, &args);
     }
     let requests = if let Some(status) = &args.from_status {
@@ -311,19 +332,33 @@ fn from_status(authority: &Authority, path: &str) -> anyhow::Result<Vec<Request>
         .collect()
 }
 
+/// Reads the pre-auth key from its source: the first line, trimmed, a
+/// `tskey-…` key with no credential yet.
+fn read_auth_key(source: &super::secret_input::SecretSource) -> anyhow::Result<Zeroizing<String>> {
+    let text = source.read("pre-auth key")?;
+    let first = text.lines().next().unwrap_or("").trim();
+    if !first.starts_with("tskey-") || first.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        bail!(
+            "the pre-auth key read with --auth-key does not look like `tskey-auth-…` (not shown); \
+             give the key the admin console made"
+        );
+    }
+    if wrapped_authkey::decode(first).is_ok() {
+        bail!("this auth key is already wrapped with a credential (it has a --TL suffix)");
+    }
+    let mut key = Zeroizing::new(String::with_capacity(first.len()));
+    key.push_str(first);
+    Ok(key)
+}
+
 fn credential(authority: &Authority, args: &SignArgs) -> anyhow::Result<()> {
-    let auth_key = match args.target.as_deref() {
-        Some(t) if t.starts_with("tskey-") => {
-            if wrapped_authkey::decode(t).is_ok() {
-                bail!("this auth key is already wrapped with a credential (it has a --TL suffix)");
-            }
-            Some(Zeroizing::new(t.to_string()))
-        }
-        Some(other) => bail!(
-            "with --credential, the only argument is an optional tskey-auth-… key (got {other:?})"
-        ),
-        None => None,
-    };
+    if let Some(other) = args.target.as_deref() {
+        bail!(
+            "with --credential there is no argument (got {}); give the pre-auth key with --auth-key",
+            crate::shown::escape_short(other, 80)
+        );
+    }
+    let auth_key = args.auth_key.as_ref().map(read_auth_key).transpose()?;
     super::record::guard(&args.confirm.record);
     let mut signers = open_signers(&args.signer)?;
     require_trusted(authority, signers[0].as_ref())?;
@@ -351,10 +386,10 @@ fn credential(authority: &Authority, args: &SignArgs) -> anyhow::Result<()> {
         .context("the new credential does not authorize a node")?;
     let private = wrapping.private_key_bytes();
     let suffix = wrapped_authkey::suffix(&cred, &private);
-    let text = Zeroizing::new(match &auth_key {
-        Some(k) => format!("{}{}", k.as_str(), suffix.as_str()),
-        None => suffix.to_string(),
-    });
+    let key = auth_key.as_ref().map_or("", |k| k.as_str());
+    let mut text = Zeroizing::new(String::with_capacity(key.len() + suffix.len()));
+    text.push_str(key);
+    text.push_str(&suffix);
     if let Some(out) = &args.out {
         super::signing::write_primary_output(
             out,
@@ -377,13 +412,20 @@ fn credential(authority: &Authority, args: &SignArgs) -> anyhow::Result<()> {
         &mut signers,
     )?;
     if args.confirm.json {
-        print_json(&json!({
-            "credential_hex": crate::tka::hex::lower(&cred.serialize()),
-            "wrapping_pubkey": tlpub_text(&wrapping_public),
-            "signer": tlpub_text(&signers[0].public_key()),
-            "auth_key": if auth_key.is_some() { json!(text.as_str()) } else { json!(null) },
-            "suffix": if auth_key.is_none() { json!(text.as_str()) } else { json!(null) },
-        }));
+        use super::secret_input::{print_json_with_secrets, SecretJson};
+        let (auth_json, suffix_json) = if auth_key.is_some() {
+            (SecretJson::Text(text.as_str()), SecretJson::Null)
+        } else {
+            (SecretJson::Null, SecretJson::Text(text.as_str()))
+        };
+        print_json_with_secrets(
+            &json!({
+                "credential_hex": crate::tka::hex::lower(&cred.serialize()),
+                "wrapping_pubkey": tlpub_text(&wrapping_public),
+                "signer": tlpub_text(&signers[0].public_key()),
+            }),
+            &[("auth_key", auth_json), ("suffix", suffix_json)],
+        );
         return Ok(());
     }
     outln!(

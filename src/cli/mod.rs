@@ -36,6 +36,7 @@ mod lock_sign;
 mod lock_update;
 mod record;
 pub mod render;
+mod secret_input;
 pub mod secrets;
 mod signing;
 pub mod token;

@@ -184,9 +184,8 @@ fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
     let store = args.common.store();
     let sub = plan_submission(&art, &input, &store, unix_now())?;
     let lines: Vec<String> = sub.commands.iter().map(|c| c.display()).collect();
-    for c in &sub.commands {
-        c.write_secret()?;
-    }
+    // Secret files (an auth key for `tailscale up --auth-key=file:`) are
+    // written only with --run, just before their command, and removed after.
     if args.common.json {
         println!(
             "{}",
@@ -205,14 +204,15 @@ fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
     if !args.run {
         if !args.common.json {
             eprintln!("(not run: pass --run to execute these commands; the request stays outstanding until then)");
+            if sub.commands.iter().any(|c| c.secret_file.is_some()) {
+                eprintln!("(the auth key file is not written: --run writes it just before `tailscale up` reads it and removes it after; nothing secret was written to disk)");
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }
     let tailscale = Tailscale::new(&args.common.tailscale);
     for c in &sub.commands {
-        let result = tailscale.run(&c.args);
-        c.remove_secret();
-        result?;
+        c.run_with_secret(|args| tailscale.run(args))?;
     }
     store.complete(&sub.nonce)?;
     if !args.common.json {

@@ -234,13 +234,14 @@ pub fn payload_text(
     values: &[DisablementValue],
     span: FileSpan,
 ) -> Zeroizing<String> {
-    let mut out = Zeroizing::new(String::new());
+    // Grows in a buffer that zeroizes every allocation it leaves.
+    let mut out = super::secret_buf::SecretBuf::with_capacity(1024 * (span.last + 1 - span.first));
     for i in span.first..=span.last {
         let (Some(secret), Some(value)) = (secrets.get(i - 1), values.get(i - 1)) else {
             continue;
         };
         if i > span.first {
-            out.push('\n');
+            out.extend_from_slice(b"\n");
         }
         // Writing to a String cannot fail.
         let _ = writeln!(out, "# locksmith disablement secret {i} of {}", span.count);
@@ -250,10 +251,10 @@ pub fn payload_text(
             out,
             "# use: tailscale lock disable <the disablement-secret line below>"
         );
-        out.push_str(&secret.text());
-        out.push('\n');
+        let _ = writeln!(out, "{}", secret.text().as_str());
     }
-    out
+    // Only text was written.
+    out.into_string().unwrap_or_default()
 }
 
 /// Encrypts `plaintext` for `target`, with the label stanza when possible.

@@ -3,7 +3,6 @@
 //! passphrase, and pull out the secrets it holds. The plaintext stays in
 //! memory and is wiped after use.
 
-use std::io::Read;
 use std::path::Path;
 
 use age::secrecy::SecretString;
@@ -62,6 +61,9 @@ pub struct FoundSecret {
     pub secret: DisablementSecret,
 }
 
+/// The most plaintext a secrets file may hold (about three thousand secrets).
+pub const MAX_PLAINTEXT: usize = 1 << 20;
+
 /// Decrypts `bytes` (binary or armored), read from `input`.
 pub fn decrypt_bytes(
     input: &str,
@@ -115,11 +117,11 @@ pub fn decrypt_bytes(
         }
         other => fail(other.to_string()),
     })?;
-    let mut out = Zeroizing::new(Vec::new());
-    reader
-        .read_to_end(&mut out)
+    // Read into a buffer that zeroizes every allocation it outgrows.
+    let mut out = super::secret_buf::SecretBuf::with_capacity(bytes.len());
+    out.read_to_end_from(&mut reader, MAX_PLAINTEXT)
         .map_err(|e| fail(format!("{e}; the file is damaged or truncated")))?;
-    Ok(out)
+    Ok(out.into_zeroizing())
 }
 
 /// Decrypts the file at `path` and returns the secrets it holds.

@@ -36,6 +36,7 @@ pub mod progress;
 pub mod qr;
 pub mod record;
 pub mod secret;
+pub mod secret_buf;
 pub mod sheet;
 pub mod sheet_html;
 pub mod sheet_pdf;

@@ -12,7 +12,7 @@ use super::spec::FileSpec;
 use super::{tlpub, GenerateOptions, KeyInfo, SignersError};
 use crate::tka::signer::{KeyCustody, Signer, SignerError, SoftwareSigner};
 use age::secrecy::SecretString;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -86,7 +86,6 @@ fn decrypt(spec: &FileSpec) -> Result<Zeroizing<Vec<u8>>, SignersError> {
             spec.path.display()
         ))
     })?;
-    let mut plain = Zeroizing::new(Vec::new());
     let mut reader = if decryptor.is_scrypt() {
         let pass = passphrase(spec)?;
         let id = age::scrypt::Identity::new(SecretString::from(pass.expose().to_string()));
@@ -116,13 +115,15 @@ fn decrypt(spec: &FileSpec) -> Result<Zeroizing<Vec<u8>>, SignersError> {
                 ))
             })?
     };
-    reader
-        .read_to_end(&mut plain)
+    // Into a buffer that zeroizes every allocation it outgrows.
+    let mut plain = crate::secrets::secret_buf::SecretBuf::with_capacity(data.len());
+    plain
+        .read_to_end_from(&mut reader, 64 * 1024)
         .map_err(|e| SignersError::Io {
             what: format!("cannot decrypt {}", spec.path.display()),
             source: e,
         })?;
-    Ok(plain)
+    Ok(plain.into_zeroizing())
 }
 
 fn parse_plaintext(plain: &[u8], path: &Path) -> Result<Zeroizing<[u8; 32]>, SignersError> {

@@ -52,11 +52,7 @@ pub fn decode(wrapped: &str) -> Result<WrappedAuthKey, WrapError> {
     let credential_bytes = data_encoding::BASE64_NOPAD
         .decode(sig_b64.as_bytes())
         .map_err(|_| WrapError::SignatureBase64)?;
-    let private = Zeroizing::new(
-        data_encoding::BASE64_NOPAD
-            .decode(priv_b64.as_bytes())
-            .map_err(|_| WrapError::PrivateBase64)?,
-    );
+    let private = decode_secret(priv_b64.as_bytes()).ok_or(WrapError::PrivateBase64)?;
     let credential = NodeKeySignature::decode(&credential_bytes)
         .map_err(|e| WrapError::Signature(e.to_string()))?;
     Ok(WrappedAuthKey {
@@ -67,12 +63,59 @@ pub fn decode(wrapped: &str) -> Result<WrappedAuthKey, WrapError> {
     })
 }
 
+/// Unpadded standard base64 of a secret, decoded into a zeroized buffer
+/// of the final size (also zeroized when the input turns out invalid).
+fn decode_secret(b64: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let b = data_encoding::BASE64_NOPAD;
+    let mut out = Zeroizing::new(vec![0u8; b.decode_len(b64.len()).ok()?]);
+    let len = b.decode_mut(b64, &mut out).ok()?;
+    out.truncate(len);
+    Some(out)
+}
+
 /// The `--TL…-…` suffix for a credential and its wrapping private key
-/// (64 bytes: seed then public key).
+/// (64 bytes: seed then public key). Built in one zeroized buffer sized up
+/// front: the private key's base64 is never in a temporary string, and
+/// the buffer never reallocates (which would leave a copy behind).
 pub fn suffix(credential: &NodeKeySignature, private64: &[u8; 64]) -> Zeroizing<String> {
-    Zeroizing::new(format!(
-        "--TL{}-{}",
-        data_encoding::BASE64_NOPAD.encode(&credential.serialize()),
-        data_encoding::BASE64_NOPAD.encode(private64)
-    ))
+    let b = data_encoding::BASE64_NOPAD;
+    let cred = credential.serialize();
+    let len = 4 + b.encode_len(cred.len()) + 1 + b.encode_len(private64.len());
+    let mut out = Zeroizing::new(String::with_capacity(len));
+    out.push_str("--TL");
+    b.encode_append(&cred, &mut out);
+    out.push('-');
+    b.encode_append(private64, &mut out);
+    debug_assert_eq!(out.capacity(), len, "the suffix buffer reallocated");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tka::nks::SigKind;
+
+    #[test]
+    fn suffix_round_trips_in_a_buffer_that_never_grew() {
+        let cred = NodeKeySignature {
+            kind: SigKind::CREDENTIAL,
+            key_id: Some(vec![1; 32]),
+            wrapping_pubkey: Some(vec![2; 32]),
+            signature: Some(vec![3; 64]),
+            ..Default::default()
+        };
+        let private = [9u8; 64];
+        let s = suffix(&cred, &private);
+        assert_eq!(s.len(), s.capacity());
+        let w = decode(&format!("tskey-auth-x{}", s.as_str())).unwrap();
+        assert_eq!(&w.private[..], &private[..]);
+        assert_eq!(w.credential_bytes, cred.serialize());
+        assert!(!format!("{w:?}").contains(&data_encoding::BASE64_NOPAD.encode(&private)));
+        assert!(!format!("{w:?}").contains("tskey-auth-x"));
+        let bad = format!(
+            "tskey-auth-x--TL{}-!!",
+            data_encoding::BASE64_NOPAD.encode(&cred.serialize())
+        );
+        assert_eq!(decode(&bad).unwrap_err(), WrapError::PrivateBase64);
+    }
 }
