@@ -172,8 +172,14 @@ fn find_slot(
     }
     match matches.len() {
         0 => Err(SignersError::NotFound(format!(
-            "no PKCS#11 token matches {}; tokens present: {}",
-            uri.to_uri(),
+            "no PKCS#11 token of module {} matches {}; tokens present: {}",
+            crate::shown::escape_short(
+                &uri.module()
+                    .map(|m| m.display().to_string())
+                    .unwrap_or_default(),
+                200
+            ),
+            crate::shown::escape_short(&uri.to_uri(), 200),
             if seen.is_empty() {
                 "none".to_string()
             } else {
@@ -183,7 +189,7 @@ fn find_slot(
         1 => Ok(matches.remove(0)),
         _ => Err(SignersError::Ambiguous(format!(
             "several PKCS#11 tokens match {}: {}; add token=LABEL or serial=… to choose one",
-            uri.to_uri(),
+            crate::shown::escape_short(&uri.to_uri(), 200),
             seen.join(", ")
         ))),
     }

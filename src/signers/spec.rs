@@ -244,6 +244,19 @@ fn parse_pkcs11(rest: &str) -> Result<Pkcs11Uri, SignersError> {
             String::from_utf8(bytes.clone())
                 .map_err(|_| spec_err(format!("pkcs11: URI attribute {name} is not UTF-8")))
         };
+        // CK_TOKEN_INFO's fixed-size fields: a longer value matches no token.
+        let max = match name {
+            "token" | "manufacturer" => 32,
+            "serial" | "model" => 16,
+            _ => usize::MAX,
+        };
+        if bytes.len() > max {
+            return Err(spec_err(format!(
+                "pkcs11: URI {name}= is {} bytes long; PKCS#11 allows at most {max} bytes \
+                 (CK_TOKEN_INFO), so it matches no token; see `locksmith token list`",
+                bytes.len()
+            )));
+        }
         match name {
             "token" => uri.token = Some(text()?),
             "serial" => uri.serial = Some(text()?),
@@ -564,6 +577,14 @@ mod tests {
             Some(PathBuf::from("/usr/lib/softhsm/libsofthsm2.so"))
         );
         assert_eq!(u.pin_source, Some(PinSource::File("/run/pin".into())));
+    }
+
+    #[test]
+    fn pkcs11_uri_refuses_token_fields_longer_than_pkcs11_allows() {
+        assert!(SignerSpec::parse(&format!("pkcs11:token={}", "a".repeat(32))).is_ok());
+        let err = SignerSpec::parse(&format!("pkcs11:token={}", "a".repeat(33))).unwrap_err();
+        assert!(err.to_string().contains("at most 32 bytes"), "{err}");
+        assert!(SignerSpec::parse(&format!("pkcs11:serial={}", "1".repeat(17))).is_err());
     }
 
     #[test]
