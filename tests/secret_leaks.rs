@@ -10,7 +10,10 @@
 //! signed with a software key, then a node key signed with `lock sign`), the private seeds of the
 //! software key files made by `token generate` (passphrase from
 //! LOCKSMITH_PIN, from a pin-source file, and an age identity), and every
-//! passphrase used (right and wrong). The secrets and seeds are learned by
+//! passphrase used (right and wrong), a pre-auth key (refused in argv, then
+//! read with --auth-key from a file and from stdin) and the private keys of
+//! the credentials made with it, and a disablement secret given literally to
+//! `lock disablement-kdf`. The secrets and seeds are learned by
 //! decrypting the written age files with the `age` crate, not from
 //! locksmith's output.
 
@@ -274,6 +277,85 @@ fn no_secret_reaches_output_or_files() {
         true,
     );
 
+    // Pre-auth credentials: a pre-auth key in argv is refused (and not
+    // echoed); from a file with --json, and from standard input. Their
+    // stdout holds the wrapped key by design (it is the product), so only
+    // their stderr is scanned; the --out file and the key file are the
+    // user's, everything else (the transcript above all) is scanned.
+    let auth_key = format!("tskey-auth-k{}CNTRL-{}", random_hex(5), random_hex(16));
+    let auth_file = tmp.path().join("authkey.txt");
+    std::fs::write(&auth_file, format!("{auth_key}\n")).unwrap();
+    w.run(
+        &[
+            "lock", "sign", &auth_key, "--signer", key1, "--store", "store", "-y",
+        ],
+        None,
+        "",
+        false,
+    );
+    let refusal = String::from_utf8_lossy(&w.runs.last().unwrap().stderr).into_owned();
+    assert!(refusal.contains("--auth-key"), "{refusal}");
+    let auth_source = format!("file:{}", auth_file.display());
+    let cred_json = w.run(
+        &[
+            "lock",
+            "sign",
+            "--credential",
+            "--auth-key",
+            &auth_source,
+            "--signer",
+            key1,
+            "--store",
+            "store",
+            "--out",
+            "cred.txt",
+            "--json",
+            "-y",
+        ],
+        Some(&key_pass),
+        "",
+        true,
+    );
+    w.runs.last_mut().unwrap().stdout.clear();
+    let cred: serde_json::Value = serde_json::from_str(&cred_json).expect("credential JSON");
+    let wrapped_json = cred["auth_key"].as_str().expect("auth_key").to_string();
+    assert!(
+        wrapped_json.starts_with(&format!("{auth_key}--TL")),
+        "{cred}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(w.dir.join("cred.txt")).unwrap(),
+        wrapped_json
+    );
+    let wrapped_stdin = w.run(
+        &[
+            "lock",
+            "sign",
+            "--auth-key",
+            "-",
+            "--signer",
+            key1,
+            "--store",
+            "store",
+            "-y",
+        ],
+        Some(&key_pass),
+        &format!("{auth_key}\n"),
+        true,
+    );
+    w.runs.last_mut().unwrap().stdout.clear();
+    let wrapped_stdin = wrapped_stdin
+        .lines()
+        .find(|l| l.starts_with("tskey-"))
+        .expect("the wrapped key is printed")
+        .to_string();
+    let mut credential_privates: Vec<Vec<u8>> = Vec::new();
+    for wrapped in [&wrapped_json, &wrapped_stdin] {
+        let w = locksmith::tka::wrapped_authkey::decode(wrapped).expect("a wrapped key");
+        assert_eq!(w.auth_key.as_str(), auth_key);
+        credential_privates.push(w.private.to_vec());
+    }
+
     // Learn the secrets and seeds independently, from the files.
     let mut age_files = Vec::new();
     all_files(&w.dir.join("age"), &mut age_files);
@@ -370,6 +452,15 @@ fn no_secret_reaches_output_or_files() {
         kdf.contains(values[1].trim_start_matches("disablement:")),
         "{kdf}"
     );
+    // A literal secret (upstream's shape): accepted with a warning, never echoed.
+    let literal = format!("disablement-secret:{}", HEXUPPER.encode(&secrets[2]));
+    let kdf = w.run(&["lock", "disablement-kdf", &literal], None, "", true);
+    assert_eq!(kdf.trim(), values[2]);
+    let warning = String::from_utf8_lossy(&w.runs.last().unwrap().stderr).into_owned();
+    assert!(
+        warning.contains("WARNING: the disablement secret was given on the command line"),
+        "{warning}"
+    );
 
     // The scan.
     let mut needles: Vec<(String, Vec<u8>)> = Vec::new();
@@ -381,6 +472,14 @@ fn no_secret_reaches_output_or_files() {
     for (i, s) in seeds.iter().enumerate() {
         for (form, bytes) in forms(s) {
             needles.push((format!("software key seed {} ({form})", i + 1), bytes));
+        }
+    }
+    for (form, bytes) in forms(auth_key.as_bytes()) {
+        needles.push((format!("pre-auth key ({form})"), bytes));
+    }
+    for (i, p) in credential_privates.iter().enumerate() {
+        for (form, bytes) in forms(p) {
+            needles.push((format!("credential private key {} ({form})", i + 1), bytes));
         }
     }
     for (name, p) in [
@@ -407,7 +506,9 @@ fn no_secret_reaches_output_or_files() {
     let mut files = Vec::new();
     all_files(&w.dir, &mut files);
     // The pin-source file and the age identity are the user's inputs.
-    files.retain(|f| f != &pin_file && f != &id_file);
+    files.retain(|f| {
+        f != &pin_file && f != &id_file && f != &auth_file && f != &w.dir.join("cred.txt")
+    });
     assert!(files.len() >= 5, "{files:?}");
     for f in &files {
         let data = std::fs::read(f).unwrap();
