@@ -520,3 +520,56 @@ fn no_secret_reaches_output_or_files() {
     }
     assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
 }
+
+/// `lock init --reveal-secrets --json` prints the secrets it was asked to
+/// show (rendered outside serde_json's Value, so they can be zeroized) as
+/// valid JSON, and each one derives a disablement value of the new authority.
+#[test]
+fn reveal_secrets_json_is_valid_and_matches_the_disablement_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut w = Workflow {
+        dir: tmp.path().to_path_buf(),
+        runs: Vec::new(),
+    };
+    std::fs::create_dir(w.dir.join("home")).unwrap();
+    let pass = format!("reveal-pass-{}", random_hex(8));
+    w.run(
+        &["token", "generate", "--signer", "file:k.key"],
+        Some(&pass),
+        "",
+        true,
+    );
+    let out = w.run(
+        &[
+            "lock",
+            "init",
+            "--signer",
+            "file:k.key",
+            "--gen-disablements",
+            "2",
+            "--reveal-secrets",
+            "--store",
+            "store",
+            "--json",
+            "-y",
+        ],
+        Some(&pass),
+        "",
+        true,
+    );
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    let secrets = v["secrets"].as_array().expect("secrets");
+    assert_eq!(secrets.len(), 2, "{v}");
+    let values = v["genesis"].to_string();
+    for s in secrets {
+        let hex = s.as_str().expect("hex");
+        let kdf = w.run(
+            &["lock", "disablement-kdf", "-"],
+            None,
+            &format!("{hex}\n"),
+            true,
+        );
+        let value = kdf.trim().trim_start_matches("disablement:");
+        assert!(values.contains(value), "{value} not in {values}");
+    }
+}
