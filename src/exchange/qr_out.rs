@@ -218,7 +218,7 @@ pub fn plan(env: &Envelope, opts: &QrOptions) -> Result<QrPlan> {
     } else {
         opts.frames.unwrap_or(parts).max(parts)
     };
-    if count > MAX_PARTS || (!animated && count > limits::MAX_STATIC_PAGES) {
+    if count > MAX_PARTS || (!animated && count > parts && count > limits::MAX_STATIC_PAGES) {
         let most = if animated { MAX_PARTS } else { limits::MAX_STATIC_PAGES };
         return Err(ExchangeError::QrEncode {
             reason: format!(
@@ -227,11 +227,12 @@ pub fn plan(env: &Envelope, opts: &QrOptions) -> Result<QrPlan> {
             ),
         });
     }
-    let mut texts = encode_parts(&message, frag, if animated { count } else { parts })?;
     let spares = if animated { 0 } else { count - parts };
-    if spares > 0 {
-        texts.extend(spare_page_texts(&message, &texts, spares)?);
-    }
+    let texts = if animated {
+        encode_parts(&message, frag, count)?
+    } else {
+        static_set_texts(&message, frag, spares)?
+    };
     // Encoding a code (segmentation, Reed-Solomon, mask choice) is the
     // costly step; frames are independent, so use every core.
     use rayon::prelude::*;
@@ -263,6 +264,19 @@ pub fn plan(env: &Envelope, opts: &QrOptions) -> Result<QrPlan> {
         parts,
         multipart: true,
     })
+}
+
+/// The texts of a printed (static) set for `message`: the numbered plain
+/// UR parts (`UR:LOCKSMITH/i-N/...`, standard UR) followed by `spares`
+/// Reed-Solomon spare pages (`UR:LOCKSMITH-SPARE/...`). With S spares,
+/// ANY S of the N + S pages may be lost.
+pub fn static_set_texts(message: &[u8], fragment_len: usize, spares: usize) -> Result<Vec<String>> {
+    let parts = fragment_count(message.len(), fragment_len);
+    let mut texts = encode_parts(message, fragment_len, parts)?;
+    if spares > 0 {
+        texts.extend(spare_page_texts(message, &texts, spares)?);
+    }
+    Ok(texts)
 }
 
 /// The UR texts of `spares` Reed-Solomon spare pages over the plain parts
