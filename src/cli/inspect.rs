@@ -153,7 +153,9 @@ fn show_neither(r: &CborReading, as_json: bool) -> Vec<String> {
         outln!("  hint:      `--kind aum` or `--kind nks` reads it as one of them");
     }
     vec![format!(
-        "neither a valid AUM nor a valid node-key signature ({})",
+        "read as {}, neither a valid AUM nor a valid node-key signature ({}). \
+         Accepted: raw CBOR, hex, base64, `tailscale lock log|status --json=1` output, a signing deeplink or a wrapped auth key; `--kind` forces one reading",
+        r.encoding.name(),
         r.both_errors()
     )]
 }
