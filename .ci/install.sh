@@ -17,6 +17,8 @@ packages=(
   bsdutils                 # script(1): a terminal for stock age's passphrase mode
   poppler-utils            # pdftoppm/pdftotext/pdffonts: render and read the printed sheets
   tmux                     # the interactive (PIN prompt) tests
+  librsvg2-bin             # rsvg-convert: renders the SVG codes (tests/exchange_interop.rs)
+  imagemagick libmagickcore-6.q16-6-extra  # convert MSVG:, ImageMagick's own SVG renderer, a second renderer of the SVG codes
   python3-pip              # to install ykman below
 )
 

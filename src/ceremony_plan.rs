@@ -134,6 +134,14 @@ impl Plan {
             path: name.to_string(),
             reason,
         };
+        crate::limits::check_text(
+            text.as_bytes(),
+            "the plan",
+            crate::limits::Syntax::Toml,
+            crate::limits::MAX_PLAN_BYTES,
+            crate::limits::MAX_PLAN_DEPTH,
+        )
+        .map_err(invalid)?;
         let plan: Plan = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         if plan.steps.is_empty() {
             return Err(invalid("no [[step]] entries".into()));
@@ -197,6 +205,17 @@ impl PlanState {
                 })
             }
         };
+        crate::limits::check_text(
+            &bytes,
+            "the state file",
+            crate::limits::Syntax::Json,
+            crate::limits::MAX_PLAN_STATE_BYTES,
+            crate::limits::MAX_JSON_DEPTH,
+        )
+        .map_err(|reason| PlanError::Io {
+            path: shown.clone(),
+            reason,
+        })?;
         let state: PlanState = serde_json::from_slice(&bytes).map_err(|e| PlanError::Io {
             path: shown.clone(),
             reason: format!("not a ceremony state file: {e}"),

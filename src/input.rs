@@ -134,7 +134,7 @@ impl Input {
         })
     }
 
-    fn invalid(&self, reason: impl Into<String>) -> InputError {
+    pub fn invalid(&self, reason: impl Into<String>) -> InputError {
         InputError::Invalid {
             source_name: self.name.clone(),
             reason: reason.into(),
@@ -289,31 +289,127 @@ fn identify_envelope(input: &Input) -> Result<(Encoding, Artifact), InputError> 
     Ok((Encoding::Envelope, artifact))
 }
 
+/// What the two CBOR decoders make of some bytes: each either decoded it
+/// strictly (decoded and passed its static rules), decoded it but found it
+/// invalid, or failed to decode it.
+#[derive(Debug)]
+pub struct CborReading {
+    pub encoding: Encoding,
+    pub aum: Result<Aum, String>,
+    pub aum_valid: Result<(), String>,
+    pub nks: Result<NodeKeySignature, String>,
+    pub nks_valid: Result<(), String>,
+}
+
+/// Upstream's static checks for a node-key signature that stands alone: a
+/// known kind, a node key, a signature, and an authorizing key.
+pub fn nks_static_check(n: &NodeKeySignature) -> Result<(), String> {
+    use crate::tka::nks::SigKind;
+    if ![SigKind::DIRECT, SigKind::ROTATION, SigKind::CREDENTIAL].contains(&n.kind) {
+        return Err(format!("unknown signature kind {}", n.kind.0));
+    }
+    if n.kind != SigKind::CREDENTIAL && n.pubkey.as_deref().is_none_or(<[u8]>::is_empty) {
+        return Err("no node key (field 2)".into());
+    }
+    let sig_len = n.signature.as_deref().map_or(0, <[u8]>::len);
+    if sig_len != 64 {
+        return Err(format!("the signature (field 4) is {sig_len} bytes, not 64"));
+    }
+    n.authorizing_key_id().map(|_| ()).map_err(|e| e.to_string())
+}
+
+impl CborReading {
+    /// Runs both decoders over `bytes`.
+    pub fn of(encoding: Encoding, bytes: &[u8]) -> Self {
+        let aum = Aum::decode(bytes).map_err(|e| e.to_string());
+        let aum_valid = match &aum {
+            Ok(a) => a.static_validate().map_err(|e| e.to_string()),
+            Err(e) => Err(e.clone()),
+        };
+        let nks = NodeKeySignature::decode(bytes).map_err(|e| e.to_string());
+        let nks_valid = match &nks {
+            Ok(n) => nks_static_check(n),
+            Err(e) => Err(e.clone()),
+        };
+        CborReading {
+            encoding,
+            aum,
+            aum_valid,
+            nks,
+            nks_valid,
+        }
+    }
+
+    /// The artifact, if exactly one reading is strict, or both are (an AUM
+    /// with signatures wins, then a signature). `None` when neither
+    /// decoder reads the bytes strictly.
+    pub fn strict(&self) -> Option<Artifact> {
+        match (&self.aum, self.aum_valid.is_ok(), &self.nks, self.nks_valid.is_ok()) {
+            (Ok(a), true, Ok(n), true) => Some(if a.signatures().is_empty() {
+                Artifact::Nks(n.clone())
+            } else {
+                Artifact::Aum(a.clone())
+            }),
+            (Ok(a), true, _, _) => Some(Artifact::Aum(a.clone())),
+            (_, _, Ok(n), true) => Some(Artifact::Nks(n.clone())),
+            _ => None,
+        }
+    }
+
+    /// Both decoders' complaints, for messages.
+    pub fn both_errors(&self) -> String {
+        let e = |r: &Result<(), String>| r.as_ref().err().cloned().unwrap_or_default();
+        format!(
+            "as an AUM: {}; as a node-key signature: {}",
+            e(&self.aum_valid),
+            e(&self.nks_valid)
+        )
+    }
+}
+
+/// The bytes an input holds for the CBOR decoders: hex or base64 text
+/// decoded, raw bytes as they are; `None` for envelopes and text artifacts.
+pub fn cbor_bytes(input: &Input) -> Option<(Encoding, Vec<u8>)> {
+    if crate::exchange::is_envelope(&input.bytes) {
+        return None;
+    }
+    if let Some(text) = input.text() {
+        if text.starts_with('{')
+            || text.starts_with("tailscale://")
+            || text.starts_with("tskey-")
+            || text.contains("--TL")
+        {
+            return None;
+        }
+        if let Some(found) = decode_text_bytes(text) {
+            return Some(found);
+        }
+    }
+    Some((Encoding::RawCbor, input.bytes.clone()))
+}
+
 fn identify_cbor(
     input: &Input,
     encoding: Encoding,
     bytes: &[u8],
 ) -> Result<(Encoding, Artifact), InputError> {
-    let aum = Aum::decode(bytes);
-    let nks = NodeKeySignature::decode(bytes);
-    match (aum, nks) {
-        (Ok(a), Ok(n)) => {
-            if a.static_validate().is_ok() && !a.signatures().is_empty() {
-                Ok((encoding, Artifact::Aum(a)))
-            } else if n.authorizing_key_id().is_ok() {
-                Ok((encoding, Artifact::Nks(n)))
-            } else {
-                Ok((encoding, Artifact::Aum(a)))
-            }
-        }
-        (Ok(a), Err(_)) => Ok((encoding, Artifact::Aum(a))),
-        (Err(_), Ok(n)) => Ok((encoding, Artifact::Nks(n))),
-        (Err(e), Err(_)) => Err(input.invalid(format!(
-            "not a Tailnet Lock artifact: read as {}, it is neither an AUM nor a node-key signature ({e}). \
-             Accepted: raw CBOR, hex, base64, `tailscale lock log|status --json=1` output, a signing deeplink or a wrapped auth key",
-            encoding.name()
-        ))),
+    let reading = CborReading::of(encoding, bytes);
+    if let Some(artifact) = reading.strict() {
+        return Ok((encoding, artifact));
     }
+    // Neither is strictly valid. An AUM that decodes goes on to the
+    // caller, whose checks say what is wrong; anything else is refused
+    // with both decoders' errors, so that a malformed AUM is never taken
+    // for a malformed signature.
+    if let Ok(a) = &reading.aum {
+        return Ok((encoding, Artifact::Aum(a.clone())));
+    }
+    Err(input.invalid(format!(
+        "not a Tailnet Lock artifact: read as {}, it is neither a valid AUM nor a valid node-key signature ({}). \
+         Accepted: raw CBOR, hex, base64, `tailscale lock log|status --json=1` output, a signing deeplink or a wrapped auth key",
+        encoding.name(),
+        reading.both_errors()
+    )))
 }
 
 /// Reads one input that must be an AUM (a file, hex blob or `-`).

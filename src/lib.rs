@@ -9,6 +9,7 @@
 //! - [`cli`]: the `locksmith` command line.
 //! - [`shown`]: outside text escaped for messages (no raw control or bidi characters).
 //! - [`hygiene`]: process hardening at start-up (no core dumps, locked memory).
+//! - [`limits`]: size and depth caps for every decoder of outside input.
 
 #![forbid(unsafe_code)]
 
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod exchange;
 pub mod hygiene;
 pub mod input;
+pub mod limits;
 pub mod online;
 pub mod output;
 pub mod secrets;

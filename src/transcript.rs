@@ -344,6 +344,16 @@ pub fn verify_bytes(
     bytes: &[u8],
     trusted: Option<&[[u8; 32]]>,
 ) -> Result<Vec<Record>, TranscriptError> {
+    if bytes.len() as u64 > crate::limits::MAX_TRANSCRIPT_BYTES {
+        return Err(TranscriptError::Io {
+            path: name.to_string(),
+            reason: format!(
+                "{} bytes, over the {}-byte limit for a transcript",
+                bytes.len(),
+                crate::limits::MAX_TRANSCRIPT_BYTES
+            ),
+        });
+    }
     let mut records = Vec::new();
     let mut prev = GENESIS_PREV.to_string();
     let mut rest = bytes;
@@ -365,6 +375,14 @@ pub fn verify_bytes(
             }
         };
         rest = tail;
+        crate::limits::check_text(
+            line,
+            "the line",
+            crate::limits::Syntax::Json,
+            crate::limits::MAX_TRANSCRIPT_LINE_BYTES,
+            crate::limits::MAX_TRANSCRIPT_DEPTH,
+        )
+        .map_err(bad)?;
         let record: Record = serde_json::from_slice(line)
             .map_err(|e| bad(format!("not a transcript record: {e}")))?;
         let canonical = serde_json::to_vec(&record).unwrap_or_default();

@@ -578,15 +578,17 @@ fn svg_draws_the_matrix() {
         .expect("path");
     let mut dark = vec![false; m.size() * m.size()];
     for cmd in d.split('M').filter(|c| !c.is_empty()) {
-        // "x yhLENv1h-LENz"
-        let (xy, rest) = cmd.split_once('h').expect("h");
+        // "X0 Y0HX1VY1HX0Z": one absolute rectangle per run of dark modules.
+        let (xy, rest) = cmd.split_once('H').expect("H");
         let (x, y) = xy.split_once(' ').expect("x y");
-        let len: usize = rest.split('v').next().expect("len").parse().expect("len");
+        let x1: usize = rest.split('V').next().expect("x1").parse().expect("x1");
         let (x, y): (usize, usize) = (x.parse().expect("x"), y.parse().expect("y"));
-        for i in 0..len {
-            dark[(y - q) * m.size() + (x - q + i)] = true;
+        assert!(rest.ends_with(&format!("H{x}Z")), "{cmd}");
+        for xi in x..x1 {
+            dark[(y - q) * m.size() + (xi - q)] = true;
         }
     }
+    assert!(svg.matches("stroke=\"none\"").count() >= 3, "no shape may be stroked");
     for y in 0..m.size() {
         for x in 0..m.size() {
             assert_eq!(

@@ -44,12 +44,16 @@ pub struct QrArgs {
     /// Error-correction level (default: L on screens, M on files and paper).
     #[arg(long, value_enum)]
     pub ecc: Option<Ecc>,
-    /// Frames in an animation (default: twice the number of parts); for
-    /// PNG/SVG/PDF sequences, a total above the number of parts adds
-    /// fountain-coded spare pages that stand in for any lost page.
+    /// Frames in an animation (default: twice the number of parts; the
+    /// animation is a standard fountain-coded UR stream). For PNG/SVG/PDF
+    /// sets, the pages in all: S pages above the number of parts are
+    /// Reed-Solomon spare pages, and then ANY S lost pages (data or spare)
+    /// are recoverable; at most 256 pages.
     #[arg(long)]
     pub frames: Option<usize>,
-    /// What a single code carries.
+    /// What a single code carries. `raw` is for one code only: an
+    /// artifact too big for one code is refused with `raw` (split
+    /// artifacts travel as UR parts of the envelope).
     #[arg(long, value_enum, default_value = "envelope")]
     pub qr_content: QrContent,
     /// Terminal colours (default: ANSI on a terminal, light-on-dark otherwise).

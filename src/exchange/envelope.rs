@@ -35,8 +35,8 @@ pub const MAGIC: &str = "lks";
 pub const VERSION: u64 = 1;
 /// The length of a request nonce.
 pub const NONCE_LEN: usize = 16;
-/// Upper bound on anything read as an artifact (16 MiB).
-pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+/// Upper bound on anything read as an artifact (16 MiB, see crate::limits).
+pub const MAX_INPUT_BYTES: u64 = crate::limits::MAX_ARTIFACT_BYTES;
 
 const META_NONCE: u64 = 1;
 const META_CREATED: u64 = 2;
@@ -258,8 +258,10 @@ impl Envelope {
             });
         }
         let mut reader = bytes;
-        let value: Value = ciborium::de::from_reader(&mut reader)
-            .map_err(|e| not(&format!("malformed CBOR: {e}")))?;
+        // Depth-capped: the envelope is 3 levels deep (array > meta map > value).
+        let value: Value =
+            ciborium::de::from_reader_with_recursion_limit(&mut reader, crate::limits::MAX_CBOR_DEPTH)
+                .map_err(|e| not(&format!("malformed CBOR: {e}")))?;
         if !reader.is_empty() {
             return Err(not(&format!(
                 "{} trailing bytes after the envelope",

@@ -31,6 +31,9 @@ pub enum ExchangeError {
     #[error("{input}: unrecognised input form ({reason}); expected a locksmith envelope, uppercase/lowercase hex, base64 (standard or URL alphabet, with or without padding), raw CBOR, upstream JSON, a UR (`ur:...`) or a QR image")]
     UnrecognisedForm { input: String, reason: String },
 
+    #[error("{input}: a `ur:{ur_type}` code, a UR type locksmith does not read; it reads ur:locksmith (its envelope, from `locksmith exchange encode`) and ur:bytes (a CBOR byte string holding the artifact)")]
+    UnsupportedUrType { input: String, ur_type: String },
+
     #[error("{input}: empty input; nothing to read")]
     EmptyInput { input: String },
 
@@ -59,8 +62,22 @@ pub enum ExchangeError {
     #[error("{input}: cannot read the image ({reason}); locksmith reads PNG, JPEG and GIF files")]
     ImageRead { input: String, reason: String },
 
+    #[error("{input}: refused: {reason}; this is not a QR image locksmith wrote or a camera took (take a smaller photo, or crop it to the code)")]
+    ImageTooLarge { input: String, reason: String },
+
+    #[error("{input}: {reason}")]
+    OverLimit { input: String, reason: String },
+
     #[error("{input}: not a part of a multi-part sequence ({reason})")]
     BadPart { input: String, reason: String },
+
+    #[error("two different codes: {first} holds {first_is} and {second} holds {second_is}; locksmith reads one artifact at a time: cover or crop away the code you do not mean, or decode them separately")]
+    TwoArtifacts {
+        first: String,
+        first_is: String,
+        second: String,
+        second_is: String,
+    },
 
     #[error("{input}: frames of different multi-part sequences, none complete; decode one sequence at a time")]
     MixedSequences { input: String },

@@ -10,6 +10,7 @@ use super::error::{ExchangeError, Result};
 use super::multipart::{is_multipart_ur, Progress, Reassembler};
 use super::qr_decode::{decode_image_file, is_image};
 use super::raw_forms::{parse_artifact, Artifact, InputForm};
+use super::spare_pages::SparePage;
 
 /// Receives reassembly progress ("17/24 parts").
 pub type ProgressFn<'a> = &'a mut dyn FnMut(&Progress);
@@ -81,7 +82,7 @@ fn artifact_from_bytes(
         let named: Vec<(String, Vec<u8>)> = contents
             .into_iter()
             .enumerate()
-            .map(|(i, c)| (format!("{name} frame {}", i + 1), c))
+            .map(|(i, c)| (format!("{name} code {}", i + 1), c))
             .collect();
         return artifact_from_qr_contents(named, progress);
     }
@@ -135,6 +136,15 @@ pub fn read_qr_images(paths: &[PathBuf], mut progress: Option<ProgressFn>) -> Re
             files.push(p.clone());
         }
     }
+    if files.len() > crate::limits::MAX_FRAME_FILES {
+        return Err(ExchangeError::OverLimit {
+            input: format!("{} image files", files.len()),
+            reason: format!(
+                "more than the {} frames locksmith reads at once; pass the frames of one artifact only",
+                crate::limits::MAX_FRAME_FILES
+            ),
+        });
+    }
     let mut contents = Vec::new();
     let mut last_error = None;
     for f in &files {
@@ -145,7 +155,7 @@ pub fn read_qr_images(paths: &[PathBuf], mut progress: Option<ProgressFn>) -> Re
                 let n = found.len();
                 for (i, c) in found.into_iter().enumerate() {
                     let label = if n > 1 {
-                        format!("{name} frame {}", i + 1)
+                        format!("{name} code {}", i + 1)
                     } else {
                         name.clone()
                     };
@@ -165,8 +175,16 @@ pub fn read_qr_images(paths: &[PathBuf], mut progress: Option<ProgressFn>) -> Re
     artifact_from_qr_contents(contents, progress.as_mut().map(|p| &mut **p as ProgressFn))
 }
 
-/// At most this many interleaved sequences are tracked at once.
-const MAX_SEQUENCES: usize = 8;
+use crate::limits::MAX_SEQUENCES;
+
+/// A short description of what a code holds, for messages about two
+/// different codes: its kind if it parses, else its size.
+fn describe_code(bytes: &[u8]) -> String {
+    match parse_artifact(bytes, "code") {
+        Ok(a) => format!("a {} artifact of {} bytes", a.kind, a.payload.len()),
+        Err(_) => format!("{} bytes locksmith cannot read", bytes.len()),
+    }
+}
 
 /// Turns decoded QR contents (name, bytes) into one artifact: multi-part
 /// UR frames are reassembled (in any order, with duplicates; frames of a
@@ -183,13 +201,20 @@ pub fn artifact_from_qr_contents(
     for (name, bytes) in contents {
         let text = std::str::from_utf8(&bytes).ok().map(str::trim);
         match text {
-            Some(t) if is_multipart_ur(t) => {
+            Some(t) if is_multipart_ur(t) || SparePage::is_spare(t) => {
                 if sequences.iter().any(|(_, r)| r.is_complete()) {
                     continue;
                 }
+                let feed = |r: &mut Reassembler| {
+                    if SparePage::is_spare(t) {
+                        r.push_spare(t, &name)
+                    } else {
+                        r.push(t, &name)
+                    }
+                };
                 let mut placed = false;
                 for (_, r) in sequences.iter_mut() {
-                    match r.push(t, &name) {
+                    match feed(r) {
                         Ok(p) => {
                             if let Some(cb) = progress.as_mut() {
                                 cb(&p);
@@ -207,7 +232,7 @@ pub fn artifact_from_qr_contents(
                 }
                 if !placed && sequences.len() < MAX_SEQUENCES {
                     let mut r = Reassembler::new();
-                    match r.push(t, &name) {
+                    match feed(&mut r) {
                         Ok(p) => {
                             if let Some(cb) = progress.as_mut() {
                                 cb(&p);
@@ -223,12 +248,12 @@ pub fn artifact_from_qr_contents(
             _ => match &single {
                 None => single = Some((name, bytes)),
                 Some((_, seen)) if *seen == bytes => {}
-                Some((other, _)) => {
-                    return Err(ExchangeError::BadPart {
-                        input: name,
-                        reason: format!(
-                        "it holds a different artifact than {other}; decode one artifact at a time"
-                    ),
+                Some((other, seen)) => {
+                    return Err(ExchangeError::TwoArtifacts {
+                        first: other.clone(),
+                        first_is: describe_code(seen),
+                        second: name,
+                        second_is: describe_code(&bytes),
                     })
                 }
             },

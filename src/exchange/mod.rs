@@ -23,6 +23,7 @@ pub mod qr_decode;
 pub mod qr_out;
 pub mod qr_render;
 pub mod raw_forms;
+pub mod spare_pages;
 
 pub use envelope::{is_envelope, unix_now, Envelope, Nonce, RequestInfo};
 pub use error::{ExchangeError, Result};

@@ -15,8 +15,74 @@ use super::error::{ExchangeError, Result};
 
 /// The UR type carrying a locksmith envelope.
 pub const UR_TYPE: &str = "locksmith";
+/// The standard UR type for plain bytes: the message is a CBOR byte
+/// string (major type 2) holding the payload, as bc-ur's
+/// `UR.fromBuffer` makes it.
+pub const BYTES_UR_TYPE: &str = "bytes";
 /// Refuse sequences claiming more parts than this (hostile input guard).
-pub const MAX_PARTS: usize = 16_384;
+pub use crate::limits::MAX_PARTS;
+
+/// The UR types locksmith reads, for messages.
+pub const READ_UR_TYPES: &str =
+    "ur:locksmith (its envelope), ur:bytes (a CBOR byte string holding the artifact) and ur:locksmith-spare (a spare page of a printed set)";
+
+/// The type of a UR text (`ur:TYPE/...`), lowercase.
+pub fn ur_type_of(text: &str) -> Option<String> {
+    let t = text.trim();
+    let rest = t.get(..3)?.eq_ignore_ascii_case("ur:").then(|| &t[3..])?;
+    let (ty, _) = rest.split_once('/')?;
+    Some(ty.to_ascii_lowercase())
+}
+
+/// Refuses UR types locksmith does not define, by name.
+fn check_ur_type(ur_type: &str, input: &str) -> Result<()> {
+    if ur_type == UR_TYPE || ur_type == BYTES_UR_TYPE {
+        return Ok(());
+    }
+    let shown: String = crate::shown::escape(ur_type).chars().take(40).collect();
+    Err(ExchangeError::UnsupportedUrType {
+        input: input.into(),
+        ur_type: shown,
+    })
+}
+
+/// The artifact bytes a UR message of `ur_type` carries: a `ur:locksmith`
+/// message as it is; a `ur:bytes` message is a CBOR byte string, unwrapped
+/// to its content (anything else is refused: the bytes would not be the
+/// artifact).
+pub fn message_payload(ur_type: &str, message: Vec<u8>, input: &str) -> Result<Vec<u8>> {
+    check_ur_type(ur_type, input)?;
+    if ur_type != BYTES_UR_TYPE {
+        return Ok(message);
+    }
+    let bad = |reason: String| ExchangeError::UnrecognisedForm {
+        input: input.into(),
+        reason: format!("a ur:bytes message must be one CBOR byte string (major type 2) holding the artifact, but {reason}"),
+    };
+    let head = *message.first().ok_or_else(|| bad("it is empty".into()))?;
+    if head >> 5 != 2 {
+        return Err(bad(format!("it starts with CBOR major type {}", head >> 5)));
+    }
+    let (len, start) = match head & 0x1f {
+        n @ 0..=23 => (u64::from(n), 1),
+        n @ 24..=27 => {
+            let width = 1usize << (n - 24);
+            let bytes = message
+                .get(1..1 + width)
+                .ok_or_else(|| bad("its length is cut off".into()))?;
+            (bytes.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b)), 1 + width)
+        }
+        _ => return Err(bad("it has an indefinite or reserved length".into())),
+    };
+    let payload = message.get(start..).unwrap_or_default();
+    if payload.len() as u64 != len {
+        return Err(bad(format!(
+            "its head announces {len} bytes and {} follow",
+            payload.len()
+        )));
+    }
+    Ok(payload.to_vec())
+}
 
 /// Splits `message` into fountain parts of at most `fragment_len` bytes and
 /// returns the first `count` parts, uppercase. With `count` equal to
@@ -72,8 +138,17 @@ fn parse_indices(text: &str) -> Option<(usize, usize)> {
     Some((i.parse().ok()?, n.parse().ok()?))
 }
 
-/// Decodes a single-part UR to its message bytes.
+/// Decodes a single-part UR to the artifact bytes it carries (see
+/// [`message_payload`]); refuses UR types locksmith does not define.
 pub fn decode_single_ur(text: &str, input: &str) -> Result<Vec<u8>> {
+    if super::spare_pages::SparePage::is_spare(text) {
+        return Err(ExchangeError::BadPart {
+            input: input.into(),
+            reason: "this is a spare page of a printed set; pass it together with the other pages (images or a directory)".into(),
+        });
+    }
+    let ur_type = ur_type_of(text).unwrap_or_default();
+    check_ur_type(&ur_type, input)?;
     if is_multipart_ur(text) {
         return Err(ExchangeError::BadPart {
             input: input.into(),
@@ -84,7 +159,7 @@ pub fn decode_single_ur(text: &str, input: &str) -> Result<Vec<u8>> {
         input: input.into(),
         reason: format!("malformed UR: {e}"),
     })?;
-    Ok(bytes)
+    message_payload(&ur_type, bytes, input)
 }
 
 /// Progress of a reassembly: how many of the plain fragments are recovered.
@@ -171,6 +246,12 @@ pub struct Reassembler {
     seen: std::collections::HashSet<String>,
     received: usize,
     duplicates: usize,
+    /// Plain fragments received as such (parts 1..=count), for recovery
+    /// with spare pages.
+    plain: Vec<Option<Vec<u8>>>,
+    /// Spare pages held: (index, shard), and how many the set has.
+    spares: Vec<(usize, Vec<u8>)>,
+    spare_total: Option<usize>,
 }
 
 impl Reassembler {
@@ -184,6 +265,12 @@ impl Reassembler {
             input: input.into(),
             reason,
         };
+        if part.len() > crate::limits::MAX_UR_PART_CHARS {
+            return Err(bad(format!(
+                "{} characters; a QR code holds at most 4296",
+                part.len()
+            )));
+        }
         let key = part.trim().to_ascii_lowercase();
         let (seq, count) =
             parse_indices(&key).ok_or_else(|| bad("expected `ur:TYPE/SEQ-COUNT/BODY`".into()))?;
@@ -201,6 +288,7 @@ impl Reassembler {
             .split_once('/')
             .ok_or_else(|| bad("no UR type".into()))?;
         let body = rest.rsplit_once('/').map(|(_, b)| b).unwrap_or_default();
+        check_ur_type(ur_type, input)?;
         if self.ur_type.as_deref().is_some_and(|t| t != ur_type) {
             return Err(ExchangeError::MixedSequences {
                 input: input.into(),
@@ -243,15 +331,62 @@ impl Reassembler {
                 *w ^= 1u64 << (idx % 64);
             }
         }
-        if self.info.is_none() {
-            self.info = Some(info);
-            self.ur_type = Some(ur_type.to_string());
-            self.pivots = (0..info.count).map(|_| None).collect();
+        self.start(info, ur_type);
+        if let (true, [idx]) = (seq <= info.count, part.indexes().as_slice()) {
+            if let Some(slot) = self.plain.get_mut(*idx) {
+                *slot = Some(part.data().to_vec());
+            }
         }
         self.seen.insert(key);
         self.received += 1;
         self.insert(row);
         Ok(self.progress())
+    }
+
+    fn start(&mut self, info: SequenceInfo, ur_type: &str) {
+        if self.info.is_none() {
+            self.info = Some(info);
+            self.ur_type = Some(ur_type.to_string());
+            self.pivots = (0..info.count).map(|_| None).collect();
+            self.plain = vec![None; info.count];
+        }
+    }
+
+    /// Feeds one spare page (`ur:locksmith-spare/...`). A spare of another
+    /// sequence is a [`ExchangeError::MixedSequences`] error.
+    pub fn push_spare(&mut self, text: &str, input: &str) -> Result<Progress> {
+        let page = super::spare_pages::SparePage::from_ur(text, input)?;
+        let info = SequenceInfo {
+            count: page.count,
+            message_len: page.message_len,
+            checksum: page.checksum,
+            fragment_len: page.shard.len(),
+        };
+        let key = text.trim().to_ascii_lowercase();
+        if self.seen.contains(&key) || self.is_complete() {
+            self.duplicates += 1;
+            return Ok(self.progress());
+        }
+        let mixed = || ExchangeError::MixedSequences {
+            input: input.into(),
+        };
+        if self.info.is_some_and(|known| known != info)
+            || self.ur_type.as_deref().is_some_and(|t| t != UR_TYPE)
+            || self.spare_total.is_some_and(|s| s != page.spares)
+        {
+            return Err(mixed());
+        }
+        self.start(info, UR_TYPE);
+        self.spare_total = Some(page.spares);
+        self.spares.push((page.index, page.shard));
+        self.seen.insert(key);
+        self.received += 1;
+        Ok(self.progress())
+    }
+
+    /// Fragments known by themselves plus spare pages held.
+    fn erasure_shards(&self) -> usize {
+        self.plain.iter().filter(|f| f.is_some()).count() + self.spares.len()
     }
 
     fn insert(&mut self, mut row: Row) {
@@ -273,8 +408,14 @@ impl Reassembler {
 
     /// Current progress.
     pub fn progress(&self) -> Progress {
+        let total = self.info.map(|i| i.count).unwrap_or(0);
+        let resolved = if self.spares.is_empty() {
+            self.rank
+        } else {
+            self.rank.max(self.erasure_shards().min(total))
+        };
         Progress {
-            resolved: self.rank,
+            resolved,
             total: self.info.map(|i| i.count).unwrap_or(0),
             received: self.received,
             duplicates: self.duplicates,
@@ -283,7 +424,7 @@ impl Reassembler {
 
     /// Whether every fragment is determined.
     pub fn is_complete(&self) -> bool {
-        self.info.is_some_and(|i| self.rank == i.count)
+        self.info.is_some_and(|i| self.progress().resolved == i.count)
     }
 
     /// The UR type of the sequence ("locksmith" or another tool's type).
@@ -291,8 +432,14 @@ impl Reassembler {
         self.ur_type.as_deref()
     }
 
-    /// The reassembled message, checked against the sequence's CRC-32.
+    /// The artifact bytes: the reassembled message, checked against the
+    /// sequence's CRC-32, unwrapped per its UR type ([`message_payload`]).
     pub fn finish(&self, input: &str) -> Result<Vec<u8>> {
+        let message = self.finish_message(input)?;
+        message_payload(self.ur_type.as_deref().unwrap_or(UR_TYPE), message, input)
+    }
+
+    fn finish_message(&self, input: &str) -> Result<Vec<u8>> {
         let progress = self.progress();
         let (Some(info), true) = (self.info, self.is_complete()) else {
             return Err(ExchangeError::Incomplete {
@@ -304,6 +451,17 @@ impl Reassembler {
         let failed = || ExchangeError::ReassemblyFailed {
             input: input.into(),
         };
+        if self.rank < info.count {
+            // Not solvable from the parts alone: the spare pages make up
+            // the difference (Reed-Solomon, any `spares` pages lost).
+            let fragments = super::spare_pages::recover(
+                &self.plain,
+                self.spare_total.unwrap_or(0),
+                &self.spares,
+            )
+            .ok_or_else(failed)?;
+            return check_message(fragments.concat(), info).ok_or_else(failed);
+        }
         // Back-substitution, highest pivot first: afterwards row p holds
         // exactly fragment p.
         let mut solved: Vec<Option<Row>> = (0..info.count).map(|_| None).collect();
@@ -331,23 +489,32 @@ impl Reassembler {
         for row in solved.iter() {
             message.extend_from_slice(&row.as_ref().ok_or_else(failed)?.data);
         }
-        let padding = message.get(info.message_len..).ok_or_else(failed)?;
-        if padding.iter().any(|b| *b != 0) {
-            return Err(failed());
-        }
-        message.truncate(info.message_len);
-        if crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&message) != info.checksum {
-            return Err(failed());
-        }
-        Ok(message)
+        check_message(message, info).ok_or_else(failed)
     }
+}
+
+/// The message without its zero padding, if it matches the sequence's
+/// length and CRC-32.
+fn check_message(mut message: Vec<u8>, info: SequenceInfo) -> Option<Vec<u8>> {
+    let padding = message.get(info.message_len..)?;
+    if padding.iter().any(|b| *b != 0) {
+        return None;
+    }
+    message.truncate(info.message_len);
+    (crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&message) == info.checksum)
+        .then_some(message)
 }
 
 /// Reads `[seq, count, message_len, checksum, data]` from a part's CBOR.
 fn parse_part_header(cbor: &[u8]) -> Option<(SequenceInfo, usize)> {
     use ciborium::value::Value;
     let mut reader = cbor;
-    let Value::Array(items) = ciborium::de::from_reader::<Value, _>(&mut reader).ok()? else {
+    let Value::Array(items) = ciborium::de::from_reader_with_recursion_limit::<Value, _>(
+        &mut reader,
+        crate::limits::MAX_CBOR_DEPTH,
+    )
+    .ok()?
+    else {
         return None;
     };
     let uint = |i: usize| -> Option<u64> {

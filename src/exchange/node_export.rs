@@ -31,7 +31,7 @@ impl NodeExport {
 
     /// Decodes the CBOR payload of a node-export envelope.
     pub fn from_bytes(bytes: &[u8], input: &str) -> Result<Self> {
-        ciborium::de::from_reader(bytes).map_err(|e| ExchangeError::InvalidEnvelopeField {
+        ciborium::de::from_reader_with_recursion_limit(bytes, crate::limits::MAX_CBOR_DEPTH).map_err(|e| ExchangeError::InvalidEnvelopeField {
             input: input.into(),
             reason: format!("node export payload is malformed: {e}"),
         })

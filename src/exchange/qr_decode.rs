@@ -1,10 +1,11 @@
 //! Reads QR codes from images with rxing, which survives real photos
 //! (blur, noise, rotation, perspective) far better than the alternatives.
 
-use image::{DynamicImage, GrayImage};
+use image::GrayImage;
 use rxing::{BarcodeFormat, DecodeHints};
 
 use super::error::{ExchangeError, Result};
+use crate::limits;
 
 /// Whether `bytes` start like an image locksmith reads (PNG, JPEG, GIF).
 pub fn is_image(bytes: &[u8]) -> bool {
@@ -14,11 +15,21 @@ pub fn is_image(bytes: &[u8]) -> bool {
 }
 
 /// Decodes every frame of an image file (one for PNG/JPEG, each frame of
-/// an animated GIF) and returns the contents of the frames that hold a
-/// code. Errors if no frame holds one.
+/// an animated GIF) and returns the contents of every code found, frame by
+/// frame (an image may hold several codes). Errors if no frame holds one.
+///
+/// Dimensions, pixel counts, frame counts and decoder allocations are
+/// checked against [`crate::limits`] before anything large is allocated;
+/// GIF frames are decoded one at a time.
 pub fn decode_image_file(bytes: &[u8], input: &str) -> Result<Vec<Vec<u8>>> {
-    let frames = load_frames(bytes, input)?;
-    let found: Vec<Vec<u8>> = frames.iter().filter_map(decode_luma).collect();
+    let mut found = Vec::new();
+    if bytes.starts_with(b"GIF8") {
+        for_each_gif_frame(bytes, input, |frame| {
+            found.extend(decode_all_codes(frame));
+        })?;
+    } else {
+        found.extend(decode_all_codes(&load_still(bytes, input)?));
+    }
     if found.is_empty() {
         return Err(ExchangeError::QrNotFound {
             input: input.into(),
@@ -27,23 +38,219 @@ pub fn decode_image_file(bytes: &[u8], input: &str) -> Result<Vec<Vec<u8>>> {
     Ok(found)
 }
 
-fn load_frames(bytes: &[u8], input: &str) -> Result<Vec<GrayImage>> {
-    let err = |e: image::ImageError| ExchangeError::ImageRead {
+fn image_error(input: &str, reason: impl std::fmt::Display) -> ExchangeError {
+    ExchangeError::ImageRead {
         input: input.into(),
-        reason: e.to_string(),
-    };
-    if bytes.starts_with(b"GIF8") {
-        use image::AnimationDecoder;
-        let decoder =
-            image::codecs::gif::GifDecoder::new(std::io::Cursor::new(bytes)).map_err(err)?;
-        let frames = decoder.into_frames().collect_frames().map_err(err)?;
-        return Ok(frames
-            .into_iter()
-            .map(|f| DynamicImage::ImageRgba8(f.into_buffer()).into_luma8())
-            .collect());
+        reason: reason.to_string(),
     }
-    let img = image::load_from_memory(bytes).map_err(err)?;
-    Ok(vec![img.into_luma8()])
+}
+
+/// Refuses dimensions over [`limits::MAX_IMAGE_SIDE`] or
+/// [`limits::MAX_IMAGE_PIXELS`].
+fn check_dimensions(width: u32, height: u32, what: &str, input: &str) -> Result<()> {
+    let pixels = u64::from(width) * u64::from(height);
+    if width > limits::MAX_IMAGE_SIDE
+        || height > limits::MAX_IMAGE_SIDE
+        || pixels > limits::MAX_IMAGE_PIXELS
+    {
+        return Err(ExchangeError::ImageTooLarge {
+            input: input.into(),
+            reason: format!(
+                "{what} is {width} x {height} pixels; locksmith decodes at most {} pixels a side and {} pixels in all",
+                limits::MAX_IMAGE_SIDE,
+                limits::MAX_IMAGE_PIXELS
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn image_limits() -> image::Limits {
+    let mut l = image::Limits::default();
+    l.max_image_width = Some(limits::MAX_IMAGE_SIDE);
+    l.max_image_height = Some(limits::MAX_IMAGE_SIDE);
+    l.max_alloc = Some(limits::MAX_IMAGE_ALLOC);
+    l
+}
+
+/// A PNG or JPEG, as grayscale, after its header passed the limits.
+fn load_still(bytes: &[u8], input: &str) -> Result<GrayImage> {
+    let reader = || {
+        image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| image_error(input, e))
+    };
+    let (w, h) = reader()?
+        .into_dimensions()
+        .map_err(|e| image_error(input, e))?;
+    check_dimensions(w, h, "the image", input)?;
+    let mut r = reader()?;
+    r.limits(image_limits());
+    let img = r.decode().map_err(|e| image_error(input, e))?;
+    Ok(img.into_luma8())
+}
+
+/// Decodes a GIF frame by frame onto its logical screen (honouring frame
+/// offsets, transparency and disposal) and calls `each` with the screen
+/// after every frame, as grayscale. One screen and one frame are held at a
+/// time; the screen size, each frame's size, the frame count and the
+/// pixels decoded in all are capped.
+pub fn for_each_gif_frame(
+    bytes: &[u8],
+    input: &str,
+    mut each: impl FnMut(&GrayImage),
+) -> Result<usize> {
+    let mut opts = gif::DecodeOptions::new();
+    opts.set_color_output(gif::ColorOutput::RGBA);
+    if let Some(limit) = std::num::NonZeroU64::new(limits::MAX_IMAGE_ALLOC) {
+        opts.set_memory_limit(gif::MemoryLimit::Bytes(limit));
+    }
+    let mut decoder = opts
+        .read_info(std::io::Cursor::new(bytes))
+        .map_err(|e| image_error(input, e))?;
+    let (sw, sh) = (u32::from(decoder.width()), u32::from(decoder.height()));
+    check_dimensions(sw, sh, "the GIF's screen", input)?;
+    if sw == 0 || sh == 0 {
+        return Err(image_error(input, "the GIF's screen is empty (0 pixels)"));
+    }
+    let mut screen = GrayImage::from_pixel(sw, sh, image::Luma([255]));
+    let (mut frames, mut decoded) = (0usize, 0u64);
+    let mut buffer = Vec::new();
+    loop {
+        let info = match decoder.next_frame_info() {
+            Ok(Some(f)) => (f.left, f.top, f.width, f.height, f.dispose),
+            Ok(None) => break,
+            Err(e) => return Err(image_error(input, format!("frame {}: {e}", frames + 1))),
+        };
+        let (left, top, fw, fh, dispose) = info;
+        frames += 1;
+        if frames > limits::MAX_GIF_FRAMES {
+            return Err(ExchangeError::ImageTooLarge {
+                input: input.into(),
+                reason: format!(
+                    "the GIF has more than {} frames",
+                    limits::MAX_GIF_FRAMES
+                ),
+            });
+        }
+        check_dimensions(
+            u32::from(fw),
+            u32::from(fh),
+            &format!("frame {frames}"),
+            input,
+        )?;
+        decoded += u64::from(sw) * u64::from(sh);
+        if decoded > limits::MAX_ANIMATION_PIXELS {
+            return Err(ExchangeError::ImageTooLarge {
+                input: input.into(),
+                reason: format!(
+                    "its frames add up to more than {} pixels",
+                    limits::MAX_ANIMATION_PIXELS
+                ),
+            });
+        }
+        buffer.clear();
+        buffer.resize(decoder.buffer_size(), 0);
+        decoder
+            .read_into_buffer(&mut buffer)
+            .map_err(|e| image_error(input, format!("frame {frames}: {e}")))?;
+        let saved = (dispose == gif::DisposalMethod::Previous).then(|| screen.clone());
+        paint_rgba(&mut screen, &buffer, left, top, fw, fh);
+        each(&screen);
+        match dispose {
+            gif::DisposalMethod::Background => {
+                fill_rect(&mut screen, left, top, fw, fh, 255);
+            }
+            gif::DisposalMethod::Previous => {
+                if let Some(s) = saved {
+                    screen = s;
+                }
+            }
+            _ => {}
+        }
+    }
+    if frames == 0 {
+        return Err(image_error(input, "the GIF has no frames"));
+    }
+    Ok(frames)
+}
+
+/// The rectangle of a frame clipped to the screen.
+fn clipped(screen: &GrayImage, left: u16, top: u16, w: u16, h: u16) -> (u32, u32, u32, u32) {
+    let (sw, sh) = screen.dimensions();
+    let (x0, y0) = (u32::from(left).min(sw), u32::from(top).min(sh));
+    let x1 = (u32::from(left) + u32::from(w)).min(sw);
+    let y1 = (u32::from(top) + u32::from(h)).min(sh);
+    (x0, y0, x1, y1)
+}
+
+fn paint_rgba(screen: &mut GrayImage, rgba: &[u8], left: u16, top: u16, w: u16, h: u16) {
+    let (x0, y0, x1, y1) = clipped(screen, left, top, w, h);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let i = (((y - u32::from(top)) * u32::from(w) + (x - u32::from(left))) * 4) as usize;
+            let Some(px) = rgba.get(i..i + 4) else {
+                continue;
+            };
+            if px[3] == 0 {
+                continue; // transparent: the screen shows through
+            }
+            // Rec. 709 luma, as `image`'s grayscale conversion.
+            let luma = (2126 * u32::from(px[0]) + 7152 * u32::from(px[1]) + 722 * u32::from(px[2]))
+                / 10_000;
+            screen.put_pixel(x, y, image::Luma([luma as u8]));
+        }
+    }
+}
+
+fn fill_rect(screen: &mut GrayImage, left: u16, top: u16, w: u16, h: u16, value: u8) {
+    let (x0, y0, x1, y1) = clipped(screen, left, top, w, h);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            screen.put_pixel(x, y, image::Luma([value]));
+        }
+    }
+}
+
+/// Every code in one image: the one [`decode_luma`] finds (with its
+/// retries for photos), plus any other the multi-code detector sees, so
+/// that an image holding two different codes is never read as just one.
+/// Distinct contents only, at most [`limits::MAX_CODES_PER_IMAGE`].
+pub fn decode_all_codes(img: &GrayImage) -> Vec<Vec<u8>> {
+    let Some(first) = decode_luma(img) else {
+        return Vec::new();
+    };
+    let mut codes = vec![first];
+    for c in detect_multiple(img) {
+        if codes.len() >= limits::MAX_CODES_PER_IMAGE {
+            break;
+        }
+        if !codes.contains(&c) {
+            codes.push(c);
+        }
+    }
+    codes
+}
+
+fn detect_multiple(img: &GrayImage) -> Vec<Vec<u8>> {
+    use rxing::multi::{qrcode::QRCodeMultiReader, MultipleBarcodeReader};
+    let (w, h) = img.dimensions();
+    if w == 0 || h == 0 {
+        return Vec::new();
+    }
+    let luma = img.as_raw().clone();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let source = rxing::Luma8LuminanceSource::new(luma, w, h).ok()?;
+        let mut bitmap = rxing::BinaryBitmap::new(rxing::common::HybridBinarizer::new(source));
+        let mut reader = QRCodeMultiReader::new();
+        reader
+            .decode_multiple_with_hints(&mut bitmap, &hints())
+            .ok()
+    }))
+    .ok()
+    .flatten()
+    .map(|rs| rs.iter().map(content_bytes).collect())
+    .unwrap_or_default()
 }
 
 fn hints() -> DecodeHints {

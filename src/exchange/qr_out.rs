@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 
 use super::animation::{module_px_for, render_gif, render_html};
 use super::envelope::Envelope;
-use super::error::Result;
-use super::multipart::{encode_parts, fragment_count};
+use super::error::{ExchangeError, Result};
+use super::multipart::{encode_parts, fragment_count, MAX_PARTS};
+use super::spare_pages::{parity_shards, SparePage};
+use crate::limits;
 use super::qr_code::{Ecc, QrMatrix};
 use super::qr_render::{
     render_pdf, render_png, render_svg, render_terminal, terminal_quiet_zone, TerminalColors,
@@ -102,7 +104,9 @@ pub struct QrOptions {
     /// Animation speed in frames per second.
     pub fps: f32,
     /// Frames in an animation (default twice the number of fragments); for
-    /// static frames, extra fountain-coded spare pages beyond the fragments.
+    /// static frames, the pages in all: above the number of fragments, the
+    /// rest are Reed-Solomon spare pages (with S spares, any S lost pages
+    /// are recoverable).
     pub frames: Option<usize>,
     pub content: QrContent,
     pub terminal_colors: TerminalColors,
@@ -190,28 +194,45 @@ pub fn plan(env: &Envelope, opts: &QrOptions) -> Result<QrPlan> {
             });
         }
     }
+    if opts.content == QrContent::Raw {
+        return Err(ExchangeError::QrEncode {
+            reason: format!(
+                "--qr-content raw: the {} artifact ({} bytes) does not fit one code{}, and a split artifact travels only as UR parts of its envelope; drop --qr-content raw (the receiver's `locksmith exchange decode` writes the raw form), or try --ecc L or --density high",
+                env.kind,
+                env.payload.len(),
+                if opts.format == QrFormat::Terminal { " on this terminal" } else { "" }
+            ),
+        });
+    }
     // Multi-part: the envelope as a UR sequence.
     let message = env.to_bytes();
     let frag = opts.density.fragment_len();
     let parts = fragment_count(message.len(), frag);
     let animated = opts.format.is_animated();
-    // Animations loop over twice as many frames as fragments; static
-    // sets are the numbered fragments, plus fountain-coded spares if
-    // --frames asks for more.
+    // Animations loop over twice as many fountain-coded frames as
+    // fragments (standard UR). Static sets are the numbered fragments plus,
+    // if --frames asks for more, Reed-Solomon spare pages: with S spares,
+    // any S lost pages are recoverable (spare_pages.rs).
     let count = if animated {
         opts.frames.unwrap_or(parts * 2).max(parts)
     } else {
         opts.frames.unwrap_or(parts).max(parts)
     };
-    if count > super::multipart::MAX_PARTS {
-        return Err(super::error::ExchangeError::QrEncode {
+    if count > MAX_PARTS || (!animated && count > parts && count > limits::MAX_STATIC_PAGES) {
+        let most = if animated { MAX_PARTS } else { limits::MAX_STATIC_PAGES };
+        return Err(ExchangeError::QrEncode {
             reason: format!(
-                "{count} frames is more than the {} a sequence may have; ask for fewer frames or a higher density",
-                super::multipart::MAX_PARTS
+                "{count} frames is more than the {most} a {} may have; ask for fewer frames or a higher density",
+                if animated { "sequence" } else { "printed set (pages plus spare pages)" }
             ),
         });
     }
-    let texts = encode_parts(&message, frag, count)?;
+    let spares = if animated { 0 } else { count - parts };
+    let texts = if animated {
+        encode_parts(&message, frag, count)?
+    } else {
+        static_set_texts(&message, frag, spares)?
+    };
     // Encoding a code (segmentation, Reed-Solomon, mask choice) is the
     // costly step; frames are independent, so use every core.
     use rayon::prelude::*;
@@ -222,6 +243,12 @@ pub fn plan(env: &Envelope, opts: &QrOptions) -> Result<QrPlan> {
             let matrix = QrMatrix::encode(t.as_bytes(), ecc)?;
             let caption = if i < parts {
                 format!("locksmith {} part {} of {parts}", env.kind, i + 1)
+            } else if spares > 0 {
+                format!(
+                    "locksmith {} spare page {} of {spares} (with {spares} spares, any {spares} lost pages can be recovered)",
+                    env.kind,
+                    i + 1 - parts
+                )
             } else {
                 format!(
                     "locksmith {} extra part {} (fountain-coded)",
@@ -237,6 +264,56 @@ pub fn plan(env: &Envelope, opts: &QrOptions) -> Result<QrPlan> {
         parts,
         multipart: true,
     })
+}
+
+/// The texts of a printed (static) set for `message`: the numbered plain
+/// UR parts (`UR:LOCKSMITH/i-N/...`, standard UR) followed by `spares`
+/// Reed-Solomon spare pages (`UR:LOCKSMITH-SPARE/...`). With S spares,
+/// ANY S of the N + S pages may be lost.
+pub fn static_set_texts(message: &[u8], fragment_len: usize, spares: usize) -> Result<Vec<String>> {
+    let parts = fragment_count(message.len(), fragment_len);
+    let mut texts = encode_parts(message, fragment_len, parts)?;
+    if spares > 0 {
+        texts.extend(spare_page_texts(message, &texts, spares)?);
+    }
+    Ok(texts)
+}
+
+/// The UR texts of `spares` Reed-Solomon spare pages over the plain parts
+/// `texts` of `message`.
+fn spare_page_texts(message: &[u8], texts: &[String], spares: usize) -> Result<Vec<String>> {
+    let broken = |what: &str| ExchangeError::QrEncode {
+        reason: format!("cannot compute spare pages: {what}"),
+    };
+    let mut fragments = Vec::with_capacity(texts.len());
+    for t in texts {
+        let body = t
+            .rsplit_once('/')
+            .map(|(_, b)| b.to_ascii_lowercase())
+            .ok_or_else(|| broken("a part without a body"))?;
+        let cbor = ur::bytewords::decode(&body, ur::bytewords::Style::Minimal)
+            .map_err(|e| broken(&e.to_string()))?;
+        let part: ur::fountain::Part =
+            minicbor::decode(&cbor).map_err(|e| broken(&e.to_string()))?;
+        fragments.push(part.data().to_vec());
+    }
+    let parity = parity_shards(&fragments, spares)?;
+    let checksum = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(message);
+    Ok(parity
+        .into_iter()
+        .enumerate()
+        .map(|(j, shard)| {
+            SparePage {
+                count: fragments.len(),
+                message_len: message.len(),
+                checksum,
+                index: j + 1,
+                spares,
+                shard,
+            }
+            .to_ur()
+        })
+        .collect())
 }
 
 /// Rendered QR output.

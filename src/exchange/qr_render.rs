@@ -122,15 +122,23 @@ fn dark_runs(m: &QrMatrix) -> Vec<(usize, usize, usize)> {
 }
 
 /// A standalone SVG of the code, `module_px` user units a module.
+///
+/// Every renderer must draw it as intended, including the simple ones
+/// (ImageMagick 6's built-in MSVG renderer, as Debian builds it without
+/// librsvg, strokes paths unless told not to, which bleeds the modules
+/// together): every shape says `stroke="none"` and its fill explicitly,
+/// edges are crisp, coordinates are whole module units, and each run of
+/// dark modules is one closed rectangle in absolute coordinates.
 pub fn render_svg(m: &QrMatrix, module_px: u32, quiet: usize) -> String {
     let side = (m.size() + 2 * quiet) as u32 * module_px;
     let mut path = String::new();
     for (x, y, len) in dark_runs(m) {
-        let _ = write!(path, "M{} {}h{}v1h-{}z", x + quiet, y + quiet, len, len);
+        let (x0, y0) = (x + quiet, y + quiet);
+        let _ = write!(path, "M{x0} {y0}H{}V{}H{x0}Z", x0 + len, y0 + 1);
     }
     let units = m.size() + 2 * quiet;
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{side}\" height=\"{side}\" viewBox=\"0 0 {units} {units}\" shape-rendering=\"crispEdges\">\n<rect width=\"{units}\" height=\"{units}\" fill=\"#fff\"/>\n<path fill=\"#000\" d=\"{path}\"/>\n</svg>\n"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"{side}\" height=\"{side}\" viewBox=\"0 0 {units} {units}\" shape-rendering=\"crispEdges\" stroke=\"none\">\n<rect x=\"0\" y=\"0\" width=\"{units}\" height=\"{units}\" fill=\"#ffffff\" stroke=\"none\"/>\n<path fill=\"#000000\" fill-rule=\"nonzero\" stroke=\"none\" d=\"{path}\"/>\n</svg>\n"
     )
 }
 

@@ -202,6 +202,17 @@ pub fn parse_artifact(bytes: &[u8], input: &str) -> Result<Artifact> {
         });
     }
     if trimmed.starts_with('{') {
+        crate::limits::check_text(
+            trimmed.as_bytes(),
+            "the JSON document",
+            crate::limits::Syntax::Json,
+            crate::limits::MAX_JSON_BYTES,
+            crate::limits::MAX_JSON_DEPTH,
+        )
+        .map_err(|reason| ExchangeError::OverLimit {
+            input: input.into(),
+            reason,
+        })?;
         let value: serde_json::Value =
             serde_json::from_str(trimmed).map_err(|e| ExchangeError::UnrecognisedForm {
                 input: input.into(),
@@ -270,8 +281,11 @@ fn parse_binary(bytes: &[u8], input: &str) -> Result<Artifact> {
         });
     }
     let mut reader = bytes;
-    let value: Value =
-        ciborium::de::from_reader(&mut reader).map_err(|e| ExchangeError::UnrecognisedForm {
+    let value: Value = ciborium::de::from_reader_with_recursion_limit(
+        &mut reader,
+        crate::limits::MAX_CBOR_DEPTH,
+    )
+    .map_err(|e| ExchangeError::UnrecognisedForm {
             input: input.into(),
             reason: format!("binary data that is not CBOR: {e}"),
         })?;
@@ -358,7 +372,10 @@ pub fn guess_cbor_kind(value: &Value) -> ArtifactKind {
 
 fn is_checkpoint_with_parent(bytes: &[u8]) -> bool {
     let mut reader = bytes;
-    let Ok(Value::Map(entries)) = ciborium::de::from_reader::<Value, _>(&mut reader) else {
+    let Ok(Value::Map(entries)) = ciborium::de::from_reader_with_recursion_limit::<Value, _>(
+        &mut reader,
+        crate::limits::MAX_CBOR_DEPTH,
+    ) else {
         return false;
     };
     let kind = map_get(&entries, 1).and_then(|v| match v {

@@ -35,6 +35,20 @@ pub enum UpstreamJsonError {
     BadHash(String, usize),
     #[error("status: {0}")]
     Status(String),
+    #[error("{0}")]
+    TooBig(String),
+}
+
+/// The size and depth caps of [`crate::limits`], checked before parsing.
+fn check_limits(text: &str) -> Result<(), UpstreamJsonError> {
+    crate::limits::check_text(
+        text.as_bytes(),
+        "the JSON document",
+        crate::limits::Syntax::Json,
+        crate::limits::MAX_JSON_BYTES,
+        crate::limits::MAX_JSON_DEPTH,
+    )
+    .map_err(UpstreamJsonError::TooBig)
 }
 
 #[derive(Deserialize)]
@@ -52,13 +66,15 @@ struct LogMessage {
 
 /// Whether a JSON document looks like a lock log export.
 pub fn looks_like_log(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text)
+    check_limits(text).is_ok()
+        && serde_json::from_str::<serde_json::Value>(text)
         .is_ok_and(|v| v.get("Messages").is_some_and(|m| m.is_array()))
 }
 
 /// Whether a JSON document looks like a lock status export.
 pub fn looks_like_status(text: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(text)
+    check_limits(text).is_ok()
+        && serde_json::from_str::<serde_json::Value>(text)
         .is_ok_and(|v| v.get("TrustedKeys").is_some() || v.get("Enabled").is_some())
 }
 
@@ -71,6 +87,7 @@ fn decode_raw(raw: &str) -> Result<Vec<u8>, data_encoding::DecodeError> {
 /// Parses a lock log export into its AUMs, newest first as printed, each
 /// checked against its stated hash.
 pub fn parse_log(text: &str) -> Result<Vec<Aum>, UpstreamJsonError> {
+    check_limits(text)?;
     let log: LogJson =
         serde_json::from_str(text).map_err(|e| UpstreamJsonError::Json(e.to_string()))?;
     let mut out = Vec::with_capacity(log.messages.len());
@@ -148,6 +165,7 @@ pub struct Status {
 
 /// Parses a lock status export.
 pub fn parse_status(text: &str) -> Result<Status, UpstreamJsonError> {
+    check_limits(text)?;
     let status: Status =
         serde_json::from_str(text).map_err(|e| UpstreamJsonError::Json(e.to_string()))?;
     if let Some(head) = &status.head {

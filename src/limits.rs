@@ -1,0 +1,195 @@
+//! Resource limits for everything locksmith decodes from outside: images,
+//! envelopes, UR parts and sequences, upstream JSON, ceremony plans and
+//! transcripts. Everything from the online side is hostile (threat-model.md),
+//! so every decoder checks a size cap before it allocates and a nesting
+//! cap before it recurses, and reports a clear error instead of aborting.
+//!
+//! Each limit is far above anything a real ceremony produces and far below
+//! what would exhaust the offline machine (2 cores and a few GB is enough).
+//! The reason for each value is written beside it.
+
+/// Bytes of one exchanged artifact (an envelope, a raw form, one image
+/// file, a reassembled multi-part message): 16 MiB. A chain export of
+/// thousands of AUMs is well under 2 MiB; a phone photo is under 10 MiB.
+pub const MAX_ARTIFACT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Nesting depth of CBOR read from outside (envelopes, fountain parts,
+/// raw artifacts before the core decodes them). The deepest real artifact
+/// is an AUM with a State (map > array of keys > map > meta map > text):
+/// 6 levels. A deeper item is refused before the decoder recurses.
+pub const MAX_CBOR_DEPTH: usize = 16;
+
+/// Width or height of one image, in pixels: 16384. A 48-megapixel phone
+/// photo is 8000 x 6000; a QR frame locksmith writes is under 2000.
+pub const MAX_IMAGE_SIDE: u32 = 16_384;
+
+/// Pixels of one image (or of a GIF's logical screen): 50 million, a
+/// 48-megapixel photo with room. As RGBA that is 200 MB, decoded one image
+/// at a time.
+pub const MAX_IMAGE_PIXELS: u64 = 50_000_000;
+
+/// Bytes the image decoders may allocate for one image: 512 MiB (RGBA of
+/// [`MAX_IMAGE_PIXELS`] plus the decoders' working buffers).
+pub const MAX_IMAGE_ALLOC: u64 = 512 * 1024 * 1024;
+
+/// Frames of one animated GIF: 10000. locksmith's own animations have
+/// twice as many frames as parts: 202 for a 20 KB export, about 2000 for
+/// a 1 MB chain at high density.
+pub const MAX_GIF_FRAMES: usize = 10_000;
+
+/// Pixels decoded across all frames of one animation: 2.5 billion (10000
+/// frames of 500 x 500). Bounds the time a hostile GIF can cost, since
+/// frames are decoded one at a time and memory is bounded per frame.
+pub const MAX_ANIMATION_PIXELS: u64 = 2_500_000_000;
+
+/// Image files taken from one directory of frames, or from one command
+/// line: 10000, the same bound as frames of a GIF.
+pub const MAX_FRAME_FILES: usize = 10_000;
+
+/// QR codes found in one image: 16. A photo of a sheet may show a few
+/// numbered pages; more means something is off.
+pub const MAX_CODES_PER_IMAGE: usize = 16;
+
+/// Characters of one UR part (one QR code): 8192. A QR code holds at most
+/// 4296 alphanumeric characters.
+pub const MAX_UR_PART_CHARS: usize = 8_192;
+
+/// Parts a multi-part sequence may claim: 16384 (a 16 MiB message at
+/// 1 KB a part). The reassembler allocates per claimed part, so this is
+/// checked before anything else.
+pub const MAX_PARTS: usize = 16_384;
+
+/// Interleaved multi-part sequences tracked at once while reading frames:
+/// 8. One is the artifact; a few more are stale codes left on a screen.
+pub const MAX_SEQUENCES: usize = 8;
+
+/// Spare pages plus data pages of a printed (static) set: 256, the most a
+/// Reed-Solomon code over GF(2^8) has (see exchange/spare_pages.rs).
+pub const MAX_STATIC_PAGES: usize = 256;
+
+/// Bytes of one upstream JSON document (`tailscale lock log|status
+/// --json=1`): 64 MiB, the general input cap (input.rs). A log of 10000
+/// AUMs is about 10 MiB.
+pub const MAX_JSON_BYTES: usize = 64 * 1024 * 1024;
+
+/// Nesting depth of upstream JSON: 32. Upstream's log and status are at
+/// most 6 levels deep (Messages > AUM > State > Keys > key > Meta).
+/// serde_json's own limit is 128; this is checked first, with a clear
+/// message.
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// Bytes of a ceremony plan (TOML): 1 MiB. The shipped plans are under
+/// 10 KB.
+pub const MAX_PLAN_BYTES: usize = 1024 * 1024;
+
+/// Nesting depth of a ceremony plan: 8. A plan is `[vars]` and
+/// `[[step]]` tables with arrays of strings: 3 levels.
+pub const MAX_PLAN_DEPTH: usize = 8;
+
+/// Bytes of a ceremony plan's state file (JSON): 1 MiB.
+pub const MAX_PLAN_STATE_BYTES: usize = 1024 * 1024;
+
+/// Bytes of a transcript: 256 MiB. A record is about 2 KB; this is over
+/// 100000 records.
+pub const MAX_TRANSCRIPT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Bytes of one transcript line: 1 MiB (a record with hundreds of inputs).
+pub const MAX_TRANSCRIPT_LINE_BYTES: usize = 1024 * 1024;
+
+/// Nesting depth of one transcript record (JSON): 16. A record is 4
+/// levels deep (record > body > inputs > entry).
+pub const MAX_TRANSCRIPT_DEPTH: usize = 16;
+
+/// Which syntax [`nesting_depth`] scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// JSON: `{}` and `[]`, strings in `"` with backslash escapes.
+    Json,
+    /// TOML: `{}` and `[]` (table headers count as one level), basic
+    /// strings in `"` with escapes, literal strings in `'`, `#` comments.
+    Toml,
+}
+
+/// The deepest bracket nesting in `text`, outside strings (and comments),
+/// stopping early once `max` is exceeded. Cheap and non-recursive, so it
+/// runs before a recursive parser sees the text. Unbalanced text is left
+/// to the parser to reject.
+pub fn nesting_depth(text: &[u8], syntax: Syntax, max: usize) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        match b {
+            b'"' | b'\'' if b == b'"' || syntax == Syntax::Toml => {
+                // Skip the string (multi-line TOML strings: each quote run
+                // toggles, which nets out the same).
+                i += 1;
+                while i < text.len() && text[i] != b {
+                    if b == b'"' && text[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'#' if syntax == Syntax::Toml => {
+                while i < text.len() && text[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest > max {
+                    return deepest;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
+}
+
+/// Checks `text` against a size and a depth cap; the error says which.
+pub fn check_text(
+    text: &[u8],
+    what: &str,
+    syntax: Syntax,
+    max_bytes: usize,
+    max_depth: usize,
+) -> Result<(), String> {
+    if text.len() > max_bytes {
+        return Err(format!(
+            "{what} is {} bytes, over the {max_bytes}-byte limit; is this the right file?",
+            text.len()
+        ));
+    }
+    let depth = nesting_depth(text, syntax, max_depth);
+    if depth > max_depth {
+        return Err(format!(
+            "{what} nests more than {max_depth} levels deep; real ones nest a few levels, so this was made to exhaust the parser"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_ignores_brackets_in_strings_and_comments() {
+        assert_eq!(nesting_depth(br#"{"a": "[[[[", "b": [1]}"#, Syntax::Json, 10), 2);
+        assert_eq!(nesting_depth(br#"{"a\"[[": 1}"#, Syntax::Json, 10), 1);
+        assert_eq!(
+            nesting_depth(b"a = '[[[' # [[[\n[[step]]\nrun = [\"x\"]\n", Syntax::Toml, 10),
+            2
+        );
+        let deep = "[".repeat(100_000);
+        assert_eq!(nesting_depth(deep.as_bytes(), Syntax::Json, 32), 33);
+        assert!(check_text(deep.as_bytes(), "x", Syntax::Json, 1 << 20, 32).is_err());
+        assert!(check_text(b"[1]", "x", Syntax::Json, 2, 32).is_err());
+        assert!(check_text(b"[1]", "x", Syntax::Json, 3, 32).is_ok());
+    }
+}

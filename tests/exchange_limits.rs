@@ -1,0 +1,218 @@
+//! Resource bombs: every decoder of outside input has a size cap and a
+//! depth cap (src/limits.rs), and a hostile input gets a clear error,
+//! never an abort. One test per decoder and cap.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use locksmith::exchange::multipart::Reassembler;
+use locksmith::exchange::qr_decode::decode_image_file;
+use locksmith::exchange::{parse_artifact, Envelope, ExchangeError};
+use locksmith::limits;
+
+/// A 40-byte GIF whose logical screen is 65535 x 65535 with one 1x1
+/// frame: a decoder that allocates the screen up front wants 17 GB.
+fn gif_bomb() -> Vec<u8> {
+    let mut g = b"GIF89a".to_vec();
+    g.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00]); // screen, no palette
+    g.extend_from_slice(&[0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0x80]); // image descriptor, local palette of 2
+    g.extend_from_slice(&[0, 0, 0, 255, 255, 255]);
+    g.extend_from_slice(&[0x02, 0x02, 0x44, 0x01, 0x00]); // LZW data
+    g.push(0x3b);
+    g
+}
+
+fn png_with_header(width: u32, height: u32) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&ihdr);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(&ihdr);
+    png.extend_from_slice(&crc.to_be_bytes());
+    for (name, data) in [(&b"IDAT"[..], &[0x78u8, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01][..]), (b"IEND", &[])] {
+        let mut chunk = name.to_vec();
+        chunk.extend_from_slice(data);
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        png.extend_from_slice(&chunk);
+        png.extend_from_slice(&crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&chunk).to_be_bytes());
+    }
+    png
+}
+
+#[test]
+fn gif_bomb_is_refused_before_allocating() {
+    let bomb = gif_bomb();
+    assert!(bomb.len() <= 45, "{} bytes", bomb.len());
+    let err = decode_image_file(&bomb, "bomb.gif").expect_err("refused");
+    assert!(
+        matches!(err, ExchangeError::ImageTooLarge { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("65535 x 65535"), "{err}");
+}
+
+#[test]
+fn huge_png_and_jpeg_headers_are_refused() {
+    let err = decode_image_file(&png_with_header(100_000, 100_000), "big.png").expect_err("refused");
+    assert!(err.to_string().contains("pixels"), "{err}");
+    // Within the side limit but over the pixel budget.
+    let err = decode_image_file(&png_with_header(16_000, 16_000), "big.png").expect_err("refused");
+    assert!(matches!(err, ExchangeError::ImageTooLarge { .. }), "{err}");
+    // A JPEG whose frame header says 60000 x 60000.
+    let mut jpeg = vec![0xff, 0xd8, 0xff, 0xc0, 0x00, 0x0b, 0x08];
+    jpeg.extend_from_slice(&60000u16.to_be_bytes());
+    jpeg.extend_from_slice(&60000u16.to_be_bytes());
+    jpeg.extend_from_slice(&[0x01, 0x01, 0x11, 0x00, 0xff, 0xd9]);
+    assert!(decode_image_file(&jpeg, "big.jpg").is_err());
+}
+
+#[test]
+fn gif_frame_count_is_capped() {
+    let mut g = b"GIF89a".to_vec();
+    g.extend_from_slice(&[1, 0, 1, 0, 0x80, 0, 0, 0, 0, 0, 255, 255, 255]); // 1x1, global palette of 2
+    for _ in 0..=limits::MAX_GIF_FRAMES {
+        g.extend_from_slice(&[0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0x00]);
+        g.extend_from_slice(&[0x02, 0x02, 0x44, 0x01, 0x00]);
+    }
+    g.push(0x3b);
+    let err = decode_image_file(&g, "many.gif").expect_err("refused");
+    assert!(err.to_string().contains("frames"), "{err}");
+}
+
+fn samples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/samples")
+}
+
+/// Through the command line: `exchange decode` and the global `--qr-in`
+/// both fail with a clear message and a normal exit code (no abort).
+#[test]
+fn gif_bomb_through_the_cli() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bomb = dir.path().join("bomb.gif");
+    std::fs::write(&bomb, gif_bomb()).expect("write");
+    for args in [
+        vec!["exchange", "decode", bomb.to_str().expect("utf8")],
+        vec!["--qr-in", "inspect", bomb.to_str().expect("utf8")],
+    ] {
+        let out = Command::cargo_bin("locksmith")
+            .expect("binary")
+            .args(&args)
+            .current_dir(samples())
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("65535 x 65535"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn envelope_depth_and_size_are_capped() {
+    // A version-1 envelope whose meta is 100000 nested arrays.
+    let mut deep = vec![0x86, 0x63, b'l', b'k', b's', 0x01, 0x01, 0x40, 0x44, 0, 0, 0, 0];
+    deep.extend(std::iter::repeat_n(0x81, 100_000));
+    deep.push(0x00);
+    let err = Envelope::from_bytes(&deep, "deep").expect_err("refused");
+    assert!(err.to_string().contains("malformed CBOR"), "{err}");
+    let mut big = vec![0x85, 0x63, b'l', b'k', b's'];
+    big.resize(limits::MAX_ARTIFACT_BYTES as usize + 1, 0);
+    assert!(matches!(
+        Envelope::from_bytes(&big, "big"),
+        Err(ExchangeError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn raw_cbor_depth_and_size_are_capped() {
+    let mut deep: Vec<u8> = std::iter::repeat_n(0x81, 100_000).collect();
+    deep.push(0x00);
+    assert!(parse_artifact(&deep, "deep").is_err());
+    let big = vec![b'A'; limits::MAX_ARTIFACT_BYTES as usize + 2];
+    assert!(matches!(
+        parse_artifact(&big, "big"),
+        Err(ExchangeError::TooLarge { .. })
+    ));
+    // JSON nested past the cap is refused before serde_json recurses.
+    let json = format!("{{\"Messages\": {}1{}}}", "[".repeat(1000), "]".repeat(1000));
+    let err = parse_artifact(json.as_bytes(), "deep.json").expect_err("refused");
+    assert!(err.to_string().contains("levels deep"), "{err}");
+}
+
+#[test]
+fn ur_parts_and_sequences_are_capped() {
+    let mut r = Reassembler::new();
+    let long = format!("UR:LOCKSMITH/1-2/{}", "AE".repeat(limits::MAX_UR_PART_CHARS));
+    assert!(r.push(&long, "long").is_err());
+    let many = format!("UR:LOCKSMITH/1-{}/AEAE", limits::MAX_PARTS + 1);
+    assert!(r.push(&many, "many").is_err());
+    // A single-part UR over the artifact cap.
+    let big = format!("ur:bytes/{}", "ae".repeat(limits::MAX_ARTIFACT_BYTES as usize / 2 + 1));
+    assert!(matches!(
+        parse_artifact(big.as_bytes(), "big"),
+        Err(ExchangeError::TooLarge { .. })
+    ));
+    // Spare pages: a claimed set beyond what the code protects.
+    let spare = locksmith::exchange::spare_pages::SparePage {
+        count: 250,
+        message_len: 10,
+        checksum: 0,
+        index: 1,
+        spares: 10,
+        shard: vec![0; 4],
+    };
+    assert!(r.push_spare(&spare.to_ur(), "spare").is_err());
+}
+
+#[test]
+fn upstream_json_depth_and_size_are_capped() {
+    use locksmith::tka::upstream_json::{looks_like_log, parse_log, parse_status};
+    let deep = format!("{{\"Messages\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let err = parse_log(&deep).expect_err("refused");
+    assert!(err.to_string().contains("levels deep"), "{err}");
+    assert!(parse_status(&deep).is_err());
+    assert!(!looks_like_log(&deep));
+    let big = format!("{{\"Messages\": [], \"x\": \"{}\"}}", "a".repeat(limits::MAX_JSON_BYTES));
+    let err = parse_log(&big).expect_err("refused");
+    assert!(err.to_string().contains("byte limit"), "{err}");
+}
+
+#[test]
+fn ceremony_plan_depth_and_size_are_capped() {
+    use locksmith::ceremony_plan::{Plan, PlanState};
+    let ok = "name = \"t\"\n[[step]]\nid = \"a\"\nconfirm = \"ok [x]\"\n";
+    Plan::parse("ok.toml", ok).expect("a plain plan parses");
+    let deep = format!(
+        "name = \"t\"\nx = {}1{}\n[[step]]\nid = \"a\"\nconfirm = \"ok\"\n",
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    );
+    let err = Plan::parse("deep.toml", &deep).expect_err("refused");
+    assert!(err.to_string().contains("levels deep"), "{err}");
+    let big = format!("{ok}# {}\n", "a".repeat(limits::MAX_PLAN_BYTES));
+    let err = Plan::parse("big.toml", &big).expect_err("refused");
+    assert!(err.to_string().contains("byte limit"), "{err}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state.json");
+    std::fs::write(&state, "[".repeat(100_000)).expect("write");
+    let err = PlanState::load(&state, "x").expect_err("refused");
+    assert!(err.to_string().contains("levels deep"), "{err}");
+    std::fs::write(&state, vec![b' '; limits::MAX_PLAN_STATE_BYTES + 1]).expect("write");
+    let err = PlanState::load(&state, "x").expect_err("refused");
+    assert!(err.to_string().contains("byte limit"), "{err}");
+}
+
+#[test]
+fn transcript_line_depth_and_size_are_capped() {
+    use locksmith::transcript::verify_bytes;
+    let mut deep = "[".repeat(100_000).into_bytes();
+    deep.push(b'\n');
+    let err = verify_bytes("t.jsonl", &deep, None).expect_err("refused");
+    assert!(err.to_string().contains("levels deep"), "{err}");
+    let mut long = vec![b' '; limits::MAX_TRANSCRIPT_LINE_BYTES + 1];
+    long.push(b'\n');
+    let err = verify_bytes("t.jsonl", &long, None).expect_err("refused");
+    assert!(err.to_string().contains("byte limit"), "{err}");
+}
