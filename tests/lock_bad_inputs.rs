@@ -208,8 +208,8 @@ fn signing_commands_reject_bad_inputs_clearly() {
         "truncated",
     );
     // A blob from another authority (the shared sample's recovery AUM).
-    let foreign =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/samples/recovery-2sig.cli.txt");
+    let foreign = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/upstream/samples/recovery-2sig.cli.txt");
     fails(
         &f,
         &[

@@ -26,11 +26,8 @@ use std::path::PathBuf;
 use zeroize::Zeroizing;
 
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Credentials (--credential, tskey-auth-…): upstream makes a separate lock key per credential; \
-locksmith signs the credential with the token key itself, so a leaked credential made here can only be revoked \
-by revoking or removing that token key. Use short-lived, single-use auth keys."
-)]
+// The credentials note lives with the examples (super::examples::LOCK_SIGN).
+#[command(after_help = super::examples::LOCK_SIGN)]
 pub struct SignArgs {
     /// What to sign: `nodekey:HEX`, a `tailscale://sign-device/v1/?…` deeplink, or a `tskey-auth-…` pre-auth key.
     #[arg(value_name = "TARGET")]
