@@ -3,10 +3,9 @@
 //! features, passed to the crate as `LOCKSMITH_BUILD_*` environment
 //! variables (read with `env!` in src/build_info.rs).
 //!
-//! Shell completions and man pages are not made here: the clap definition
-//! spans the whole `cli` module (argument types from signers and secrets),
-//! so they come from `cargo run --example gen-completions -- DIR`, which
-//! links the real crate and cannot drift from it.
+//! Shell completions and man pages are not made here: the binary writes
+//! them from its own clap definition (`locksmith completions SHELL`,
+//! `locksmith man DIR`), so they cannot drift from it.
 
 use std::process::Command;
 

@@ -50,7 +50,10 @@ fi
 echo "== sha256"
 (cd "$dist" && sha256sum locksmith | tee SHA256SUMS)
 
-# Completions and man pages (same profile and target as the binary, so the
-# dependencies are shared; the example also needs the dev-dependencies).
-cargo run --release --locked --quiet --target "$target" --example gen-completions -- "$dist" >/dev/null
+# Completions and man pages, from the release binary itself.
+mkdir -p "$dist/completions" "$dist/man"
+"$dist/locksmith" completions bash >"$dist/completions/locksmith.bash"
+"$dist/locksmith" completions zsh >"$dist/completions/_locksmith"
+"$dist/locksmith" completions fish >"$dist/completions/locksmith.fish"
+"$dist/locksmith" man "$dist/man" >/dev/null
 echo "== completions and man pages in $dist/completions and $dist/man"

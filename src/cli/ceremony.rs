@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, clap::Subcommand)]
 pub enum CeremonyCommand {
     /// Check a transcript's hash chain and every record's signature.
+    #[command(after_help = super::examples::CEREMONY_VERIFY)]
     Verify {
         /// The transcript (JSON Lines), e.g. STORE/transcript.jsonl.
         log: PathBuf,
@@ -25,6 +26,7 @@ pub enum CeremonyCommand {
         json: bool,
     },
     /// Make a printable transcript (HTML and PDF) with signature lines for witnesses.
+    #[command(after_help = super::examples::CEREMONY_PRINT)]
     Print {
         /// The transcript (JSON Lines).
         log: PathBuf,
@@ -42,6 +44,7 @@ pub enum CeremonyCommand {
         json: bool,
     },
     /// Walk a ceremony plan (TOML) step by step, resuming where it stopped.
+    #[command(after_help = super::examples::CEREMONY_RUN)]
     Run {
         /// The plan file (see ceremony/*.toml).
         plan: PathBuf,

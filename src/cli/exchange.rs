@@ -21,9 +21,11 @@ use crate::exchange::{
 pub enum ExchangeCommand {
     /// Wrap an artifact (envelope or any raw form) as an envelope, a raw
     /// form, or QR codes.
+    #[command(after_help = super::examples::EXCHANGE_ENCODE)]
     Encode(EncodeArgs),
     /// Read an artifact from QR images (files, a directory of frames, an
     /// animated GIF) or any other form, and write it in its raw form.
+    #[command(after_help = super::examples::EXCHANGE_DECODE)]
     Decode(DecodeArgs),
 }
 

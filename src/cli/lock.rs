@@ -16,14 +16,17 @@ use zeroize::Zeroizing;
 pub enum LockCommand {
     /// Create a new authority: a genesis checkpoint signed on the token(s),
     /// disablement secrets made offline, and the store pinned to it.
+    #[command(after_help = super::examples::LOCK_INIT)]
     Init(Box<super::lock_init::InitArgs>),
     /// Let an authority held back by `lock init --await-custodians` go live
     /// once every custodian has verified their disablement secret.
+    #[command(after_help = super::examples::LOCK_RELEASE)]
     Release(super::lock_init::ReleaseArgs),
     /// Sign node keys (direct, with a rotation key, from a deeplink, from a
     /// status export) or make a pre-auth credential.
     Sign(Box<super::lock_sign::SignArgs>),
     /// Trust more keys (`tlpub:HEX[=VOTES]`).
+    #[command(after_help = super::examples::LOCK_ADD)]
     Add {
         #[arg(value_name = "TLPUB[=VOTES]")]
         keys: Vec<String>,
@@ -33,6 +36,7 @@ pub enum LockCommand {
         out: super::lock_update::UpdateOutput,
     },
     /// Stop trusting keys (not compromised ones: use revoke-keys for those).
+    #[command(after_help = super::examples::LOCK_REMOVE)]
     Remove {
         #[arg(value_name = "TLPUB")]
         keys: Vec<String>,
@@ -42,6 +46,7 @@ pub enum LockCommand {
         out: super::lock_update::UpdateOutput,
     },
     /// Change a key's votes or metadata.
+    #[command(after_help = super::examples::LOCK_UPDATE)]
     Update {
         #[arg(value_name = "TLPUB")]
         key: String,
@@ -57,8 +62,10 @@ pub enum LockCommand {
         out: super::lock_update::UpdateOutput,
     },
     /// Retroactively revoke compromised keys: start, --cosign, --finish.
+    #[command(after_help = super::examples::LOCK_REVOKE_KEYS)]
     RevokeKeys(Box<super::lock_revoke::RevokeArgs>),
     /// Verify a chain and print its history, oldest first.
+    #[command(after_help = super::examples::LOCK_LOG)]
     Log {
         #[command(flatten)]
         source: ChainSource,
@@ -67,6 +74,7 @@ pub enum LockCommand {
         json: bool,
     },
     /// Verify a chain and print its head, trusted keys, state IDs and disablement values.
+    #[command(after_help = super::examples::LOCK_STATUS)]
     Status {
         #[command(flatten)]
         source: ChainSource,
@@ -74,6 +82,7 @@ pub enum LockCommand {
         json: bool,
     },
     /// Exit 0 exactly when a node-key signature authorizes the node key under the chain.
+    #[command(after_help = super::examples::LOCK_VERIFY_SIGNATURE)]
     VerifySignature {
         #[command(flatten)]
         source: ChainSource,
@@ -94,6 +103,7 @@ pub enum LockCommand {
     /// written for it should keep working; but an argument is visible to
     /// every process on the machine (`ps`, /proc/PID/cmdline) and lands in
     /// shell history, so do not use one for a secret that is still live.
+    #[command(after_help = super::examples::LOCK_DISABLEMENT_KDF)]
     DisablementKdf {
         /// `-` (standard input), `file:PATH`, or the secret itself (hex, or
         /// `disablement-secret:HEX`; accepted with a warning). Default: a prompt.
@@ -105,6 +115,7 @@ pub enum LockCommand {
     /// Check a disablement secret against the chain's disablement values.
     /// The secret is read from a prompt (or standard input when it is not a
     /// terminal), never from the command line.
+    #[command(after_help = super::examples::LOCK_VERIFY_DISABLEMENT)]
     VerifyDisablement {
         #[command(flatten)]
         source: ChainSource,
@@ -113,6 +124,7 @@ pub enum LockCommand {
     },
     /// Add AUMs from an online node's export to the local store after
     /// verifying them; refuse chains that do not link to the pinned anchor.
+    #[command(after_help = super::examples::LOCK_IMPORT)]
     Import {
         /// AUM files, a directory of them, or `tailscale lock log --json=1` output.
         #[arg(required = true)]

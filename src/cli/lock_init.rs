@@ -21,43 +21,65 @@ use zeroize::Zeroizing;
 
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Signing keys (on the tokens)")]
     pub signer: SignerArgs,
     /// Another trusted key (not signing now): `tlpub:HEX`, optionally with
     /// votes as `tlpub:HEX=2` (or upstream's `tlpub:HEX?2`). Repeatable.
-    #[arg(long = "key", value_name = "TLPUB[=VOTES]")]
+    #[arg(
+        long = "key",
+        value_name = "TLPUB[=VOTES]",
+        help_heading = "The authority"
+    )]
     pub keys: Vec<String>,
     /// Votes of each signing (token) key.
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 1,
+        value_name = "N",
+        help_heading = "The authority"
+    )]
     pub votes: u64,
     /// Metadata for the signing keys, `name=VALUE` (repeatable).
-    #[arg(long = "meta", value_name = "KEY=VALUE")]
+    #[arg(
+        long = "meta",
+        value_name = "KEY=VALUE",
+        help_heading = "The authority"
+    )]
     pub meta: Vec<String>,
     /// An extra disablement value (`disablement:HEX`) whose secret is kept elsewhere. Repeatable.
-    #[arg(long = "disablement", value_name = "disablement:HEX")]
+    #[arg(
+        long = "disablement",
+        value_name = "disablement:HEX",
+        help_heading = "The authority"
+    )]
     pub disablements: Vec<String>,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Disablement secrets")]
     pub secrets: InitSecretsArgs,
     /// Print the disablement secrets on standard output (plaintext!).
-    #[arg(long)]
+    #[arg(long, help_heading = "Disablement secrets")]
     pub reveal_secrets: bool,
     /// Hold the new authority back (no genesis, no online command printed,
     /// no signing) until every custodian has verified their secret with
     /// `locksmith secrets verify|decrypt --store DIR --custodian NAME
     /// --record DIR/verifications.json`; then `locksmith lock release`.
-    #[arg(long)]
+    #[arg(long, help_heading = "Disablement secrets")]
     pub await_custodians: bool,
     /// The local authority store to create.
-    #[arg(long, value_name = "DIR", env = "LOCKSMITH_STORE")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "LOCKSMITH_STORE",
+        help_heading = "Output"
+    )]
     pub store: Option<PathBuf>,
     /// Also write the genesis AUM (CBOR) here (with --respond-to: the
     /// `tailscale lock init` arguments as a response for `online submit`).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = "Output")]
     pub out: Option<PathBuf>,
     /// Replace existing output files.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub force: bool,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Output")]
     pub confirm: ConfirmArgs,
 }
 

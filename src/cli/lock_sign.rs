@@ -26,16 +26,8 @@ use std::path::PathBuf;
 use zeroize::Zeroizing;
 
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Credentials (--credential): upstream makes a separate lock key per credential; \
-locksmith signs the credential with the token key itself, so a leaked credential made here can only be revoked \
-by revoking or removing that token key. Use short-lived, single-use auth keys.
-
-The pre-auth key to wrap is read with --auth-key from `-` (standard input), file:PATH or `prompt`. Unlike \
-`tailscale lock sign tskey-auth-…`, a pre-auth key as an argument is refused: argv is visible to every process \
-on the machine (ps, /proc/PID/cmdline) and lands in shell history, and nothing needs locksmith's command line to \
-match upstream's (what the node receives is the same wrapped key)."
-)]
+// The credentials note lives with the examples (super::examples::LOCK_SIGN).
+#[command(after_help = super::examples::LOCK_SIGN)]
 pub struct SignArgs {
     /// What to sign: `nodekey:HEX` or a `tailscale://sign-device/v1/?…` deeplink.
     /// (A pre-auth key is given with --auth-key, never here.)

@@ -28,6 +28,9 @@ macro_rules! outln {
 
 pub mod ceremony;
 mod chain_source;
+pub mod completions;
+pub mod definition;
+pub mod examples;
 mod inspect;
 mod lock;
 mod lock_init;
@@ -49,13 +52,14 @@ pub mod online;
 
 /// Tailnet Lock key ceremonies on smart cards and HSMs, from an offline machine.
 #[derive(Debug, Parser)]
-#[command(name = "locksmith", version, long_version = crate::build_info::LONG_VERSION, about, long_about = None)]
+#[command(name = "locksmith", version, long_version = crate::build_info::LONG_VERSION, about, long_about = None, after_help = examples::LOCKSMITH)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// Read every artifact input from QR images instead: an image file
     /// (PNG, JPEG, an animated GIF) or a directory of frames, in any order.
-    #[arg(long, global = true)]
+    /// Accepted before or after the command.
+    #[arg(long, global = true, help_heading = definition::GLOBAL_HEADING)]
     pub qr_in: bool,
 }
 
@@ -64,37 +68,50 @@ pub struct Cli {
 pub enum Command {
     /// Identify and decode any Tailnet Lock artifact (AUM, recovery blob,
     /// node-key signature, wrapped auth key, deeplink, upstream JSON).
+    #[command(after_help = examples::INSPECT)]
     Inspect(inspect::InspectArgs),
     /// Tailnet Lock operations, mirroring `tailscale lock`.
+    #[command(after_help = examples::LOCK)]
     Lock {
         #[command(subcommand)]
         cmd: lock::LockCommand,
     },
     /// Tokens and keys: list, generate, show, test.
+    #[command(after_help = examples::TOKEN)]
     Token {
         #[command(subcommand)]
         cmd: token::TokenCommand,
     },
     /// Disablement secrets: generate, verify, decrypt.
+    #[command(after_help = examples::SECRETS)]
     Secrets {
         #[command(subcommand)]
         cmd: secrets::SecretsCommand,
     },
     /// Move artifacts across the air gap: envelopes, raw forms, QR codes.
+    #[command(after_help = examples::EXCHANGE)]
     Exchange {
         #[command(subcommand)]
         cmd: exchange::ExchangeCommand,
     },
     /// Ceremony transcripts (verify, print) and ceremony plans (run).
+    #[command(after_help = examples::CEREMONY)]
     Ceremony {
         #[command(subcommand)]
         cmd: ceremony::CeremonyCommand,
     },
     /// The helper for the connected machine (runs the stock tailscale CLI).
+    #[command(after_help = examples::ONLINE)]
     Online {
         #[command(subcommand)]
         cmd: online::OnlineCommand,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions(completions::CompletionsArgs),
+    /// Write man pages (locksmith.1 and one per command) into a directory.
+    #[command(after_help = examples::MAN)]
+    Man(completions::ManArgs),
 }
 
 /// A failure that has already been reported and only sets the exit code.
@@ -111,7 +128,7 @@ impl std::error::Error for Exit {}
 
 /// Parses the command line, runs the command, and maps errors to exit codes.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = definition::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -134,6 +151,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Exchange { cmd } => exit_code(exchange::run(cmd)?),
         Command::Online { cmd } => exit_code(online::run(cmd)?),
         Command::Ceremony { cmd } => ceremony::run(cmd),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     }
 }
 

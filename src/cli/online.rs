@@ -17,11 +17,14 @@ use crate::online::{build_export, plan_submission, ExportSource, RequestStore, T
 pub enum OnlineCommand {
     /// Export this node's lock status and log for the offline machine (a
     /// request: its answer is accepted by `online submit` until it expires).
+    #[command(after_help = super::examples::ONLINE_EXPORT)]
     Export(ExportArgs),
     /// Check a response from the offline machine and print (or, with
     /// --run, run) the stock tailscale commands that apply it.
+    #[command(after_help = super::examples::ONLINE_SUBMIT)]
     Submit(SubmitArgs),
     /// List the outstanding requests.
+    #[command(after_help = super::examples::ONLINE_REQUESTS)]
     Requests(RequestsArgs),
 }
 

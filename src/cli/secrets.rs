@@ -34,12 +34,15 @@ pub const EXIT_NO_MATCH: u8 = 3;
 #[derive(Debug, Subcommand)]
 pub enum SecretsCommand {
     /// Make disablement secrets offline: age files and/or printable sheets.
+    #[command(after_help = super::examples::SECRETS_GENERATE)]
     Generate(GenerateArgs),
     /// Check a secret (typed, or a photo/scan of its sheet's QR code)
     /// against the authority's disablement values, without printing it.
+    #[command(after_help = super::examples::SECRETS_VERIFY)]
     Verify(VerifyArgs),
     /// Decrypt a disablement age file and check the secrets it holds
     /// (the yearly custody check). Prints secrets only with --reveal.
+    #[command(after_help = super::examples::SECRETS_DECRYPT)]
     Decrypt(DecryptArgs),
 }
 

@@ -71,7 +71,7 @@ pub struct ConfirmArgs {
     /// checksum), beside the raw form --out writes.
     #[arg(long, value_name = "PATH")]
     pub envelope_out: Option<std::path::PathBuf>,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Ceremony record")]
     pub record: super::record::RecordArgs,
 }
 

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// List PKCS#11 tokens and YubiKeys with their Ed25519 keys (tlpub).
+    #[command(after_help = super::examples::TOKEN_LIST)]
     List {
         /// PKCS#11 module to list (default: $LOCKSMITH_PKCS11_MODULE, the
         /// defaults file, else p11-kit's proxy: every module registered with
@@ -23,6 +24,7 @@ pub enum TokenCommand {
         json: bool,
     },
     /// Generate an Ed25519 key on a token (never leaves it) and print its tlpub.
+    #[command(after_help = super::examples::TOKEN_GENERATE)]
     Generate {
         /// The signer spec: pkcs11:…, yubikey:serial=…;slot=…, or file:PATH.
         #[arg(long)]
@@ -52,6 +54,7 @@ pub enum TokenCommand {
         record: super::record::RecordArgs,
     },
     /// Show a key: tlpub, custody, attributes or policies, attestation verdict.
+    #[command(after_help = super::examples::TOKEN_SHOW)]
     Show {
         /// The signer spec.
         #[arg(long)]
@@ -64,6 +67,7 @@ pub enum TokenCommand {
         json: bool,
     },
     /// Sign a throwaway digest with the key and verify the signature.
+    #[command(after_help = super::examples::TOKEN_TEST)]
     Test {
         /// The signer spec.
         #[arg(long)]
