@@ -147,6 +147,7 @@ fn extractable_key_is_refused_unless_allowed() {
         &spec,
         &OpenOptions {
             allow_extractable: true,
+            ..Default::default()
         },
     )
     .expect("allowed");

@@ -155,6 +155,7 @@ fn pkcs11_tool_confirms_private_key_is_sensitive_and_not_extractable() {
         &hsm.uri("p11tool", ";object=by-p11tool"),
         &OpenOptions {
             allow_extractable: true,
+            ..Default::default()
         },
     )
     .expect("open pkcs11-tool's key");

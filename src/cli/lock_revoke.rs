@@ -34,6 +34,9 @@ pub struct RevokeArgs {
     /// Accept PKCS#11 keys that are extractable or not sensitive (never for real keys).
     #[arg(long)]
     pub allow_extractable: bool,
+    /// Sign with a key imported onto the token (labelled IMPORTED, never hardware-backed).
+    #[arg(long = "allow-imported-key")]
+    pub allow_imported: bool,
     #[command(flatten)]
     pub source: ChainSource,
     /// Also write the recovery AUM (CBOR) here.
@@ -160,6 +163,7 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
     let signer_args = SignerArgs {
         signers: args.signers.clone(),
         allow_extractable: args.allow_extractable,
+        allow_imported: args.allow_imported,
         pkcs11_token: None,
         pkcs11_module: None,
         key_label: None,

@@ -90,14 +90,19 @@ pub fn record_generated(
         return Ok(());
     };
     let spec = with_query_of(&key.spec, given_spec);
-    let signer =
-        crate::signers::open_signer(&spec, &crate::signers::OpenOptions { allow_extractable })
-            .with_context(|| {
-                format!(
-                    "opening the new key {} to sign the transcript record",
-                    key.spec
-                )
-            })?;
+    let signer = crate::signers::open_signer(
+        &spec,
+        &crate::signers::OpenOptions {
+            allow_extractable,
+            ..Default::default()
+        },
+    )
+    .with_context(|| {
+        format!(
+            "opening the new key {} to sign the transcript record",
+            key.spec
+        )
+    })?;
     let mut signers = vec![signer];
     let mut shown = format!(
         "Generated an Ed25519 key:\n  {}\n  {}\n  custody: {}\n  spec:    {}\n",

@@ -40,6 +40,12 @@ pub struct SignerArgs {
     /// Accept PKCS#11 keys that are extractable or not sensitive (never for real keys).
     #[arg(long)]
     pub allow_extractable: bool,
+    /// Sign with a key that was imported onto the token (PKCS#11 CKA_LOCAL
+    /// false; PIV origin "imported") instead of generated there: it existed
+    /// outside the token, so copies may exist. Labelled IMPORTED, never
+    /// hardware-backed.
+    #[arg(long = "allow-imported-key")]
+    pub allow_imported: bool,
 }
 
 /// Confirmation and output options.
@@ -167,6 +173,7 @@ impl SignerArgs {
 pub fn open_signers(args: &SignerArgs) -> anyhow::Result<Vec<Box<dyn Signer>>> {
     let options = OpenOptions {
         allow_extractable: args.allow_extractable,
+        allow_imported: args.allow_imported,
     };
     let mut out: Vec<Box<dyn Signer>> = Vec::new();
     for spec in &args.specs()? {
@@ -179,12 +186,18 @@ pub fn open_signers(args: &SignerArgs) -> anyhow::Result<Vec<Box<dyn Signer>>> {
                 tlpub_text(&signer.public_key())
             );
         }
-        if signer.custody() == KeyCustody::Software {
-            eprintln!(
+        match signer.custody() {
+            KeyCustody::Software => eprintln!(
                 "WARNING: {} is a software key ({}); use a hardware token for real ceremonies",
                 tlpub_text(&signer.public_key()),
                 KeyCustody::Software.label()
-            );
+            ),
+            KeyCustody::Imported => eprintln!(
+                "WARNING: {} is an {}: copies of it may exist off the token (--allow-imported-key)",
+                tlpub_text(&signer.public_key()),
+                KeyCustody::Imported.label()
+            ),
+            KeyCustody::Hardware => {}
         }
         out.push(signer);
     }

@@ -69,6 +69,9 @@ pub enum TokenCommand {
         /// Accept an extractable PKCS#11 key.
         #[arg(long)]
         allow_extractable: bool,
+        /// Accept a key imported onto the token (labelled IMPORTED, never hardware-backed).
+        #[arg(long = "allow-imported-key")]
+        allow_imported: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -139,6 +142,7 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                 touch_policy,
                 allow_extractable,
                 force,
+                ..Default::default()
             };
             let key = signers::generate_key(&signer, &options).with_context(|| {
                 format!(
@@ -165,8 +169,14 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             allow_extractable,
             json,
         } => {
-            let key = signers::show_key(&signer, &OpenOptions { allow_extractable })
-                .with_context(|| format!("reading --signer {}", signers::spec::shown(&signer)))?;
+            let key = signers::show_key(
+                &signer,
+                &OpenOptions {
+                    allow_extractable,
+                    ..Default::default()
+                },
+            )
+            .with_context(|| format!("reading --signer {}", signers::spec::shown(&signer)))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&key)?);
             } else {
@@ -180,9 +190,14 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
         TokenCommand::Test {
             signer,
             allow_extractable,
+            allow_imported,
             json,
         } => {
-            let mut s = signers::open_signer(&signer, &OpenOptions { allow_extractable })
+            let options = OpenOptions {
+                allow_extractable,
+                allow_imported,
+            };
+            let mut s = signers::open_signer(&signer, &options)
                 .with_context(|| format!("opening --signer {}", signers::spec::shown(&signer)))?;
             let mut digest = [0u8; 32];
             rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut digest);

@@ -17,6 +17,10 @@ pub enum KeyCustody {
     Hardware,
     /// The key is in software (a file or memory): for development and tests.
     Software,
+    /// The key is on a token but was imported there (PKCS#11 CKA_LOCAL
+    /// false, PIV origin "imported"): it existed outside the token, so
+    /// copies may exist. Never called hardware-backed.
+    Imported,
 }
 
 impl KeyCustody {
@@ -25,6 +29,9 @@ impl KeyCustody {
         match self {
             KeyCustody::Hardware => "hardware-backed",
             KeyCustody::Software => "SOFTWARE KEY, NOT HARDWARE-BACKED",
+            KeyCustody::Imported => {
+                "IMPORTED KEY (or once extractable): copies may exist off the token"
+            }
         }
     }
 }
