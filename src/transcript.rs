@@ -82,6 +82,12 @@ pub struct RecordBody {
     pub inputs: Vec<NamedHash>,
     pub outputs: Vec<NamedHash>,
     pub signers: Vec<SignerInfo>,
+    /// PIV attestations of the keys the command generated or used (chain,
+    /// verdict, policies asked, any override), for `ceremony verify` to
+    /// re-check. Absent (not serialized) when empty, so records without
+    /// one keep their exact form.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestations: Vec<crate::signers::piv_attestation::Evidence>,
 }
 
 /// One line of the transcript.
@@ -100,6 +106,7 @@ pub struct Entry {
     pub signed: Vec<[u8; 32]>,
     pub inputs: Vec<NamedHash>,
     pub outputs: Vec<NamedHash>,
+    pub attestations: Vec<crate::signers::piv_attestation::Evidence>,
 }
 
 impl Entry {
@@ -121,6 +128,15 @@ impl Entry {
     /// Adds the SHA-256 of an input (public data only).
     pub fn input(mut self, name: impl Into<String>, bytes: &[u8]) -> Self {
         self.inputs.push(named_hash(name, bytes));
+        self
+    }
+
+    /// Adds the attestations of the keys involved.
+    pub fn attestations(
+        mut self,
+        evidence: impl IntoIterator<Item = crate::signers::piv_attestation::Evidence>,
+    ) -> Self {
+        self.attestations.extend(evidence);
         self
     }
 
@@ -278,6 +294,7 @@ pub fn append(
         signed: entry.signed.iter().map(|d| hex::lower(d)).collect(),
         inputs: entry.inputs.clone(),
         outputs: entry.outputs.clone(),
+        attestations: entry.attestations.clone(),
         signers: signers
             .iter()
             .map(|s| SignerInfo {

@@ -148,6 +148,7 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                 touch_policy,
                 allow_extractable,
                 force,
+                ..Default::default()
             };
             let key = signers::generate_key(&signer, &options).with_context(|| {
                 format!(

@@ -7,6 +7,7 @@
 //! the software backend labels itself "not hardware-backed" everywhere.
 
 pub mod pin;
+pub mod piv_attestation;
 pub mod pkcs11;
 pub mod software;
 pub mod spec;
@@ -165,6 +166,8 @@ pub struct GenerateOptions {
     pub allow_extractable: bool,
     /// Replace a key already in the slot / with the label.
     pub force: bool,
+    /// The roots a PIV attestation may chain to (Yubico's by default).
+    pub attestation_trust: piv_attestation::TrustStore,
 }
 
 impl Default for GenerateOptions {
@@ -175,6 +178,7 @@ impl Default for GenerateOptions {
             touch_policy: TouchPolicyArg::Default,
             allow_extractable: false,
             force: false,
+            attestation_trust: piv_attestation::TrustStore::yubico(),
         }
     }
 }
@@ -228,26 +232,44 @@ pub fn tlpub(public: &[u8; 32]) -> String {
 pub fn open_signer(spec: &str, options: &OpenOptions) -> Result<Box<dyn Signer>, SignersError> {
     match SignerSpec::parse(spec)? {
         SignerSpec::Pkcs11(uri) => Ok(Box::new(pkcs11::Pkcs11Signer::open(&uri, options)?)),
-        SignerSpec::YubiKey(y) => Ok(Box::new(yubikey::YubiKeySigner::open(&y)?)),
+        SignerSpec::YubiKey(y) => Ok(Box::new(yubikey::YubiKeySigner::open(&y, options)?)),
         SignerSpec::File(f) => Ok(Box::new(software::FileSigner::open(&f)?)),
     }
 }
 
 /// Generates a key on the token a spec names and returns its record.
 pub fn generate_key(spec: &str, options: &GenerateOptions) -> Result<KeyInfo, SignersError> {
+    generate_key_attested(spec, options).map(|(k, _)| k)
+}
+
+/// [`generate_key`], with the PIV attestation (YubiKeys only) verified to
+/// `options.attestation_trust`.
+pub fn generate_key_attested(
+    spec: &str,
+    options: &GenerateOptions,
+) -> Result<(KeyInfo, Option<piv_attestation::Attestation>), SignersError> {
     match SignerSpec::parse(spec)? {
-        SignerSpec::Pkcs11(uri) => pkcs11::generate(&uri, options),
-        SignerSpec::YubiKey(y) => yubikey::generate(&y, options),
-        SignerSpec::File(f) => software::generate(&f, options),
+        SignerSpec::Pkcs11(uri) => Ok((pkcs11::generate(&uri, options)?, None)),
+        SignerSpec::YubiKey(y) => yubikey::generate(&y, options).map(|(k, a)| (k, Some(a))),
+        SignerSpec::File(f) => Ok((software::generate(&f, options)?, None)),
     }
 }
 
 /// Describes the key a spec names (public key, policies, attestation verdict).
 pub fn show_key(spec: &str, options: &OpenOptions) -> Result<KeyInfo, SignersError> {
+    show_key_attested(spec, options, &piv_attestation::TrustStore::yubico()).map(|(k, _)| k)
+}
+
+/// [`show_key`], with the PIV attestation (YubiKeys only) verified to `trust`.
+pub fn show_key_attested(
+    spec: &str,
+    options: &OpenOptions,
+    trust: &piv_attestation::TrustStore,
+) -> Result<(KeyInfo, Option<piv_attestation::Attestation>), SignersError> {
     match SignerSpec::parse(spec)? {
-        SignerSpec::Pkcs11(uri) => pkcs11::show(&uri, options),
-        SignerSpec::YubiKey(y) => yubikey::show(&y),
-        SignerSpec::File(f) => software::show(&f),
+        SignerSpec::Pkcs11(uri) => Ok((pkcs11::show(&uri, options)?, None)),
+        SignerSpec::YubiKey(y) => yubikey::show(&y, trust).map(|(k, a)| (k, Some(a))),
+        SignerSpec::File(f) => Ok((software::show(&f)?, None)),
     }
 }
 

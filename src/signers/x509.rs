@@ -1,179 +1,289 @@
-//! Just enough X.509 for PIV: build Ed25519-signed certificates (the
-//! self-signed certificate written on generation, and the test CA of the
-//! virtual card), read certificates, and check a PIV attestation.
+//! Just enough X.509 for PIV: build certificates with the `x509-cert`
+//! builder (the self-signed certificate written on generation, and the
+//! virtual card's test CA and attestations), and read certificates.
+//! Attestation chains are verified in [`super::piv_attestation`].
 //!
-//! Certificates are built by hand in DER: the `x509-cert` builder wants a
-//! signer type, while here the signature comes from a token (or a test CA)
-//! through a closure, and must be verified before the certificate is used.
+//! The builder signs through `signature::Signer`. A key on a card signs
+//! through a closure instead, so [`ClosureSigner`] adapts one: it holds the
+//! Ed25519 public key and calls the closure (a card round trip, whose
+//! signature the closure verifies before returning it).
 
 use der::Decode;
 use der::Encode;
+use std::cell::RefCell;
+use std::str::FromStr;
+use x509_cert::builder::{Builder, CertificateBuilder};
+use x509_cert::spki::{
+    AlgorithmIdentifierOwned, DynSignatureAlgorithmIdentifier, EncodePublicKey,
+    SignatureBitStringEncoding, SubjectPublicKeyInfoOwned,
+};
 
-/// DER OID of id-Ed25519 (1.3.101.112), contents only.
-pub const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
+/// id-Ed25519 (1.3.101.112).
+pub const OID_ED25519: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("1.3.101.112");
 /// Yubico PIV attestation extension: firmware version (1.3.6.1.4.1.41482.3.3).
-pub const OID_YUBICO_FIRMWARE: &[u8] =
-    &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xc4, 0x0a, 0x03, 0x03];
+pub const OID_YUBICO_FIRMWARE: &str = "1.3.6.1.4.1.41482.3.3";
 /// Yubico PIV attestation extension: serial number (…3.7).
-pub const OID_YUBICO_SERIAL: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xc4, 0x0a, 0x03, 0x07];
+pub const OID_YUBICO_SERIAL: &str = "1.3.6.1.4.1.41482.3.7";
 /// Yubico PIV attestation extension: PIN and touch policy (…3.8).
-pub const OID_YUBICO_POLICY: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xc4, 0x0a, 0x03, 0x08];
+pub const OID_YUBICO_POLICY: &str = "1.3.6.1.4.1.41482.3.8";
 /// Yubico PIV attestation extension: form factor (…3.9).
-pub const OID_YUBICO_FORM_FACTOR: &[u8] =
-    &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xc4, 0x0a, 0x03, 0x09];
+pub const OID_YUBICO_FORM_FACTOR: &str = "1.3.6.1.4.1.41482.3.9";
 /// basicConstraints (2.5.29.19).
-pub const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
-
-/// A DER TLV with a definite length.
-pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = content.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else if n <= 0xff {
-        out.extend_from_slice(&[0x81, n as u8]);
-    } else if n <= 0xffff {
-        out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]);
-    } else {
-        out.extend_from_slice(&[0x83, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-fn seq(parts: &[&[u8]]) -> Vec<u8> {
-    tlv(0x30, &parts.concat())
-}
-
-fn name(common_name: &str) -> Vec<u8> {
-    // Name ::= SEQUENCE OF SET OF AttributeTypeAndValue; CN = 2.5.4.3, UTF8String.
-    let atv = seq(&[
-        &tlv(0x06, &[0x55, 0x04, 0x03]),
-        &tlv(0x0c, common_name.as_bytes()),
-    ]);
-    seq(&[&tlv(0x31, &atv)])
-}
-
-fn positive_integer(bytes: &[u8]) -> Vec<u8> {
-    let mut v: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
-    if v.is_empty() || v[0] & 0x80 != 0 {
-        v.insert(0, 0);
-    }
-    tlv(0x02, &v)
-}
+pub const OID_BASIC_CONSTRAINTS: &str = "2.5.29.19";
 
 /// An X.509 extension to put in a certificate.
 #[derive(Clone, Debug)]
 pub struct Extension {
-    /// OID contents (no tag/length).
-    pub oid: Vec<u8>,
+    /// Dotted OID.
+    pub oid: &'static str,
     /// Critical flag.
     pub critical: bool,
-    /// The extnValue contents (DER of the extension's value).
+    /// The extnValue contents (DER of the extension's value, or Yubico's raw bytes).
     pub value: Vec<u8>,
 }
 
-/// What goes into an Ed25519-signed certificate.
+impl Extension {
+    /// basicConstraints with cA true (critical).
+    pub fn ca() -> Self {
+        let bc = x509_cert::ext::pkix::BasicConstraints {
+            ca: true,
+            path_len_constraint: None,
+        };
+        Extension {
+            oid: OID_BASIC_CONSTRAINTS,
+            critical: true,
+            // Encoding a two-field structure of booleans cannot fail.
+            value: bc.to_der().unwrap_or_default(),
+        }
+    }
+}
+
+/// What goes into a certificate.
 #[derive(Clone, Debug)]
 pub struct CertificateRequest {
-    /// Serial number bytes (big-endian, made positive).
+    /// Serial number bytes (big-endian; made positive).
     pub serial: Vec<u8>,
     /// Issuer common name.
     pub issuer_cn: String,
     /// Subject common name.
     pub subject_cn: String,
-    /// notBefore as seconds since the Unix epoch.
+    /// notBefore as seconds since the Unix epoch (notAfter is 99991231235959Z,
+    /// RFC 5280's "no well-defined expiration").
     pub not_before_unix: u64,
-    /// The subject's Ed25519 public key.
-    pub subject_public_key: [u8; 32],
+    /// The subject's public key.
+    pub subject_public_key: SubjectPublicKeyInfoOwned,
     /// Extensions.
     pub extensions: Vec<Extension>,
 }
 
-/// The DER of an Ed25519 SubjectPublicKeyInfo.
-pub fn ed25519_spki(public: &[u8; 32]) -> Vec<u8> {
-    let mut bits = vec![0u8];
-    bits.extend_from_slice(public);
-    seq(&[&seq(&[&tlv(0x06, OID_ED25519)]), &tlv(0x03, &bits)])
+/// Why a certificate could not be built.
+#[derive(Debug)]
+pub enum BuildError<E> {
+    /// The signer (card) failed.
+    Sign(E),
+    /// The request could not be encoded.
+    Encode(String),
 }
 
-/// UTCTime (before 2050) or GeneralizedTime for a Unix time.
-pub fn der_time(unix: u64) -> Vec<u8> {
-    let days = (unix / 86400) as i64;
-    let secs = unix % 86400;
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
-    if (1950..2050).contains(&year) {
-        tlv(
-            0x17,
-            format!("{:02}{month:02}{day:02}{h:02}{m:02}{s:02}Z", year % 100).as_bytes(),
-        )
-    } else {
-        tlv(
-            0x18,
-            format!("{year:04}{month:02}{day:02}{h:02}{m:02}{s:02}Z").as_bytes(),
-        )
+impl<E: std::fmt::Display> std::fmt::Display for BuildError<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Sign(e) => write!(f, "{e}"),
+            BuildError::Encode(e) => write!(f, "cannot build the certificate: {e}"),
+        }
     }
 }
 
-/// The DER of the TBSCertificate for `req`.
-pub fn tbs_certificate(req: &CertificateRequest) -> Vec<u8> {
-    let alg = seq(&[&tlv(0x06, OID_ED25519)]);
-    // RFC 5280 4.1.2.5: 99991231235959Z for "no well-defined expiration".
-    let validity = seq(&[
-        &der_time(req.not_before_unix),
-        &tlv(0x18, b"99991231235959Z"),
-    ]);
-    let mut parts: Vec<Vec<u8>> = vec![
-        tlv(0xa0, &tlv(0x02, &[0x02])),
-        positive_integer(&req.serial),
-        alg,
-        name(&req.issuer_cn),
-        validity,
-        name(&req.subject_cn),
-        ed25519_spki(&req.subject_public_key),
-    ];
-    if !req.extensions.is_empty() {
-        let exts: Vec<Vec<u8>> = req
-            .extensions
-            .iter()
-            .map(|e| {
-                let mut inner = tlv(0x06, &e.oid);
-                if e.critical {
-                    inner.extend_from_slice(&tlv(0x01, &[0xff]));
-                }
-                inner.extend_from_slice(&tlv(0x04, &e.value));
-                tlv(0x30, &inner)
+/// The SubjectPublicKeyInfo of an Ed25519 key.
+pub fn ed25519_spki(public: &[u8; 32]) -> der::Result<SubjectPublicKeyInfoOwned> {
+    Ok(SubjectPublicKeyInfoOwned {
+        algorithm: AlgorithmIdentifierOwned {
+            oid: OID_ED25519,
+            parameters: None,
+        },
+        subject_public_key: der::asn1::BitString::from_bytes(public)?,
+    })
+}
+
+/// `CN=<name>` with RFC 4514 escaping.
+fn common_name(cn: &str) -> Result<x509_cert::name::Name, String> {
+    let mut escaped = String::from("CN=");
+    for (i, c) in cn.chars().enumerate() {
+        let lead = i == 0 && (c == ' ' || c == '#');
+        let trail = i + 1 == cn.chars().count() && c == ' ';
+        if lead || trail || matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    x509_cert::name::Name::from_str(&escaped).map_err(|e| format!("name {cn:?}: {e}"))
+}
+
+/// The builder profile: names and extensions exactly as requested.
+struct Exact {
+    issuer: x509_cert::name::Name,
+    subject: x509_cert::name::Name,
+    extensions: Vec<x509_cert::ext::Extension>,
+}
+
+impl x509_cert::builder::profile::BuilderProfile for Exact {
+    fn get_issuer(&self, _subject: &x509_cert::name::Name) -> x509_cert::name::Name {
+        self.issuer.clone()
+    }
+    fn get_subject(&self) -> x509_cert::name::Name {
+        self.subject.clone()
+    }
+    fn build_extensions(
+        &self,
+        _spk: x509_cert::spki::SubjectPublicKeyInfoRef<'_>,
+        _issuer_spk: x509_cert::spki::SubjectPublicKeyInfoRef<'_>,
+        _tbs: &x509_cert::TbsCertificate,
+    ) -> x509_cert::builder::Result<Vec<x509_cert::ext::Extension>> {
+        Ok(self.extensions.clone())
+    }
+}
+
+fn positive_serial(bytes: &[u8]) -> Result<x509_cert::serial_number::SerialNumber, String> {
+    let mut v: Vec<u8> = bytes
+        .iter()
+        .copied()
+        .skip_while(|b| *b == 0)
+        .take(19)
+        .collect();
+    if v.is_empty() {
+        v.push(1);
+    }
+    if v[0] & 0x80 != 0 {
+        v.insert(0, 0);
+    }
+    x509_cert::serial_number::SerialNumber::new(&v).map_err(|e| format!("serial: {e}"))
+}
+
+/// Builds and signs a certificate with any `signature::Signer` the builder
+/// accepts (ECDSA, RSA, or [`ClosureSigner`]).
+pub fn build_certificate<S, Sig>(req: &CertificateRequest, signer: &S) -> Result<Vec<u8>, String>
+where
+    S: signature::Signer<Sig> + signature::Keypair + DynSignatureAlgorithmIdentifier,
+    S::VerifyingKey: EncodePublicKey,
+    Sig: SignatureBitStringEncoding,
+{
+    let not_before = x509_cert::time::Time::try_from(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(req.not_before_unix),
+    )
+    .map_err(|e| format!("notBefore: {e}"))?;
+    let validity = x509_cert::time::Validity::new(not_before, x509_cert::time::Time::INFINITY);
+    let extensions = req
+        .extensions
+        .iter()
+        .map(|e| {
+            Ok(x509_cert::ext::Extension {
+                extn_id: der::asn1::ObjectIdentifier::new(e.oid)
+                    .map_err(|err| format!("OID {}: {err}", e.oid))?,
+                critical: e.critical,
+                extn_value: der::asn1::OctetString::new(e.value.clone())
+                    .map_err(|err| format!("extension {}: {err}", e.oid))?,
             })
-            .collect();
-        parts.push(tlv(0xa3, &tlv(0x30, &exts.concat())));
-    }
-    tlv(0x30, &parts.concat())
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let profile = Exact {
+        issuer: common_name(&req.issuer_cn)?,
+        subject: common_name(&req.subject_cn)?,
+        extensions,
+    };
+    let builder = CertificateBuilder::new(
+        profile,
+        positive_serial(&req.serial)?,
+        validity,
+        req.subject_public_key.clone(),
+    )
+    .map_err(|e| e.to_string())?;
+    let cert = builder.build::<S, Sig>(signer).map_err(|e| e.to_string())?;
+    cert.to_der().map_err(|e| e.to_string())
 }
 
-/// Builds a certificate, signing the TBS with `sign` (pure Ed25519).
+/// An Ed25519 public key as the builder wants it (`EncodePublicKey`).
+#[derive(Clone, Debug)]
+pub struct Ed25519Public(pub [u8; 32]);
+
+impl EncodePublicKey for Ed25519Public {
+    fn to_public_key_der(&self) -> x509_cert::spki::Result<der::Document> {
+        Ok(der::Document::encode_msg(&ed25519_spki(&self.0)?)?)
+    }
+}
+
+/// A pure Ed25519 signature as a certificate's signature bits.
+pub struct Ed25519Signature(pub [u8; 64]);
+
+impl SignatureBitStringEncoding for Ed25519Signature {
+    fn to_bitstring(&self) -> der::Result<der::asn1::BitString> {
+        der::asn1::BitString::from_bytes(&self.0)
+    }
+}
+
+/// Adapts a signing closure (a card, a test key) to `signature::Signer`
+/// for the certificate builder. The closure's error is kept and returned
+/// by [`ed25519_certificate`].
+pub struct ClosureSigner<F, E> {
+    public: [u8; 32],
+    sign: RefCell<F>,
+    error: RefCell<Option<E>>,
+}
+
+impl<F, E> signature::Keypair for ClosureSigner<F, E> {
+    type VerifyingKey = Ed25519Public;
+    fn verifying_key(&self) -> Ed25519Public {
+        Ed25519Public(self.public)
+    }
+}
+
+impl<F, E> DynSignatureAlgorithmIdentifier for ClosureSigner<F, E> {
+    fn signature_algorithm_identifier(&self) -> x509_cert::spki::Result<AlgorithmIdentifierOwned> {
+        Ok(AlgorithmIdentifierOwned {
+            oid: OID_ED25519,
+            parameters: None,
+        })
+    }
+}
+
+impl<F, E> signature::Signer<Ed25519Signature> for ClosureSigner<F, E>
+where
+    F: FnMut(&[u8]) -> Result<[u8; 64], E>,
+{
+    fn try_sign(&self, msg: &[u8]) -> Result<Ed25519Signature, signature::Error> {
+        let mut sign = self
+            .sign
+            .try_borrow_mut()
+            .map_err(|_| signature::Error::new())?;
+        match sign(msg) {
+            Ok(sig) => Ok(Ed25519Signature(sig)),
+            Err(e) => {
+                *self.error.borrow_mut() = Some(e);
+                Err(signature::Error::new())
+            }
+        }
+    }
+}
+
+/// Builds a certificate for `req`, signed with pure Ed25519 by `sign` (the
+/// issuer's key, whose public half is `issuer_public`).
 pub fn ed25519_certificate<E>(
     req: &CertificateRequest,
-    sign: impl FnOnce(&[u8]) -> Result<[u8; 64], E>,
-) -> Result<Vec<u8>, E> {
-    let tbs = tbs_certificate(req);
-    let sig = sign(&tbs)?;
-    let mut bits = vec![0u8];
-    bits.extend_from_slice(&sig);
-    Ok(seq(&[
-        &tbs,
-        &seq(&[&tlv(0x06, OID_ED25519)]),
-        &tlv(0x03, &bits),
-    ]))
+    issuer_public: [u8; 32],
+    sign: impl FnMut(&[u8]) -> Result<[u8; 64], E>,
+) -> Result<Vec<u8>, BuildError<E>> {
+    let signer = ClosureSigner {
+        public: issuer_public,
+        sign: RefCell::new(sign),
+        error: RefCell::new(None),
+    };
+    match build_certificate::<_, Ed25519Signature>(req, &signer) {
+        Ok(der) => Ok(der),
+        Err(e) => Err(match signer.error.into_inner() {
+            Some(card) => BuildError::Sign(card),
+            None => BuildError::Encode(e),
+        }),
+    }
 }
 
 /// PEM armour for a DER certificate.
@@ -270,130 +380,38 @@ pub fn parse_certificate(der_bytes: &[u8]) -> Result<ParsedCertificate, String> 
     })
 }
 
-/// The outcome of checking a PIV attestation.
-#[derive(Clone, Debug)]
-pub struct AttestationVerdict {
-    /// True when the attestation proves the key was generated on this card.
-    pub verified: bool,
-    /// One-line explanation.
-    pub summary: String,
-    /// The attestation's issuer chain, as text (slot cert issuer, f9 cert issuer).
-    pub chain: Vec<String>,
-}
-
-/// Checks a slot attestation certificate against the card's attestation
-/// (slot f9) certificate and the slot's public key and card serial.
-///
-/// Checked: the attested key equals `slot_public`; the serial extension
-/// equals `serial`; the attestation is signed by the f9 key. Signatures
-/// other than Ed25519 (real YubiKeys sign with RSA or ECDSA) are reported as
-/// not checked here; the f9 certificate's own chain to the vendor root is
-/// reported, not verified (locksmith ships no vendor roots).
-pub fn check_attestation(
-    attestation_der: &[u8],
-    f9_der: Option<&[u8]>,
-    slot_public: &[u8; 32],
-    serial: u32,
-) -> AttestationVerdict {
-    let fail = |s: String, chain: Vec<String>| AttestationVerdict {
-        verified: false,
-        summary: s,
-        chain,
-    };
-    let att = match parse_certificate(attestation_der) {
-        Ok(c) => c,
-        Err(e) => return fail(format!("attestation unreadable: {e}"), vec![]),
-    };
-    let mut chain = vec![format!(
-        "attestation: subject {}, issuer {}",
-        att.subject, att.issuer
-    )];
-    if att.ed25519_public_key().as_ref() != Some(slot_public) {
-        return fail(
-            "attestation is for a different key than the one in the slot".into(),
-            chain,
-        );
-    }
-    if let Some(v) = att.extension("1.3.6.1.4.1.41482.3.7") {
-        match u32::from_der(v) {
-            Ok(s) if s == serial => {}
-            Ok(s) => {
-                return fail(
-                    format!("attestation names card serial {s}, not {serial}"),
-                    chain,
-                )
-            }
-            Err(_) => return fail("attestation serial extension unreadable".into(), chain),
-        }
-    }
-    let Some(f9) = f9_der else {
-        return fail(
-            "the card's attestation certificate (slot f9) is missing".into(),
-            chain,
-        );
-    };
-    let f9 = match parse_certificate(f9) {
-        Ok(c) => c,
-        Err(e) => return fail(format!("slot f9 certificate unreadable: {e}"), chain),
-    };
-    chain.push(format!(
-        "device attestation (f9): subject {}, issuer {}",
-        f9.subject, f9.issuer
-    ));
-    if att.signature_algorithm == "1.3.101.112" {
-        match f9.ed25519_public_key() {
-            Some(k) if att.signed_by_ed25519(&k) => AttestationVerdict {
-                verified: true,
-                summary: format!(
-                    "key generated on the card: attestation signed by the card's attestation key \
-                     (issued by {}); the chain to that root is not checked by locksmith",
-                    f9.issuer
-                ),
-                chain,
-            },
-            _ => fail(
-                "attestation signature does NOT verify against the card's f9 key".into(),
-                chain,
-            ),
-        }
-    } else {
-        fail(
-            format!(
-                "attestation signed with {} (not checked by locksmith); verify it with the vendor's \
-                 tools and root CA",
-                att.signature_algorithm
-            ),
-            chain,
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use ed25519_dalek::Signer as _;
 
+    fn request(public: [u8; 32], cn: &str) -> CertificateRequest {
+        CertificateRequest {
+            serial: vec![0x81, 2, 3],
+            issuer_cn: cn.into(),
+            subject_cn: cn.into(),
+            not_before_unix: 1_795_000_000,
+            subject_public_key: ed25519_spki(&public).expect("spki"),
+            extensions: vec![Extension {
+                oid: OID_YUBICO_SERIAL,
+                critical: false,
+                value: vec![2, 1, 5],
+            }],
+        }
+    }
+
     #[test]
     fn builds_and_parses_a_self_signed_certificate() {
         let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
         let public = key.verifying_key().to_bytes();
-        let req = CertificateRequest {
-            serial: vec![0x81, 2, 3],
-            issuer_cn: "test".into(),
-            subject_cn: "test".into(),
-            not_before_unix: 1_795_000_000,
-            subject_public_key: public,
-            extensions: vec![Extension {
-                oid: OID_YUBICO_SERIAL.to_vec(),
-                critical: false,
-                value: vec![2, 1, 5],
-            }],
-        };
-        let der = ed25519_certificate(&req, |tbs| Ok::<_, ()>(key.sign(tbs).to_bytes())).unwrap();
-        let parsed = parse_certificate(&der).unwrap();
+        let der = ed25519_certificate(&request(public, "a, b+c"), public, |tbs| {
+            Ok::<_, ()>(key.sign(tbs).to_bytes())
+        })
+        .expect("built");
+        let parsed = parse_certificate(&der).expect("parsed");
         assert_eq!(parsed.ed25519_public_key(), Some(public));
         assert!(parsed.signed_by_ed25519(&public));
-        assert_eq!(parsed.subject, "CN=test");
+        assert_eq!(parsed.subject, "CN=a\\, b\\+c");
         assert_eq!(
             parsed.extension("1.3.6.1.4.1.41482.3.7"),
             Some(&[2u8, 1, 5][..])
@@ -402,9 +420,9 @@ mod tests {
     }
 
     #[test]
-    fn times() {
-        assert_eq!(der_time(0), tlv(0x17, b"700101000000Z"));
-        assert_eq!(der_time(1_795_433_632), tlv(0x17, b"261123113352Z"));
-        assert_eq!(der_time(2_524_608_000), tlv(0x18, b"20500101000000Z"));
+    fn the_signers_error_comes_back() {
+        let err = ed25519_certificate(&request([9; 32], "x"), [9; 32], |_| Err("card gone"))
+            .expect_err("fails");
+        assert!(matches!(err, BuildError::Sign("card gone")));
     }
 }

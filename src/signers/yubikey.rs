@@ -18,11 +18,12 @@
 //! is dropped.
 
 use super::pin::{obtain_pin, Pin, PinSource};
+use super::piv_attestation::{self, Attestation, TrustStore, Verdict};
 use super::spec::{YubiKeySpec, PIV_KEY_SLOTS};
 use super::x509;
 use super::{
-    tlpub, GenerateOptions, KeyInfo, PinPolicyArg, SignersError, TokenInfo, TouchPolicyArg,
-    TriesLeft,
+    tlpub, GenerateOptions, KeyInfo, OpenOptions, PinPolicyArg, SignersError, TokenInfo,
+    TouchPolicyArg, TriesLeft,
 };
 use crate::tka::signer::{KeyCustody, Signer, SignerError};
 use ::yubikey::certificate::CertInfo;
@@ -408,6 +409,7 @@ pub struct YubiKeySigner {
     pin_always: Option<Pin>,
     touch: bool,
     description: String,
+    custody: KeyCustody,
 }
 
 impl std::fmt::Debug for YubiKeySigner {
@@ -420,7 +422,10 @@ impl std::fmt::Debug for YubiKeySigner {
 
 impl YubiKeySigner {
     /// Opens the card and slot; verifies the PIN if the key's policy needs it.
-    pub fn open(spec: &YubiKeySpec) -> Result<Self, SignersError> {
+    /// A key whose metadata says it was imported is refused (before any PIN
+    /// is asked) unless `options.allow_imported`, and is then labelled
+    /// [`KeyCustody::Imported`], never hardware-backed.
+    pub fn open(spec: &YubiKeySpec, options: &OpenOptions) -> Result<Self, SignersError> {
         let mut yk = open_card(spec.serial)?;
         check_version(&yk)?;
         let facts = slot_facts(&mut yk, spec.slot)?;
@@ -429,6 +434,15 @@ impl YubiKeySigner {
             yk.serial(),
             slot_name(spec.slot)
         );
+        let custody = custody_of(&facts);
+        if custody == KeyCustody::Imported && !options.allow_imported {
+            return Err(SignersError::Refused(format!(
+                "the key in {description} was imported onto the card (PIV metadata: origin \
+                 imported), not generated there: it existed outside the card, so copies may \
+                 exist. Generate a key on the card with `locksmith token generate`, or pass \
+                 --allow-imported-key to sign with this one (labelled IMPORTED)"
+            )));
+        }
         let pin_always = match facts.pin_policy {
             PinPolicy::Never => None,
             PinPolicy::Always => Some(verify_pin(&mut yk, spec.pin_source.as_ref())?),
@@ -447,7 +461,17 @@ impl YubiKeySigner {
                 TouchPolicy::Never | TouchPolicy::Default
             ),
             description,
+            custody,
         })
+    }
+}
+
+/// Hardware unless the card says the key was imported.
+fn custody_of(facts: &SlotFacts) -> KeyCustody {
+    if matches!(facts.origin, Some(Origin::Imported)) {
+        KeyCustody::Imported
+    } else {
+        KeyCustody::Hardware
     }
 }
 
@@ -493,7 +517,7 @@ impl Signer for YubiKeySigner {
     }
 
     fn custody(&self) -> KeyCustody {
-        KeyCustody::Hardware
+        self.custody
     }
 
     fn describe(&self) -> String {
@@ -561,52 +585,54 @@ fn cert_from_object(obj: &[u8]) -> Option<Vec<u8>> {
     obj.get(off..off + len).map(<[u8]>::to_vec)
 }
 
-/// Fetches and checks the slot's attestation. Never fails: problems become
-/// the verdict.
-fn attestation(
-    yk: &mut YubiKey,
-    slot: u8,
-    public: &[u8; 32],
-) -> (Option<String>, x509::AttestationVerdict) {
+/// Fetches the slot's attestation and the f9 certificate and verifies
+/// them to a root of `trust`, for this slot's key and this card's serial.
+/// Never fails: problems become the verdict.
+fn attestation(yk: &mut YubiKey, slot: u8, public: &[u8; 32], trust: &TrustStore) -> Attestation {
+    let failed = |summary: String| Attestation {
+        verdict: Verdict {
+            verified: false,
+            summary,
+            root: None,
+            test_root: false,
+            statement: None,
+            chain: vec![],
+        },
+        chain_pem: String::new(),
+        public_key: *public,
+    };
     let Ok(id) = slot_id(slot) else {
-        return (
-            None,
-            x509::AttestationVerdict {
-                verified: false,
-                summary: "bad slot".into(),
-                chain: vec![],
-            },
-        );
+        return failed("bad slot".into());
     };
     let att = match piv::attest(yk, id) {
         Ok(a) => a,
+        Err(YkError::NotSupported) => {
+            return failed("the card does not support attestation".to_string())
+        }
         Err(e) => {
-            let summary = match e {
-                YkError::NotSupported => "the card does not support attestation".to_string(),
-                _ => format!(
-                    "no attestation ({e}): keys imported rather than generated on the card cannot be attested"
-                ),
-            };
-            return (
-                None,
-                x509::AttestationVerdict {
-                    verified: false,
-                    summary,
-                    chain: vec![],
-                },
-            );
+            return failed(format!(
+                "no attestation ({e}): keys imported rather than generated on the card cannot be attested"
+            ))
         }
     };
     let f9 = yk
         .fetch_object(ATTESTATION_OBJECT)
         .ok()
         .and_then(|o| cert_from_object(&o));
-    let verdict = x509::check_attestation(&att, f9.as_deref(), public, yk.serial().0);
-    let mut pem = x509::pem(&att);
-    if let Some(f9) = &f9 {
-        pem.push_str(&x509::pem(f9));
+    let verdict = piv_attestation::verify(
+        &att,
+        f9.as_deref(),
+        &piv_attestation::Expected {
+            public_key: Some(public),
+            serial: Some(yk.serial().0),
+        },
+        trust,
+    );
+    Attestation {
+        verdict,
+        chain_pem: piv_attestation::chain_pem(&att, f9.as_deref()),
+        public_key: *public,
     }
-    (Some(pem), verdict)
 }
 
 fn key_record(
@@ -614,8 +640,10 @@ fn key_record(
     slot: u8,
     facts: &SlotFacts,
     extra: Vec<(String, String)>,
-) -> KeyInfo {
-    let (pem, verdict) = attestation(yk, slot, &facts.public);
+    trust: &TrustStore,
+) -> (KeyInfo, Attestation) {
+    let att = attestation(yk, slot, &facts.public, trust);
+    let verdict = &att.verdict;
     let mut details = vec![
         ("serial".to_string(), yk.serial().to_string()),
         ("slot".to_string(), slot_name(slot)),
@@ -637,31 +665,41 @@ fn key_record(
             }
             .to_string(),
         ),
-        (
-            "attestation".to_string(),
-            format!(
-                "{}: {}",
-                if verdict.verified {
-                    "verified"
-                } else {
-                    "NOT verified"
-                },
-                verdict.summary
-            ),
-        ),
+        ("attestation".to_string(), verdict.line()),
     ];
+    if let Some(st) = &verdict.statement {
+        let mut said = Vec::new();
+        if let Some(s) = st.serial {
+            said.push(format!("serial {s}"));
+        }
+        for (name, v) in [
+            ("firmware", &st.firmware),
+            ("PIN policy", &st.pin_policy),
+            ("touch policy", &st.touch_policy),
+            ("form factor", &st.form_factor),
+        ] {
+            if let Some(v) = v {
+                said.push(format!("{name} {v}"));
+            }
+        }
+        details.push(("attested".to_string(), said.join(", ")));
+    }
     for (i, c) in verdict.chain.iter().enumerate() {
-        details.push((format!("attestation_chain_{i}"), c.clone()));
+        details.push((
+            format!("attestation_chain_{i}"),
+            format!("{} (issuer {}, sha256 {})", c.subject, c.issuer, c.sha256),
+        ));
     }
     details.extend(extra);
-    KeyInfo {
+    let info = KeyInfo {
         spec: format!("yubikey:serial={};slot={}", yk.serial(), slot_name(slot)),
         tlpub: tlpub(&facts.public),
-        custody: KeyCustody::Hardware.label(),
+        custody: custody_of(facts).label(),
         description: format!("YubiKey serial {} slot {}", yk.serial(), slot_name(slot)),
         details,
-        attestation_pem: pem,
-    }
+        attestation_pem: (!att.chain_pem.is_empty()).then(|| att.chain_pem.clone()),
+    };
+    (info, att)
 }
 
 /// Writes a self-signed certificate for the new key so other tools see it.
@@ -682,7 +720,8 @@ fn write_self_signed(
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0),
-        subject_public_key: facts.public,
+        subject_public_key: x509::ed25519_spki(&facts.public)
+            .map_err(|e| yk_msg(format!("cannot encode the public key: {e}")))?,
         extensions: vec![],
     };
     let slot = slot_id(spec.slot)?;
@@ -696,13 +735,17 @@ fn write_self_signed(
         facts.touch_policy,
         TouchPolicy::Never | TouchPolicy::Default
     );
-    let der = x509::ed25519_certificate(&req, |tbs| {
+    let der = x509::ed25519_certificate(&req, facts.public, |tbs| {
         let sig = sign_on_card(yk, slot, tbs, always, touch, &description)?;
         let vk = ed25519_dalek::VerifyingKey::from_bytes(&facts.public)
             .map_err(|_| yk_msg("the card returned an invalid Ed25519 public key"))?;
         vk.verify_strict(tbs, &ed25519_dalek::Signature::from_bytes(&sig))
             .map_err(|_| yk_msg("the card's signature on the certificate does not verify"))?;
         Ok::<_, SignersError>(sig)
+    })
+    .map_err(|e| match e {
+        x509::BuildError::Sign(card) => card,
+        x509::BuildError::Encode(why) => yk_msg(format!("cannot build the certificate: {why}")),
     })?;
     let cert =
         Certificate::from_bytes(der).map_err(|e| yk_err("cannot parse the new certificate", e))?;
@@ -712,8 +755,12 @@ fn write_self_signed(
 }
 
 /// Generates an Ed25519 key in the slot, writes a self-signed certificate,
-/// and returns the key's record with the card's attestation.
-pub fn generate(spec: &YubiKeySpec, options: &GenerateOptions) -> Result<KeyInfo, SignersError> {
+/// and returns the key's record with the card's attestation, verified to
+/// `options.attestation_trust`.
+pub fn generate(
+    spec: &YubiKeySpec,
+    options: &GenerateOptions,
+) -> Result<(KeyInfo, Attestation), SignersError> {
     let mut yk = open_card(spec.serial)?;
     check_version(&yk)?;
     let what = card_name(&yk);
@@ -773,11 +820,21 @@ pub fn generate(spec: &YubiKeySpec, options: &GenerateOptions) -> Result<KeyInfo
             extra.push(("certificate".into(), format!("NOT written: {e}")));
         }
     }
-    Ok(key_record(&mut yk, spec.slot, &facts, extra))
+    Ok(key_record(
+        &mut yk,
+        spec.slot,
+        &facts,
+        extra,
+        &options.attestation_trust,
+    ))
 }
 
-/// Describes the key in a slot, with the attestation verdict. Needs no PIN.
-pub fn show(spec: &YubiKeySpec) -> Result<KeyInfo, SignersError> {
+/// Describes the key in a slot, with the attestation verified to `trust`.
+/// Needs no PIN.
+pub fn show(
+    spec: &YubiKeySpec,
+    trust: &TrustStore,
+) -> Result<(KeyInfo, Attestation), SignersError> {
     let mut yk = open_card(spec.serial)?;
     check_version(&yk)?;
     let facts = slot_facts(&mut yk, spec.slot)?;
@@ -788,7 +845,7 @@ pub fn show(spec: &YubiKeySpec) -> Result<KeyInfo, SignersError> {
     if let Some(left) = pin_tries_left(&mut yk) {
         extra.push(("pin_tries_left".to_string(), left.to_string()));
     }
-    Ok(key_record(&mut yk, spec.slot, &facts, extra))
+    Ok(key_record(&mut yk, spec.slot, &facts, extra, trust))
 }
 
 /// Lists YubiKeys and their Ed25519 keys. A missing pcscd or an empty
@@ -812,7 +869,7 @@ pub fn list_cards() -> Result<(Vec<TokenInfo>, Vec<String>), SignersError> {
                     keys.push(KeyInfo {
                         spec: format!("yubikey:serial={};slot={}", yk.serial(), slot_name(slot)),
                         tlpub: tlpub(&facts.public),
-                        custody: KeyCustody::Hardware.label(),
+                        custody: custody_of(&facts).label(),
                         description: format!(
                             "YubiKey serial {} slot {}",
                             yk.serial(),

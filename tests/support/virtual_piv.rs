@@ -96,31 +96,29 @@ impl TestCa {
             issuer_cn: ca_name.into(),
             subject_cn: ca_name.into(),
             not_before_unix: now,
-            subject_public_key: ca_key.verifying_key().to_bytes(),
-            extensions: vec![x509::Extension {
-                oid: x509::OID_BASIC_CONSTRAINTS.to_vec(),
-                critical: true,
-                value: vec![0x30, 0x03, 0x01, 0x01, 0xff],
-            }],
+            subject_public_key: x509::ed25519_spki(&ca_key.verifying_key().to_bytes())
+                .unwrap_or_else(|_| unreachable!()),
+            extensions: vec![x509::Extension::ca()],
         };
         let ca_cert =
-            x509::ed25519_certificate(&ca_req, |tbs| Ok::<_, ()>(ca_key.sign(tbs).to_bytes()))
-                .unwrap_or_default();
+            x509::ed25519_certificate(&ca_req, ca_key.verifying_key().to_bytes(), |tbs| {
+                Ok::<_, ()>(ca_key.sign(tbs).to_bytes())
+            })
+            .unwrap_or_default();
         let f9_req = x509::CertificateRequest {
             serial: serial.to_be_bytes().to_vec(),
             issuer_cn: ca_name.into(),
             subject_cn: "Virtual YubiKey PIV Attestation (TEST)".into(),
             not_before_unix: now,
-            subject_public_key: f9_key.verifying_key().to_bytes(),
-            extensions: vec![x509::Extension {
-                oid: x509::OID_BASIC_CONSTRAINTS.to_vec(),
-                critical: true,
-                value: vec![0x30, 0x03, 0x01, 0x01, 0xff],
-            }],
+            subject_public_key: x509::ed25519_spki(&f9_key.verifying_key().to_bytes())
+                .unwrap_or_else(|_| unreachable!()),
+            extensions: vec![x509::Extension::ca()],
         };
         let f9_cert =
-            x509::ed25519_certificate(&f9_req, |tbs| Ok::<_, ()>(ca_key.sign(tbs).to_bytes()))
-                .unwrap_or_default();
+            x509::ed25519_certificate(&f9_req, ca_key.verifying_key().to_bytes(), |tbs| {
+                Ok::<_, ()>(ca_key.sign(tbs).to_bytes())
+            })
+            .unwrap_or_default();
         TestCa {
             ca_key,
             ca_cert,
@@ -241,8 +239,15 @@ fn tlv(tag: u32, value: &[u8]) -> Vec<u8> {
     } else {
         vec![tag as u8]
     };
-    let body = x509::tlv(0, value);
-    out.extend_from_slice(&body[1..]);
+    let n = value.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else if n <= 0xff {
+        out.extend_from_slice(&[0x81, n as u8]);
+    } else {
+        out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]);
+    }
+    out.extend_from_slice(value);
     out
 }
 
@@ -836,7 +841,7 @@ impl VirtualPiv {
             if v.first().is_none_or(|x| x & 0x80 != 0) {
                 v.insert(0, 0);
             }
-            x509::tlv(0x02, &v)
+            tlv(0x02, &v)
         };
         let mut serial = [0u8; 16];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut serial);
@@ -845,34 +850,36 @@ impl VirtualPiv {
             issuer_cn: "Virtual YubiKey PIV Attestation (TEST)".into(),
             subject_cn: format!("YubiKey PIV Attestation {slot:02x}"),
             not_before_unix: unix_now(),
-            subject_public_key: public,
+            subject_public_key: x509::ed25519_spki(&public).unwrap_or_else(|_| unreachable!()),
             extensions: vec![
                 x509::Extension {
-                    oid: x509::OID_YUBICO_FIRMWARE.to_vec(),
+                    oid: x509::OID_YUBICO_FIRMWARE,
                     critical: false,
                     value: self.config.version.to_vec(),
                 },
                 x509::Extension {
-                    oid: x509::OID_YUBICO_SERIAL.to_vec(),
+                    oid: x509::OID_YUBICO_SERIAL,
                     critical: false,
                     value: serial_der,
                 },
                 x509::Extension {
-                    oid: x509::OID_YUBICO_POLICY.to_vec(),
+                    oid: x509::OID_YUBICO_POLICY,
                     critical: false,
                     value: vec![key.pin_policy, key.touch_policy],
                 },
                 x509::Extension {
-                    oid: x509::OID_YUBICO_FORM_FACTOR.to_vec(),
+                    oid: x509::OID_YUBICO_FORM_FACTOR,
                     critical: false,
                     value: vec![0x01],
                 },
             ],
         };
         let f9 = &self.ca.f9_key;
-        match x509::ed25519_certificate(&req, |tbs| Ok::<_, ()>(f9.sign(tbs).to_bytes())) {
+        match x509::ed25519_certificate(&req, f9.verifying_key().to_bytes(), |tbs| {
+            Ok::<_, ()>(f9.sign(tbs).to_bytes())
+        }) {
             Ok(der) => ok(der),
-            Err(()) => sw(0x6F00),
+            Err(_) => sw(0x6F00),
         }
     }
 }
