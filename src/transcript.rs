@@ -582,6 +582,7 @@ mod tests {
                 token: "old".into(),
                 custody: "hardware-backed".into(),
             }],
+            attestations: vec![],
         };
         let sig = signer.sign_digest(&legacy_v1_digest(&body)).unwrap();
         let record = Record {
