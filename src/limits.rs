@@ -193,3 +193,11 @@ mod tests {
         assert!(check_text(b"[1]", "x", Syntax::Json, 3, 32).is_ok());
     }
 }
+
+/// The largest scrypt work factor (log2 N) accepted when an age file is
+/// decrypted with a passphrase (software key files, disablement-secret
+/// files). age's default ceiling is derived from timing the machine, so the
+/// same file was refused on a loaded machine; a fixed 2^22 (16 times what
+/// age uses when it encrypts, about 4 GiB·s of work) keeps a crafted file
+/// from stalling the tool for minutes and never refuses a file age made.
+pub const SCRYPT_MAX_LOG_N: u8 = 22;

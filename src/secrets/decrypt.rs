@@ -85,7 +85,7 @@ pub fn decrypt_bytes(
     let reader = age::armor::ArmoredReader::new(bytes);
     let decryptor = age::Decryptor::new(reader)
         .map_err(|e| fail(format!("{e}; is this an age file (binary or armored)?")))?;
-    let scrypt_id;
+    let mut scrypt_id;
     let ids: Vec<&dyn age::Identity> = match unlock {
         Unlock::Passphrase(p) => {
             if !decryptor.is_scrypt() {
@@ -95,6 +95,8 @@ pub fn decrypt_bytes(
                 ));
             }
             scrypt_id = age::scrypt::Identity::new(p.clone());
+            // See limits::SCRYPT_MAX_LOG_N: a fixed ceiling, not a timing.
+            scrypt_id.set_max_work_factor(crate::limits::SCRYPT_MAX_LOG_N);
             vec![&scrypt_id]
         }
         Unlock::Identities(list) => {

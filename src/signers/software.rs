@@ -88,7 +88,11 @@ fn decrypt(spec: &FileSpec) -> Result<Zeroizing<Vec<u8>>, SignersError> {
     })?;
     let mut reader = if decryptor.is_scrypt() {
         let pass = passphrase(spec)?;
-        let id = age::scrypt::Identity::new(SecretString::from(pass.expose().to_string()));
+        let mut id = age::scrypt::Identity::new(SecretString::from(pass.expose().to_string()));
+        // A fixed ceiling instead of age's default, which times the machine
+        // and refused ordinary files on a loaded one ("excessive work
+        // parameter"). 2^22 is 16 times age's own encryption default.
+        id.set_max_work_factor(crate::limits::SCRYPT_MAX_LOG_N);
         decryptor
             .decrypt(std::iter::once(&id as &dyn age::Identity))
             .map_err(|e| {
