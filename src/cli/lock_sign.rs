@@ -20,6 +20,7 @@ use crate::tka::keyforms::{
 use crate::tka::nks::{self, NodeKeySignature, SigKind};
 use crate::tka::signer::{sign_verified_batch, Signer, SoftwareSigner};
 use crate::tka::{deeplink, wrapped_authkey, Authority};
+use crate::shown::Untrusted;
 use anyhow::{bail, Context};
 use serde_json::json;
 use std::path::PathBuf;
@@ -250,7 +251,9 @@ fn single_request(
             rotation: Some(rotation),
             label: format!(
                 "deeplink (its HMAC only ties it to this tailnet; it authenticates nothing): device {:?}, OS {:?}, login {:?}",
-                p.device_name, p.os_name, p.login_name
+                Untrusted::from(p.device_name.as_str()),
+                Untrusted::from(p.os_name.as_str()),
+                Untrusted::from(p.login_name.as_str())
             ),
         });
     }
@@ -296,14 +299,14 @@ fn from_status(authority: &Authority, path: &str) -> anyhow::Result<Vec<Request>
         .iter()
         .map(|p| {
             let node_key = parse_node_key(&p.node_key)
-                .with_context(|| format!("{}: peer {} node key", input.name, p.id))?;
+                .with_context(|| format!("{}: peer {} node key", input.name, Untrusted::from(p.id.to_string())))?;
             Ok(Request {
                 node_key,
                 rotation: None,
                 label: format!(
                     "peer {} {} ({})",
-                    p.id,
-                    p.dns_name,
+                    Untrusted::from(p.id.to_string()),
+                    Untrusted::from(p.dns_name.as_str()),
                     node_key_text(&node_key)
                 ),
             })
