@@ -208,8 +208,8 @@ fn signing_commands_reject_bad_inputs_clearly() {
         "truncated",
     );
     // A blob from another authority (the shared sample's recovery AUM).
-    let foreign =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/samples/recovery-2sig.cli.txt");
+    let foreign = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/upstream/samples/recovery-2sig.cli.txt");
     fails(
         &f,
         &[
@@ -224,7 +224,7 @@ fn signing_commands_reject_bad_inputs_clearly() {
             "r.aum",
         ],
         None,
-        "does not fork this authority",
+        "which this machine's authority does not know",
     );
     fails(
         &f,
@@ -237,7 +237,7 @@ fn signing_commands_reject_bad_inputs_clearly() {
             "r.aum",
         ],
         None,
-        "does not fork this authority",
+        "which this machine's authority does not know",
     );
     // No confirmation without a terminal.
     fails(

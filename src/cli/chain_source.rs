@@ -120,9 +120,11 @@ pub fn pin_to_store(chain: Authority, pinned: &Authority) -> anyhow::Result<Auth
     if !unknown.is_empty() {
         unknown = crate::tka::order_by_parent_links(unknown)
             .map_err(|e| anyhow!("the --chain does not link to the store's authority: {e}"))?;
-        merged
-            .inform(unknown)
-            .map_err(|e| anyhow!("the --chain does not verify against the store's authority (anchor {anchor}): {e}"))?;
+        merged.inform(unknown).map_err(|e| {
+            anyhow!(
+                "the --chain does not verify against the store's authority (anchor {anchor}): {e}"
+            )
+        })?;
     }
     if merged.head() != chain.head() {
         bail!(

@@ -141,35 +141,27 @@ fn tally_text(t: &RecoveryTally, authority: &Authority, aum: &Aum) -> String {
     s
 }
 
-/// The whole state the recovery installs, as a diff against the state at
-/// its fork point, and the hash the witnesses compare (the SigHash).
-fn recovery_text(c: &CheckedRecovery, aum: &Aum) -> String {
+/// `before` -> the recovery's new state, one line per key and change.
+fn diff_lines(before: &crate::tka::State, c: &CheckedRecovery) -> String {
     use recovery::StateChange as C;
     let mut s = String::new();
-    for k in &c.revoked {
-        s.push_str(&format!("  REVOKES:    {}\n", render::key_line(k)));
-    }
-    s.push_str(&format!(
-        "  new state (replaces the whole state), against the state at the fork point {}:\n",
-        c.fork_parent
-    ));
     let revoked = |k: &crate::tka::Key| c.revoked.iter().any(|r| r.public == k.public);
-    for change in recovery::state_diff(&c.fork_state, &c.new_state) {
+    for change in recovery::state_diff(before, &c.new_state) {
         let line = match change {
             C::KeptKey(k) => format!("      key {}", render::key_line(&k)),
             C::RemovedKey(k) if revoked(&k) => {
                 format!("    - key {}   (revoked)", render::key_line(&k))
             }
             C::RemovedKey(k) => format!(
-                "    - key {}   (removed after the fork point; stays removed)",
+                "    - key {}   (not trusted now; stays untrusted)",
                 render::key_line(&k)
             ),
             C::AddedKey(k) => format!(
-                "    + key {}   (added after the fork point; stays trusted)",
+                "    + key {}   (trusted now; stays trusted)",
                 render::key_line(&k)
             ),
             C::ChangedKey { before, after } => format!(
-                "    ~ key {} -> {}   (changed after the fork point; kept as it is now)",
+                "    ~ key {} -> {}   (as it is now)",
                 render::key_line(&before),
                 render::key_line(&after)
             ),
@@ -184,11 +176,33 @@ fn recovery_text(c: &CheckedRecovery, aum: &Aum) -> String {
                 before.0, before.1, after.0, after.1
             ),
             C::KeyOrder => "    ~ key order changed".to_string(),
-            C::LastAumHash { .. } => "    ~ LastAUMHash: none (a recovery carries none)".to_string(),
+            C::LastAumHash { .. } => {
+                "    ~ LastAUMHash: none (a recovery carries none)".to_string()
+            }
         };
         s.push_str(&line);
         s.push('\n');
     }
+    s
+}
+
+/// The whole state the recovery installs, as a diff against the state at
+/// its fork point, and the hash the witnesses compare (the SigHash).
+fn recovery_text(c: &CheckedRecovery, aum: &Aum) -> String {
+    let mut s = String::new();
+    for k in &c.revoked {
+        s.push_str(&format!("  REVOKES:    {}\n", render::key_line(k)));
+    }
+    s.push_str(&format!(
+        "  new state (replaces the whole state), against the state now (head {}):\n",
+        c.head
+    ));
+    s.push_str(&diff_lines(&c.current_state, c));
+    s.push_str(&format!(
+        "  and against the state at the fork point {} (it competes with the AUMs after it):\n",
+        c.fork_parent
+    ));
+    s.push_str(&diff_lines(&c.fork_state, c));
     let dv = c.new_state.disablement_values().count();
     s.push_str(&format!(
         "    disablement values: {dv}; state IDs: {} / {}\n",
@@ -322,7 +336,10 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
         }));
         return Ok(());
     }
-    outln!("Signed. Final recovery AUM hash (with the signatures so far): {}", aum.hash());
+    outln!(
+        "Signed. Final recovery AUM hash (with the signatures so far): {}",
+        aum.hash()
+    );
     for line in tally_text(&after, &authority, &aum).lines() {
         outln!("{line}");
     }

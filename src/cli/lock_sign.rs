@@ -14,13 +14,13 @@ use super::signing::{
     confirm, open_signers, print_json, signers_text, write_output, ConfirmArgs, SignerArgs,
 };
 use crate::input::{identify, Artifact, Input};
+use crate::shown::Untrusted;
 use crate::tka::keyforms::{
     node_key_binary, node_key_text, parse_lock_key, parse_node_key, tlpub_text,
 };
 use crate::tka::nks::{self, NodeKeySignature, SigKind};
 use crate::tka::signer::{sign_verified_batch, Signer, SoftwareSigner};
 use crate::tka::{deeplink, wrapped_authkey, Authority};
-use crate::shown::Untrusted;
 use anyhow::{bail, Context};
 use serde_json::json;
 use std::path::PathBuf;
@@ -298,8 +298,13 @@ fn from_status(authority: &Authority, path: &str) -> anyhow::Result<Vec<Request>
         .filtered_peers
         .iter()
         .map(|p| {
-            let node_key = parse_node_key(&p.node_key)
-                .with_context(|| format!("{}: peer {} node key", input.name, Untrusted::from(p.id.to_string())))?;
+            let node_key = parse_node_key(&p.node_key).with_context(|| {
+                format!(
+                    "{}: peer {} node key",
+                    input.name,
+                    Untrusted::from(p.id.to_string())
+                )
+            })?;
             Ok(Request {
                 node_key,
                 rotation: None,

@@ -61,7 +61,10 @@ pub fn record(
         return Ok(());
     };
     let entry = match super::chain_source::unpinned_genesis() {
-        Some(g) => entry.input(format!("UNPINNED: --chain trusted as it is, genesis AUM {g}"), &g.0),
+        Some(g) => entry.input(
+            format!("UNPINNED: --chain trusted as it is, genesis AUM {g}"),
+            &g.0,
+        ),
         None => entry,
     };
     let people = People {

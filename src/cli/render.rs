@@ -31,7 +31,13 @@ fn meta_pairs(m: &crate::tka::Meta) -> String {
     use crate::shown::Untrusted;
     let parts: Vec<String> = m
         .iter()
-        .map(|(k, v)| format!("{}={:?}", Untrusted::from(k.as_str()), Untrusted::from(v.as_str())))
+        .map(|(k, v)| {
+            format!(
+                "{}={:?}",
+                Untrusted::from(k.as_str()),
+                Untrusted::from(v.as_str())
+            )
+        })
         .collect();
     parts.join(", ")
 }

@@ -19,8 +19,8 @@ use super::authority::{Authority, MAX_SCAN_ITERATIONS};
 use super::error::TkaError;
 use super::hash::AumHash;
 use super::key::Key;
-use super::state::State;
 use super::signer::{sign_verified, Signer, SignerError};
+use super::state::State;
 
 /// Upstream's `findParentForRewrite`.
 pub fn find_parent_for_rewrite(
@@ -230,12 +230,18 @@ pub enum StateChange {
     /// A key only in the second state.
     AddedKey(Key),
     /// A key in both whose kind, votes or meta differ.
-    ChangedKey { before: Key, after: Key },
+    ChangedKey {
+        before: Key,
+        after: Key,
+    },
     /// A disablement value only in the first / only in the second state.
     RemovedDisablement(Vec<u8>),
     AddedDisablement(Vec<u8>),
     /// The state IDs differ.
-    StateIds { before: (u64, u64), after: (u64, u64) },
+    StateIds {
+        before: (u64, u64),
+        after: (u64, u64),
+    },
     /// The keys are the same set but in another order (changes the SigHash).
     KeyOrder,
     /// The LastAUMHash differs.
@@ -332,6 +338,9 @@ pub struct CheckedRecovery {
     pub fork_state: State,
     /// The state the recovery installs.
     pub new_state: State,
+    /// The authority's head and state now (what the recovery replaces).
+    pub head: AumHash,
+    pub current_state: State,
     /// The keys it revokes (trusted now, absent from the new state).
     pub revoked: Vec<Key>,
 }
@@ -393,11 +402,9 @@ impl std::fmt::Display for Difference {
                     }
                     Ok(())
                 }
-                StateChange::RemovedDisablement(v) => write!(
-                    f,
-                    "DROPS disablement value {}",
-                    super::hex::lower(v)
-                ),
+                StateChange::RemovedDisablement(v) => {
+                    write!(f, "DROPS disablement value {}", super::hex::lower(v))
+                }
                 StateChange::AddedDisablement(v) => {
                     write!(f, "ADDS disablement value {}", super::hex::lower(v))
                 }
@@ -410,7 +417,9 @@ impl std::fmt::Display for Difference {
                 StateChange::LastAumHash { after, .. } => write!(
                     f,
                     "sets LastAUMHash to {}",
-                    after.map(|h| h.to_string()).unwrap_or_else(|| "none".into())
+                    after
+                        .map(|h| h.to_string())
+                        .unwrap_or_else(|| "none".into())
                 ),
             },
         }
@@ -469,6 +478,8 @@ pub fn check_rebuild(authority: &Authority, blob: &Aum) -> Result<CheckedRecover
         fork_parent,
         fork_state,
         new_state: claimed,
+        head,
+        current_state: authority.state().clone(),
         revoked,
     })
 }
