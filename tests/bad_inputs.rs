@@ -258,8 +258,7 @@ fn lenient_encodings_decode_like_upstream() {
             .unwrap_or_else(|| panic!("no hash in {v}"))
             .to_string()
     };
-    let canonical =
-        hash_of(&root.join("tests/data/upstream/samples/chain-raw/0000-checkpoint.bin"));
+    let canonical = hash_of(&root.join("tests/data/upstream/samples/chain-raw/0000-checkpoint.bin"));
     for file in [
         "aum-noncanonical-long-int.bin",
         "aum-noncanonical-key-order.bin",

@@ -57,9 +57,7 @@ fn vendored_copy_is_present_and_non_empty() {
 fn vendored_copy_matches_shared_when_present() {
     let shared = root().join("../shared");
     if !shared.join("vectors").is_dir() {
-        eprintln!(
-            "../shared is not beside the repository: nothing to compare the vendored copy with"
-        );
+        eprintln!("../shared is not beside the repository: nothing to compare the vendored copy with");
         return;
     }
     let vendored = root().join("tests/data/upstream");
@@ -69,20 +67,14 @@ fn vendored_copy_matches_shared_when_present() {
         let ours = files_under(&vendored.join(sub));
         for (name, bytes) in &theirs {
             match ours.get(name) {
-                None => problems.push(format!(
-                    "{sub}/{name}: in ../shared, missing from the vendored copy"
-                )),
-                Some(b) if b != bytes => {
-                    problems.push(format!("{sub}/{name}: differs from ../shared"))
-                }
+                None => problems.push(format!("{sub}/{name}: in ../shared, missing from the vendored copy")),
+                Some(b) if b != bytes => problems.push(format!("{sub}/{name}: differs from ../shared")),
                 Some(_) => {}
             }
         }
         for name in ours.keys() {
             if !theirs.contains_key(name) {
-                problems.push(format!(
-                    "{sub}/{name}: in the vendored copy, not in ../shared"
-                ));
+                problems.push(format!("{sub}/{name}: in the vendored copy, not in ../shared"));
             }
         }
     }

@@ -24,7 +24,9 @@ pub fn have(tool: &str) -> bool {
         .unwrap_or(false);
     if !found {
         if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{tool} is missing under CI=true; .ci/install.sh should install it");
+            panic!(
+                "{tool} is missing under CI=true; .ci/install.sh should install it"
+            );
         }
         eprintln!(
             "SKIPPED: {tool} is not installed (apt-get install age poppler-utils openssh-client)"
