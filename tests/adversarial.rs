@@ -627,3 +627,99 @@ fn escape_laden_fields_never_reach_the_summary_raw() {
         assert_clean(&stderr, &format!("file name {evil:?}"));
     }
 }
+
+/// `lock import` of a recovery checkpoint signed by enough trusted keys
+/// (a compromised key, or signers using a tool that does not check) is
+/// still refused when it smuggles state; the honest one is imported.
+#[test]
+fn importing_a_recovery_that_smuggles_state_is_refused() {
+    use locksmith::tka::recovery::{cosign, make_retroactive_revocation};
+    use locksmith::tka::signer::SoftwareSigner;
+    use locksmith::tka::{keyforms, Authority};
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/vectors/recovery.json"),
+    )
+    .expect("vectors");
+    let file: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let sc = &file["scenarios"][0];
+    let seed_of = |tl: &str| -> [u8; 32] {
+        let k = file["signing_keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .find(|k| k["tlpub"] == tl)
+            .expect("seed");
+        hex::decode(k["seed"].as_str().expect("seed"))
+            .expect("hex")
+            .try_into()
+            .expect("32")
+    };
+    let chain: Vec<Aum> = sc["chain"]
+        .as_array()
+        .expect("chain")
+        .iter()
+        .map(|a| Aum::decode(&hex::decode(a.as_str().expect("hex")).expect("hex")).expect("aum"))
+        .collect();
+    let authority = Authority::from_chain(chain.clone()).expect("chain");
+    let dir = tempfile::tempdir().expect("dir");
+    let chain_dir = dir.path().join("chain");
+    std::fs::create_dir(&chain_dir).expect("mkdir");
+    for (i, a) in chain.iter().enumerate() {
+        std::fs::write(chain_dir.join(format!("{i:04}.aum")), a.serialize()).expect("write");
+    }
+    let store = dir.path().join("store").display().to_string();
+    ok(&["lock", "import", "--store", &store, "--init", &chain_dir.display().to_string()]);
+    let honest = sc["cosign"]
+        .as_array()
+        .expect("cosign")
+        .iter()
+        .find(|c| c["chosen"] == true)
+        .expect("a chosen cosign");
+    let signers: Vec<String> = honest["signers"]
+        .as_array()
+        .expect("signers")
+        .iter()
+        .map(|s| s.as_str().expect("tlpub").to_string())
+        .collect();
+    let revoke: Vec<Vec<u8>> = sc["revoke"]
+        .as_array()
+        .expect("revoke")
+        .iter()
+        .map(|k| keyforms::parse_lock_key(k.as_str().expect("tlpub")).expect("key").to_vec())
+        .collect();
+    let our = keyforms::parse_lock_key(sc["our_key"].as_str().expect("our")).expect("key");
+    let mut smuggled = make_retroactive_revocation(&authority, &revoke, &our, None).expect("build");
+    smuggled
+        .state
+        .as_mut()
+        .expect("state")
+        .keys
+        .as_mut()
+        .expect("keys")
+        .push(Key::ed25519([0x66; 32], 3));
+    for tl in &signers {
+        let mut s = SoftwareSigner::from_seed(&seed_of(tl), "vector key");
+        cosign(&mut smuggled, &mut s).expect("sign");
+    }
+    // It would win the fork: only the rebuild check stands in its way.
+    let mut trial = authority.clone();
+    trial.inform(vec![smuggled.clone()]).expect("inform");
+    assert_eq!(trial.head(), smuggled.hash());
+    let bad = dir.path().join("smuggled.aum");
+    std::fs::write(&bad, smuggled.serialize()).expect("write");
+    let out = locksmith()
+        .args(["lock", "import", "--store", &store, &bad.display().to_string()])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("ADDS key") && stderr.contains(&"66".repeat(32)), "{stderr}");
+    let stored = aum_files(&store).len();
+    assert_eq!(stored, chain.len(), "nothing was stored");
+    // The upstream-built, upstream-signed recovery imports.
+    let good = dir.path().join("honest.aum");
+    std::fs::write(&good, hex::decode(honest["cbor"].as_str().expect("cbor")).expect("hex"))
+        .expect("write");
+    ok(&["lock", "import", "--store", &store, &good.display().to_string()]);
+    assert_eq!(aum_files(&store).len(), chain.len() + 1);
+}

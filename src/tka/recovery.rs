@@ -483,3 +483,54 @@ pub fn check_rebuild(authority: &Authority, blob: &Aum) -> Result<CheckedRecover
         revoked,
     })
 }
+
+/// Checks the checkpoints among AUMs about to be imported into `current`:
+/// a checkpoint that keeps the state at its parent (upstream's periodic
+/// checkpoint) changes nothing; one that changes it is a recovery and must
+/// be exactly the revocation [`check_rebuild`] rebuilds from the authority
+/// as its maker saw it (the store plus the other imported AUMs, without
+/// this checkpoint and what follows it).
+pub fn check_imported_checkpoints(current: &Authority, updates: &[Aum]) -> Result<(), RebuildError> {
+    let new: Vec<&Aum> = updates
+        .iter()
+        .filter(|a| current.tree().get(&a.hash()).is_none())
+        .collect();
+    for cp in new.iter().filter(|a| a.kind == AumKind::CHECKPOINT && a.parent().is_some()) {
+        let mut after = vec![cp.hash()];
+        let mut grew = true;
+        while grew {
+            grew = false;
+            for a in &new {
+                let h = a.hash();
+                if !after.contains(&h) && a.parent().is_some_and(|p| after.contains(&p)) {
+                    after.push(h);
+                    grew = true;
+                }
+            }
+        }
+        let others: Vec<Aum> = new
+            .iter()
+            .filter(|a| !after.contains(&a.hash()))
+            .map(|a| (*a).clone())
+            .collect();
+        let mut seen = current.clone();
+        if !others.is_empty() {
+            if let Ok(ordered) = super::authority::order_by_parent_links(others) {
+                let mut trial = seen.clone();
+                if trial.inform(ordered).is_ok() {
+                    seen = trial;
+                }
+            }
+        }
+        let Some(parent) = cp.parent() else { continue };
+        let unchanged = seen.state_at(parent).ok().is_some_and(|st| {
+            let mut claimed = cp.state.clone().unwrap_or_default();
+            claimed.last_aum_hash = st.last_aum_hash;
+            claimed == st
+        });
+        if !unchanged {
+            check_rebuild(&seen, cp)?;
+        }
+    }
+    Ok(())
+}
