@@ -668,7 +668,14 @@ fn importing_a_recovery_that_smuggles_state_is_refused() {
         std::fs::write(chain_dir.join(format!("{i:04}.aum")), a.serialize()).expect("write");
     }
     let store = dir.path().join("store").display().to_string();
-    ok(&["lock", "import", "--store", &store, "--init", &chain_dir.display().to_string()]);
+    ok(&[
+        "lock",
+        "import",
+        "--store",
+        &store,
+        "--init",
+        &chain_dir.display().to_string(),
+    ]);
     let honest = sc["cosign"]
         .as_array()
         .expect("cosign")
@@ -685,7 +692,11 @@ fn importing_a_recovery_that_smuggles_state_is_refused() {
         .as_array()
         .expect("revoke")
         .iter()
-        .map(|k| keyforms::parse_lock_key(k.as_str().expect("tlpub")).expect("key").to_vec())
+        .map(|k| {
+            keyforms::parse_lock_key(k.as_str().expect("tlpub"))
+                .expect("key")
+                .to_vec()
+        })
         .collect();
     let our = keyforms::parse_lock_key(sc["our_key"].as_str().expect("our")).expect("key");
     let mut smuggled = make_retroactive_revocation(&authority, &revoke, &our, None).expect("build");
@@ -708,18 +719,36 @@ fn importing_a_recovery_that_smuggles_state_is_refused() {
     let bad = dir.path().join("smuggled.aum");
     std::fs::write(&bad, smuggled.serialize()).expect("write");
     let out = locksmith()
-        .args(["lock", "import", "--store", &store, &bad.display().to_string()])
+        .args([
+            "lock",
+            "import",
+            "--store",
+            &store,
+            &bad.display().to_string(),
+        ])
         .output()
         .expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
-    assert!(stderr.contains("ADDS key") && stderr.contains(&"66".repeat(32)), "{stderr}");
+    assert!(
+        stderr.contains("ADDS key") && stderr.contains(&"66".repeat(32)),
+        "{stderr}"
+    );
     let stored = aum_files(&store).len();
     assert_eq!(stored, chain.len(), "nothing was stored");
     // The upstream-built, upstream-signed recovery imports.
     let good = dir.path().join("honest.aum");
-    std::fs::write(&good, hex::decode(honest["cbor"].as_str().expect("cbor")).expect("hex"))
-        .expect("write");
-    ok(&["lock", "import", "--store", &store, &good.display().to_string()]);
+    std::fs::write(
+        &good,
+        hex::decode(honest["cbor"].as_str().expect("cbor")).expect("hex"),
+    )
+    .expect("write");
+    ok(&[
+        "lock",
+        "import",
+        "--store",
+        &store,
+        &good.display().to_string(),
+    ]);
     assert_eq!(aum_files(&store).len(), chain.len() + 1);
 }

@@ -490,12 +490,18 @@ pub fn check_rebuild(authority: &Authority, blob: &Aum) -> Result<CheckedRecover
 /// be exactly the revocation [`check_rebuild`] rebuilds from the authority
 /// as its maker saw it (the store plus the other imported AUMs, without
 /// this checkpoint and what follows it).
-pub fn check_imported_checkpoints(current: &Authority, updates: &[Aum]) -> Result<(), RebuildError> {
+pub fn check_imported_checkpoints(
+    current: &Authority,
+    updates: &[Aum],
+) -> Result<(), RebuildError> {
     let new: Vec<&Aum> = updates
         .iter()
         .filter(|a| current.tree().get(&a.hash()).is_none())
         .collect();
-    for cp in new.iter().filter(|a| a.kind == AumKind::CHECKPOINT && a.parent().is_some()) {
+    for cp in new
+        .iter()
+        .filter(|a| a.kind == AumKind::CHECKPOINT && a.parent().is_some())
+    {
         let mut after = vec![cp.hash()];
         let mut grew = true;
         while grew {
