@@ -752,3 +752,45 @@ fn importing_a_recovery_that_smuggles_state_is_refused() {
     ]);
     assert_eq!(aum_files(&store).len(), chain.len() + 1);
 }
+
+/// Deeplink fields (device, OS, login) are the link maker's text.
+#[test]
+fn escape_laden_deeplink_fields_never_reach_the_summary_raw() {
+    use locksmith::tka::deeplink::{make, DeeplinkParams};
+    let r = room();
+    let store = r.store();
+    let anchor = std::fs::read_to_string(Path::new(&store).join("anchor")).expect("anchor");
+    let genesis = std::fs::read(
+        Path::new(&store)
+            .join("aums")
+            .join(format!("{}.aum", anchor.trim())),
+    )
+    .expect("genesis");
+    let state_id1 = Aum::decode(&genesis)
+        .expect("aum")
+        .state
+        .expect("state")
+        .state_id1;
+    for evil in HOSTILE {
+        let link = make(
+            state_id1,
+            &DeeplinkParams {
+                node_key: format!("nodekey:{}", "ef".repeat(32)),
+                tlpub: tlpub(&r.outsider),
+                device_name: format!("dev{evil}"),
+                os_name: format!("os{evil}"),
+                login_name: format!("me{evil}@example.com"),
+            },
+        )
+        .expect("link");
+        let stderr = refused(
+            &r,
+            &[
+                "lock", "sign", &link, "--signer", &r.a, "--store", &store, "--out", "x.nks",
+            ],
+            &["--yes"],
+        );
+        assert_clean(&stderr, &format!("deeplink fields {evil:?}"));
+        assert!(stderr.contains("device \"dev"), "{stderr}");
+    }
+}
