@@ -299,6 +299,7 @@ fn plan_runs_from_answers_stops_after_a_step_and_resumes_where_it_stopped() {
             ])
             .arg("--chain")
             .arg(p.dir.path().join("genesis.aum"))
+            .arg("--unpinned")
             .args(["--signer", &signer, "--allow-network"])
             .args(extra)
             .env("SOFTHSM2_CONF", p.dir.path().join("hsm/softhsm2.conf"))

@@ -124,6 +124,7 @@ fn finish_writes_the_raw_blob_and_an_envelope() {
             &samples("recovery-2sig.aum"),
             "--chain",
             &samples("chain"),
+            "--unpinned",
             "--out",
         ])
         .arg(&raw)

@@ -224,7 +224,7 @@ fn signing_commands_reject_bad_inputs_clearly() {
             "r.aum",
         ],
         None,
-        "does not fork this authority",
+        "which this machine's authority does not know",
     );
     fails(
         &f,
@@ -237,7 +237,7 @@ fn signing_commands_reject_bad_inputs_clearly() {
             "r.aum",
         ],
         None,
-        "does not fork this authority",
+        "which this machine's authority does not know",
     );
     // No confirmation without a terminal.
     fails(

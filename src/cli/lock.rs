@@ -357,6 +357,8 @@ fn import(inputs: &[String], store: Option<PathBuf>, init: bool, json: bool) -> 
         (authority, count)
     } else {
         let store = Store::open(&dir, true)?;
+        crate::tka::recovery::check_imported_checkpoints(&store.load()?, &aums)
+            .context("refusing the import: a checkpoint in it replaces the state")?;
         store.import(aums)?
     };
     if json {

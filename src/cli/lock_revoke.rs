@@ -8,7 +8,9 @@ use super::signing::{
 };
 use crate::input::{identify, Artifact, Input};
 use crate::tka::keyforms::{parse_lock_key, tlpub_text};
-use crate::tka::recovery::{self, check_existing_signatures, cli_blob, cosign, RecoveryTally};
+use crate::tka::recovery::{
+    self, check_existing_signatures, cli_blob, cosign, CheckedRecovery, RecoveryTally,
+};
 use crate::tka::{Aum, AumHash, AumKind, Authority};
 use anyhow::{bail, Context};
 use serde_json::json;
@@ -100,19 +102,6 @@ fn tally_text(t: &RecoveryTally, authority: &Authority, aum: &Aum) -> String {
     let state = authority.state_at(t.fork_parent).ok();
     let mut s = String::new();
     s.push_str(&format!("  forks from: {}\n", t.fork_parent));
-    let revoked: Vec<String> = authority
-        .keys()
-        .iter()
-        .filter(|k| {
-            aum.state
-                .as_ref()
-                .is_some_and(|st| st.get_key(k.id().unwrap_or(&[])).is_err())
-        })
-        .map(|k| render::key_line(k))
-        .collect();
-    for r in &revoked {
-        s.push_str(&format!("  revokes:    {r}\n"));
-    }
     for sig in aum.signatures() {
         let votes = state
             .as_ref()
@@ -150,9 +139,90 @@ fn tally_text(t: &RecoveryTally, authority: &Authority, aum: &Aum) -> String {
         }
     ));
     if let Some(e) = &t.inform_error {
-        s.push_str(&format!("  problem:    {e}\n"));
+        s.push_str(&format!("  problem:    {}\n", crate::shown::escape(e)));
     }
     s
+}
+
+/// `before` -> the recovery's new state, one line per key and change.
+fn diff_lines(before: &crate::tka::State, c: &CheckedRecovery) -> String {
+    use recovery::StateChange as C;
+    let mut s = String::new();
+    let revoked = |k: &crate::tka::Key| c.revoked.iter().any(|r| r.public == k.public);
+    for change in recovery::state_diff(before, &c.new_state) {
+        let line = match change {
+            C::KeptKey(k) => format!("      key {}", render::key_line(&k)),
+            C::RemovedKey(k) if revoked(&k) => {
+                format!("    - key {}   (revoked)", render::key_line(&k))
+            }
+            C::RemovedKey(k) => format!(
+                "    - key {}   (not trusted now; stays untrusted)",
+                render::key_line(&k)
+            ),
+            C::AddedKey(k) => format!(
+                "    + key {}   (trusted now; stays trusted)",
+                render::key_line(&k)
+            ),
+            C::ChangedKey { before, after } => format!(
+                "    ~ key {} -> {}   (as it is now)",
+                render::key_line(&before),
+                render::key_line(&after)
+            ),
+            C::RemovedDisablement(v) => {
+                format!("    - disablement:{}", crate::tka::hex::lower(&v))
+            }
+            C::AddedDisablement(v) => {
+                format!("    + disablement:{}", crate::tka::hex::lower(&v))
+            }
+            C::StateIds { before, after } => format!(
+                "    ~ state IDs: {} / {} -> {} / {}",
+                before.0, before.1, after.0, after.1
+            ),
+            C::KeyOrder => "    ~ key order changed".to_string(),
+            C::LastAumHash { .. } => {
+                "    ~ LastAUMHash: none (a recovery carries none)".to_string()
+            }
+        };
+        s.push_str(&line);
+        s.push('\n');
+    }
+    s
+}
+
+/// The whole state the recovery installs, as a diff against the state at
+/// its fork point, and the hash the witnesses compare (the SigHash).
+fn recovery_text(c: &CheckedRecovery, aum: &Aum) -> String {
+    let mut s = String::new();
+    for k in &c.revoked {
+        s.push_str(&format!("  REVOKES:    {}\n", render::key_line(k)));
+    }
+    s.push_str(&format!(
+        "  new state (replaces the whole state), against the state now (head {}):\n",
+        c.head
+    ));
+    s.push_str(&diff_lines(&c.current_state, c));
+    s.push_str(&format!(
+        "  and against the state at the fork point {} (it competes with the AUMs after it):\n",
+        c.fork_parent
+    ));
+    s.push_str(&diff_lines(&c.fork_state, c));
+    let dv = c.new_state.disablement_values().count();
+    s.push_str(&format!(
+        "    disablement values: {dv}; state IDs: {} / {}\n",
+        c.new_state.state_id1, c.new_state.state_id2
+    ));
+    s.push_str(&format!(
+        "  pre-signature hash (SigHash, what the token signs; compare it with the other signers'): {}\n",
+        crate::tka::hex::lower(&aum.sig_hash())
+    ));
+    s
+}
+
+/// Checks a received blob before anything is signed or written: existing
+/// signatures, and that it is exactly the revocation this machine rebuilds.
+fn check_blob(authority: &Authority, aum: &Aum) -> anyhow::Result<CheckedRecovery> {
+    check_existing_signatures(aum)?;
+    Ok(recovery::check_rebuild(authority, aum)?)
 }
 
 pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
@@ -173,15 +243,20 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
     if signer_args.signers.len() != 1 {
         bail!("give exactly one --signer: the key that signs this step of the recovery");
     }
+    // A received blob is checked before any token is opened (no PIN prompt).
+    let received_blob = match &args.cosign {
+        Some(blob) => {
+            let aum = read_blob(blob)?;
+            check_blob(&authority, &aum)?;
+            Some(aum)
+        }
+        None => None,
+    };
     super::record::guard(&args.confirm.record);
     let mut signers = open_signers(&signer_args)?;
     let our_key = signers[0].public_key();
-    let mut aum = match &args.cosign {
-        Some(blob) => {
-            let aum = read_blob(blob)?;
-            check_existing_signatures(&aum)?;
-            aum
-        }
+    let mut aum = match received_blob {
+        Some(aum) => aum,
         None => {
             if args.keys.is_empty() {
                 bail!("missing argument: the tailnet lock keys to revoke (tlpub:HEX), or --cosign BLOB / --finish BLOB");
@@ -195,22 +270,28 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
                         .with_context(|| format!("key {k:?}"))
                 })
                 .collect::<anyhow::Result<_>>()?;
+            for (k, text) in revoke.iter().zip(&args.keys) {
+                if !authority.key_trusted(k) {
+                    bail!("key {text} is not trusted by this authority (head {}): only trusted keys can be revoked", authority.head());
+                }
+            }
             let fork_from = args.fork_from.as_deref().map(parse_fork_from).transpose()?;
             recovery::make_retroactive_revocation(&authority, &revoke, &our_key, fork_from)
                 .context("building the recovery AUM")?
         }
     };
+    let checked = check_blob(&authority, &aum)?;
     let before =
         recovery::tally(&authority, &aum).context("the blob does not fork this authority")?;
     let summary = format!(
-        "About to {} a recovery (revoke-keys) AUM {}:\n{}{}",
+        "About to {} a recovery (revoke-keys) AUM:\n{}{}{}",
         if args.cosign.is_some() {
             "cosign"
         } else {
             "start and sign"
         },
-        aum.hash(),
         signers_text(&signers),
+        recovery_text(&checked, &aum),
         tally_text(&before, &authority, &aum)
     );
     confirm(&summary, "sign the recovery AUM", args.confirm.yes)?;
@@ -243,6 +324,8 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
         print_json(&json!({
             "blob": blob,
             "recovery": render::aum_json(&aum),
+            "sig_hash": crate::tka::hex::lower(&aum.sig_hash()),
+            "revoked": checked.revoked.iter().map(render::key_json).collect::<Vec<_>>(),
             "signers": signers_json(&signers),
             "weight": after.weight,
             "max_sibling_weight": after.max_sibling_weight,
@@ -257,7 +340,10 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
         }));
         return Ok(());
     }
-    outln!("Signed. Recovery AUM {}", aum.hash());
+    outln!(
+        "Signed. Final recovery AUM hash (with the signatures so far): {}",
+        aum.hash()
+    );
     for line in tally_text(&after, &authority, &aum).lines() {
         outln!("{line}");
     }
@@ -281,7 +367,7 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
 
 fn finish(authority: &Authority, blob: &str, args: &RevokeArgs) -> anyhow::Result<()> {
     let aum = read_blob(blob)?;
-    check_existing_signatures(&aum)?;
+    let checked = check_blob(authority, &aum)?;
     let t = recovery::tally(authority, &aum).context("the blob does not fork this authority")?;
     if !t.chosen {
         bail!(
@@ -315,6 +401,8 @@ fn finish(authority: &Authority, blob: &str, args: &RevokeArgs) -> anyhow::Resul
         print_json(&json!({
             "blob": blob,
             "recovery": render::aum_json(&aum),
+            "sig_hash": crate::tka::hex::lower(&aum.sig_hash()),
+            "revoked": checked.revoked.iter().map(render::key_json).collect::<Vec<_>>(),
             "weight": t.weight,
             "max_sibling_weight": t.max_sibling_weight,
             "enough": true,
@@ -323,6 +411,9 @@ fn finish(authority: &Authority, blob: &str, args: &RevokeArgs) -> anyhow::Resul
         return Ok(());
     }
     outln!("The recovery AUM {} has enough signatures:", aum.hash());
+    for line in recovery_text(&checked, &aum).lines() {
+        outln!("{line}");
+    }
     for line in tally_text(&t, authority, &aum).lines() {
         outln!("{line}");
     }

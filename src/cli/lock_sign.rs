@@ -14,6 +14,7 @@ use super::signing::{
     confirm, open_signers, print_json, signers_text, write_output, ConfirmArgs, SignerArgs,
 };
 use crate::input::{identify, Artifact, Input};
+use crate::shown::Untrusted;
 use crate::tka::keyforms::{
     node_key_binary, node_key_text, parse_lock_key, parse_node_key, tlpub_text,
 };
@@ -263,7 +264,9 @@ fn single_request(
             rotation: Some(rotation),
             label: format!(
                 "deeplink (its HMAC only ties it to this tailnet; it authenticates nothing): device {:?}, OS {:?}, login {:?}",
-                p.device_name, p.os_name, p.login_name
+                Untrusted::from(p.device_name.as_str()),
+                Untrusted::from(p.os_name.as_str()),
+                Untrusted::from(p.login_name.as_str())
             ),
         });
     }
@@ -308,15 +311,20 @@ fn from_status(authority: &Authority, path: &str) -> anyhow::Result<Vec<Request>
         .filtered_peers
         .iter()
         .map(|p| {
-            let node_key = parse_node_key(&p.node_key)
-                .with_context(|| format!("{}: peer {} node key", input.name, p.id))?;
+            let node_key = parse_node_key(&p.node_key).with_context(|| {
+                format!(
+                    "{}: peer {} node key",
+                    input.name,
+                    Untrusted::from(p.id.to_string())
+                )
+            })?;
             Ok(Request {
                 node_key,
                 rotation: None,
                 label: format!(
                     "peer {} {} ({})",
-                    p.id,
-                    p.dns_name,
+                    Untrusted::from(p.id.to_string()),
+                    Untrusted::from(p.dns_name.as_str()),
                     node_key_text(&node_key)
                 ),
             })

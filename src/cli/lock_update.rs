@@ -126,7 +126,7 @@ pub fn run(change: Change, signer: &SignerArgs, out: UpdateOutput) -> anyhow::Re
     };
     let mut authority: Authority = match &store {
         Some(s) => s.load()?,
-        None => out.source.authority()?,
+        None => out.source.authority_for_signing()?,
     };
 
     // A dry run with no signatures shows exactly what will be signed.

@@ -60,6 +60,13 @@ pub fn record(
         eprintln!("note: no ceremony transcript kept (the authority came from --chain); pass --transcript FILE to keep one");
         return Ok(());
     };
+    let entry = match super::chain_source::unpinned_genesis() {
+        Some(g) => entry.input(
+            format!("UNPINNED: --chain trusted as it is, genesis AUM {g}"),
+            &g.0,
+        ),
+        None => entry,
+    };
     let people = People {
         operator: args.operator.clone().filter(|s| !s.trim().is_empty()),
         witnesses: args.witnesses.clone(),

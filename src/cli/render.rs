@@ -14,17 +14,32 @@ pub fn key_name(state: Option<&State>, key_id: &[u8]) -> Option<String> {
         .get_key(key_id)
         .ok()?
         .meta_value("name")
-        .map(str::to_string)
+        .map(|n| crate::shown::Untrusted::from(n).to_string())
 }
 
 fn meta_text(key: &Key) -> String {
     match &key.meta {
         Some(m) if !m.is_empty() => {
-            let parts: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-            format!(" meta {{{}}}", parts.join(", "))
+            format!(" meta {{{}}}", meta_pairs(m))
         }
         _ => String::new(),
     }
+}
+
+/// `k="v", …`: meta names and values come from the chain (outside text).
+fn meta_pairs(m: &crate::tka::Meta) -> String {
+    use crate::shown::Untrusted;
+    let parts: Vec<String> = m
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={:?}",
+                Untrusted::from(k.as_str()),
+                Untrusted::from(v.as_str())
+            )
+        })
+        .collect();
+    parts.join(", ")
 }
 
 /// One line per key: tlpub, votes, meta.
@@ -75,8 +90,7 @@ pub fn aum_text(aum: &Aum, state: Option<&State>) -> String {
         let _ = writeln!(s, "  votes:     {v}");
     }
     if let Some(m) = &aum.meta {
-        let parts: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-        let _ = writeln!(s, "  meta:      {{{}}}", parts.join(", "));
+        let _ = writeln!(s, "  meta:      {{{}}}", meta_pairs(m));
     }
     if let Some(st) = &aum.state {
         let _ = write!(s, "{}", state_text(st, "  "));

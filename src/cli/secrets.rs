@@ -209,6 +209,7 @@ pub fn expected_values(args: &ExpectedValuesArgs) -> anyhow::Result<Vec<Disablem
         let source = super::chain_source::ChainSource {
             chain: args.chain.clone(),
             store: args.store.clone(),
+            unpinned: false,
         };
         let authority = source.authority()?;
         for v in authority.state().disablement_values() {

@@ -18,7 +18,9 @@ use super::aum::{Aum, AumKind, Signature};
 use super::authority::{Authority, MAX_SCAN_ITERATIONS};
 use super::error::TkaError;
 use super::hash::AumHash;
+use super::key::Key;
 use super::signer::{sign_verified, Signer, SignerError};
+use super::state::State;
 
 /// Upstream's `findParentForRewrite`.
 pub fn find_parent_for_rewrite(
@@ -216,4 +218,325 @@ pub fn cosign(aum: &mut Aum, signer: &mut dyn Signer) -> Result<(), CosignError>
 /// The uppercase hex blob `tailscale lock revoke-keys` exchanges.
 pub fn cli_blob(aum: &Aum) -> String {
     super::hex::upper(&aum.serialize())
+}
+
+/// One line of the difference between two states, keys matched by ID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StateChange {
+    /// A key in both, unchanged.
+    KeptKey(Key),
+    /// A key only in the first state (revoked by the recovery).
+    RemovedKey(Key),
+    /// A key only in the second state.
+    AddedKey(Key),
+    /// A key in both whose kind, votes or meta differ.
+    ChangedKey {
+        before: Key,
+        after: Key,
+    },
+    /// A disablement value only in the first / only in the second state.
+    RemovedDisablement(Vec<u8>),
+    AddedDisablement(Vec<u8>),
+    /// The state IDs differ.
+    StateIds {
+        before: (u64, u64),
+        after: (u64, u64),
+    },
+    /// The keys are the same set but in another order (changes the SigHash).
+    KeyOrder,
+    /// The LastAUMHash differs.
+    LastAumHash {
+        before: Option<AumHash>,
+        after: Option<AumHash>,
+    },
+}
+
+impl StateChange {
+    /// Whether this line is a change (not an unchanged key).
+    pub fn is_change(&self) -> bool {
+        !matches!(self, StateChange::KeptKey(_))
+    }
+}
+
+fn key_id_bytes(k: &Key) -> &[u8] {
+    k.public.as_deref().unwrap_or(&[])
+}
+
+/// Every difference from `before` to `after`: keys (kept, removed, added,
+/// changed), disablement values, state IDs, key order and LastAUMHash.
+pub fn state_diff(before: &State, after: &State) -> Vec<StateChange> {
+    let mut out = Vec::new();
+    let find = |st: &State, k: &Key| {
+        st.keys()
+            .iter()
+            .find(|o| o.kind == k.kind && key_id_bytes(o) == key_id_bytes(k))
+            .cloned()
+    };
+    for k in before.keys() {
+        match find(after, k) {
+            None => out.push(StateChange::RemovedKey(k.clone())),
+            Some(a) if a == *k => out.push(StateChange::KeptKey(k.clone())),
+            Some(a) => out.push(StateChange::ChangedKey {
+                before: k.clone(),
+                after: a,
+            }),
+        }
+    }
+    for k in after.keys() {
+        if find(before, k).is_none() {
+            out.push(StateChange::AddedKey(k.clone()));
+        }
+    }
+    let common_before: Vec<&[u8]> = before
+        .keys()
+        .iter()
+        .filter(|k| find(after, k).is_some())
+        .map(key_id_bytes)
+        .collect();
+    let common_after: Vec<&[u8]> = after
+        .keys()
+        .iter()
+        .filter(|k| find(before, k).is_some())
+        .map(key_id_bytes)
+        .collect();
+    if common_before != common_after {
+        out.push(StateChange::KeyOrder);
+    }
+    let dv_before: Vec<&[u8]> = before.disablement_values().collect();
+    let dv_after: Vec<&[u8]> = after.disablement_values().collect();
+    for v in &dv_before {
+        if !dv_after.contains(v) {
+            out.push(StateChange::RemovedDisablement(v.to_vec()));
+        }
+    }
+    for v in &dv_after {
+        if !dv_before.contains(v) {
+            out.push(StateChange::AddedDisablement(v.to_vec()));
+        }
+    }
+    if (before.state_id1, before.state_id2) != (after.state_id1, after.state_id2) {
+        out.push(StateChange::StateIds {
+            before: (before.state_id1, before.state_id2),
+            after: (after.state_id1, after.state_id2),
+        });
+    }
+    if before.last_aum_hash != after.last_aum_hash {
+        out.push(StateChange::LastAumHash {
+            before: before.last_aum_hash,
+            after: after.last_aum_hash,
+        });
+    }
+    out
+}
+
+/// A recovery AUM that matched the one rebuilt from the local authority.
+#[derive(Clone, Debug)]
+pub struct CheckedRecovery {
+    /// The fork point (the blob's parent), known to the local authority.
+    pub fork_parent: AumHash,
+    /// The state at the fork point.
+    pub fork_state: State,
+    /// The state the recovery installs.
+    pub new_state: State,
+    /// The authority's head and state now (what the recovery replaces).
+    pub head: AumHash,
+    pub current_state: State,
+    /// The keys it revokes (trusted now, absent from the new state).
+    pub revoked: Vec<Key>,
+}
+
+/// Why a recovery AUM blob was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    #[error("the recovery AUM forks from {0}, which this machine's authority does not know (another tailnet's, or this machine's chain is behind: import the current chain first)")]
+    UnknownParent(AumHash),
+    #[error("the recovery AUM revokes no key that this authority trusts now (head {0}): there is nothing to recover, refusing to sign it")]
+    RevokesNothing(AumHash),
+    #[error("the recovery AUM is not the revocation it claims to be: rebuilt from this machine's authority (head {head}) as `revoke-keys` builds it, the state differs: {}; if this machine's chain is behind, import the current chain first, otherwise the blob was made to smuggle these changes in", .differences.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("; "))]
+    Smuggled {
+        head: AumHash,
+        differences: Vec<Difference>,
+    },
+    #[error("the recovery AUM cannot be rebuilt from this machine's authority: {0}")]
+    Rebuild(TkaError),
+}
+
+/// One difference between a received recovery AUM and the rebuilt one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Difference {
+    /// A state difference (from the rebuilt state to the blob's).
+    State(StateChange),
+    /// The AUM differs outside its state (fields a recovery does not carry).
+    OtherFields,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use super::keyforms::tlpub_text;
+        let key = |k: &Key| tlpub_text(key_id_bytes(k));
+        match self {
+            Difference::OtherFields => f.write_str(
+                "the AUM carries fields besides the checkpoint state (key, key ID, votes or meta)",
+            ),
+            Difference::State(c) => match c {
+                StateChange::KeptKey(k) => write!(f, "keeps {}", key(k)),
+                StateChange::RemovedKey(k) => write!(f, "drops key {}", key(k)),
+                StateChange::AddedKey(k) => write!(
+                    f,
+                    "ADDS key {} with {} votes, which is not trusted now",
+                    key(k),
+                    k.votes
+                ),
+                StateChange::ChangedKey { before, after } => {
+                    write!(f, "CHANGES key {}:", key(before))?;
+                    if before.votes != after.votes {
+                        write!(f, " votes {} -> {}", before.votes, after.votes)?;
+                    }
+                    if before.meta != after.meta {
+                        write!(
+                            f,
+                            " meta {} -> {}",
+                            crate::shown::Untrusted::from(format!("{:?}", before.meta)),
+                            crate::shown::Untrusted::from(format!("{:?}", after.meta))
+                        )?;
+                    }
+                    Ok(())
+                }
+                StateChange::RemovedDisablement(v) => {
+                    write!(f, "DROPS disablement value {}", super::hex::lower(v))
+                }
+                StateChange::AddedDisablement(v) => {
+                    write!(f, "ADDS disablement value {}", super::hex::lower(v))
+                }
+                StateChange::StateIds { before, after } => write!(
+                    f,
+                    "CHANGES the state IDs {} / {} -> {} / {}",
+                    before.0, before.1, after.0, after.1
+                ),
+                StateChange::KeyOrder => f.write_str("reorders the keys"),
+                StateChange::LastAumHash { after, .. } => write!(
+                    f,
+                    "sets LastAUMHash to {}",
+                    after
+                        .map(|h| h.to_string())
+                        .unwrap_or_else(|| "none".into())
+                ),
+            },
+        }
+    }
+}
+
+/// Rebuilds the revocation `blob` claims to be from the local authority
+/// and refuses it unless its SigHash is the rebuilt one's.
+///
+/// Invariant: a recovery checkpoint replaces the whole state, so the only
+/// recovery this machine signs or accepts is the one it would build
+/// itself: the current state minus the keys the blob drops (upstream's
+/// `MakeRetroactiveRevocation`), forking from a parent this authority
+/// knows. The revoked set is what the blob claims (current keys absent
+/// from its state); anything else it carries (an added key, changed votes
+/// or meta, other disablement values or state IDs) is a difference and is
+/// refused, each one named.
+pub fn check_rebuild(authority: &Authority, blob: &Aum) -> Result<CheckedRecovery, RebuildError> {
+    let head = authority.head();
+    let fork_parent = match blob.parent() {
+        Some(p) if !p.is_zero() && authority.tree().get(&p).is_some() => p,
+        Some(p) => return Err(RebuildError::UnknownParent(p)),
+        None => return Err(RebuildError::UnknownParent(AumHash([0; 32]))),
+    };
+    let claimed = blob.state.clone().unwrap_or_default();
+    let revoked: Vec<Key> = authority
+        .keys()
+        .iter()
+        .filter(|k| claimed.get_key(key_id_bytes(k)).is_err())
+        .cloned()
+        .collect();
+    if revoked.is_empty() {
+        return Err(RebuildError::RevokesNothing(head));
+    }
+    let ids: Vec<Vec<u8>> = revoked.iter().map(|k| key_id_bytes(k).to_vec()).collect();
+    let rebuilt = make_retroactive_revocation(authority, &ids, &[], Some(fork_parent))
+        .map_err(RebuildError::Rebuild)?;
+    let fork_state = authority
+        .state_at(fork_parent)
+        .map_err(RebuildError::Rebuild)?;
+    if rebuilt.sig_hash() != blob.sig_hash() {
+        let rebuilt_state = rebuilt.state.clone().unwrap_or_default();
+        let mut differences: Vec<Difference> = state_diff(&rebuilt_state, &claimed)
+            .into_iter()
+            .filter(StateChange::is_change)
+            .map(Difference::State)
+            .collect();
+        let mut same_state = blob.clone();
+        same_state.state = rebuilt.state.clone();
+        if same_state.sig_hash() != rebuilt.sig_hash() {
+            differences.push(Difference::OtherFields);
+        }
+        return Err(RebuildError::Smuggled { head, differences });
+    }
+    Ok(CheckedRecovery {
+        fork_parent,
+        fork_state,
+        new_state: claimed,
+        head,
+        current_state: authority.state().clone(),
+        revoked,
+    })
+}
+
+/// Checks the checkpoints among AUMs about to be imported into `current`:
+/// a checkpoint that keeps the state at its parent (upstream's periodic
+/// checkpoint) changes nothing; one that changes it is a recovery and must
+/// be exactly the revocation [`check_rebuild`] rebuilds from the authority
+/// as its maker saw it (the store plus the other imported AUMs, without
+/// this checkpoint and what follows it).
+pub fn check_imported_checkpoints(
+    current: &Authority,
+    updates: &[Aum],
+) -> Result<(), RebuildError> {
+    let new: Vec<&Aum> = updates
+        .iter()
+        .filter(|a| current.tree().get(&a.hash()).is_none())
+        .collect();
+    for cp in new
+        .iter()
+        .filter(|a| a.kind == AumKind::CHECKPOINT && a.parent().is_some())
+    {
+        let mut after = vec![cp.hash()];
+        let mut grew = true;
+        while grew {
+            grew = false;
+            for a in &new {
+                let h = a.hash();
+                if !after.contains(&h) && a.parent().is_some_and(|p| after.contains(&p)) {
+                    after.push(h);
+                    grew = true;
+                }
+            }
+        }
+        let others: Vec<Aum> = new
+            .iter()
+            .filter(|a| !after.contains(&a.hash()))
+            .map(|a| (*a).clone())
+            .collect();
+        let mut seen = current.clone();
+        if !others.is_empty() {
+            if let Ok(ordered) = super::authority::order_by_parent_links(others) {
+                let mut trial = seen.clone();
+                if trial.inform(ordered).is_ok() {
+                    seen = trial;
+                }
+            }
+        }
+        let Some(parent) = cp.parent() else { continue };
+        let unchanged = seen.state_at(parent).ok().is_some_and(|st| {
+            let mut claimed = cp.state.clone().unwrap_or_default();
+            claimed.last_aum_hash = st.last_aum_hash;
+            claimed == st
+        });
+        if !unchanged {
+            check_rebuild(&seen, cp)?;
+        }
+    }
+    Ok(())
 }

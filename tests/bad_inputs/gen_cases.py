@@ -108,9 +108,10 @@ case("spec-file-pin-in-source", "a PIN where its source goes", TS + ["file:" + F
 case("spec-file-pin-env-missing", "generate with a pin-source variable that is not set makes no file", ["token", "generate", "--signer", "file:{tmp}/new.key?pin-source=env:LOCKSMITH_TEST_UNSET"], "LOCKSMITH_TEST_UNSET")
 case("spec-file-pin-file-missing", "test with a pin-source file that does not exist", ["token", "test", "--signer", "file:" + F + "age-truncated.age?pin-source=file:{tmp}/nopin"], "pin-source=<redacted>", stderr_not="nopin")
 
-case("sign-spec-pin-value", "lock sign with a PIN inside the URI", ["lock", "sign", "nodekey:" + "42" * 32, "--signer", "pkcs11:token=a?pin-value=918273", "--chain", S + "chain", "-y"], "pin-value", stderr_not="918273")
-case("sign-spec-pin-in-source", "lock sign with a PIN where its source goes", ["lock", "sign", "nodekey:" + "42" * 32, "--signer", "file:" + F + "age-truncated.age?pin-source=918273", "--chain", S + "chain", "-y"], "pin-source", stderr_not="918273")
-case("sign-spec-rtl", "lock sign with an RTL override in the spec", ["lock", "sign", "nodekey:" + "42" * 32, "--signer", "pkcs11:token=" + RLO + "x?module-path={tmp}/nomodule.so", "--chain", S + "chain", "-y"], "nomodule.so")
+case("sign-spec-pin-value", "lock sign with a PIN inside the URI", ["lock", "sign", "nodekey:" + "42" * 32, "--signer", "pkcs11:token=a?pin-value=918273", "--chain", S + "chain", "--unpinned", "-y"], "pin-value", stderr_not="918273")
+case("sign-spec-pin-in-source", "lock sign with a PIN where its source goes", ["lock", "sign", "nodekey:" + "42" * 32, "--signer", "file:" + F + "age-truncated.age?pin-source=918273", "--chain", S + "chain", "--unpinned", "-y"], "pin-source", stderr_not="918273")
+case("sign-spec-rtl", "lock sign with an RTL override in the spec", ["lock", "sign", "nodekey:" + "42" * 32, "--signer", "pkcs11:token=" + RLO + "x?module-path={tmp}/nomodule.so", "--chain", S + "chain", "--unpinned", "-y"], "nomodule.so")
+case("sign-chain-without-store", "lock sign on a --chain with no store to pin it to and no --unpinned", ["lock", "sign", "nodekey:" + "42" * 32, "--signer", "file:{tmp}/none.key", "--chain", S + "chain", "-y"], "--unpinned")
 
 # ---- secrets verify
 case("verify-value-bad", "a --value that is not a value", ["secrets", "verify", "--value", "disablement:zz"], "is not a disablement value")

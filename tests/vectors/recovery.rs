@@ -45,6 +45,22 @@ fn recovery_vectors() {
             }
             Ok(aum) => aum,
         };
+        // The blob upstream builds is the one a cosigner rebuilds and accepts.
+        let checked = recovery::check_rebuild(&authority, &unsigned)
+            .unwrap_or_else(|e| panic!("{name}: upstream's recovery AUM refused: {e}"));
+        let mut revoked: Vec<Vec<u8>> = checked
+            .revoked
+            .iter()
+            .map(|k| k.public.clone().unwrap_or_default())
+            .collect();
+        let mut trusted_revoke: Vec<Vec<u8>> = revoke
+            .iter()
+            .filter(|k| authority.key_trusted(k))
+            .cloned()
+            .collect();
+        revoked.sort();
+        trusted_revoke.sort();
+        assert_eq!(revoked, trusted_revoke, "{name}: revoked set");
         assert_eq!(
             locksmith::tka::hex::lower(&unsigned.serialize()),
             s(sc, "recovery_unsigned"),

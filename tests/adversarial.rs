@@ -1,0 +1,796 @@
+//! The online side is hostile (issue 12): every input that reaches the
+//! offline machine may have been made by an attacker who controls an
+//! online node. Each case drives the real CLI with software keys and
+//! asserts a refusal (or a summary that names every change), that no file
+//! was written, no transcript record was added, and no key was opened to
+//! sign (a software key announces itself with a WARNING when opened).
+//!
+//! Surfaces: recovery blobs (`revoke-keys --cosign/--finish`) that smuggle
+//! state, `--chain` inputs that are stale, foreign or unpinned, and
+//! escape-laden fields (meta values from a chain, peer IDs and DNS names
+//! from a status export, deeplink-style labels, file names).
+
+use assert_cmd::Command;
+use locksmith::tka::{hex, Aum, AumHash, Key};
+use std::path::{Path, PathBuf};
+
+fn locksmith() -> Command {
+    let mut c = Command::cargo_bin("locksmith").expect("binary");
+    c.env_remove("LOCKSMITH_STORE");
+    c
+}
+
+struct Room {
+    dir: tempfile::TempDir,
+    a: String,
+    b: String,
+    c: String,
+    outsider: String,
+    c_tlpub: String,
+}
+
+impl Room {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn store(&self) -> String {
+        self.path("store").display().to_string()
+    }
+    fn transcript(&self) -> Vec<u8> {
+        std::fs::read(self.path("store").join("transcript.jsonl")).unwrap_or_default()
+    }
+}
+
+fn key_file(dir: &Path, name: &str) -> String {
+    let spec = format!(
+        "file:{}?pin-source=file:{}",
+        dir.join(name).display(),
+        dir.join("pw").display()
+    );
+    locksmith()
+        .args(["token", "generate", "--signer", &spec, "--label", name])
+        .assert()
+        .success();
+    spec
+}
+
+fn tlpub(spec: &str) -> String {
+    let out = locksmith()
+        .args(["token", "show", "--signer", spec, "--json"])
+        .output()
+        .expect("show");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    v["tlpub"].as_str().expect("tlpub").to_string()
+}
+
+fn ok(args: &[&str]) -> std::process::Output {
+    let out = locksmith().args(args).output().expect("run");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A store trusting A, B (1 vote each) and then C (added by A and B).
+fn room() -> Room {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("pw"), "test passphrase").expect("pw");
+    let a = key_file(dir.path(), "a.key");
+    let b = key_file(dir.path(), "b.key");
+    let c = key_file(dir.path(), "c.key");
+    let outsider = key_file(dir.path(), "outsider.key");
+    let c_tlpub = tlpub(&c);
+    let r = Room {
+        dir,
+        a,
+        b,
+        c,
+        outsider,
+        c_tlpub,
+    };
+    let store = r.store();
+    ok(&[
+        "lock",
+        "init",
+        "--signer",
+        &r.a,
+        "--signer",
+        &r.b,
+        "--gen-disablements",
+        "1",
+        "--reveal-secrets",
+        "--yes",
+        "--store",
+        &store,
+    ]);
+    ok(&[
+        "lock", "add", &r.c_tlpub, "--signer", &r.a, "--signer", &r.b, "--yes", "--store", &store,
+    ]);
+    r
+}
+
+/// Runs a command that must be refused before anything is signed or written.
+fn refused(r: &Room, args: &[&str], expect: &[&str]) -> String {
+    let cwd = tempfile::tempdir().expect("cwd");
+    let before = r.transcript();
+    let out = locksmith()
+        .current_dir(cwd.path())
+        .args(args)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "{args:?} must be refused:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "{args:?}: expected {e:?} in:\n{stderr}");
+    }
+    assert!(out.stdout.is_empty(), "{args:?} printed a result");
+    let left: Vec<_> = std::fs::read_dir(cwd.path()).expect("cwd").collect();
+    assert!(left.is_empty(), "{args:?} wrote {left:?}");
+    assert_eq!(r.transcript(), before, "{args:?} added a transcript record");
+    assert!(!stderr.contains("Signed."), "{stderr}");
+    stderr
+}
+
+/// The honest first step: A starts revoking C. Returns the blob.
+fn start_revoking_c(r: &Room) -> Aum {
+    let out = ok(&[
+        "lock",
+        "revoke-keys",
+        &r.c_tlpub,
+        "--signer",
+        &r.a,
+        "--yes",
+        "--json",
+        "--store",
+        &r.store(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let blob = v["blob"].as_str().expect("blob");
+    Aum::decode(&hex::decode(blob).expect("hex")).expect("aum")
+}
+
+fn key_bytes(tl: &str) -> Vec<u8> {
+    locksmith::tka::keyforms::parse_lock_key(tl)
+        .expect("tlpub")
+        .to_vec()
+}
+
+/// The blob as an attacker re-made it: state changed, signatures dropped
+/// (an attacker with the compromised key could sign it too; the honest
+/// signers' signatures would no longer verify).
+fn smuggle(blob: &Aum, change: impl FnOnce(&mut locksmith::tka::State)) -> String {
+    let mut aum = blob.clone();
+    aum.signatures = None;
+    change(aum.state.as_mut().expect("state"));
+    hex::upper(&aum.serialize())
+}
+
+fn cosign_refused(r: &Room, blob: &str, expect: &[&str]) {
+    let stderr = refused(
+        r,
+        &[
+            "lock",
+            "revoke-keys",
+            "--cosign",
+            blob,
+            "--signer",
+            &r.b,
+            "--yes",
+            "--out",
+            "r.aum",
+            "--store",
+            &r.store(),
+        ],
+        expect,
+    );
+    // Refused before the token was opened: no PIN prompt, nothing signed.
+    assert!(
+        !stderr.contains("is a software key"),
+        "the signer was opened:\n{stderr}"
+    );
+    refused(
+        r,
+        &[
+            "lock",
+            "revoke-keys",
+            "--finish",
+            blob,
+            "--out",
+            "r.aum",
+            "--store",
+            &r.store(),
+        ],
+        expect,
+    );
+}
+
+#[test]
+fn recovery_blobs_that_smuggle_state_are_refused_naming_each_change() {
+    let r = room();
+    let blob = start_revoking_c(&r);
+    let outsider = tlpub(&r.outsider);
+    let b_tl = tlpub(&r.b);
+    let a_tl = tlpub(&r.a);
+    let b_id = key_bytes(&b_tl);
+    let a_id = key_bytes(&a_tl);
+
+    // Revokes C and also trusts an attacker key.
+    let with_outsider = smuggle(&blob, |st| {
+        let k: [u8; 32] = key_bytes(&outsider).try_into().expect("32");
+        st.keys.as_mut().expect("keys").push(Key::ed25519(k, 1));
+    });
+    cosign_refused(
+        &r,
+        &with_outsider,
+        &["ADDS key", &outsider, "not the revocation"],
+    );
+
+    // Revokes C and raises B's votes.
+    let more_votes = smuggle(&blob, |st| {
+        for k in st.keys.as_mut().expect("keys") {
+            if k.public.as_deref() == Some(&b_id[..]) {
+                k.votes = 5;
+            }
+        }
+    });
+    cosign_refused(&r, &more_votes, &["CHANGES key", &b_tl, "votes 1 -> 5"]);
+
+    // Revokes C and rewrites A's meta.
+    let meta = smuggle(&blob, |st| {
+        for k in st.keys.as_mut().expect("keys") {
+            if k.public.as_deref() == Some(&a_id[..]) {
+                k.meta = Some([("name".to_string(), "trusted".to_string())].into());
+            }
+        }
+    });
+    cosign_refused(&r, &meta, &["CHANGES key", &a_tl, "meta"]);
+
+    // Revokes C and swaps the disablement value for the attacker's.
+    let disablement = smuggle(&blob, |st| {
+        st.disablement_values = Some(vec![Some(vec![0x42; 32])]);
+    });
+    cosign_refused(
+        &r,
+        &disablement,
+        &["ADDS disablement value 4242", "DROPS disablement value"],
+    );
+
+    // Revokes C and changes the state IDs.
+    let ids = smuggle(&blob, |st| st.state_id1 ^= 1);
+    cosign_refused(&r, &ids, &["CHANGES the state IDs"]);
+
+    // Reorders the keys.
+    let reordered = smuggle(&blob, |st| st.keys.as_mut().expect("keys").reverse());
+    cosign_refused(&r, &reordered, &["reorders the keys"]);
+
+    // Revokes nothing at all (a checkpoint of the current state).
+    let nothing = smuggle(&blob, |st| {
+        let k: [u8; 32] = key_bytes(&r.c_tlpub).try_into().expect("32");
+        st.keys.as_mut().expect("keys").push(Key::ed25519(k, 1));
+    });
+    cosign_refused(&r, &nothing, &["revokes no key"]);
+
+    // Forks from an AUM this authority never saw.
+    let mut unknown = blob.clone();
+    unknown.signatures = None;
+    unknown.prev_aum_hash = Some(vec![7; 32]);
+    let unknown_hex = hex::upper(&unknown.serialize());
+    cosign_refused(
+        &r,
+        &unknown_hex,
+        &[&AumHash([7; 32]).to_string(), "does not know"],
+    );
+
+    // A blob signed and then altered keeps failing on its signature.
+    let mut altered = blob.clone();
+    altered.state.as_mut().expect("state").state_id2 ^= 1;
+    cosign_refused(&r, &hex::upper(&altered.serialize()), &["does not verify"]);
+}
+
+#[test]
+fn an_honest_cosign_shows_the_whole_new_state_and_the_sighash() {
+    let r = room();
+    let blob = start_revoking_c(&r);
+    let hex_blob = hex::upper(&blob.serialize());
+    let out = ok(&[
+        "lock",
+        "revoke-keys",
+        "--cosign",
+        &hex_blob,
+        "--signer",
+        &r.b,
+        "--yes",
+        "--store",
+        &r.store(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stderr.contains(&format!("REVOKES:    {} votes 1", r.c_tlpub)),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("- key {} votes 1", r.c_tlpub)),
+        "{stderr}"
+    );
+    for k in [&r.a, &r.b] {
+        assert!(
+            stderr.contains(&format!("key {} votes 1", tlpub(k))),
+            "{stderr}"
+        );
+    }
+    assert!(stderr.contains("replaces the whole state"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "pre-signature hash (SigHash, what the token signs; compare it with the other signers'): {}",
+            hex::lower(&blob.sig_hash())
+        )),
+        "{stderr}"
+    );
+    assert!(stdout.contains("Final recovery AUM hash"), "{stdout}");
+    // The start step shows the same.
+    let out = ok(&[
+        "lock",
+        "revoke-keys",
+        &r.c_tlpub,
+        "--signer",
+        &r.b,
+        "--store",
+        &r.store(),
+        "--yes",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pre-signature hash (SigHash"));
+    // A key that is not trusted cannot be "revoked".
+    refused(
+        &r,
+        &[
+            "lock",
+            "revoke-keys",
+            &tlpub(&r.outsider),
+            "--signer",
+            &r.a,
+            "--yes",
+            "--store",
+            &r.store(),
+        ],
+        &["not trusted by this authority"],
+    );
+    let _ = &r.c;
+}
+
+fn aum_files(store: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(Path::new(store).join("aums"))
+        .expect("aums")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn signing_on_a_stale_foreign_or_unpinned_chain_is_refused() {
+    let r = room();
+    let store = r.store();
+    let anchor = std::fs::read_to_string(Path::new(&store).join("anchor")).expect("anchor");
+    let anchor = anchor.trim().to_string();
+    let genesis = Path::new(&store)
+        .join("aums")
+        .join(format!("{anchor}.aum"))
+        .display()
+        .to_string();
+    let nk = format!("nodekey:{}", "ab".repeat(32));
+    // Stale: the genesis alone is a prefix of the real chain (C was added since).
+    for args in [
+        vec![
+            "lock", "sign", &nk, "--signer", &r.a, "--yes", "--out", "x.nks",
+        ],
+        vec![
+            "lock",
+            "revoke-keys",
+            &r.c_tlpub,
+            "--signer",
+            &r.a,
+            "--yes",
+            "--out",
+            "r.aum",
+        ],
+        vec![
+            "lock", "remove", &r.c_tlpub, "--signer", &r.a, "--signer", &r.b, "--yes",
+        ],
+    ] {
+        let mut args = args.clone();
+        args.extend(["--chain", &genesis, "--store", &store]);
+        refused(&r, &args, &["stale", &anchor]);
+    }
+    // Foreign: another authority's chain.
+    let other = tempfile::tempdir().expect("other");
+    let other_store = other.path().join("store").display().to_string();
+    ok(&[
+        "lock",
+        "init",
+        "--signer",
+        &r.outsider,
+        "--gen-disablements",
+        "1",
+        "--reveal-secrets",
+        "--yes",
+        "--store",
+        &other_store,
+    ]);
+    let foreign = aum_files(&other_store)[0].display().to_string();
+    refused(
+        &r,
+        &[
+            "lock",
+            "sign",
+            &nk,
+            "--signer",
+            &r.outsider,
+            "--yes",
+            "--out",
+            "x.nks",
+            "--chain",
+            &foreign,
+            "--store",
+            &store,
+        ],
+        &["does not link to the store's pinned anchor", &anchor],
+    );
+    // No store at all: refused, naming --unpinned and the genesis.
+    let nowhere = r.path("no-store").display().to_string();
+    let out = locksmith()
+        .env("LOCKSMITH_STORE", &nowhere)
+        .args([
+            "lock", "sign", &nk, "--signer", &r.a, "--yes", "--chain", &genesis,
+        ])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("--unpinned") && stderr.contains(&anchor),
+        "{stderr}"
+    );
+    // --unpinned: signs, warns with the genesis hash, records it.
+    let transcript = r.path("t.jsonl");
+    let nks = r.path("x.nks");
+    let out = locksmith()
+        .env("LOCKSMITH_STORE", &nowhere)
+        .args([
+            "lock",
+            "sign",
+            &nk,
+            "--signer",
+            &r.a,
+            "--yes",
+            "--unpinned",
+            "--chain",
+            &genesis,
+        ])
+        .arg("--out")
+        .arg(&nks)
+        .arg("--transcript")
+        .arg(&transcript)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("WARNING: --unpinned") && stderr.contains(&anchor),
+        "{stderr}"
+    );
+    let t = std::fs::read_to_string(&transcript).expect("transcript");
+    assert!(t.contains("UNPINNED") && t.contains(&anchor), "{t}");
+    // The current chain, pinned: accepted.
+    let chain_dir = Path::new(&store).join("aums").display().to_string();
+    ok(&[
+        "lock",
+        "sign",
+        &nk,
+        "--signer",
+        &r.a,
+        "--yes",
+        "--chain",
+        &chain_dir,
+        "--store",
+        &store,
+        "--out",
+        &r.path("y.nks").display().to_string(),
+    ]);
+}
+
+const HOSTILE: &[&str] = &[
+    "\u{1b}[2K\u{1b}[1A",         // CSI: erase line, cursor up
+    "\u{1b}]0;title\u{7}",        // OSC, BEL-terminated
+    "\u{1b}]8;;http://x\u{1b}\\", // OSC 8 hyperlink, ST-terminated
+    "\u{9b}31m",                  // C1 CSI
+    "\u{9d}2;x\u{9c}",            // C1 OSC and ST
+    "\u{202e}evil\u{202c}",       // bidi override
+    "\u{2066}iso\u{2069}",        // bidi isolate
+    "zero\u{200b}width\u{feff}",
+    "line\u{2028}sep\r\n",
+];
+
+fn assert_clean(text: &str, context: &str) {
+    for c in text.chars() {
+        assert!(
+            c == '\n' || c == '\t' || !locksmith::shown::is_hostile(c),
+            "{context}: raw U+{:04X} reached the terminal:\n{text}",
+            u32::from(c)
+        );
+    }
+}
+
+#[test]
+fn escape_laden_fields_never_reach_the_summary_raw() {
+    let r = room();
+    let store = r.store();
+    // Meta values from the chain (names included in key lines and signer names).
+    for (i, evil) in HOSTILE.iter().enumerate() {
+        let meta = format!("name=n{i}{evil}");
+        let stderr = refused(
+            &r,
+            &[
+                "lock", "update", &r.c_tlpub, "--meta", &meta, "--signer", &r.a, "--signer", &r.b,
+                "--store", &store,
+            ],
+            &["--yes"],
+        );
+        assert_clean(&stderr, &format!("lock update meta {evil:?}"));
+    }
+    let meta = format!("name={}", HOSTILE.concat().replace(['\r', '\n'], ""));
+    ok(&[
+        "lock", "update", &r.c_tlpub, "--meta", &meta, "--signer", &r.a, "--signer", &r.b, "--yes",
+        "--store", &store,
+    ]);
+    for args in [
+        vec!["lock", "status", "--store", &store],
+        vec!["lock", "log", "--store", &store],
+    ] {
+        let out = ok(&args);
+        assert_clean(&String::from_utf8_lossy(&out.stdout), &format!("{args:?}"));
+    }
+    let stderr = refused(
+        &r,
+        &[
+            "lock",
+            "revoke-keys",
+            &r.c_tlpub,
+            "--signer",
+            &r.a,
+            "--store",
+            &store,
+        ],
+        &["--yes"],
+    );
+    assert_clean(&stderr, "revoke-keys summary with hostile meta");
+    assert!(stderr.contains("\\u{1b}"), "{stderr}");
+    // JSON output keeps the exact text.
+    let out = ok(&["lock", "status", "--json", "--store", &store]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(v.to_string().contains("\\u001b"), "{v}");
+
+    // Peer IDs and DNS names from a status export.
+    let nk = format!("nodekey:{}", "cd".repeat(32));
+    let peers: Vec<serde_json::Value> = HOSTILE
+        .iter()
+        .map(|e| serde_json::json!({"ID": format!("n{e}"), "DNSName": format!("host{e}.ts.net."), "NodeKey": nk}))
+        .collect();
+    let status = r.path("status.json");
+    std::fs::write(
+        &status,
+        serde_json::json!({"Enabled": true, "FilteredPeers": peers}).to_string(),
+    )
+    .expect("write");
+    let stderr = refused(
+        &r,
+        &[
+            "lock",
+            "sign",
+            "--from-status",
+            &status.display().to_string(),
+            "--signer",
+            &r.a,
+            "--store",
+            &store,
+            "--out",
+            "nks",
+        ],
+        &["--yes"],
+    );
+    assert_clean(&stderr, "lock sign --status summary");
+    assert!(
+        stderr.contains("\\u{9b}") && stderr.contains("\\u{202e}"),
+        "{stderr}"
+    );
+
+    // File names.
+    for evil in HOSTILE {
+        let name = format!("x{}.aum", evil.replace('/', ""));
+        let stderr = refused(
+            &r,
+            &[
+                "lock",
+                "revoke-keys",
+                "--cosign",
+                &name,
+                "--signer",
+                &r.a,
+                "--store",
+                &store,
+            ],
+            &[],
+        );
+        assert_clean(&stderr, &format!("file name {evil:?}"));
+    }
+}
+
+/// `lock import` of a recovery checkpoint signed by enough trusted keys
+/// (a compromised key, or signers using a tool that does not check) is
+/// still refused when it smuggles state; the honest one is imported.
+#[test]
+fn importing_a_recovery_that_smuggles_state_is_refused() {
+    use locksmith::tka::recovery::{cosign, make_retroactive_revocation};
+    use locksmith::tka::signer::SoftwareSigner;
+    use locksmith::tka::{keyforms, Authority};
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/vectors/recovery.json"),
+    )
+    .expect("vectors");
+    let file: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let sc = &file["scenarios"][0];
+    let seed_of = |tl: &str| -> [u8; 32] {
+        let k = file["signing_keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .find(|k| k["tlpub"] == tl)
+            .expect("seed");
+        hex::decode(k["seed"].as_str().expect("seed"))
+            .expect("hex")
+            .try_into()
+            .expect("32")
+    };
+    let chain: Vec<Aum> = sc["chain"]
+        .as_array()
+        .expect("chain")
+        .iter()
+        .map(|a| Aum::decode(&hex::decode(a.as_str().expect("hex")).expect("hex")).expect("aum"))
+        .collect();
+    let authority = Authority::from_chain(chain.clone()).expect("chain");
+    let dir = tempfile::tempdir().expect("dir");
+    let chain_dir = dir.path().join("chain");
+    std::fs::create_dir(&chain_dir).expect("mkdir");
+    for (i, a) in chain.iter().enumerate() {
+        std::fs::write(chain_dir.join(format!("{i:04}.aum")), a.serialize()).expect("write");
+    }
+    let store = dir.path().join("store").display().to_string();
+    ok(&[
+        "lock",
+        "import",
+        "--store",
+        &store,
+        "--init",
+        &chain_dir.display().to_string(),
+    ]);
+    let honest = sc["cosign"]
+        .as_array()
+        .expect("cosign")
+        .iter()
+        .find(|c| c["chosen"] == true)
+        .expect("a chosen cosign");
+    let signers: Vec<String> = honest["signers"]
+        .as_array()
+        .expect("signers")
+        .iter()
+        .map(|s| s.as_str().expect("tlpub").to_string())
+        .collect();
+    let revoke: Vec<Vec<u8>> = sc["revoke"]
+        .as_array()
+        .expect("revoke")
+        .iter()
+        .map(|k| {
+            keyforms::parse_lock_key(k.as_str().expect("tlpub"))
+                .expect("key")
+                .to_vec()
+        })
+        .collect();
+    let our = keyforms::parse_lock_key(sc["our_key"].as_str().expect("our")).expect("key");
+    let mut smuggled = make_retroactive_revocation(&authority, &revoke, &our, None).expect("build");
+    smuggled
+        .state
+        .as_mut()
+        .expect("state")
+        .keys
+        .as_mut()
+        .expect("keys")
+        .push(Key::ed25519([0x66; 32], 3));
+    for tl in &signers {
+        let mut s = SoftwareSigner::from_seed(&seed_of(tl), "vector key");
+        cosign(&mut smuggled, &mut s).expect("sign");
+    }
+    // It would win the fork: only the rebuild check stands in its way.
+    let mut trial = authority.clone();
+    trial.inform(vec![smuggled.clone()]).expect("inform");
+    assert_eq!(trial.head(), smuggled.hash());
+    let bad = dir.path().join("smuggled.aum");
+    std::fs::write(&bad, smuggled.serialize()).expect("write");
+    let out = locksmith()
+        .args([
+            "lock",
+            "import",
+            "--store",
+            &store,
+            &bad.display().to_string(),
+        ])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("ADDS key") && stderr.contains(&"66".repeat(32)),
+        "{stderr}"
+    );
+    let stored = aum_files(&store).len();
+    assert_eq!(stored, chain.len(), "nothing was stored");
+    // The upstream-built, upstream-signed recovery imports.
+    let good = dir.path().join("honest.aum");
+    std::fs::write(
+        &good,
+        hex::decode(honest["cbor"].as_str().expect("cbor")).expect("hex"),
+    )
+    .expect("write");
+    ok(&[
+        "lock",
+        "import",
+        "--store",
+        &store,
+        &good.display().to_string(),
+    ]);
+    assert_eq!(aum_files(&store).len(), chain.len() + 1);
+}
+
+/// Deeplink fields (device, OS, login) are the link maker's text.
+#[test]
+fn escape_laden_deeplink_fields_never_reach_the_summary_raw() {
+    use locksmith::tka::deeplink::{make, DeeplinkParams};
+    let r = room();
+    let store = r.store();
+    let anchor = std::fs::read_to_string(Path::new(&store).join("anchor")).expect("anchor");
+    let genesis = std::fs::read(
+        Path::new(&store)
+            .join("aums")
+            .join(format!("{}.aum", anchor.trim())),
+    )
+    .expect("genesis");
+    let state_id1 = Aum::decode(&genesis)
+        .expect("aum")
+        .state
+        .expect("state")
+        .state_id1;
+    for evil in HOSTILE {
+        let link = make(
+            state_id1,
+            &DeeplinkParams {
+                node_key: format!("nodekey:{}", "ef".repeat(32)),
+                tlpub: tlpub(&r.outsider),
+                device_name: format!("dev{evil}"),
+                os_name: format!("os{evil}"),
+                login_name: format!("me{evil}@example.com"),
+            },
+        )
+        .expect("link");
+        let stderr = refused(
+            &r,
+            &[
+                "lock", "sign", &link, "--signer", &r.a, "--store", &store, "--out", "x.nks",
+            ],
+            &["--yes"],
+        );
+        assert_clean(&stderr, &format!("deeplink fields {evil:?}"));
+        assert!(stderr.contains("device \"dev"), "{stderr}");
+    }
+}
