@@ -23,7 +23,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let count: usize = count.parse()?;
     std::fs::create_dir_all(&dir)?;
 
-    let mut signer = SoftwareSigner::from_seed(&[42; 32], "gen-chain (software, not hardware-backed)");
+    let mut signer =
+        SoftwareSigner::from_seed(&[42; 32], "gen-chain (software, not hardware-backed)");
     let primary = signer.public_key();
     let mut genesis = Aum {
         kind: AumKind::CHECKPOINT,

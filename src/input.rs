@@ -313,9 +313,13 @@ pub fn nks_static_check(n: &NodeKeySignature) -> Result<(), String> {
     }
     let sig_len = n.signature.as_deref().map_or(0, <[u8]>::len);
     if sig_len != 64 {
-        return Err(format!("the signature (field 4) is {sig_len} bytes, not 64"));
+        return Err(format!(
+            "the signature (field 4) is {sig_len} bytes, not 64"
+        ));
     }
-    n.authorizing_key_id().map(|_| ()).map_err(|e| e.to_string())
+    n.authorizing_key_id()
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 impl CborReading {
@@ -344,7 +348,12 @@ impl CborReading {
     /// with signatures wins, then a signature). `None` when neither
     /// decoder reads the bytes strictly.
     pub fn strict(&self) -> Option<Artifact> {
-        match (&self.aum, self.aum_valid.is_ok(), &self.nks, self.nks_valid.is_ok()) {
+        match (
+            &self.aum,
+            self.aum_valid.is_ok(),
+            &self.nks,
+            self.nks_valid.is_ok(),
+        ) {
             (Ok(a), true, Ok(n), true) => Some(if a.signatures().is_empty() {
                 Artifact::Nks(n.clone())
             } else {

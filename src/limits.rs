@@ -180,10 +180,17 @@ mod tests {
 
     #[test]
     fn depth_ignores_brackets_in_strings_and_comments() {
-        assert_eq!(nesting_depth(br#"{"a": "[[[[", "b": [1]}"#, Syntax::Json, 10), 2);
+        assert_eq!(
+            nesting_depth(br#"{"a": "[[[[", "b": [1]}"#, Syntax::Json, 10),
+            2
+        );
         assert_eq!(nesting_depth(br#"{"a\"[[": 1}"#, Syntax::Json, 10), 1);
         assert_eq!(
-            nesting_depth(b"a = '[[[' # [[[\n[[step]]\nrun = [\"x\"]\n", Syntax::Toml, 10),
+            nesting_depth(
+                b"a = '[[[' # [[[\n[[step]]\nrun = [\"x\"]\n",
+                Syntax::Toml,
+                10
+            ),
             2
         );
         let deep = "[".repeat(100_000);

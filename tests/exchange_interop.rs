@@ -42,7 +42,10 @@ fn ur_bytes_single_part_is_unwrapped_to_the_artifact() {
     let file = std::fs::read(samples().join("recovery-1sig.aum")).expect("sample");
     let aum = parse_artifact(&file, "sample").expect("sample").payload;
     let env = Envelope::new(ArtifactKind::RecoveryAum, aum.clone()).to_bytes();
-    for (payload, kind) in [(env, ArtifactKind::RecoveryAum), (aum.clone(), ArtifactKind::Aum)] {
+    for (payload, kind) in [
+        (env, ArtifactKind::RecoveryAum),
+        (aum.clone(), ArtifactKind::Aum),
+    ] {
         let text = ur::ur::encode(&cbor_byte_string(&payload), &ur::Type::Bytes);
         for t in [text.clone(), text.to_ascii_uppercase()] {
             let art = parse_artifact(t.as_bytes(), "ur:bytes").expect("reads");
@@ -104,7 +107,9 @@ fn reassemble_without(texts: &[String], lost: &[usize]) -> Result<Vec<u8>, Excha
 }
 
 fn payload(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
 }
 
 /// Every subset of at most S lost pages (data or spare) recovers, for
@@ -118,14 +123,20 @@ fn any_s_lost_pages_recover_exhaustively() {
         let frag = message.len().div_ceil(parts);
         let texts = static_set_texts(&message, frag, spares).expect("texts");
         assert_eq!(texts.len(), parts + spares);
-        assert!(texts[parts..].iter().all(|t| t.starts_with("UR:LOCKSMITH-SPARE/")));
+        assert!(texts[parts..]
+            .iter()
+            .all(|t| t.starts_with("UR:LOCKSMITH-SPARE/")));
         let pages = parts + spares;
         let mut checked = 0;
         for mask in 0u32..(1 << pages) {
             let lost: Vec<usize> = (0..pages).filter(|i| mask & (1 << i) != 0).collect();
             let result = reassemble_without(&texts, &lost);
             if lost.len() <= spares {
-                assert_eq!(result.expect("recovers"), body, "{parts}+{spares}, lost {lost:?}");
+                assert_eq!(
+                    result.expect("recovers"),
+                    body,
+                    "{parts}+{spares}, lost {lost:?}"
+                );
                 checked += 1;
             } else if lost.len() == spares + 1 && lost.iter().all(|i| *i < parts) {
                 let err = result.expect_err("too many lost");
@@ -169,7 +180,9 @@ fn spare_pages_through_rendered_frames() {
     };
     let p = plan(&env, &opts).expect("plan");
     assert_eq!((p.parts, p.frames.len()), (5, 7));
-    assert!(p.frames[6].caption.contains("any 2 lost pages can be recovered"));
+    assert!(p.frames[6]
+        .caption
+        .contains("any 2 lost pages can be recovered"));
     let QrRendered::Frames(files) = render(&p, &opts, "t").expect("render") else {
         panic!("frames")
     };
@@ -197,8 +210,16 @@ fn raw_content_for_a_split_artifact_is_refused() {
 
 /// Two codes side by side in one image.
 fn two_codes(a: &[u8], b: &[u8]) -> Vec<u8> {
-    let ma = render_luma(&QrMatrix::encode(a, Ecc::M).expect("a"), 4, STANDARD_QUIET_ZONE);
-    let mb = render_luma(&QrMatrix::encode(b, Ecc::M).expect("b"), 4, STANDARD_QUIET_ZONE);
+    let ma = render_luma(
+        &QrMatrix::encode(a, Ecc::M).expect("a"),
+        4,
+        STANDARD_QUIET_ZONE,
+    );
+    let mb = render_luma(
+        &QrMatrix::encode(b, Ecc::M).expect("b"),
+        4,
+        STANDARD_QUIET_ZONE,
+    );
     let mut img = GrayImage::from_pixel(
         ma.width() + mb.width() + 40,
         ma.height().max(mb.height()) + 40,
@@ -207,7 +228,8 @@ fn two_codes(a: &[u8], b: &[u8]) -> Vec<u8> {
     image::imageops::replace(&mut img, &ma, 20, 20);
     image::imageops::replace(&mut img, &mb, i64::from(ma.width()) + 20, 20);
     let mut png = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut png, image::ImageFormat::Png).expect("png");
+    img.write_to(&mut png, image::ImageFormat::Png)
+        .expect("png");
     png.into_inner()
 }
 
@@ -230,7 +252,9 @@ fn an_image_with_two_different_codes_is_refused() {
     let same = two_codes(&a, &a);
     std::fs::write(&path, &same).expect("write");
     assert_eq!(
-        read_input(path.to_str().expect("utf8"), true, None).expect("one artifact").kind,
+        read_input(path.to_str().expect("utf8"), true, None)
+            .expect("one artifact")
+            .kind,
         ArtifactKind::Nks
     );
 }
@@ -254,7 +278,10 @@ fn render_with(tool: &str, svg: &Path, png: &Path) -> std::process::Output {
     let mut cmd = match tool {
         "rsvg-convert" => {
             let mut c = Command::new("rsvg-convert");
-            c.arg("--background-color=white").arg("-o").arg(png).arg(svg);
+            c.arg("--background-color=white")
+                .arg("-o")
+                .arg(png)
+                .arg(svg);
             c
         }
         // ImageMagick 6's own renderer, forced (Debian builds it without librsvg).
@@ -315,7 +342,8 @@ fn svg_renders_correctly_in_rsvg_and_imagemagick() {
         }
         assert_eq!(wrong, 0, "{tool}: {wrong} module samples drawn wrong");
         let bytes = std::fs::read(&png_path).expect("png");
-        let found = locksmith::exchange::qr_decode::decode_image_file(&bytes, tool).expect("decodes");
+        let found =
+            locksmith::exchange::qr_decode::decode_image_file(&bytes, tool).expect("decodes");
         let art = parse_artifact(&found[0], tool).expect("artifact");
         assert!(art.payload == aum, "{tool}: byte-exact");
     }

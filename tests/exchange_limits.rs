@@ -32,12 +32,22 @@ fn png_with_header(width: u32, height: u32) -> Vec<u8> {
     png.extend_from_slice(&13u32.to_be_bytes());
     png.extend_from_slice(&ihdr);
     png.extend_from_slice(&crc.to_be_bytes());
-    for (name, data) in [(&b"IDAT"[..], &[0x78u8, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01][..]), (b"IEND", &[])] {
+    for (name, data) in [
+        (
+            &b"IDAT"[..],
+            &[0x78u8, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01][..],
+        ),
+        (b"IEND", &[]),
+    ] {
         let mut chunk = name.to_vec();
         chunk.extend_from_slice(data);
         png.extend_from_slice(&(data.len() as u32).to_be_bytes());
         png.extend_from_slice(&chunk);
-        png.extend_from_slice(&crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&chunk).to_be_bytes());
+        png.extend_from_slice(
+            &crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC)
+                .checksum(&chunk)
+                .to_be_bytes(),
+        );
     }
     png
 }
@@ -47,16 +57,14 @@ fn gif_bomb_is_refused_before_allocating() {
     let bomb = gif_bomb();
     assert!(bomb.len() <= 45, "{} bytes", bomb.len());
     let err = decode_image_file(&bomb, "bomb.gif").expect_err("refused");
-    assert!(
-        matches!(err, ExchangeError::ImageTooLarge { .. }),
-        "{err}"
-    );
+    assert!(matches!(err, ExchangeError::ImageTooLarge { .. }), "{err}");
     assert!(err.to_string().contains("65535 x 65535"), "{err}");
 }
 
 #[test]
 fn huge_png_and_jpeg_headers_are_refused() {
-    let err = decode_image_file(&png_with_header(100_000, 100_000), "big.png").expect_err("refused");
+    let err =
+        decode_image_file(&png_with_header(100_000, 100_000), "big.png").expect_err("refused");
     assert!(err.to_string().contains("pixels"), "{err}");
     // Within the side limit but over the pixel budget.
     let err = decode_image_file(&png_with_header(16_000, 16_000), "big.png").expect_err("refused");
@@ -112,7 +120,9 @@ fn gif_bomb_through_the_cli() {
 #[test]
 fn envelope_depth_and_size_are_capped() {
     // A version-1 envelope whose meta is 100000 nested arrays.
-    let mut deep = vec![0x86, 0x63, b'l', b'k', b's', 0x01, 0x01, 0x40, 0x44, 0, 0, 0, 0];
+    let mut deep = vec![
+        0x86, 0x63, b'l', b'k', b's', 0x01, 0x01, 0x40, 0x44, 0, 0, 0, 0,
+    ];
     deep.extend(std::iter::repeat_n(0x81, 100_000));
     deep.push(0x00);
     let err = Envelope::from_bytes(&deep, "deep").expect_err("refused");
@@ -136,7 +146,11 @@ fn raw_cbor_depth_and_size_are_capped() {
         Err(ExchangeError::TooLarge { .. })
     ));
     // JSON nested past the cap is refused before serde_json recurses.
-    let json = format!("{{\"Messages\": {}1{}}}", "[".repeat(1000), "]".repeat(1000));
+    let json = format!(
+        "{{\"Messages\": {}1{}}}",
+        "[".repeat(1000),
+        "]".repeat(1000)
+    );
     let err = parse_artifact(json.as_bytes(), "deep.json").expect_err("refused");
     assert!(err.to_string().contains("levels deep"), "{err}");
 }
@@ -144,12 +158,18 @@ fn raw_cbor_depth_and_size_are_capped() {
 #[test]
 fn ur_parts_and_sequences_are_capped() {
     let mut r = Reassembler::new();
-    let long = format!("UR:LOCKSMITH/1-2/{}", "AE".repeat(limits::MAX_UR_PART_CHARS));
+    let long = format!(
+        "UR:LOCKSMITH/1-2/{}",
+        "AE".repeat(limits::MAX_UR_PART_CHARS)
+    );
     assert!(r.push(&long, "long").is_err());
     let many = format!("UR:LOCKSMITH/1-{}/AEAE", limits::MAX_PARTS + 1);
     assert!(r.push(&many, "many").is_err());
     // A single-part UR over the artifact cap.
-    let big = format!("ur:bytes/{}", "ae".repeat(limits::MAX_ARTIFACT_BYTES as usize / 2 + 1));
+    let big = format!(
+        "ur:bytes/{}",
+        "ae".repeat(limits::MAX_ARTIFACT_BYTES as usize / 2 + 1)
+    );
     assert!(matches!(
         parse_artifact(big.as_bytes(), "big"),
         Err(ExchangeError::TooLarge { .. })
@@ -169,12 +189,19 @@ fn ur_parts_and_sequences_are_capped() {
 #[test]
 fn upstream_json_depth_and_size_are_capped() {
     use locksmith::tka::upstream_json::{looks_like_log, parse_log, parse_status};
-    let deep = format!("{{\"Messages\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let deep = format!(
+        "{{\"Messages\": {}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     let err = parse_log(&deep).expect_err("refused");
     assert!(err.to_string().contains("levels deep"), "{err}");
     assert!(parse_status(&deep).is_err());
     assert!(!looks_like_log(&deep));
-    let big = format!("{{\"Messages\": [], \"x\": \"{}\"}}", "a".repeat(limits::MAX_JSON_BYTES));
+    let big = format!(
+        "{{\"Messages\": [], \"x\": \"{}\"}}",
+        "a".repeat(limits::MAX_JSON_BYTES)
+    );
     let err = parse_log(&big).expect_err("refused");
     assert!(err.to_string().contains("byte limit"), "{err}");
 }

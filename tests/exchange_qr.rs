@@ -588,7 +588,10 @@ fn svg_draws_the_matrix() {
             dark[(y - q) * m.size() + (xi - q)] = true;
         }
     }
-    assert!(svg.matches("stroke=\"none\"").count() >= 3, "no shape may be stroked");
+    assert!(
+        svg.matches("stroke=\"none\"").count() >= 3,
+        "no shape may be stroked"
+    );
     for y in 0..m.size() {
         for x in 0..m.size() {
             assert_eq!(

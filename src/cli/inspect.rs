@@ -68,7 +68,10 @@ fn detect(input: &Input, kind: Option<InspectKind>) -> anyhow::Result<Found> {
         (Some(k @ (InspectKind::Aum | InspectKind::Nks)), Some((encoding, bytes))) => {
             let artifact = if k == InspectKind::Aum {
                 Artifact::Aum(Aum::decode(&bytes).map_err(|e| {
-                    input.invalid(format!("--kind aum: read as {}, not an AUM: {e}", encoding.name()))
+                    input.invalid(format!(
+                        "--kind aum: read as {}, not an AUM: {e}",
+                        encoding.name()
+                    ))
                 })?)
             } else {
                 Artifact::Nks(NodeKeySignature::decode(&bytes).map_err(|e| {
@@ -112,11 +115,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<()> {
         Found::Neither(reading) => show_neither(&reading, args.json),
     };
     if !problems.is_empty() {
-        anyhow::bail!(
-            "{}: invalid: {}",
-            input.name,
-            problems.join("; ")
-        );
+        anyhow::bail!("{}: invalid: {}", input.name, problems.join("; "));
     }
     Ok(())
 }

@@ -259,9 +259,11 @@ impl Envelope {
         }
         let mut reader = bytes;
         // Depth-capped: the envelope is 3 levels deep (array > meta map > value).
-        let value: Value =
-            ciborium::de::from_reader_with_recursion_limit(&mut reader, crate::limits::MAX_CBOR_DEPTH)
-                .map_err(|e| not(&format!("malformed CBOR: {e}")))?;
+        let value: Value = ciborium::de::from_reader_with_recursion_limit(
+            &mut reader,
+            crate::limits::MAX_CBOR_DEPTH,
+        )
+        .map_err(|e| not(&format!("malformed CBOR: {e}")))?;
         if !reader.is_empty() {
             return Err(not(&format!(
                 "{} trailing bytes after the envelope",

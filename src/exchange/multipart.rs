@@ -55,9 +55,11 @@ pub fn message_payload(ur_type: &str, message: Vec<u8>, input: &str) -> Result<V
     if ur_type != BYTES_UR_TYPE {
         return Ok(message);
     }
-    let bad = |reason: String| ExchangeError::UnrecognisedForm {
+    let bad = |reason: String| {
+        ExchangeError::UnrecognisedForm {
         input: input.into(),
         reason: format!("a ur:bytes message must be one CBOR byte string (major type 2) holding the artifact, but {reason}"),
+    }
     };
     let head = *message.first().ok_or_else(|| bad("it is empty".into()))?;
     if head >> 5 != 2 {
@@ -70,7 +72,10 @@ pub fn message_payload(ur_type: &str, message: Vec<u8>, input: &str) -> Result<V
             let bytes = message
                 .get(1..1 + width)
                 .ok_or_else(|| bad("its length is cut off".into()))?;
-            (bytes.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b)), 1 + width)
+            (
+                bytes.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b)),
+                1 + width,
+            )
         }
         _ => return Err(bad("it has an indefinite or reserved length".into())),
     };
@@ -424,7 +429,8 @@ impl Reassembler {
 
     /// Whether every fragment is determined.
     pub fn is_complete(&self) -> bool {
-        self.info.is_some_and(|i| self.progress().resolved == i.count)
+        self.info
+            .is_some_and(|i| self.progress().resolved == i.count)
     }
 
     /// The UR type of the sequence ("locksmith" or another tool's type).

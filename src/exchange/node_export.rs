@@ -31,9 +31,10 @@ impl NodeExport {
 
     /// Decodes the CBOR payload of a node-export envelope.
     pub fn from_bytes(bytes: &[u8], input: &str) -> Result<Self> {
-        ciborium::de::from_reader_with_recursion_limit(bytes, crate::limits::MAX_CBOR_DEPTH).map_err(|e| ExchangeError::InvalidEnvelopeField {
-            input: input.into(),
-            reason: format!("node export payload is malformed: {e}"),
-        })
+        ciborium::de::from_reader_with_recursion_limit(bytes, crate::limits::MAX_CBOR_DEPTH)
+            .map_err(|e| ExchangeError::InvalidEnvelopeField {
+                input: input.into(),
+                reason: format!("node export payload is malformed: {e}"),
+            })
     }
 }

@@ -127,10 +127,7 @@ pub fn for_each_gif_frame(
         if frames > limits::MAX_GIF_FRAMES {
             return Err(ExchangeError::ImageTooLarge {
                 input: input.into(),
-                reason: format!(
-                    "the GIF has more than {} frames",
-                    limits::MAX_GIF_FRAMES
-                ),
+                reason: format!("the GIF has more than {} frames", limits::MAX_GIF_FRAMES),
             });
         }
         check_dimensions(

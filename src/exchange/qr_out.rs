@@ -8,14 +8,14 @@ use super::animation::{module_px_for, render_gif, render_html};
 use super::envelope::Envelope;
 use super::error::{ExchangeError, Result};
 use super::multipart::{encode_parts, fragment_count, MAX_PARTS};
-use super::spare_pages::{parity_shards, SparePage};
-use crate::limits;
 use super::qr_code::{Ecc, QrMatrix};
 use super::qr_render::{
     render_pdf, render_png, render_svg, render_terminal, terminal_quiet_zone, TerminalColors,
     STANDARD_QUIET_ZONE,
 };
 use super::raw_forms::RawForm;
+use super::spare_pages::{parity_shards, SparePage};
+use crate::limits;
 
 /// Where the QR output goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -219,7 +219,11 @@ pub fn plan(env: &Envelope, opts: &QrOptions) -> Result<QrPlan> {
         opts.frames.unwrap_or(parts).max(parts)
     };
     if count > MAX_PARTS || (!animated && count > parts && count > limits::MAX_STATIC_PAGES) {
-        let most = if animated { MAX_PARTS } else { limits::MAX_STATIC_PAGES };
+        let most = if animated {
+            MAX_PARTS
+        } else {
+            limits::MAX_STATIC_PAGES
+        };
         return Err(ExchangeError::QrEncode {
             reason: format!(
                 "{count} frames is more than the {most} a {} may have; ask for fewer frames or a higher density",

@@ -281,14 +281,12 @@ fn parse_binary(bytes: &[u8], input: &str) -> Result<Artifact> {
         });
     }
     let mut reader = bytes;
-    let value: Value = ciborium::de::from_reader_with_recursion_limit(
-        &mut reader,
-        crate::limits::MAX_CBOR_DEPTH,
-    )
-    .map_err(|e| ExchangeError::UnrecognisedForm {
-            input: input.into(),
-            reason: format!("binary data that is not CBOR: {e}"),
-        })?;
+    let value: Value =
+        ciborium::de::from_reader_with_recursion_limit(&mut reader, crate::limits::MAX_CBOR_DEPTH)
+            .map_err(|e| ExchangeError::UnrecognisedForm {
+                input: input.into(),
+                reason: format!("binary data that is not CBOR: {e}"),
+            })?;
     if !reader.is_empty() {
         return Err(ExchangeError::UnrecognisedForm {
             input: input.into(),

@@ -211,7 +211,11 @@ mod tests {
                 .filter(|j| lost & (1 << (n + j)) == 0)
                 .map(|j| (j + 1, parity[j].clone()))
                 .collect();
-            assert_eq!(recover(&frags, s, &held).as_ref(), Some(&data), "lost {lost:b}");
+            assert_eq!(
+                recover(&frags, s, &held).as_ref(),
+                Some(&data),
+                "lost {lost:b}"
+            );
         }
     }
 

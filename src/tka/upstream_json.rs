@@ -68,14 +68,14 @@ struct LogMessage {
 pub fn looks_like_log(text: &str) -> bool {
     check_limits(text).is_ok()
         && serde_json::from_str::<serde_json::Value>(text)
-        .is_ok_and(|v| v.get("Messages").is_some_and(|m| m.is_array()))
+            .is_ok_and(|v| v.get("Messages").is_some_and(|m| m.is_array()))
 }
 
 /// Whether a JSON document looks like a lock status export.
 pub fn looks_like_status(text: &str) -> bool {
     check_limits(text).is_ok()
         && serde_json::from_str::<serde_json::Value>(text)
-        .is_ok_and(|v| v.get("TrustedKeys").is_some() || v.get("Enabled").is_some())
+            .is_ok_and(|v| v.get("TrustedKeys").is_some() || v.get("Enabled").is_some())
 }
 
 fn decode_raw(raw: &str) -> Result<Vec<u8>, data_encoding::DecodeError> {
