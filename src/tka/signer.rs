@@ -119,16 +119,7 @@ pub fn sign_message_verified(
 ) -> Result<[u8; 64], SignerError> {
     check_record_message(message)?;
     let sig = signer.sign_message(message)?;
-    let public = signer.public_key();
-    if !crate::tka::sig::verify_zip215(&public, message, &sig) {
-        return Err(SignerError::new(format!(
-            "the signature returned by {} does not verify against its public key tlpub:{}; \
-             the token may be faulty or the wrong key was selected; nothing was written",
-            signer.describe(),
-            crate::tka::hex::lower(&public)
-        )));
-    }
-    Ok(sig)
+    check_returned(signer, message, sig)
 }
 
 impl fmt::Debug for dyn Signer + '_ {
@@ -144,8 +135,18 @@ impl fmt::Debug for dyn Signer + '_ {
 /// returning it.
 pub fn sign_verified(signer: &mut dyn Signer, digest: &[u8; 32]) -> Result<[u8; 64], SignerError> {
     let sig = signer.sign_digest(digest)?;
+    check_returned(signer, digest, sig)
+}
+
+/// Checks a signature `signer` returned over `message` against its public
+/// key (ZIP-215) before anything uses it.
+fn check_returned(
+    signer: &dyn Signer,
+    message: &[u8],
+    sig: [u8; 64],
+) -> Result<[u8; 64], SignerError> {
     let public = signer.public_key();
-    if !crate::tka::sig::verify_zip215(&public, digest, &sig) {
+    if !crate::tka::sig::verify_zip215(&public, message, &sig) {
         return Err(SignerError::new(format!(
             "the signature returned by {} does not verify against its public key tlpub:{}; \
              the token may be faulty or the wrong key was selected; nothing was written",
