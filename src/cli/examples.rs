@@ -258,7 +258,7 @@ Examples:
   # An animated GIF to show on the offline machine's screen
   $ locksmith exchange encode recovery.aum --qr gif --out recovery.gif
 
-  # A printable PDF, with two spare pages that stand in for any lost one
+  # A printable PDF, 6 pages in all: with S spare pages, ANY S lost pages are recoverable
   $ locksmith exchange encode lock-log.json --qr pdf --frames 6 --out lock-log.pdf";
 
 /// `locksmith exchange decode`.
