@@ -10,15 +10,12 @@
 //! escape-laden fields (meta values from a chain, peer IDs and DNS names
 //! from a status export, deeplink-style labels, file names).
 
-use assert_cmd::Command;
 use locksmith::tka::{hex, Aum, AumHash, Key};
 use std::path::{Path, PathBuf};
 
-fn locksmith() -> Command {
-    let mut c = Command::cargo_bin("locksmith").expect("binary");
-    c.env_remove("LOCKSMITH_STORE");
-    c
-}
+#[path = "support/software_keys.rs"]
+mod software_keys;
+use software_keys::{init_store, key_file, locksmith};
 
 struct Room {
     dir: tempfile::TempDir,
@@ -39,19 +36,6 @@ impl Room {
     fn transcript(&self) -> Vec<u8> {
         std::fs::read(self.path("store").join("transcript.jsonl")).unwrap_or_default()
     }
-}
-
-fn key_file(dir: &Path, name: &str) -> String {
-    let spec = format!(
-        "file:{}?pin-source=file:{}",
-        dir.join(name).display(),
-        dir.join("pw").display()
-    );
-    locksmith()
-        .args(["token", "generate", "--signer", &spec, "--label", name])
-        .assert()
-        .success();
-    spec
 }
 
 fn tlpub(spec: &str) -> String {
@@ -91,20 +75,7 @@ fn room() -> Room {
         c_tlpub,
     };
     let store = r.store();
-    ok(&[
-        "lock",
-        "init",
-        "--signer",
-        &r.a,
-        "--signer",
-        &r.b,
-        "--gen-disablements",
-        "1",
-        "--reveal-secrets",
-        "--yes",
-        "--store",
-        &store,
-    ]);
+    init_store(&store, &[&r.a, &r.b]);
     ok(&[
         "lock", "add", &r.c_tlpub, "--signer", &r.a, "--signer", &r.b, "--yes", "--store", &store,
     ]);

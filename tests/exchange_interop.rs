@@ -7,6 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "support/env.rs"]
+mod env;
+
 use image::{GrayImage, Luma};
 use locksmith::exchange::qr_out::{plan, render, static_set_texts, QrRendered};
 use locksmith::exchange::qr_render::{render_luma, render_svg, STANDARD_QUIET_ZONE};
@@ -260,17 +263,11 @@ fn an_image_with_two_different_codes_is_refused() {
 }
 
 fn require_tool(name: &str, package: &str) -> bool {
-    let found = Command::new(name)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{name} ({package}) is required under CI; .ci/install.sh installs it");
-        }
-        eprintln!("SKIPPED: {name} ({package}) is not installed");
-    }
-    found
+    env::require_program(
+        "svg_renders_correctly_in_rsvg_and_imagemagick",
+        name,
+        &format!("apt-get install {package}"),
+    )
 }
 
 /// Renders `svg` to PNG with one renderer and decodes it back.

@@ -104,6 +104,20 @@ esac
         p
     }
 
+    /// The sample wrapped auth key as a response to `nonce`: its path and the key.
+    fn auth_key_response(&self, nonce: Nonce) -> (PathBuf, String) {
+        let key = std::fs::read_to_string(samples().join("authkey.txt")).expect("sample");
+        let resp = self.write_response(
+            "key.lks",
+            &Envelope::new_response(
+                ArtifactKind::WrappedAuthKey,
+                key.trim().as_bytes().to_vec(),
+                nonce,
+            ),
+        );
+        (resp, key)
+    }
+
     fn submit(&self, response: &Path, run: bool) -> Output {
         let state = self.state();
         let mut args = vec![
@@ -357,15 +371,7 @@ fn unknown_expired_and_non_responses_are_refused() {
 fn auth_key_response_runs_tailscale_up_without_the_key_in_argv() {
     let w = World::new();
     let nonce = w.export(&[]);
-    let key = std::fs::read_to_string(samples().join("authkey.txt")).expect("sample");
-    let resp = w.write_response(
-        "key.lks",
-        &Envelope::new_response(
-            ArtifactKind::WrappedAuthKey,
-            key.trim().as_bytes().to_vec(),
-            nonce,
-        ),
-    );
+    let (resp, key) = w.auth_key_response(nonce);
     let out = w.submit(&resp, true);
     assert!(
         out.status.success(),
@@ -388,15 +394,7 @@ fn auth_key_response_runs_tailscale_up_without_the_key_in_argv() {
 fn auth_key_response_without_run_writes_nothing_secret() {
     let w = World::new();
     let nonce = w.export(&[]);
-    let key = std::fs::read_to_string(samples().join("authkey.txt")).expect("sample");
-    let resp = w.write_response(
-        "key.lks",
-        &Envelope::new_response(
-            ArtifactKind::WrappedAuthKey,
-            key.trim().as_bytes().to_vec(),
-            nonce,
-        ),
-    );
+    let (resp, key) = w.auth_key_response(nonce);
     let before = std::fs::read(&resp).expect("response");
     let out = w.submit(&resp, false);
     assert!(

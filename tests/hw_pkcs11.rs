@@ -19,14 +19,7 @@ const TOKENS: &[&str] = &[
 ];
 
 fn setup(test: &str) -> Option<&'static SoftHsm> {
-    if !env::require(
-        test,
-        &[MODULE, "/usr/bin/softhsm2-util"],
-        "apt-get install softhsm2",
-    ) {
-        return None;
-    }
-    Some(softhsm::softhsm(TOKENS, &["locked"]))
+    softhsm::require(test, TOKENS, &["locked"])
 }
 
 fn generate(hsm: &SoftHsm, token: &str, label: &str, extractable: bool) -> signers::KeyInfo {

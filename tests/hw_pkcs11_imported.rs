@@ -23,14 +23,7 @@ use softhsm::{MODULE, USER_PIN};
 const TOKEN: &str = "imported";
 
 fn setup(test: &str) -> Option<&'static softhsm::SoftHsm> {
-    if !env::require(
-        test,
-        &[MODULE, "/usr/bin/softhsm2-util"],
-        "apt-get install softhsm2",
-    ) {
-        return None;
-    }
-    Some(softhsm::softhsm(&[TOKEN], &[]))
+    softhsm::require(test, &[TOKEN], &[])
 }
 
 /// Imports an Ed25519 key pair made in software onto the token; returns its public key.

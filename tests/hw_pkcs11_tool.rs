@@ -15,14 +15,7 @@ use softhsm::{MODULE, USER_PIN};
 use std::process::Command;
 
 fn setup(test: &str) -> Option<&'static softhsm::SoftHsm> {
-    if !env::require(
-        test,
-        &[MODULE, "/usr/bin/softhsm2-util"],
-        "apt-get install softhsm2",
-    ) {
-        return None;
-    }
-    Some(softhsm::softhsm(&["p11tool"], &[]))
+    softhsm::require(test, &["p11tool"], &[])
 }
 
 fn generate(

@@ -49,9 +49,10 @@ fn pub_from_tlpub(tlpub: &str) -> [u8; 32] {
 fn ykman() -> Option<PathBuf> {
     let found = env::which("ykman");
     if found.is_none() {
-        let msg = "ykman not found (install: pip install yubikey-manager)";
-        assert!(!env::in_ci(), "CI=true and {msg}");
-        eprintln!("\n*** SKIPPED ykman fidelity test: {msg} ***\n");
+        env::skip(
+            "ykman fidelity test",
+            "ykman not found (install: pip install yubikey-manager)",
+        );
     }
     found
 }
@@ -431,15 +432,19 @@ fn several_cards_need_a_serial() {
     let Some(env) = pcscd::env("several_cards") else {
         return;
     };
-    if env.own_pcscd.is_none() {
-        eprintln!(
-            "*** SKIPPED several_cards_need_a_serial: uses a second vpcd slot of our own pcscd ***"
+    let _card = env.take(fresh_config(env.serial));
+    // The reader's second slot is empty: the listing says so and still lists our card.
+    // With a system pcscd (its vpcd reader on the default port) the second card
+    // goes to that reader's second slot (port + 1) the same way; a system
+    // reader without one cannot run this test, which under CI is a failure.
+    let (cards, notes) = signers::yubikey::list_cards().expect("list");
+    if env.own_pcscd.is_none() && !notes.iter().any(|n| n.contains("Virtual PCD 00 01")) {
+        env::skip(
+            "several_cards_need_a_serial",
+            &format!("the running system pcscd has no second vpcd slot (Virtual PCD 00 01) for a second card; stop it (systemctl stop pcscd.socket pcscd) so the test starts its own: {notes:?}"),
         );
         return;
     }
-    let _card = env.take(fresh_config(env.serial));
-    // The reader's second slot is empty: the listing says so and still lists our card.
-    let (cards, notes) = signers::yubikey::list_cards().expect("list");
     assert_eq!(cards.len(), 1, "{cards:?}");
     assert!(
         notes

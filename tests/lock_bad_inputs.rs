@@ -1,8 +1,11 @@
 //! Bad inputs to the signing commands: each gives a clear error, a
 //! non-zero exit, no panic, and writes no output file.
 
-use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+#[path = "support/software_keys.rs"]
+mod software_keys;
+use software_keys::{init_store, key_file, locksmith};
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -21,23 +24,6 @@ impl Fixture {
     }
 }
 
-fn locksmith() -> Command {
-    Command::cargo_bin("locksmith").expect("binary")
-}
-
-fn key_file(dir: &Path, name: &str) -> String {
-    let spec = format!(
-        "file:{}?pin-source=file:{}",
-        dir.join(name).display(),
-        dir.join("pw").display()
-    );
-    locksmith()
-        .args(["token", "generate", "--signer", &spec, "--label", name])
-        .assert()
-        .success();
-    spec
-}
-
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("pw"), "test passphrase").expect("pw");
@@ -50,23 +36,7 @@ fn fixture() -> Fixture {
         b,
         outsider,
     };
-    locksmith()
-        .args([
-            "lock",
-            "init",
-            "--signer",
-            &f.a,
-            "--signer",
-            &f.b,
-            "--gen-disablements",
-            "1",
-            "--reveal-secrets",
-            "--yes",
-            "--store",
-            &f.store(),
-        ])
-        .assert()
-        .success();
+    init_store(&f.store(), &[&f.a, &f.b]);
     f
 }
 

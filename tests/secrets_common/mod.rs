@@ -6,6 +6,9 @@ use std::process::Command;
 
 use assert_cmd::Command as Cmd;
 
+#[path = "../support/env.rs"]
+mod env;
+
 /// A syntactically valid genesis AUM hash text.
 pub const GENESIS: &str = "L7VFPZB6Y4CN5BXTRUOWMA3EUNWEN54CFYEE5XPCZW3XSDD3FAUQ";
 
@@ -17,20 +20,11 @@ pub fn locksmith() -> Cmd {
 /// Whether `tool` is on PATH. Missing tools skip the test loudly, except
 /// under CI=true where they fail it (.ci/install.sh installs them).
 pub fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{tool} is missing under CI=true; .ci/install.sh should install it");
-        }
-        eprintln!(
-            "SKIPPED: {tool} is not installed (apt-get install age poppler-utils openssh-client)"
-        );
-    }
-    found
+    env::require_program(
+        &format!("a test that runs {tool}"),
+        tool,
+        "apt-get install age poppler-utils openssh-client",
+    )
 }
 
 /// Makes an X25519 identity with the independent `age-keygen`; returns

@@ -10,6 +10,35 @@ pub fn in_ci() -> bool {
         .unwrap_or(false)
 }
 
+/// A test that cannot run here: outside CI it is skipped loudly (a
+/// banner on standard error); under CI (`CI=true`) the test fails, since
+/// `.ci/install.sh` installs everything the tiers need.
+pub fn skip(test: &str, reason: &str) {
+    if in_ci() {
+        panic!("CI=true and {test} cannot run: {reason}");
+    }
+    eprintln!("\n*** SKIPPED {test}: {reason} ***\n");
+}
+
+/// Whether `program` runs here (found on PATH and `program --version`
+/// starts); when it does not, [`skip`]s (a failure under CI).
+pub fn require_program(test: &str, program: &str, install: &str) -> bool {
+    let runs = std::process::Command::new(program)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok();
+    if !runs {
+        skip(
+            test,
+            &format!("{program} is not installed (install: {install})"),
+        );
+    }
+    runs
+}
+
 /// Checks that every path exists. Outside CI a missing one skips the test
 /// loudly (returns false); under CI it fails the test.
 pub fn require(test: &str, paths: &[&str], install: &str) -> bool {
@@ -21,14 +50,10 @@ pub fn require(test: &str, paths: &[&str], install: &str) -> bool {
     if missing.is_empty() {
         return true;
     }
-    let msg = format!(
-        "{test}: missing {} (install: {install})",
-        missing.join(", ")
+    skip(
+        test,
+        &format!("missing {} (install: {install})", missing.join(", ")),
     );
-    if in_ci() {
-        panic!("CI=true and {msg}");
-    }
-    eprintln!("\n*** SKIPPED {msg} ***\n");
     false
 }
 

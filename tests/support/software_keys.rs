@@ -1,0 +1,52 @@
+//! The CLI with software keys, as the end-to-end tests of the signing
+//! commands drive it: the binary, key files, and a store made by `lock
+//! init`. Software keys only (NOT HARDWARE-BACKED): no device needed.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::path::Path;
+
+/// The locksmith binary, with no store taken from the environment.
+pub fn locksmith() -> Command {
+    let mut c = Command::cargo_bin("locksmith").expect("binary");
+    c.env_remove("LOCKSMITH_STORE");
+    c
+}
+
+/// Generates a software key file `dir/name` whose passphrase is the file
+/// `dir/pw` (written by the caller); returns its signer spec.
+pub fn key_file(dir: &Path, name: &str) -> String {
+    let spec = format!(
+        "file:{}?pin-source=file:{}",
+        dir.join(name).display(),
+        dir.join("pw").display()
+    );
+    locksmith()
+        .args(["token", "generate", "--signer", &spec, "--label", name])
+        .assert()
+        .success();
+    spec
+}
+
+/// `lock init` of a store signed by `signers` (one vote each) with one
+/// disablement secret, shown on standard output and not kept.
+pub fn init_store(store: &str, signers: &[&str]) {
+    let mut args = vec!["lock", "init"];
+    for s in signers {
+        args.extend(["--signer", s]);
+    }
+    args.extend([
+        "--gen-disablements",
+        "1",
+        "--reveal-secrets",
+        "--yes",
+        "--store",
+        store,
+    ]);
+    let out = locksmith().args(&args).output().expect("run lock init");
+    assert!(
+        out.status.success(),
+        "lock init: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
