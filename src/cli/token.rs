@@ -120,6 +120,12 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                     eprintln!("note: {p}");
                 }
             }
+            if inv.named_module_failed {
+                eprintln!(
+                    "error: the PKCS#11 module given with --module could not be used (see above)"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
             Ok(ExitCode::SUCCESS)
         }
         TokenCommand::Generate {

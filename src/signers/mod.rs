@@ -208,6 +208,10 @@ pub struct Inventory {
     pub tokens: Vec<TokenInfo>,
     /// Problems met while looking (e.g. pcscd not running); not fatal.
     pub problems: Vec<String>,
+    /// The module named with `--module` could not be loaded: the listing
+    /// is incomplete in a way the user asked about, so `token list` fails.
+    #[serde(skip)]
+    pub named_module_failed: bool,
 }
 
 /// A token or card and its keys.
@@ -279,15 +283,18 @@ pub fn show_key_attested(
 /// with one backend do not hide the others.
 pub fn inventory(module: Option<&std::path::Path>) -> Inventory {
     let mut inv = Inventory::default();
+    let named = module.is_some();
     let module = module
         .map(|m| m.to_path_buf())
         .or_else(spec::default_module);
     match module {
         Some(m) => match pkcs11::list_tokens(&m) {
             Ok(tokens) => inv.tokens.extend(tokens),
-            Err(e) => inv
-                .problems
-                .push(format!("PKCS#11 module {}: {e}", m.display())),
+            Err(e) => {
+                inv.named_module_failed = named;
+                inv.problems
+                    .push(format!("PKCS#11 module {}: {e}", m.display()));
+            }
         },
         None => inv.problems.push(format!(
             "{}; PKCS#11 tokens not listed",
