@@ -439,17 +439,21 @@ mod tests {
             pin: PinPolicyArg::Always,
             touch: TouchPolicyArg::Always,
         };
-        let stated_pin = st.pin_policy.as_deref().unwrap_or("");
-        let stated_touch = st.touch_policy.as_deref().unwrap_or("");
-        if pin_policy_rank(stated_pin) < 2 || touch_policy_rank(stated_touch) < 2 {
-            let err = judge(&att, &strict, false, "the key").expect_err("refused");
-            assert!(err.to_string().contains("weaker than"), "{err}");
-            assert!(err.to_string().contains(OVERRIDE_FLAG), "{err}");
-            let j = judge(&att, &strict, true, "the key").expect("overridden");
-            assert_eq!(j.evidence.overridden_by.as_deref(), Some(OVERRIDE_FLAG));
-            assert_eq!(j.evidence.required, "pin>=always touch>=always");
-            assert!(j.warning("k").expect("warning").contains(OVERRIDE_FLAG));
-        }
+        // The vendored card states PIN always, touch never.
+        assert_eq!(st.pin_policy.as_deref(), Some("always"));
+        assert_eq!(st.touch_policy.as_deref(), Some("never"));
+        let err = judge(&att, &strict, false, "the key").expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("the attested touch policy is never, weaker than --touch-policy always"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("PIN policy"), "{err}");
+        assert!(err.to_string().contains(OVERRIDE_FLAG), "{err}");
+        let j = judge(&att, &strict, true, "the key").expect("overridden");
+        assert_eq!(j.evidence.overridden_by.as_deref(), Some(OVERRIDE_FLAG));
+        assert_eq!(j.evidence.required, "pin>=always touch>=always");
+        assert!(j.warning("k").expect("warning").contains(OVERRIDE_FLAG));
         // An unverified attestation is refused too.
         let mut bad = att.clone();
         bad.verdict.verified = false;
@@ -484,12 +488,11 @@ mod tests {
         // A recorded statement that differs from the certificate's is caught.
         let mut edited = e;
         edited.statement = Some(Statement {
-            pin_policy: Some("always".into()),
+            pin_policy: Some("never".into()),
             ..edited.statement.clone().unwrap_or_default()
         });
-        if edited.statement != att.verdict.statement {
-            assert!(recheck_records(&[record_with(edited)], &trust).is_err());
-        }
+        assert_ne!(edited.statement, att.verdict.statement);
+        assert!(recheck_records(&[record_with(edited)], &trust).is_err());
     }
 
     #[test]
