@@ -161,20 +161,29 @@ impl Requirement {
             ));
         }
         let st = verdict.statement.as_ref();
-        if let Some(want) = self.pin_name() {
-            match st.and_then(|s| s.pin_policy.as_deref()) {
-                Some(got) if pin_policy_rank(got) >= pin_policy_rank(want) => {}
+        type Rank = fn(&str) -> u8;
+        let checks: [(&str, &str, Option<&str>, Option<&str>, Rank); 2] = [
+            (
+                "PIN",
+                "--pin-policy",
+                self.pin_name(),
+                st.and_then(|s| s.pin_policy.as_deref()),
+                pin_policy_rank,
+            ),
+            (
+                "touch",
+                "--touch-policy",
+                self.touch_name(),
+                st.and_then(|s| s.touch_policy.as_deref()),
+                touch_policy_rank,
+            ),
+        ];
+        for (what, flag, want, got, rank) in checks {
+            let Some(want) = want else { continue };
+            match got {
+                Some(got) if rank(got) >= rank(want) => {}
                 got => problems.push(format!(
-                    "the attested PIN policy is {}, weaker than --pin-policy {want}",
-                    got.unwrap_or("not stated")
-                )),
-            }
-        }
-        if let Some(want) = self.touch_name() {
-            match st.and_then(|s| s.touch_policy.as_deref()) {
-                Some(got) if touch_policy_rank(got) >= touch_policy_rank(want) => {}
-                got => problems.push(format!(
-                    "the attested touch policy is {}, weaker than --touch-policy {want}",
+                    "the attested {what} policy is {}, weaker than {flag} {want}",
                     got.unwrap_or("not stated")
                 )),
             }
@@ -272,21 +281,7 @@ pub fn check_specs(
 pub fn evidence_lines(e: &Evidence) -> Vec<String> {
     let mut out = vec![format!("attestation of {}: {}", e.tlpub, e.verdict)];
     if let Some(st) = &e.statement {
-        let mut said = Vec::new();
-        if let Some(s) = st.serial {
-            said.push(format!("serial {s}"));
-        }
-        for (name, v) in [
-            ("firmware", &st.firmware),
-            ("PIN policy", &st.pin_policy),
-            ("touch policy", &st.touch_policy),
-            ("form factor", &st.form_factor),
-        ] {
-            if let Some(v) = v {
-                said.push(format!("{name} {v}"));
-            }
-        }
-        out.push(format!("  attested: {}", said.join(", ")));
+        out.push(format!("  attested: {}", st.described()));
     }
     out.push(format!("  required: {}", e.required));
     if let Some(o) = &e.overridden_by {
