@@ -491,6 +491,24 @@ mod tests {
     }
 
     #[test]
+    fn the_printed_transcript_keeps_the_verdict_and_the_chain() {
+        let e = judge(&real_attestation(), &Requirement::default(), false, "k")
+            .expect("accepted")
+            .evidence;
+        let lines = crate::transcript_print::text_lines("t", &[record_with(e.clone())]);
+        let text = lines.join("\n");
+        assert!(
+            text.contains(&format!("attestation of {}: verified", e.tlpub)),
+            "{text}"
+        );
+        assert!(text.contains("kept attestation chain (PEM"), "{text}");
+        // Every line of the kept PEM is on the printout.
+        for line in e.chain_pem.lines() {
+            assert!(text.contains(line), "{line} missing");
+        }
+    }
+
+    #[test]
     fn test_roots_file_errors_name_the_flag() {
         let err = load_trust(Some(Path::new("/nonexistent/roots.pem"))).expect_err("missing");
         assert!(err.to_string().contains(TEST_ROOTS_FLAG), "{err}");
