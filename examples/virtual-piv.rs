@@ -9,16 +9,20 @@
 //! ```
 //!
 //! Options: `--addr HOST:PORT` (default 127.0.0.1:35963), `--serial N`,
-//! `--version 5.7.1`, `--ca-out PATH` (writes the TEST CA certificate, PEM).
+//! `--version 5.7.1`, `--f9 p384|rsa2048|forged` (the device attestation
+//! key: ECDSA P-384 by default, RSA 2048, or a forged self-signed one),
+//! `--ca-out PATH` (writes the TEST root and intermediate, PEM, for
+//! `locksmith … --attestation-test-roots PATH`).
 //! TEST FIXTURE: keys live in memory and die with the process; the
-//! attestation CA is generated at start-up and is not a Yubico CA.
+//! attestation root and intermediate are generated at start-up and are not
+//! Yubico's.
 
 #[path = "../tests/support/virtual_piv.rs"]
 mod virtual_piv;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
-use virtual_piv::{CardConfig, VirtualPiv, DEFAULT_VPCD_PORT};
+use virtual_piv::{CardConfig, F9Kind, VirtualPiv, DEFAULT_VPCD_PORT};
 
 fn main() -> std::process::ExitCode {
     let mut addr = format!("127.0.0.1:{DEFAULT_VPCD_PORT}");
@@ -28,7 +32,7 @@ fn main() -> std::process::ExitCode {
     while let Some(arg) = args.next() {
         let value = args.next();
         let bad = |what: &str| {
-            eprintln!("virtual-piv: {what}; usage: virtual-piv [--addr HOST:PORT] [--serial N] [--version X.Y.Z] [--ca-out PATH]");
+            eprintln!("virtual-piv: {what}; usage: virtual-piv [--addr HOST:PORT] [--serial N] [--version X.Y.Z] [--f9 p384|rsa2048|forged] [--ca-out PATH]");
             std::process::ExitCode::from(2)
         };
         match (arg.as_str(), value) {
@@ -44,18 +48,26 @@ fn main() -> std::process::ExitCode {
                     Err(_) => return bad("--version needs X.Y.Z"),
                 }
             }
+            ("--f9", Some(v)) => {
+                config.f9 = match v.as_str() {
+                    "p384" => F9Kind::P384,
+                    "rsa2048" => F9Kind::Rsa2048,
+                    "forged" => F9Kind::ForgedSelfSigned,
+                    _ => return bad("--f9 needs p384, rsa2048 or forged"),
+                }
+            }
             ("--ca-out", Some(v)) => ca_out = Some(v),
             _ => return bad(&format!("unknown or incomplete option {arg}")),
         }
     }
     let card = VirtualPiv::new(config.clone());
     if let Some(path) = ca_out {
-        let pem = locksmith::signers::x509::pem(&card.test_ca_certificate());
+        let pem = card.test_roots_pem();
         if let Err(e) = std::fs::write(&path, pem) {
             eprintln!("virtual-piv: cannot write {path}: {e}");
             return std::process::ExitCode::from(1);
         }
-        eprintln!("virtual-piv: TEST CA certificate written to {path}");
+        eprintln!("virtual-piv: TEST root and intermediate (PEM) written to {path}");
     }
     eprintln!(
         "virtual-piv: TEST card serial {} firmware {}.{}.{}, PIN {} PUK {}, default AES-192 management key; \

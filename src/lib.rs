@@ -6,6 +6,7 @@
 //!   outputs atomically, and the local authority store.
 //! - [`secrets`]: disablement secrets (generation, age files, sheets, verification).
 //! - [`signers`]: key backends (PKCS#11, YubiKey PIV, software files) and signer specs.
+//! - [`attestation_policy`]: what ceremonies demand of a YubiKey key's PIV attestation.
 //! - [`cli`]: the `locksmith` command line.
 //! - [`shown`]: outside text escaped for messages (no raw control or bidi characters).
 //! - [`hygiene`]: process hardening at start-up (no core dumps, locked memory).
@@ -14,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod airgap;
+pub mod attestation_policy;
 pub mod build_info;
 pub mod ceremony_plan;
 pub mod cli;

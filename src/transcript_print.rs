@@ -36,6 +36,17 @@ pub fn text_lines(title: &str, records: &[Record]) -> Vec<String> {
         for h in &b.outputs {
             l.push(format!("  output {}: sha256 {}", h.name, h.sha256));
         }
+        for e in &b.attestations {
+            for line in crate::attestation_policy::evidence_lines(e) {
+                l.push(format!("  {line}"));
+            }
+            l.push(
+                "  kept attestation chain (PEM; re-check with `locksmith ceremony verify`):".into(),
+            );
+            for line in e.chain_pem.lines() {
+                l.push(format!("    {line}"));
+            }
+        }
         l.push("  shown before confirmation:".into());
         for line in b.shown.lines() {
             l.push(format!("    {line}"));

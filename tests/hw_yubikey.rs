@@ -11,6 +11,7 @@ mod pcscd;
 #[path = "support/virtual_piv.rs"]
 mod virtual_piv;
 
+use locksmith::signers::piv_attestation::TrustStore;
 use locksmith::signers::{
     self, open_signer, GenerateOptions, OpenOptions, PinPolicyArg, SignersError, TouchPolicyArg,
     TriesLeft,
@@ -21,7 +22,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use virtual_piv::{CardConfig, ALG_3DES, ALG_AES256, DEFAULT_PIN};
+use virtual_piv::{CardConfig, F9Kind, ALG_3DES, ALG_AES256, DEFAULT_PIN};
 
 fn pin_file(env: &PcscEnv, name: &str, pin: &str) -> PathBuf {
     let path = env.dir.path().join(name);
@@ -69,6 +70,25 @@ fn run_ykman(ykman: &PathBuf, args: &[&str]) -> (bool, String) {
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.success(), text)
+}
+
+/// Yubico's roots plus the current virtual card's TEST root and intermediate.
+fn test_trust(env: &PcscEnv) -> TrustStore {
+    let pem = env.card.lock().expect("card").test_roots_pem();
+    TrustStore::yubico()
+        .with_test_roots(&pem, "the virtual card's TEST PKI")
+        .expect("test roots")
+}
+
+/// Writes the current virtual card's TEST root and intermediate (PEM).
+fn test_roots_file(env: &PcscEnv, name: &str) -> PathBuf {
+    let path = env.dir.path().join(name);
+    std::fs::write(&path, env.card.lock().expect("card").test_roots_pem()).expect("roots");
+    path
+}
+
+fn as_refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
 }
 
 fn pem_body(path: &std::path::Path) -> Vec<u8> {
@@ -123,14 +143,37 @@ fn ykman_sees_a_yubikey_5_7_and_generates_ed25519() {
     let shown = signers::show_key(&env.spec("9a", &pin), &OpenOptions::default()).expect("show 9a");
     assert_eq!(pub_from_tlpub(&shown.tlpub), ykman_public);
     assert_eq!(detail(&shown, "pin_policy"), "once");
-    // The fixture's f9 key is still Ed25519 under a test CA that is not a
-    // bundled root: the attestation must NOT verify (the test root is never
-    // accepted by default). TODO: P-384/RSA f9 + test roots (see report).
+    // The card's f9 key (P-384) chains to a TEST root: never accepted by
+    // default, verified (and labelled TEST) when the test root is named.
     assert!(
-        detail(&shown, "attestation").starts_with("NOT verified"),
+        detail(&shown, "attestation").starts_with("NOT verified")
+            && detail(&shown, "attestation").contains("does not reach a trusted root"),
         "{:?}",
         shown.details
     );
+    let (shown, att) = signers::show_key_attested(
+        &env.spec("9a", &pin),
+        &OpenOptions::default(),
+        &test_trust(env),
+    )
+    .expect("show 9a with the test root");
+    let att = att.expect("a YubiKey has an attestation");
+    assert!(att.verdict.verified, "{}", att.verdict.summary);
+    assert!(att.verdict.test_root);
+    assert!(
+        detail(&shown, "attestation").starts_with("verified")
+            && detail(&shown, "attestation").contains("TEST root"),
+        "{:?}",
+        shown.details
+    );
+    let st = att.verdict.statement.expect("statement");
+    assert_eq!(st.serial, Some(env.serial));
+    assert_eq!(st.firmware.as_deref(), Some("5.7.1"));
+    assert_eq!(st.pin_policy.as_deref(), Some("once"));
+    assert_eq!(st.touch_policy.as_deref(), Some("never"));
+    assert!(st.form_factor.is_some());
+    // slot attestation, f9, TEST intermediate, TEST root
+    assert_eq!(att.verdict.chain.len(), 4, "{:?}", att.verdict.chain);
 
     let (ok, text) = run_ykman(&ykman, &["piv", "keys", "info", "9a"]);
     assert!(
@@ -177,6 +220,7 @@ fn ykman_sees_a_yubikey_5_7_and_generates_ed25519() {
         let ca = env.dir.path().join("test-ca.pem");
         let ca_der = env.card.lock().expect("card").test_ca_certificate();
         std::fs::write(&ca, locksmith::signers::x509::pem(&ca_der)).expect("ca");
+        let intermediates = env.dir.path().join("untrusted.pem");
         let att = env.dir.path().join("att-9a.pem");
         let f9 = env.dir.path().join("f9.pem");
         assert!(
@@ -199,11 +243,17 @@ fn ykman_sees_a_yubikey_5_7_and_generates_ed25519() {
             )
             .0
         );
+        // f9 and the TEST intermediate are the untrusted links.
+        let mut untrusted = std::fs::read_to_string(&f9).expect("f9");
+        untrusted.push_str(&locksmith::signers::x509::pem(
+            &env.card.lock().expect("card").ca.intermediate_cert,
+        ));
+        std::fs::write(&intermediates, untrusted).expect("untrusted");
         let out = Command::new(openssl)
             .args(["verify", "-CAfile"])
             .arg(&ca)
             .arg("-untrusted")
-            .arg(&f9)
+            .arg(&intermediates)
             .arg(&att)
             .output()
             .expect("openssl");
@@ -228,6 +278,7 @@ fn generate_sign_show_with_attestation() {
         &spec,
         &GenerateOptions {
             label: Some("tl-9c".into()),
+            attestation_trust: test_trust(env),
             ..Default::default()
         },
     )
@@ -235,11 +286,16 @@ fn generate_sign_show_with_attestation() {
     assert_eq!(key.custody, "hardware-backed");
     // Slot 9c's default PIN policy is "always".
     assert_eq!(detail(&key, "pin_policy"), "always");
-    // The fixture's f9 key is still Ed25519 under a test CA that is not a
-    // bundled root: the attestation must NOT verify (the test root is never
-    // accepted by default). TODO: P-384/RSA f9 + test roots (see report).
+    // Verified through the P-384 f9 to the named TEST root, and labelled so.
     assert!(
-        detail(&key, "attestation").starts_with("NOT verified"),
+        detail(&key, "attestation").starts_with("verified")
+            && detail(&key, "attestation").contains("TEST root"),
+        "{:?}",
+        key.details
+    );
+    assert!(
+        detail(&key, "attested").contains(&format!("serial {}", env.serial))
+            && detail(&key, "attested").contains("PIN policy always"),
         "{:?}",
         key.details
     );
@@ -292,6 +348,64 @@ fn generate_sign_show_with_attestation() {
     )
     .expect("force");
     assert_ne!(again.tlpub, key.tlpub);
+}
+
+/// The same verification path with an RSA 2048 f9 key (older YubiKeys),
+/// and a card that forges its f9 certificate (self-signed): refused even
+/// with the TEST root named.
+#[test]
+fn rsa_f9_verifies_and_a_forged_f9_is_refused() {
+    let Some(env) = pcscd::env("rsa_and_forged_f9") else {
+        return;
+    };
+    for (kind, verifies) in [(F9Kind::Rsa2048, true), (F9Kind::ForgedSelfSigned, false)] {
+        let _card = env.take(CardConfig {
+            f9: kind,
+            ..fresh_config(env.serial)
+        });
+        let pin = pin_file(env, "pin-f9", DEFAULT_PIN);
+        let (key, att) = signers::generate_key_attested(
+            &env.spec("9a", &pin),
+            &GenerateOptions {
+                attestation_trust: test_trust(env),
+                pin_policy: PinPolicyArg::Always,
+                touch_policy: TouchPolicyArg::Cached,
+                ..Default::default()
+            },
+        )
+        .expect("generate");
+        let v = att.expect("attestation").verdict;
+        assert_eq!(v.verified, verifies, "{kind:?}: {}", v.summary);
+        if verifies {
+            assert!(
+                v.test_root && v.summary.contains("TEST root"),
+                "{}",
+                v.summary
+            );
+            let st = v.statement.expect("statement");
+            assert_eq!(st.pin_policy.as_deref(), Some("always"));
+            assert_eq!(st.touch_policy.as_deref(), Some("cached"));
+        } else {
+            assert!(
+                v.summary.contains("does not reach a trusted root"),
+                "{}",
+                v.summary
+            );
+            assert!(
+                detail(&key, "attestation").starts_with("NOT verified"),
+                "{:?}",
+                key.details
+            );
+        }
+        // Yubico's roots alone never accept the TEST chain.
+        let (_, att) = signers::show_key_attested(
+            &env.spec("9a", &pin),
+            &OpenOptions::default(),
+            &TrustStore::yubico(),
+        )
+        .expect("show");
+        assert!(!att.expect("attestation").verdict.verified);
+    }
 }
 
 #[test]
@@ -492,6 +606,8 @@ fn cli_with_the_virtual_card_and_without_pcscd() {
             .output()
             .expect("run")
     };
+    // Without the TEST root named, the virtual card's attestation does not
+    // verify to a bundled root: the new key is refused.
     let out = run(&[
         "token",
         "generate",
@@ -499,14 +615,36 @@ fn cli_with_the_virtual_card_and_without_pcscd() {
         &spec,
         "--pin-policy",
         "once",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "accepted without a trusted root");
+    assert!(
+        err.contains("is refused")
+            && err.contains("does not reach a trusted root")
+            && err.contains("--allow-unverified-attestation"),
+        "{err}"
+    );
+    // With the TEST root named: verified, labelled TEST, recorded with its chain.
+    let roots = test_roots_file(env, "cli-test-roots.pem");
+    let transcript = env.dir.path().join("cli-transcript.jsonl");
+    let out = run(&[
+        "token",
+        "generate",
+        "--signer",
+        &spec,
+        "--force",
+        "--pin-policy",
+        "once",
+        "--attestation-test-roots",
+        roots.to_str().expect("p"),
         "--attestation-out",
         att.to_str().expect("p"),
+        "--transcript",
+        transcript.to_str().expect("p"),
     ]);
-    assert!(
-        out.status.success(),
-        "generate: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "generate: {err}");
+    assert!(err.contains("TEST roots are trusted"), "{err}");
     let tlpub = String::from_utf8_lossy(&out.stdout)
         .lines()
         .next()
@@ -516,6 +654,47 @@ fn cli_with_the_virtual_card_and_without_pcscd() {
     assert!(std::fs::read_to_string(&att)
         .expect("attestation file")
         .contains("BEGIN CERTIFICATE"));
+    let line = std::fs::read_to_string(&transcript).expect("transcript");
+    let rec: serde_json::Value = serde_json::from_str(line.trim()).expect("record");
+    let e = &rec["attestations"][0];
+    assert_eq!(e["tlpub"], tlpub.as_str());
+    assert_eq!(e["verified"], true);
+    assert_eq!(e["test_root"], true);
+    assert_eq!(e["required"], "pin>=once");
+    assert!(e["overridden_by"].is_null());
+    assert!(e["chain_pem"]
+        .as_str()
+        .is_some_and(|p| p.matches("BEGIN CERTIFICATE").count() == 2));
+    // A witness re-checks the kept chain later.
+    let out = run(&[
+        "ceremony",
+        "verify",
+        transcript.to_str().expect("p"),
+        "--attestation-test-roots",
+        roots.to_str().expect("p"),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("re-checked") && text.contains("TEST root"),
+        "{text}"
+    );
+    let out = run(&["ceremony", "verify", transcript.to_str().expect("p")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("not re-checked"),
+        "{text}"
+    );
+    // A flipped byte in the kept chain: verify fails.
+    let flipped = env.dir.path().join("cli-transcript-flipped.jsonl");
+    let pem = e["chain_pem"].as_str().expect("pem");
+    let body_line = pem.lines().nth(5).expect("a base64 line");
+    let mut changed = body_line.as_bytes().to_vec();
+    changed[10] = if changed[10] == b'A' { b'B' } else { b'A' };
+    let changed = String::from_utf8(changed).expect("ascii");
+    std::fs::write(&flipped, line.replacen(body_line, &changed, 1)).expect("write");
+    let out = run(&["ceremony", "verify", flipped.to_str().expect("p")]);
+    assert!(!out.status.success(), "a flipped byte verified");
 
     let out = run(&["token", "list", "--json"]);
     assert!(out.status.success());
@@ -525,10 +704,10 @@ fn cli_with_the_virtual_card_and_without_pcscd() {
     let out = run(&["token", "show", "--signer", &spec, "--json"]);
     let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(shown["tlpub"], tlpub.as_str());
+    // `token show` trusts Yubico's roots only.
     assert!(
-        shown.to_string().contains(
-            "NOT verified: the slot f9 certificate: keys of type 1.3.101.112 cannot sign"
-        ),
+        shown.to_string().contains("NOT verified")
+            && shown.to_string().contains("does not reach a trusted root"),
         "{shown}"
     );
 
@@ -611,6 +790,18 @@ fn lock_ceremony_on_the_virtual_yubikey() {
         );
         out
     };
+    let refused = |args: &[&str], why: &str| {
+        let out = Command::new(bin)
+            .args(args)
+            .env_remove("LOCKSMITH_PIN")
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(err.contains(why), "{args:?}: {err}");
+    };
+    let roots = test_roots_file(env, "ceremony-test-roots.pem");
+    let roots_s = roots.to_str().expect("path");
     let out = run(&[
         "token",
         "generate",
@@ -618,6 +809,8 @@ fn lock_ceremony_on_the_virtual_yubikey() {
         &spec,
         "--pin-policy",
         "once",
+        "--attestation-test-roots",
+        roots_s,
     ]);
     let tlpub = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -625,19 +818,107 @@ fn lock_ceremony_on_the_virtual_yubikey() {
         .unwrap_or("")
         .to_string();
     let store_s = store.to_str().expect("path");
-    let out = run(&[
-        "lock",
-        "init",
-        "--signer",
-        &spec,
-        "--gen-disablements",
-        "1",
-        "--reveal-secrets",
-        "--store",
+    let init = |extra: &[&str], store: &str| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "lock",
+            "init",
+            "--signer",
+            &spec,
+            "--gen-disablements",
+            "1",
+            "--reveal-secrets",
+            "--store",
+            store,
+            "--yes",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    // Refused before any PIN: no trusted root; a weaker policy than asked.
+    refused(
+        &as_refs(&init(&[], store_s)),
+        "does not reach a trusted root",
+    );
+    refused(
+        &as_refs(&init(
+            &[
+                "--attestation-test-roots",
+                roots_s,
+                "--pin-policy",
+                "always",
+            ],
+            store_s,
+        )),
+        "the attested PIN policy is once, weaker than --pin-policy always",
+    );
+    refused(
+        &as_refs(&init(
+            &[
+                "--attestation-test-roots",
+                roots_s,
+                "--touch-policy",
+                "cached",
+            ],
+            store_s,
+        )),
+        "weaker than --touch-policy cached",
+    );
+    assert!(!store.exists(), "a refused init left a store");
+    // Accepted with the TEST root named, at the policy the key has.
+    let out = run(&as_refs(&init(
+        &["--attestation-test-roots", roots_s, "--pin-policy", "once"],
         store_s,
-        "--yes",
-    ]);
+    )));
     assert!(String::from_utf8_lossy(&out.stdout).contains("genesis AUM"));
+    let log = store.join("transcript.jsonl");
+    let first: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&log)
+            .expect("transcript")
+            .lines()
+            .next()
+            .expect("a record"),
+    )
+    .expect("json");
+    assert_eq!(first["command"], "lock init");
+    assert_eq!(first["attestations"][0]["tlpub"], tlpub.as_str());
+    assert_eq!(first["attestations"][0]["test_root"], true);
+    assert_eq!(first["attestations"][0]["required"], "pin>=once");
+    assert!(
+        first["shown"]
+            .as_str()
+            .is_some_and(|s| s.contains("TEST ROOT") && s.contains("verified")),
+        "{first}"
+    );
+    // The override, recorded.
+    let store2 = work.path().join("store-override");
+    run(&as_refs(&init(
+        &["--allow-unverified-attestation"],
+        store2.to_str().expect("path"),
+    )));
+    let log2 = store2.join("transcript.jsonl");
+    let rec: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&log2)
+            .expect("transcript")
+            .lines()
+            .next()
+            .expect("a record"),
+    )
+    .expect("json");
+    assert_eq!(
+        rec["attestations"][0]["overridden_by"],
+        "--allow-unverified-attestation"
+    );
+    assert_eq!(rec["attestations"][0]["verified"], false);
+    let out = run(&["ceremony", "verify", log2.to_str().expect("p")]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("did NOT verify (accepted with --allow-unverified-attestation)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let node_key = [0x11u8; 32];
     let nks_path = work.path().join("n.nks");
     run(&[

@@ -21,6 +21,10 @@ pub enum CeremonyCommand {
         /// Also require every signer to be a key this store's authority ever trusted.
         #[arg(long, value_name = "DIR")]
         store: Option<PathBuf>,
+        /// TEST ONLY (hidden): also trust these TEST roots when re-checking
+        /// the kept YubiKey attestations (the virtual test card's).
+        #[arg(long, value_name = "PEM", hide = true)]
+        attestation_test_roots: Option<PathBuf>,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -67,7 +71,17 @@ pub enum CeremonyCommand {
 
 pub fn run(cmd: CeremonyCommand) -> anyhow::Result<()> {
     match cmd {
-        CeremonyCommand::Verify { log, store, json } => verify(&log, store.as_deref(), json),
+        CeremonyCommand::Verify {
+            log,
+            store,
+            attestation_test_roots,
+            json,
+        } => verify(
+            &log,
+            store.as_deref(),
+            attestation_test_roots.as_deref(),
+            json,
+        ),
         CeremonyCommand::Print {
             log,
             out,
@@ -112,10 +126,27 @@ fn ever_trusted(dir: &Path) -> anyhow::Result<Vec<[u8; 32]>> {
     Ok(keys)
 }
 
-fn verify(log: &Path, store: Option<&Path>, json: bool) -> anyhow::Result<()> {
+fn verify(
+    log: &Path,
+    store: Option<&Path>,
+    test_roots: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<()> {
     let trusted = store.map(ever_trusted).transpose()?;
+    let attestation_trust = crate::attestation_policy::load_trust(test_roots)?;
     match transcript::verify(log, trusted.as_deref()) {
         Ok(records) => {
+            // The kept YubiKey attestations, re-checked against the bundled roots.
+            let attestations =
+                match crate::attestation_policy::recheck_records(&records, &attestation_trust) {
+                    Ok(lines) => lines,
+                    Err(e) if json => {
+                        super::print_json(&json!({ "ok": false, "error": e.to_string() }));
+                        eprintln!("error: {e}");
+                        return Err(super::Exit(1).into());
+                    }
+                    Err(e) => return Err(e.into()),
+                };
             let last = last_hash(log)?;
             let legacy = records
                 .iter()
@@ -128,6 +159,7 @@ fn verify(log: &Path, store: Option<&Path>, json: bool) -> anyhow::Result<()> {
                     "legacy_v1_records": legacy,
                     "last_record_sha256": last,
                     "signers_checked_against_store": store.is_some(),
+                    "attestations": attestations,
                 }));
             } else {
                 outln!(
@@ -146,6 +178,9 @@ fn verify(log: &Path, store: Option<&Path>, json: bool) -> anyhow::Result<()> {
                          node-key SigHash); they verify, and new records use version 2 \
                          (a domain-prefixed 56-byte message)"
                     );
+                }
+                for line in &attestations {
+                    outln!("{line}");
                 }
                 outln!("SHA-256 of the last record: {last}");
             }

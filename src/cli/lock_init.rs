@@ -23,6 +23,8 @@ use zeroize::Zeroizing;
 pub struct InitArgs {
     #[command(flatten, next_help_heading = "Signing keys (on the tokens)")]
     pub signer: SignerArgs,
+    #[command(flatten, next_help_heading = "YubiKey attestation")]
+    pub attestation: super::attestation::RequiredPolicyArgs,
     /// Another trusted key (not signing now): `tlpub:HEX`, optionally with
     /// votes as `tlpub:HEX=2` (or upstream's `tlpub:HEX?2`). Repeatable.
     #[arg(
@@ -150,7 +152,9 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
     };
 
     super::record::guard(&args.confirm.record);
+    let attested = super::attestation::check_signers(&args.signer.specs()?, &args.attestation)?;
     let mut signers = open_signers(&args.signer)?;
+    super::attestation::ensure_signers_match(&attested, &signers)?;
     let meta = parse_meta(&args.meta)?;
     let mut keys: Vec<Key> = Vec::new();
     for s in &signers {
@@ -196,8 +200,9 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         .context("the genesis would be invalid")?;
 
     let summary = format!(
-        "About to sign a NEW tailnet lock authority (genesis checkpoint):\n{}{}  sighash:   {}",
+        "About to sign a NEW tailnet lock authority (genesis checkpoint):\n{}{}{}  sighash:   {}",
         signers_text(&signers),
+        super::attestation::summary_text(&attested),
         render::aum_text(&genesis, None),
         hex::lower(&genesis.sig_hash())
     );
@@ -290,7 +295,8 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
                 unsigned.signatures = None;
                 unsigned.serialize()
             })
-            .output("genesis AUM", &genesis.serialize()),
+            .output("genesis AUM", &genesis.serialize())
+            .attestations(attested),
         &mut signers,
     )?;
     let stock = stock_init_command(st);

@@ -26,8 +26,6 @@ macro_rules! outln {
     ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
-#[allow(dead_code)]
-// wired into token generate / lock init / ceremony verify: not done yet (see the attest report)
 mod attestation;
 pub mod ceremony;
 mod chain_source;

@@ -92,6 +92,7 @@ pub fn record_generated(
     given_spec: &str,
     key: &crate::signers::KeyInfo,
     allow_extractable: bool,
+    attestations: Vec<crate::signers::piv_attestation::Evidence>,
 ) -> anyhow::Result<()> {
     let Some(path) = &args.transcript else {
         return Ok(());
@@ -118,7 +119,8 @@ pub fn record_generated(
     for (name, value) in &key.details {
         shown.push_str(&format!("  {name}: {value}\n"));
     }
-    let mut entry = Entry::new("token generate", shown);
+    shown.push_str(&super::attestation::summary_text(&attestations));
+    let mut entry = Entry::new("token generate", shown).attestations(attestations);
     if let Some(pem) = &key.attestation_pem {
         entry = entry.output("attestation certificate (PEM)", pem.as_bytes());
     }

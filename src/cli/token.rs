@@ -51,6 +51,8 @@ pub enum TokenCommand {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
+        attestation: super::attestation::AttestationArgs,
+        #[command(flatten)]
         record: super::record::RecordArgs,
     },
     /// Show a key: tlpub, custody, attributes or policies, attestation verdict.
@@ -137,9 +139,11 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             force,
             attestation_out,
             json,
+            attestation,
             record,
         } => {
             super::record::guard(&record);
+            let attestation_trust = attestation.trust()?;
             if let Some(path) = &attestation_out {
                 if path.exists() && !force {
                     anyhow::bail!(
@@ -154,21 +158,29 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                 touch_policy,
                 allow_extractable,
                 force,
-                ..Default::default()
+                attestation_trust,
             };
-            let key = signers::generate_key(&signer, &options).with_context(|| {
-                format!(
-                    "generating a key with --signer {}",
-                    signers::spec::shown(&signer)
-                )
-            })?;
+            let (key, att) =
+                signers::generate_key_attested(&signer, &options).with_context(|| {
+                    format!(
+                        "generating a key with --signer {}",
+                        signers::spec::shown(&signer)
+                    )
+                })?;
+            let evidence = super::attestation::judge_generated(
+                &key,
+                att.as_ref(),
+                pin_policy,
+                touch_policy,
+                &attestation,
+            )?;
             if let (Some(path), Some(pem)) = (&attestation_out, &key.attestation_pem) {
                 signers::software::write_atomically(path, pem.as_bytes(), force)?;
                 eprintln!("attestation certificate written to {}", path.display());
             } else if attestation_out.is_some() {
                 eprintln!("note: this token gives no attestation; nothing written");
             }
-            super::record::record_generated(&record, &signer, &key, allow_extractable)?;
+            super::record::record_generated(&record, &signer, &key, allow_extractable, evidence)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&key)?);
             } else {

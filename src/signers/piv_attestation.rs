@@ -364,6 +364,27 @@ pub struct Statement {
     pub public_key: String,
 }
 
+impl Statement {
+    /// `serial 123, firmware 5.7.1, PIN policy always, …` (what is stated).
+    pub fn described(&self) -> String {
+        let mut said = Vec::new();
+        if let Some(s) = self.serial {
+            said.push(format!("serial {s}"));
+        }
+        for (name, v) in [
+            ("firmware", &self.firmware),
+            ("PIN policy", &self.pin_policy),
+            ("touch policy", &self.touch_policy),
+            ("form factor", &self.form_factor),
+        ] {
+            if let Some(v) = v {
+                said.push(format!("{name} {v}"));
+            }
+        }
+        said.join(", ")
+    }
+}
+
 fn pin_policy_name(b: u8) -> String {
     match b {
         1 => "never".into(),

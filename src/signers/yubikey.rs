@@ -668,21 +668,7 @@ fn key_record(
         ("attestation".to_string(), verdict.line()),
     ];
     if let Some(st) = &verdict.statement {
-        let mut said = Vec::new();
-        if let Some(s) = st.serial {
-            said.push(format!("serial {s}"));
-        }
-        for (name, v) in [
-            ("firmware", &st.firmware),
-            ("PIN policy", &st.pin_policy),
-            ("touch policy", &st.touch_policy),
-            ("form factor", &st.form_factor),
-        ] {
-            if let Some(v) = v {
-                said.push(format!("{name} {v}"));
-            }
-        }
-        details.push(("attested".to_string(), said.join(", ")));
+        details.push(("attested".to_string(), st.described()));
     }
     for (i, c) in verdict.chain.iter().enumerate() {
         details.push((

@@ -1,9 +1,14 @@
 //! A virtual YubiKey PIV card (firmware 5.7-like, Ed25519 only) for tests.
 //!
-//! TEST FIXTURE ONLY. It keeps private keys in memory, its attestation is
-//! signed by a throwaway "locksmith virtual PIV TEST CA" generated at
-//! start-up (never a Yubico CA), and it exists so that the `yubikey` crate,
-//! pcscd and independent clients (ykman) can be exercised without hardware.
+//! TEST FIXTURE ONLY. It keeps private keys in memory, and exists so that
+//! the `yubikey` crate, pcscd and independent clients (ykman) can be
+//! exercised without hardware. Its attestation has a real card's shape,
+//! under a throwaway TEST PKI generated with the card (never a Yubico CA):
+//! slot attestation (Yubico's extensions: firmware, serial, PIN and touch
+//! policy, form factor) ← f9 device key (ECDSA P-384; RSA 2048 or a forged
+//! self-signed f9 with [`F9Kind`]) ← TEST intermediate ← TEST root.
+//! locksmith trusts the TEST root only when `--attestation-test-roots`
+//! names it ([`VirtualPiv::test_roots_pem`]).
 //!
 //! It speaks the vsmartcard vpcd protocol: the card connects to pcscd's
 //! vpcd driver over TCP (default 127.0.0.1:35963); every message is a 2-byte
@@ -54,6 +59,8 @@ pub struct CardConfig {
     pub pin_retries: u8,
     pub mgmt_alg: u8,
     pub mgmt_key: Vec<u8>,
+    /// The device attestation key (slot f9).
+    pub f9: F9Kind,
 }
 
 impl Default for CardConfig {
@@ -66,6 +73,7 @@ impl Default for CardConfig {
             pin_retries: 3,
             mgmt_alg: ALG_AES192,
             mgmt_key: DEFAULT_MGMT_KEY.to_vec(),
+            f9: F9Kind::default(),
         }
     }
 }
@@ -77,51 +85,164 @@ struct SlotKey {
     generated: bool,
 }
 
-/// The card's test CA and device attestation key (slot f9).
+/// The kind of device attestation key (slot f9) the card has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum F9Kind {
+    /// ECDSA P-384, certified by the TEST intermediate (like recent YubiKeys).
+    #[default]
+    P384,
+    /// RSA 2048, certified by the TEST intermediate (like older YubiKeys).
+    Rsa2048,
+    /// A forged f9: ECDSA P-384, self-signed, chaining to nothing.
+    ForgedSelfSigned,
+}
+
+/// The card's device attestation key (slot f9).
+pub enum F9Key {
+    P384(p384::ecdsa::SigningKey),
+    Rsa(Box<rsa::pkcs1v15::SigningKey<sha2_v11::Sha256>>),
+}
+
+/// The card's TEST PKI, shaped like Yubico's: a TEST root, a TEST
+/// intermediate, and the f9 device key and certificate it issued.
 pub struct TestCa {
-    pub ca_key: ed25519_dalek::SigningKey,
-    pub ca_cert: Vec<u8>,
-    pub f9_key: ed25519_dalek::SigningKey,
+    pub root_cert: Vec<u8>,
+    pub intermediate_cert: Vec<u8>,
+    pub f9_key: F9Key,
     pub f9_cert: Vec<u8>,
 }
 
+pub const TEST_ROOT_CN: &str = "locksmith TEST Attestation Root - NOT YUBICO";
+pub const TEST_INTERMEDIATE_CN: &str = "locksmith TEST PIV Attestation - NOT YUBICO";
+pub const F9_CN: &str = "Virtual YubiKey PIV Attestation (TEST)";
+
+/// rand_core 0.6's OsRng as the RNG the `rsa` crate takes (rand_core 0.10).
+struct OsRng10;
+
+impl rand_core_v10::TryRng for OsRng10 {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(rand_core::RngCore::next_u32(&mut rand_core::OsRng))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(rand_core::RngCore::next_u64(&mut rand_core::OsRng))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, dst);
+        Ok(())
+    }
+}
+
+impl rand_core_v10::TryCryptoRng for OsRng10 {}
+
+fn p384_key() -> p384::ecdsa::SigningKey {
+    loop {
+        let mut bytes = [0u8; 48];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+        if let Ok(k) = p384::ecdsa::SigningKey::from_slice(&bytes) {
+            return k;
+        }
+    }
+}
+
+fn spki_of(
+    key: &impl x509_cert::spki::EncodePublicKey,
+) -> x509_cert::spki::SubjectPublicKeyInfoOwned {
+    let der = key.to_public_key_der().expect("encode a public key");
+    <x509_cert::spki::SubjectPublicKeyInfoOwned as der::Decode>::from_der(der.as_bytes())
+        .expect("decode a public key")
+}
+
+fn request(
+    serial: Vec<u8>,
+    issuer: &str,
+    subject: &str,
+    subject_public_key: x509_cert::spki::SubjectPublicKeyInfoOwned,
+    extensions: Vec<x509::Extension>,
+) -> x509::CertificateRequest {
+    x509::CertificateRequest {
+        serial,
+        issuer_cn: issuer.into(),
+        subject_cn: subject.into(),
+        not_before_unix: unix_now(),
+        subject_public_key,
+        extensions,
+    }
+}
+
+/// Signs `req` with a P-384 key (ECDSA with SHA-384).
+fn sign_p384(req: &x509::CertificateRequest, key: &p384::ecdsa::SigningKey) -> Vec<u8> {
+    x509::build_certificate::<_, p384::ecdsa::DerSignature>(req, key).expect("P-384 certificate")
+}
+
+impl F9Key {
+    fn spki(&self) -> x509_cert::spki::SubjectPublicKeyInfoOwned {
+        match self {
+            F9Key::P384(k) => spki_of(k.verifying_key()),
+            F9Key::Rsa(k) => spki_of(&signature::Keypair::verifying_key(k.as_ref())),
+        }
+    }
+
+    /// Signs `req` (a slot attestation) with the f9 key.
+    pub fn sign(&self, req: &x509::CertificateRequest) -> Result<Vec<u8>, String> {
+        match self {
+            F9Key::P384(k) => x509::build_certificate::<_, p384::ecdsa::DerSignature>(req, k),
+            F9Key::Rsa(k) => {
+                x509::build_certificate::<_, rsa::pkcs1v15::Signature>(req, k.as_ref())
+            }
+        }
+    }
+}
+
 impl TestCa {
-    fn new(serial: u32) -> Self {
-        let ca_key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
-        let f9_key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
-        let now = unix_now();
-        let ca_name = "locksmith virtual PIV TEST CA - NOT A YUBICO CA";
-        let ca_req = x509::CertificateRequest {
-            serial: vec![1],
-            issuer_cn: ca_name.into(),
-            subject_cn: ca_name.into(),
-            not_before_unix: now,
-            subject_public_key: x509::ed25519_spki(&ca_key.verifying_key().to_bytes())
-                .unwrap_or_else(|_| unreachable!()),
-            extensions: vec![x509::Extension::ca()],
+    fn new(serial: u32, kind: F9Kind) -> Self {
+        let root_key = p384_key();
+        let intermediate_key = p384_key();
+        let root_cert = sign_p384(
+            &request(
+                vec![1],
+                TEST_ROOT_CN,
+                TEST_ROOT_CN,
+                spki_of(root_key.verifying_key()),
+                vec![x509::Extension::ca()],
+            ),
+            &root_key,
+        );
+        let intermediate_cert = sign_p384(
+            &request(
+                vec![2],
+                TEST_ROOT_CN,
+                TEST_INTERMEDIATE_CN,
+                spki_of(intermediate_key.verifying_key()),
+                vec![x509::Extension::ca()],
+            ),
+            &root_key,
+        );
+        let f9_key = match kind {
+            F9Kind::Rsa2048 => F9Key::Rsa(Box::new(rsa::pkcs1v15::SigningKey::new(
+                rsa::RsaPrivateKey::new(&mut OsRng10, 2048).expect("RSA 2048 key"),
+            ))),
+            F9Kind::P384 | F9Kind::ForgedSelfSigned => F9Key::P384(p384_key()),
         };
-        let ca_cert =
-            x509::ed25519_certificate(&ca_req, ca_key.verifying_key().to_bytes(), |tbs| {
-                Ok::<_, ()>(ca_key.sign(tbs).to_bytes())
-            })
-            .unwrap_or_default();
-        let f9_req = x509::CertificateRequest {
-            serial: serial.to_be_bytes().to_vec(),
-            issuer_cn: ca_name.into(),
-            subject_cn: "Virtual YubiKey PIV Attestation (TEST)".into(),
-            not_before_unix: now,
-            subject_public_key: x509::ed25519_spki(&f9_key.verifying_key().to_bytes())
-                .unwrap_or_else(|_| unreachable!()),
-            extensions: vec![x509::Extension::ca()],
+        let issuer = if kind == F9Kind::ForgedSelfSigned {
+            F9_CN
+        } else {
+            TEST_INTERMEDIATE_CN
         };
-        let f9_cert =
-            x509::ed25519_certificate(&f9_req, ca_key.verifying_key().to_bytes(), |tbs| {
-                Ok::<_, ()>(ca_key.sign(tbs).to_bytes())
-            })
-            .unwrap_or_default();
+        let f9_req = request(
+            serial.to_be_bytes().to_vec(),
+            issuer,
+            F9_CN,
+            f9_key.spki(),
+            vec![x509::Extension::ca()],
+        );
+        let f9_cert = match (&f9_key, kind) {
+            (F9Key::P384(k), F9Kind::ForgedSelfSigned) => sign_p384(&f9_req, k),
+            _ => sign_p384(&f9_req, &intermediate_key),
+        };
         TestCa {
-            ca_key,
-            ca_cert,
+            root_cert,
+            intermediate_cert,
             f9_key,
             f9_cert,
         }
@@ -332,7 +453,7 @@ fn pad_pin(pin: &str) -> Vec<u8> {
 
 impl VirtualPiv {
     pub fn new(config: CardConfig) -> Self {
-        let ca = TestCa::new(config.serial);
+        let ca = TestCa::new(config.serial, config.f9);
         let mut card = VirtualPiv {
             ca,
             touch_given: true,
@@ -358,9 +479,16 @@ impl VirtualPiv {
         card
     }
 
-    /// The test CA certificate (DER) that roots this card's attestations.
+    /// The TEST root certificate (DER) that roots this card's attestations.
     pub fn test_ca_certificate(&self) -> Vec<u8> {
-        self.ca.ca_cert.clone()
+        self.ca.root_cert.clone()
+    }
+
+    /// The TEST root and intermediate, PEM: what `--attestation-test-roots` takes.
+    pub fn test_roots_pem(&self) -> String {
+        let mut pem = x509::pem(&self.ca.root_cert);
+        pem.push_str(&x509::pem(&self.ca.intermediate_cert));
+        pem
     }
 
     /// ATR with T=1, 12 historical bytes and TCK. Its second byte keeps
@@ -847,7 +975,7 @@ impl VirtualPiv {
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut serial);
         let req = x509::CertificateRequest {
             serial: serial.to_vec(),
-            issuer_cn: "Virtual YubiKey PIV Attestation (TEST)".into(),
+            issuer_cn: F9_CN.into(),
             subject_cn: format!("YubiKey PIV Attestation {slot:02x}"),
             not_before_unix: unix_now(),
             subject_public_key: x509::ed25519_spki(&public).unwrap_or_else(|_| unreachable!()),
@@ -874,10 +1002,7 @@ impl VirtualPiv {
                 },
             ],
         };
-        let f9 = &self.ca.f9_key;
-        match x509::ed25519_certificate(&req, f9.verifying_key().to_bytes(), |tbs| {
-            Ok::<_, ()>(f9.sign(tbs).to_bytes())
-        }) {
+        match self.ca.f9_key.sign(&req) {
             Ok(der) => ok(der),
             Err(_) => sw(0x6F00),
         }
