@@ -904,6 +904,58 @@ mod tests {
     }
 
     #[test]
+    fn a_real_firmware_5_7_4_ed25519_chain_verifies_through_the_2024_pki() {
+        // A YubiKey 5 FIPS on firmware 5.7.4, Ed25519 key in slot 9c: the
+        // 2024 PKI (f9 "Yubico PIV Attestation" → PIV Attestation B 1 →
+        // Attestation Intermediate B 1 → Attestation Root 1). Source in
+        // tests/data/piv-attestation/README.md.
+        let trust = TrustStore::yubico();
+        let (att, f9) = real("ciris-a1-fw574", "9c");
+        let key = crate::tka::hex::decode(
+            "1ccc40eca960c149f9a16425b9f07869e168b939851ac4c82cda617b41372a53",
+        )
+        .expect("hex");
+        let v = verify(
+            &att,
+            Some(&f9),
+            &Expected {
+                public_key: Some(&key),
+                serial: Some(38_165_850),
+            },
+            &trust,
+        );
+        assert!(v.verified, "{}", v.summary);
+        assert!(!v.test_root);
+        assert!(
+            v.summary.contains("Yubico Attestation Root 1"),
+            "{}",
+            v.summary
+        );
+        assert_eq!(v.chain.len(), 5, "{}", v.summary);
+        let st = v.statement.expect("statement");
+        assert_eq!(st.serial, Some(38_165_850));
+        assert_eq!(st.firmware.as_deref(), Some("5.7.4"));
+        assert_eq!(st.public_key, crate::tka::hex::lower(&key));
+        // The wrong key or a flipped byte in either certificate fails.
+        let other = [0u8; 32];
+        let wrong = Expected {
+            public_key: Some(&other),
+            serial: None,
+        };
+        assert!(!verify(&att, Some(&f9), &wrong, &trust).verified);
+        for which in 0..2 {
+            let (mut a, mut f) = (att.clone(), f9.clone());
+            let target = if which == 0 { &mut a } else { &mut f };
+            let i = target.len() / 2;
+            target[i] ^= 0x01;
+            assert!(
+                !verify(&a, Some(&f), &Expected::default(), &trust).verified,
+                "flipped byte in cert {which} verified"
+            );
+        }
+    }
+
+    #[test]
     fn names_of_policies_and_form_factors() {
         assert_eq!(pin_policy_name(3), "always");
         assert_eq!(touch_policy_name(3), "cached");
