@@ -51,7 +51,7 @@ pub use crate::limits::MAX_INPUT_BYTES;
 /// Why an input could not be read or understood.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("{source_name}: cannot read: {reason}")]
+    #[error("{source_name}: cannot read: {reason}; check the path and its permissions")]
     Read { source_name: String, reason: String },
     #[error("{source_name}: larger than {MAX_INPUT_BYTES} bytes; is this the right file?")]
     TooLarge { source_name: String },

@@ -19,6 +19,14 @@ pub const MAX_ARTIFACT_BYTES: u64 = 16 * 1024 * 1024;
 /// chain is the largest thing given there.
 pub const MAX_INPUT_BYTES: u64 = MAX_JSON_BYTES as u64;
 
+/// Plaintext of one age-encrypted secrets file: 1 MiB (about three
+/// thousand secrets; a ceremony makes at most 32).
+pub const MAX_SECRETS_PLAINTEXT: usize = 1 << 20;
+
+/// Bytes of one secret given on standard input or in a file (a PIN, a
+/// disablement secret, an auth key): 4096, far above any of them.
+pub const MAX_SECRET_BYTES: usize = 4096;
+
 /// Nesting depth of CBOR read from outside (envelopes, fountain parts,
 /// raw artifacts before the core decodes them). The deepest real artifact
 /// is an AUM with a State (map > array of keys > map > meta map > text):

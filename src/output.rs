@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 pub enum OutputError {
     #[error("{0} already exists; refusing to overwrite it (pass --force to replace it)")]
     Exists(String),
-    #[error("cannot write {path}: {action} failed: {source}")]
+    #[error("cannot write {path}: {action} failed: {source}; check that its directory exists and is writable, or choose another path")]
     Io {
         path: String,
         /// What failed ("creating the directory", "renaming into place", ...).
