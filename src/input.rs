@@ -1,6 +1,15 @@
 //! Reading artifacts from the command line: a path, `-` for standard
-//! input, or inline text; the encoding (raw CBOR, hex, base64, upstream
-//! JSON, URL, wrapped auth key) and then the artifact are detected.
+//! input, or inline text; the form (exchange envelope, UR, hex, base64,
+//! raw CBOR, upstream JSON, URL, wrapped auth key, QR images) and then the
+//! artifact are detected.
+//!
+//! The form-level decoders are the exchange layer's (one of each:
+//! [`crate::exchange::raw_forms::decode_text_encoding`] for hex and base64,
+//! [`crate::exchange::multipart::decode_single_ur`] for URs,
+//! [`crate::exchange::read_qr_images`] for images); this module adds the
+//! typed reading into core artifacts. It does not depend on the CLI: the
+//! CLI supplies the `--qr-in` setting and a progress sink for multi-part
+//! QR reassembly ([`set_qr_in`], [`set_progress`]).
 
 use crate::tka::nks::NodeKeySignature;
 use crate::tka::upstream_json::{self, Status};
@@ -19,13 +28,30 @@ pub fn set_qr_in(on: bool) {
     QR_IN.store(on, Ordering::Relaxed);
 }
 
-/// Inputs larger than this are refused (a chain export of thousands of AUMs is far smaller).
-pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+/// Receives reassembly progress ("17/24 parts") while QR images are read.
+pub type ProgressSink = Box<dyn Fn(&crate::exchange::Progress) + Send + Sync>;
+
+static PROGRESS: std::sync::OnceLock<ProgressSink> = std::sync::OnceLock::new();
+
+/// Sets where QR reassembly progress goes for the rest of the process
+/// (the CLI prints it on standard error). Without one, progress is dropped.
+pub fn set_progress(sink: ProgressSink) {
+    let _ = PROGRESS.set(sink);
+}
+
+/// Reports one step of QR reassembly to the sink, if one is set.
+pub fn report_progress(p: &crate::exchange::Progress) {
+    if let Some(sink) = PROGRESS.get() {
+        sink(p);
+    }
+}
+
+pub use crate::limits::MAX_INPUT_BYTES;
 
 /// Why an input could not be read or understood.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("{source_name}: cannot read: {reason}")]
+    #[error("{source_name}: cannot read: {reason}; check the path and its permissions")]
     Read { source_name: String, reason: String },
     #[error("{source_name}: larger than {MAX_INPUT_BYTES} bytes; is this the right file?")]
     TooLarge { source_name: String },
@@ -72,7 +98,12 @@ impl Input {
         }
         let path = Path::new(arg);
         if path.is_file() {
-            return Self::read_file(path);
+            let input = Self::read_file(path)?;
+            if crate::exchange::qr_decode::is_image(&input.bytes) {
+                // A photo or screenshot of a QR code: decoded without --qr-in.
+                return Self::read_qr(arg);
+            }
+            return Ok(input);
         }
         if path.is_dir() {
             return Err(InputError::Invalid {
@@ -96,7 +127,7 @@ impl Input {
     /// Decodes QR images (a file, a directory of frames, an animated GIF).
     pub fn read_qr(arg: &str) -> Result<Input, InputError> {
         let name = format!("{arg} (QR codes)");
-        let mut progress = crate::cli::exchange::progress_printer();
+        let mut progress = report_progress;
         let art = crate::exchange::read_qr_images(&[PathBuf::from(arg)], Some(&mut progress))
             .map_err(|e| InputError::Invalid {
                 source_name: name.clone(),
@@ -157,6 +188,8 @@ pub enum Encoding {
     Url,
     WrappedAuthKey,
     Envelope,
+    /// A single-part Uniform Resource (`ur:locksmith/...`, `ur:bytes/...`).
+    Ur,
 }
 
 impl Encoding {
@@ -169,6 +202,7 @@ impl Encoding {
             Encoding::Url => "URL",
             Encoding::WrappedAuthKey => "wrapped auth key",
             Encoding::Envelope => "locksmith exchange envelope",
+            Encoding::Ur => "UR",
         }
     }
 }
@@ -190,26 +224,33 @@ pub enum Artifact {
 }
 
 /// Decodes text that is hex (either case) or base64 (standard or URL
-/// alphabet, padded or not) to bytes.
+/// alphabet, padded or not) to bytes, ignoring whitespace (line breaks in
+/// pasted blobs), with the exchange layer's decoder.
 fn decode_text_bytes(text: &str) -> Option<(Encoding, Vec<u8>)> {
+    use crate::exchange::RawForm;
     let compact: String = text.split_whitespace().collect();
-    if compact.is_empty() {
-        return None;
-    }
-    if compact.len() % 2 == 0 && compact.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return crate::tka::hex::decode(&compact).map(|b| (Encoding::Hex, b));
-    }
-    for enc in [
-        &data_encoding::BASE64,
-        &data_encoding::BASE64_NOPAD,
-        &data_encoding::BASE64URL,
-        &data_encoding::BASE64URL_NOPAD,
-    ] {
-        if let Ok(b) = enc.decode(compact.as_bytes()) {
-            return Some((Encoding::Base64, b));
-        }
-    }
-    None
+    let (bytes, form) = crate::exchange::raw_forms::decode_text_encoding(&compact)?;
+    let encoding = match form {
+        RawForm::HexUpper | RawForm::HexLower => Encoding::Hex,
+        _ => Encoding::Base64,
+    };
+    Some((encoding, bytes))
+}
+
+/// Whether `text` is a Uniform Resource (`ur:` in either case).
+fn is_ur(text: &str) -> bool {
+    text.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("ur:"))
+}
+
+/// The bytes a single-part UR carries, as a new input named after it.
+fn unwrap_ur(input: &Input, text: &str) -> Result<Input, InputError> {
+    let bytes = crate::exchange::multipart::decode_single_ur(text, &input.name)
+        .map_err(|e| input.invalid(e.to_string()))?;
+    Ok(Input {
+        name: format!("{} (UR)", input.name),
+        bytes,
+        path: input.path.clone(),
+    })
 }
 
 /// Identifies the artifact in an input. CBOR that decodes both as an AUM
@@ -243,6 +284,10 @@ pub fn identify(input: &Input) -> Result<(Encoding, Artifact), InputError> {
                 Ok(w) => Ok((Encoding::WrappedAuthKey, Artifact::WrappedAuthKey(w))),
                 Err(e) => Err(input.invalid(format!("looks like a wrapped auth key, but {e}"))),
             };
+        }
+        if is_ur(text) {
+            let (_, artifact) = identify(&unwrap_ur(input, text)?)?;
+            return Ok((Encoding::Ur, artifact));
         }
         if text.starts_with("tskey-") {
             return Err(input.invalid(
@@ -389,6 +434,10 @@ pub fn cbor_bytes(input: &Input) -> Option<(Encoding, Vec<u8>)> {
             || text.contains("--TL")
         {
             return None;
+        }
+        if is_ur(text) {
+            let inner = unwrap_ur(input, text).ok()?;
+            return cbor_bytes(&inner).map(|(_, bytes)| (Encoding::Ur, bytes));
         }
         if let Some(found) = decode_text_bytes(text) {
             return Some(found);

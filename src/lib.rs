@@ -25,6 +25,7 @@ pub mod input;
 pub mod limits;
 pub mod online;
 pub mod output;
+pub mod pdf;
 pub mod secrets;
 pub mod shown;
 pub mod signers;

@@ -13,6 +13,20 @@
 /// thousands of AUMs is well under 2 MiB; a phone photo is under 10 MiB.
 pub const MAX_ARTIFACT_BYTES: u64 = 16 * 1024 * 1024;
 
+/// Bytes of one command-line input (a file, standard input or inline
+/// text) read by `locksmith lock|inspect`: 64 MiB, the cap on upstream
+/// JSON ([`MAX_JSON_BYTES`]), since `tailscale lock log --json=1` of a long
+/// chain is the largest thing given there.
+pub const MAX_INPUT_BYTES: u64 = MAX_JSON_BYTES as u64;
+
+/// Plaintext of one age-encrypted secrets file: 1 MiB (about three
+/// thousand secrets; a ceremony makes at most 32).
+pub const MAX_SECRETS_PLAINTEXT: usize = 1 << 20;
+
+/// Bytes of one secret given on standard input or in a file (a PIN, a
+/// disablement secret, an auth key): 4096, far above any of them.
+pub const MAX_SECRET_BYTES: usize = 4096;
+
 /// Nesting depth of CBOR read from outside (envelopes, fountain parts,
 /// raw artifacts before the core decodes them). The deepest real artifact
 /// is an AUM with a State (map > array of keys > map > meta map > text):

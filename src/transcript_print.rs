@@ -2,8 +2,8 @@
 //! secrets sheets' PDF writer, with their embedded DejaVu Sans Mono), each ending
 //! with signature lines for the operator and witnesses.
 
+use crate::pdf::{pdf_string, write_pdf, PAGE_H, PAGE_W};
 use crate::secrets::font::SHEET_FONT_ADVANCE;
-use crate::secrets::sheet_pdf::{pdf_string, write_pdf, PAGE_H, PAGE_W};
 use crate::transcript::Record;
 use std::fmt::Write as _;
 use zeroize::Zeroizing;

@@ -191,7 +191,7 @@ fn spare_pages_through_rendered_frames() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("set");
-    locksmith::exchange::write_dir_atomic(&out, &files, false).expect("write");
+    locksmith::output::write_dir_atomic(&out, &files, false).expect("write");
     std::fs::remove_file(out.join(&files[0].0)).expect("lose page 1");
     std::fs::remove_file(out.join(&files[3].0)).expect("lose page 4");
     let back = locksmith::exchange::read_qr_images(&[out], None).expect("recovers");

@@ -422,9 +422,9 @@ fn static_frames_png_dir_and_pdf() {
     assert!(files[0].0.starts_with("part-"));
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("frames");
-    locksmith::exchange::write_dir_atomic(&out, &files, false).expect("write");
+    locksmith::output::write_dir_atomic(&out, &files, false).expect("write");
     assert!(
-        locksmith::exchange::write_dir_atomic(&out, &files, false).is_err(),
+        locksmith::output::write_dir_atomic(&out, &files, false).is_err(),
         "no overwrite without force"
     );
     let back = locksmith::exchange::read_qr_images(&[out], None).expect("read dir");

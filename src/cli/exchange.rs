@@ -12,10 +12,10 @@ use serde_json::json;
 use crate::exchange::qr_out::{self, QrRendered};
 use crate::exchange::qr_render::render_terminal;
 use crate::exchange::{
-    self, read_input, read_qr_images, to_raw, write_atomic, write_dir_atomic, Artifact,
-    ArtifactKind, Density, Ecc, Envelope, Progress, QrContent, QrFormat, QrOptions, RawForm,
-    TerminalColors,
+    self, read_input, read_qr_images, to_raw, Artifact, ArtifactKind, Density, Ecc, Envelope,
+    Progress, QrContent, QrFormat, QrOptions, RawForm, TerminalColors,
 };
+use crate::output::{write_atomic, write_dir_atomic};
 
 #[derive(Debug, Subcommand)]
 pub enum ExchangeCommand {
@@ -171,7 +171,7 @@ pub fn run(cmd: ExchangeCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// Prints reassembly progress on stderr ("17/24 parts").
-pub fn progress_printer() -> impl FnMut(&Progress) {
+pub fn progress_printer() -> impl Fn(&Progress) + Send + Sync {
     let tty = std::io::stderr().is_terminal();
     move |p: &Progress| {
         if tty {

@@ -144,6 +144,7 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     crate::input::set_qr_in(cli.qr_in);
+    crate::input::set_progress(Box::new(exchange::progress_printer()));
     match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Lock { cmd } => lock::run(cmd),

@@ -10,8 +10,9 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::exchange::{read_artifact, write_qr, QrArgs};
-use crate::exchange::{unix_now, write_atomic};
+use crate::exchange::unix_now;
 use crate::online::{build_export, plan_submission, ExportSource, RequestStore, Tailscale};
+use crate::output::write_atomic;
 
 #[derive(Debug, Subcommand)]
 pub enum OnlineCommand {

@@ -12,8 +12,7 @@ use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
-/// The most bytes read from standard input or a file for one secret.
-pub const MAX_SECRET_BYTES: usize = 4096;
+pub use crate::limits::MAX_SECRET_BYTES;
 
 /// A secret argument as given: a source, or the secret itself.
 /// `Debug` never shows a literal.

@@ -23,9 +23,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ciborium::value::{Integer, Value};
 use sha2::{Digest, Sha256};
 
+use super::cbor::{self, as_u64, uint, CborError, Value};
 use super::error::{ExchangeError, Result};
 use super::kind::ArtifactKind;
 
@@ -193,7 +193,7 @@ impl Envelope {
             entries.push((uint(META_ANSWERS), Value::Bytes(answers.0.to_vec())));
         }
         if let Some(label) = &self.label {
-            entries.push((uint(META_LABEL), Value::Text(label.clone())));
+            entries.push((uint(META_LABEL), Value::Text(label.clone().into_bytes())));
         }
         (!entries.is_empty()).then_some(Value::Map(entries))
     }
@@ -205,12 +205,9 @@ impl Envelope {
             Value::Bytes(payload.to_vec()),
             meta.cloned().unwrap_or(Value::Null),
         ]);
-        let mut encoded = Vec::new();
-        ciborium::ser::into_writer(&covered, &mut encoded).map_err(|e| {
-            ExchangeError::InvalidEnvelopeField {
-                input: "envelope".into(),
-                reason: format!("cannot encode: {e}"),
-            }
+        let encoded = cbor::encode(&covered).ok_or_else(|| ExchangeError::InvalidEnvelopeField {
+            input: "envelope".into(),
+            reason: "the metadata holds a value locksmith does not write (text that is not UTF-8, a float or a simple value)".into(),
         })?;
         let digest = Sha256::digest(&encoded);
         let mut sum = [0u8; 4];
@@ -225,7 +222,7 @@ impl Envelope {
         // Encoding a Value built from owned data into a Vec cannot fail.
         let sum = Self::checksum(kind, &self.payload, meta.as_ref()).unwrap_or([0; 4]);
         let mut items = vec![
-            Value::Text(MAGIC.into()),
+            Value::Text(MAGIC.as_bytes().to_vec()),
             uint(VERSION),
             uint(kind),
             Value::Bytes(self.payload.clone()),
@@ -234,10 +231,8 @@ impl Envelope {
         if let Some(meta) = meta {
             items.push(meta);
         }
-        let mut out = Vec::with_capacity(self.payload.len() + 64);
-        // Writing into a Vec is infallible; an error here would be a bug in ciborium.
-        let _ = ciborium::ser::into_writer(&Value::Array(items), &mut out);
-        out
+        // Every value here was built from owned, encodable data.
+        cbor::encode(&Value::Array(items)).unwrap_or_default()
     }
 
     /// Decodes and verifies an envelope. `input` names where the bytes came
@@ -257,19 +252,13 @@ impl Envelope {
                 limit: MAX_INPUT_BYTES,
             });
         }
-        let mut reader = bytes;
         // Depth-capped: the envelope is 3 levels deep (array > meta map > value).
-        let value: Value = ciborium::de::from_reader_with_recursion_limit(
-            &mut reader,
-            crate::limits::MAX_CBOR_DEPTH,
-        )
-        .map_err(|e| not(&format!("malformed CBOR: {e}")))?;
-        if !reader.is_empty() {
-            return Err(not(&format!(
-                "{} trailing bytes after the envelope",
-                reader.len()
-            )));
-        }
+        let value = cbor::parse(bytes).map_err(|e| match e {
+            CborError::TrailingBytes { count, .. } => {
+                not(&format!("{count} trailing bytes after the envelope"))
+            }
+            e => not(&format!("malformed CBOR: {e}")),
+        })?;
         let Value::Array(items) = value else {
             return Err(not("the top level is not an array"));
         };
@@ -351,7 +340,12 @@ impl Envelope {
                             ))
                         })?)
                     }
-                    (Some(META_LABEL), Value::Text(t)) => env.label = Some(t.clone()),
+                    (Some(META_LABEL), Value::Text(t)) => {
+                        env.label =
+                            Some(String::from_utf8(t.clone()).map_err(|_| {
+                                field("the envelope label is not UTF-8 text".into())
+                            })?)
+                    }
                     (Some(k @ (META_NONCE | META_ANSWERS | META_LABEL)), _) => {
                         return Err(field(format!(
                             "envelope metadata field {k} has the wrong type"
@@ -376,17 +370,6 @@ impl Envelope {
 pub fn is_envelope(bytes: &[u8]) -> bool {
     matches!(bytes.first(), Some(0x85 | 0x86))
         && bytes.get(1..5) == Some(&[0x63, b'l', b'k', b's'][..])
-}
-
-fn uint(n: u64) -> Value {
-    Value::Integer(Integer::from(n))
-}
-
-fn as_u64(v: &Value) -> Option<u64> {
-    match v {
-        Value::Integer(i) => u64::try_from(*i).ok(),
-        _ => None,
-    }
 }
 
 /// The stable wire number of a kind. Never renumber: add new kinds at the end.

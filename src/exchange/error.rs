@@ -121,3 +121,18 @@ impl ExchangeError {
 
 /// Result alias of the exchange layer.
 pub type Result<T, E = ExchangeError> = std::result::Result<T, E>;
+
+impl From<crate::output::OutputError> for ExchangeError {
+    fn from(e: crate::output::OutputError) -> Self {
+        match e {
+            crate::output::OutputError::Exists(path) => {
+                ExchangeError::WouldOverwrite { path: path.into() }
+            }
+            crate::output::OutputError::Io {
+                path,
+                action,
+                source,
+            } => ExchangeError::io(path, action, source),
+        }
+    }
+}

@@ -8,16 +8,16 @@
 //! - read any INPUT (envelope, raw form, QR image, directory of frames):
 //!   [`read_input`], [`read_qr_images`], [`parse_artifact`];
 //! - write: [`to_raw`] (raw form), [`Envelope::to_bytes`], [`qr_out::plan`]
-//!   and [`qr_out::render`] (QR), [`write_atomic`] / [`write_dir_atomic`].
+//!   and [`qr_out::render`] (QR); files are written by [`crate::output`].
 
 pub mod animation;
+pub mod cbor;
 pub mod envelope;
 pub mod error;
 pub mod input;
 pub mod kind;
 pub mod multipart;
 pub mod node_export;
-pub mod output;
 pub mod qr_code;
 pub mod qr_decode;
 pub mod qr_out;
@@ -31,7 +31,6 @@ pub use input::{artifact_from_qr_contents, read_input, read_qr_images};
 pub use kind::ArtifactKind;
 pub use multipart::{Progress, Reassembler};
 pub use node_export::NodeExport;
-pub use output::{write_atomic, write_dir_atomic};
 pub use qr_code::{Ecc, QrMatrix};
 pub use qr_out::{Density, QrContent, QrFormat, QrOptions};
 pub use qr_render::TerminalColors;

@@ -513,27 +513,16 @@ fn check_message(mut message: Vec<u8>, info: SequenceInfo) -> Option<Vec<u8>> {
 
 /// Reads `[seq, count, message_len, checksum, data]` from a part's CBOR.
 fn parse_part_header(cbor: &[u8]) -> Option<(SequenceInfo, usize)> {
-    use ciborium::value::Value;
-    let mut reader = cbor;
-    let Value::Array(items) = ciborium::de::from_reader_with_recursion_limit::<Value, _>(
-        &mut reader,
-        crate::limits::MAX_CBOR_DEPTH,
-    )
-    .ok()?
-    else {
+    use super::cbor::{as_u64, Value};
+    let Value::Array(items) = super::cbor::parse(cbor).ok()? else {
         return None;
     };
-    let uint = |i: usize| -> Option<u64> {
-        match items.get(i)? {
-            Value::Integer(n) => u64::try_from(*n).ok(),
-            _ => None,
-        }
-    };
+    let uint = |i: usize| -> Option<u64> { as_u64(items.get(i)?) };
     let data_len = match items.get(4)? {
         Value::Bytes(b) => b.len(),
         _ => return None,
     };
-    if items.len() != 5 || !reader.is_empty() {
+    if items.len() != 5 {
         return None;
     }
     let info = SequenceInfo {

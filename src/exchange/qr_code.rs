@@ -4,6 +4,7 @@
 //! alphanumeric mode and binary envelopes in byte mode.
 
 use qrcode::{bits::Bits, EcLevel, QrCode};
+use zeroize::Zeroizing;
 
 use super::error::{ExchangeError, Result};
 
@@ -31,16 +32,41 @@ impl Ecc {
     }
 }
 
-/// A rendered QR symbol: `size` x `size` modules, `true` = dark.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A rendered QR symbol: `size` x `size` modules, `true` = dark. The one
+/// QR matrix type: exchange codes and disablement sheets both use it. The
+/// modules are wiped on drop and left out of `Debug`, since a sheet's
+/// pattern encodes a secret.
+#[derive(Clone, PartialEq, Eq)]
 pub struct QrMatrix {
     size: usize,
-    dark: Vec<bool>,
+    dark: Zeroizing<Vec<bool>>,
     version: i16,
     ecc: Ecc,
 }
 
+impl std::fmt::Debug for QrMatrix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QrMatrix")
+            .field("size", &self.size)
+            .field("version", &self.version)
+            .field("ecc", &self.ecc)
+            .finish_non_exhaustive()
+    }
+}
+
 impl QrMatrix {
+    /// Encodes `text` at level `ecc` with the `qrcode` crate's optimal
+    /// segmentation whatever its case (disablement sheets: what a phone
+    /// camera app shows is the text, not a byte segment to compare).
+    pub fn encode_text(text: &[u8], ecc: Ecc) -> Result<Self> {
+        let code = QrCode::with_error_correction_level(text, ecc.level()).map_err(|e| {
+            ExchangeError::QrEncode {
+                reason: format!("{} bytes do not fit one QR code: {e}", text.len()),
+            }
+        })?;
+        Ok(Self::from_code(&code, ecc))
+    }
+
     /// Encodes `content` at error-correction level `ecc`, in the smallest
     /// version that holds it.
     pub fn encode(content: &[u8], ecc: Ecc) -> Result<Self> {
@@ -70,21 +96,26 @@ impl QrMatrix {
             let bits = found.ok_or_else(|| too_big(&"data too long"))?;
             QrCode::with_bits(bits, ecc.level()).map_err(|e| too_big(&e))?
         };
+        Ok(Self::from_code(&code, ecc))
+    }
+
+    fn from_code(code: &QrCode, ecc: Ecc) -> Self {
         let size = code.width();
         let version = match code.version() {
             qrcode::Version::Normal(v) | qrcode::Version::Micro(v) => v,
         };
-        let dark = code
-            .to_colors()
-            .into_iter()
-            .map(|c| c == qrcode::Color::Dark)
-            .collect();
-        Ok(Self {
+        let dark = Zeroizing::new(
+            code.to_colors()
+                .into_iter()
+                .map(|c| c == qrcode::Color::Dark)
+                .collect(),
+        );
+        Self {
             size,
             dark,
             version,
             ecc,
-        })
+        }
     }
 
     /// Modules per side (without quiet zone).

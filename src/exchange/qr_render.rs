@@ -142,45 +142,19 @@ pub fn render_svg(m: &QrMatrix, module_px: u32, quiet: usize) -> String {
     )
 }
 
-fn pdf_escape(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_ascii() && !c.is_ascii_control() {
-                c
-            } else {
-                '?'
-            }
-        })
-        .flat_map(|c| match c {
-            '(' | ')' | '\\' => vec!['\\', c],
-            _ => vec![c],
-        })
-        .collect()
-}
-
 /// A printable PDF (A4), one code a page, each with its caption lines
 /// ("part 2 of 5", the kind, a checksum) under it. Vector modules, so it
 /// prints sharp at any resolution.
 pub fn render_pdf(pages: &[(QrMatrix, Vec<String>)]) -> Vec<u8> {
-    const W: f64 = 595.0;
-    const H: f64 = 842.0;
-    let mut objects: Vec<String> = Vec::new();
-    // 1: catalog, 2: pages, 3: font, then page and content pairs.
-    let page_ids: Vec<usize> = (0..pages.len()).map(|i| 4 + 2 * i).collect();
-    objects.push("<< /Type /Catalog /Pages 2 0 R >>".into());
-    let kids: Vec<String> = page_ids.iter().map(|id| format!("{id} 0 R")).collect();
-    objects.push(format!(
-        "<< /Type /Pages /Kids [{}] /Count {} >>",
-        kids.join(" "),
-        pages.len()
-    ));
-    objects.push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".into());
-    for (i, (m, caption)) in pages.iter().enumerate() {
+    use crate::pdf::{pdf_string, write_pdf, PAGE_H, PAGE_W};
+    let (w, h) = (f64::from(PAGE_W), f64::from(PAGE_H));
+    let mut contents = Vec::with_capacity(pages.len());
+    for (m, caption) in pages {
         let units = (m.size() + 2 * STANDARD_QUIET_ZONE) as f64;
-        let side = (W - 100.0).min(H - 260.0);
+        let side = (w - 100.0).min(h - 260.0);
         let unit = side / units;
-        let left = (W - side) / 2.0;
-        let top = H - 60.0;
+        let left = (w - side) / 2.0;
+        let top = h - 60.0;
         let mut content = String::from("0 g\n");
         for (x, y, len) in dark_runs(m) {
             let px = left + (x + STANDARD_QUIET_ZONE) as f64 * unit;
@@ -194,34 +168,13 @@ pub fn render_pdf(pages: &[(QrMatrix, Vec<String>)]) -> Vec<u8> {
         content.push_str("f\nBT /F1 11 Tf\n");
         let mut ty = top - side - 24.0;
         for line in caption {
-            let _ = writeln!(content, "1 0 0 1 50 {ty:.1} Tm ({}) Tj", pdf_escape(line));
+            let _ = write!(content, "1 0 0 1 50 {ty:.1} Tm ");
+            pdf_string(&mut content, line);
+            content.push_str(" Tj\n");
             ty -= 16.0;
         }
         content.push_str("ET\n");
-        objects.push(format!(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {W} {H}] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
-            page_ids[i] + 1
-        ));
-        objects.push(format!(
-            "<< /Length {} >>\nstream\n{content}endstream",
-            content.len()
-        ));
+        contents.push(zeroize::Zeroizing::new(content));
     }
-    let mut out = String::from("%PDF-1.4\n");
-    let mut offsets = Vec::new();
-    for (i, obj) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        let _ = write!(out, "{} 0 obj\n{obj}\nendobj\n", i + 1);
-    }
-    let xref = out.len();
-    let _ = write!(out, "xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
-    for off in offsets {
-        let _ = writeln!(out, "{off:010} 00000 n ");
-    }
-    let _ = write!(
-        out,
-        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-        objects.len() + 1
-    );
-    out.into_bytes()
+    write_pdf(&contents).to_vec()
 }

@@ -3,12 +3,12 @@
 //! with or without padding, raw CBOR, upstream JSON and plain text. Every
 //! reader takes these as well as the envelope.
 
-use ciborium::value::Value;
 use data_encoding::{
     Encoding, BASE64, BASE64URL, BASE64URL_NOPAD, BASE64_NOPAD, HEXLOWER, HEXLOWER_PERMISSIVE,
     HEXUPPER,
 };
 
+use super::cbor::{self, as_u64, map_get, CborError, Value};
 use super::envelope::{is_envelope, Envelope, MAX_INPUT_BYTES};
 use super::error::{ExchangeError, Result};
 use super::kind::ArtifactKind;
@@ -280,19 +280,15 @@ fn parse_binary(bytes: &[u8], input: &str) -> Result<Artifact> {
             input: input.into(),
         });
     }
-    let mut reader = bytes;
-    let value: Value =
-        ciborium::de::from_reader_with_recursion_limit(&mut reader, crate::limits::MAX_CBOR_DEPTH)
-            .map_err(|e| ExchangeError::UnrecognisedForm {
-                input: input.into(),
-                reason: format!("binary data that is not CBOR: {e}"),
-            })?;
-    if !reader.is_empty() {
-        return Err(ExchangeError::UnrecognisedForm {
-            input: input.into(),
-            reason: format!("CBOR followed by {} trailing bytes", reader.len()),
-        });
-    }
+    let value = cbor::parse(bytes).map_err(|e| ExchangeError::UnrecognisedForm {
+        input: input.into(),
+        reason: match e {
+            CborError::TrailingBytes { count, .. } => {
+                format!("CBOR followed by {count} trailing bytes")
+            }
+            e => format!("binary data that is not CBOR: {e}"),
+        },
+    })?;
     Ok(Artifact {
         kind: guess_cbor_kind(&value),
         payload: bytes.to_vec(),
@@ -342,13 +338,6 @@ pub fn decode_text_encoding(text: &str) -> Option<(Vec<u8>, RawForm)> {
         .find_map(|(enc, form)| enc.decode(text.as_bytes()).ok().map(|d| (d, form)))
 }
 
-fn map_get(entries: &[(Value, Value)], key: u64) -> Option<&Value> {
-    entries.iter().find_map(|(k, v)| match k {
-        Value::Integer(i) if u64::try_from(*i).ok() == Some(key) => Some(v),
-        _ => None,
-    })
-}
-
 /// A light structural guess at what a CBOR value is, until the core can
 /// decode it: an AUM always has field 2 (PrevAUMHash, 32 bytes or null);
 /// a node-key signature has SigKind 1..3 in field 1 and no such field 2.
@@ -356,10 +345,7 @@ pub fn guess_cbor_kind(value: &Value) -> ArtifactKind {
     let Value::Map(entries) = value else {
         return ArtifactKind::Opaque;
     };
-    let field1 = map_get(entries, 1).and_then(|v| match v {
-        Value::Integer(i) => u64::try_from(*i).ok(),
-        _ => None,
-    });
+    let field1 = map_get(entries, 1).and_then(as_u64);
     match (field1, map_get(entries, 2)) {
         (Some(_), Some(Value::Null)) => ArtifactKind::Aum,
         (Some(_), Some(Value::Bytes(b))) if b.len() == 32 => ArtifactKind::Aum,
@@ -369,17 +355,10 @@ pub fn guess_cbor_kind(value: &Value) -> ArtifactKind {
 }
 
 fn is_checkpoint_with_parent(bytes: &[u8]) -> bool {
-    let mut reader = bytes;
-    let Ok(Value::Map(entries)) = ciborium::de::from_reader_with_recursion_limit::<Value, _>(
-        &mut reader,
-        crate::limits::MAX_CBOR_DEPTH,
-    ) else {
+    let Ok(Value::Map(entries)) = cbor::parse(bytes) else {
         return false;
     };
-    let kind = map_get(&entries, 1).and_then(|v| match v {
-        Value::Integer(i) => u64::try_from(*i).ok(),
-        _ => None,
-    });
+    let kind = map_get(&entries, 1).and_then(as_u64);
     kind == Some(5) && matches!(map_get(&entries, 2), Some(Value::Bytes(b)) if b.len() == 32)
 }
 

@@ -22,7 +22,7 @@
 //! data pages stay standard UR parts, readable by any UR decoder; a
 //! decoder that does not know `locksmith-spare` just sees another UR type.
 
-use ciborium::value::{Integer, Value};
+use super::cbor::{self, uint, Value};
 use reed_solomon_erasure::galois_8::ReedSolomon;
 
 use super::error::{ExchangeError, Result};
@@ -92,10 +92,6 @@ pub fn recover(
     shards.into_iter().collect()
 }
 
-fn uint(n: u64) -> Value {
-    Value::Integer(Integer::from(n))
-}
-
 impl SparePage {
     /// The page's UR text, uppercase (alphanumeric QR mode).
     pub fn to_ur(&self) -> String {
@@ -107,9 +103,8 @@ impl SparePage {
             uint(self.spares as u64),
             Value::Bytes(self.shard.clone()),
         ]);
-        let mut cbor = Vec::new();
-        // Encoding a Value into a Vec cannot fail.
-        let _ = ciborium::ser::into_writer(&value, &mut cbor);
+        // Integers and a byte string: always encodable.
+        let cbor = cbor::encode(&value).unwrap_or_default();
         format!(
             "ur:{SPARE_UR_TYPE}/{}",
             ur::bytewords::encode(&cbor, ur::bytewords::Style::Minimal)
@@ -143,21 +138,17 @@ impl SparePage {
         }
         let cbor = ur::bytewords::decode(&body.to_ascii_lowercase(), ur::bytewords::Style::Minimal)
             .map_err(|e| bad(&e.to_string()))?;
-        let mut reader = cbor.as_slice();
-        let value: Value =
-            ciborium::de::from_reader_with_recursion_limit(&mut reader, limits::MAX_CBOR_DEPTH)
-                .map_err(|e| bad(&e.to_string()))?;
+        let value = cbor::parse(&cbor).map_err(|e| bad(&e.to_string()))?;
         let Value::Array(items) = value else {
             return Err(bad("not an array"));
         };
-        if items.len() != 6 || !reader.is_empty() {
+        if items.len() != 6 {
             return Err(bad("expected 6 fields"));
         }
         let n = |i: usize| -> Result<usize> {
             match items.get(i) {
-                Some(Value::Integer(v)) => u64::try_from(*v)
+                Some(Value::Unsigned(v)) => usize::try_from(*v)
                     .ok()
-                    .and_then(|v| usize::try_from(v).ok())
                     .ok_or_else(|| bad("a field is out of range")),
                 _ => Err(bad("a field is not an unsigned integer")),
             }

@@ -77,7 +77,8 @@ impl RequestStore {
             path: self.dir.clone(),
             reason: e.to_string(),
         })?;
-        crate::exchange::write_atomic(&self.path_of(&info.nonce), &json, false)?;
+        crate::output::write_atomic(&self.path_of(&info.nonce), &json, false)
+            .map_err(crate::exchange::ExchangeError::from)?;
         Ok(())
     }
 

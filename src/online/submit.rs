@@ -158,9 +158,8 @@ fn commands_for(
     let payload = &response.payload;
     match response.kind {
         ArtifactKind::RecoveryAum | ArtifactKind::Aum => {
-            let mut reader = payload.as_slice();
-            let parsed: Result<ciborium::value::Value, _> = ciborium::de::from_reader(&mut reader);
-            if !matches!(parsed, Ok(ciborium::value::Value::Map(_))) || !reader.is_empty() {
+            let parsed = crate::exchange::cbor::parse(payload);
+            if !matches!(parsed, Ok(crate::exchange::cbor::Value::Map(_))) {
                 return Err(bad(input, "the recovery AUM is not a CBOR map; the response is damaged"));
             }
             let hex = String::from_utf8(RawForm::HexUpper.encode(payload)).map_err(|_| bad(input, "hex"))?;

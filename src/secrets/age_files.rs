@@ -27,12 +27,12 @@ use age::secrecy::SecretString;
 use age_core::format::{FileKey, Stanza};
 use zeroize::Zeroizing;
 
-use super::atomic::{check_free, ensure_dir, Batch, Overwrite};
 use super::error::SecretsError;
 use super::label::AuthorityLabel;
 use super::progress::{LazyBar, Progress};
 use super::secret::DisablementSecret;
 use super::values::{value_text, DisablementValue};
+use crate::output::{check_free, ensure_dir, Batch, Overwrite};
 
 /// One parsed age recipient.
 #[derive(Clone)]
@@ -351,7 +351,7 @@ pub fn write_age_files(
     let names = age_file_names(label, count, options.layout);
     let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
     ensure_dir(dir)?;
-    check_free(&paths, options.overwrite)?;
+    check_free(&paths, options.overwrite.force())?;
     let spans: Vec<FileSpan> = match options.layout {
         FileLayout::PerSecret => (1..=count)
             .map(|i| FileSpan {
@@ -377,7 +377,7 @@ pub fn write_age_files(
             label,
             span,
         )?;
-        batch.write(path, &bytes, options.overwrite)?;
+        batch.write(path, &bytes, options.overwrite.force())?;
         bar.tick();
     }
     bar.finish();

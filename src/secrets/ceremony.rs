@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::age_files::{write_age_files, AgeOptions};
-use super::atomic::Overwrite;
 use super::error::SecretsError;
 use super::label::AuthorityLabel;
 use super::secret::DisablementSecret;
 use super::sheet::{sheet_plan, write_sheets, SheetOptions};
 use super::values::{compute_values, value_text, DisablementValue, Progress};
+use crate::output::Overwrite;
 
 /// Freshly made secrets and their values, in the same order.
 #[derive(Debug)]
@@ -80,7 +80,7 @@ pub fn write_outputs(
                     .map(|p| dir.join(p.name)),
             );
         }
-        super::atomic::check_free(&planned, Overwrite::Refuse)?;
+        crate::output::check_free(&planned, false)?;
     }
     if let Some((dir, age)) = &options.age {
         out.age_files = write_age_files(dir, label, &generated.secrets, &generated.values, age)?;
@@ -97,7 +97,7 @@ pub fn write_outputs(
             Ok(paths) => out.sheets = paths,
             Err(e) => {
                 // No half ceremony: the age files go too.
-                super::atomic::remove_files(&out.age_files);
+                crate::output::remove_files(&out.age_files);
                 return Err(e);
             }
         }

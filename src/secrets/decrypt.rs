@@ -61,8 +61,7 @@ pub struct FoundSecret {
     pub secret: DisablementSecret,
 }
 
-/// The most plaintext a secrets file may hold (about three thousand secrets).
-pub const MAX_PLAINTEXT: usize = 1 << 20;
+pub use crate::limits::MAX_SECRETS_PLAINTEXT as MAX_PLAINTEXT;
 
 /// Decrypts `bytes` (binary or armored), read from `input`.
 pub fn decrypt_bytes(

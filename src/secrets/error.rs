@@ -94,3 +94,18 @@ impl SecretsError {
         }
     }
 }
+
+impl From<crate::output::OutputError> for SecretsError {
+    fn from(e: crate::output::OutputError) -> Self {
+        match e {
+            crate::output::OutputError::Exists(path) => {
+                SecretsError::WouldOverwrite { path: path.into() }
+            }
+            crate::output::OutputError::Io {
+                path,
+                action,
+                source,
+            } => SecretsError::io(path, action, source),
+        }
+    }
+}

@@ -19,13 +19,11 @@
 //! - [`sheet`], [`sheet_pdf`], [`sheet_html`], [`sheet_text`], [`font`],
 //!   [`qr`]: the printable sheets.
 //! - [`record`]: the verification record.
-//! - [`atomic`]: atomic, non-clobbering file output.
 //! - [`ceremony`]: the steps `lock init` runs.
 
 #![forbid(unsafe_code)]
 
 pub mod age_files;
-pub mod atomic;
 pub mod ceremony;
 pub mod decrypt;
 pub mod error;
@@ -44,8 +42,8 @@ pub mod sheet_text;
 pub mod values;
 pub mod verify;
 
+pub use crate::output::Overwrite;
 pub use age_files::{AgeOptions, AgeRecipient, AgeTarget, FileLayout};
-pub use atomic::Overwrite;
 pub use ceremony::{
     generate_secrets, write_outputs, GeneratedSecrets, OutputOptions, WrittenOutputs,
 };

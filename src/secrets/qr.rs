@@ -3,26 +3,12 @@
 
 use std::path::Path;
 
-use qrcode::{Color, EcLevel, QrCode};
 use zeroize::Zeroizing;
 
 use super::error::SecretsError;
 use super::secret::{parse_secret_hex, DisablementSecret};
-
-/// The modules of a QR code, row by row, `true` for dark. Wiped on drop
-/// (the pattern encodes the secret).
-pub struct QrMatrix {
-    /// Modules per side (without quiet zone).
-    pub width: usize,
-    pub dark: Zeroizing<Vec<bool>>,
-}
-
-impl QrMatrix {
-    /// Whether the module at column `x`, row `y` is dark.
-    pub fn is_dark(&self, x: usize, y: usize) -> bool {
-        self.dark.get(y * self.width + x).copied().unwrap_or(false)
-    }
-}
+pub use crate::exchange::QrMatrix;
+use crate::exchange::{Ecc, ExchangeError};
 
 /// Modules of quiet zone around the code, as the standard asks.
 pub const QUIET_ZONE: usize = 4;
@@ -30,42 +16,50 @@ pub const QUIET_ZONE: usize = 4;
 /// The QR code of `secret`'s `disablement-secret:` text.
 pub fn secret_qr(secret: &DisablementSecret) -> Result<QrMatrix, SecretsError> {
     let text = secret.text();
-    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
-        .map_err(|e| SecretsError::QrEncode(e.to_string()))?;
-    let width = code.width();
-    let dark = Zeroizing::new(
-        code.into_colors()
-            .into_iter()
-            .map(|c| c == Color::Dark)
-            .collect(),
-    );
-    Ok(QrMatrix { width, dark })
+    QrMatrix::encode_text(text.as_bytes(), Ecc::M)
+        .map_err(|e| SecretsError::QrEncode(e.to_string()))
 }
 
 /// Reads the QR code in the image at `path` (PNG or JPEG: a photo or a
-/// scan of the sheet) and returns the secret it holds.
+/// scan of the sheet) and returns the secret it holds. The image goes
+/// through the one QR decoder ([`crate::exchange::qr_decode`]), with its
+/// size and pixel limits.
 pub fn secret_from_qr_image(path: &Path) -> Result<DisablementSecret, SecretsError> {
     let input = path.display().to_string();
-    let image = image::ImageReader::open(path)
-        .map_err(|e| SecretsError::io(path, "opening the image", e))?
-        .with_guessed_format()
-        .map_err(|e| SecretsError::io(path, "reading the image", e))?
-        .decode()
-        .map_err(|e| SecretsError::BadImage {
-            input: input.clone(),
-            reason: format!("{e}; give a PNG or JPEG file"),
-        })?;
-    let luma = image.to_luma8();
-    let (w, h) = luma.dimensions();
-    let result =
-        rxing::helpers::detect_in_luma(luma.into_raw(), w, h, Some(rxing::BarcodeFormat::QR_CODE))
-            .map_err(|e| SecretsError::NoQrCode {
+    let meta =
+        std::fs::metadata(path).map_err(|e| SecretsError::io(path, "opening the image", e))?;
+    if meta.len() > crate::limits::MAX_ARTIFACT_BYTES {
+        return Err(SecretsError::BadImage {
+            input,
+            reason: format!(
+                "larger than {} bytes; give the photo or scan of one sheet",
+                crate::limits::MAX_ARTIFACT_BYTES
+            ),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|e| SecretsError::io(path, "reading the image", e))?;
+    if !crate::exchange::qr_decode::is_image(&bytes) {
+        return Err(SecretsError::BadImage {
+            input,
+            reason: "not a PNG or JPEG image; give a PNG or JPEG file".into(),
+        });
+    }
+    let codes =
+        crate::exchange::qr_decode::decode_image_file(&bytes, &input).map_err(|e| match e {
+            ExchangeError::QrNotFound { .. } => SecretsError::NoQrCode {
                 input: input.clone(),
-                reason: e.to_string(),
-            })?;
-    let text = Zeroizing::new(result.getText().to_owned());
-    drop(result);
-    parse_secret_hex(&text).ok_or(SecretsError::QrNotASecret { input })
+                reason: "no readable code".into(),
+            },
+            other => SecretsError::BadImage {
+                input: input.clone(),
+                reason: format!("{other}; give a PNG or JPEG file"),
+            },
+        })?;
+    codes
+        .into_iter()
+        .map(Zeroizing::new)
+        .find_map(|code| std::str::from_utf8(&code).ok().and_then(parse_secret_hex))
+        .ok_or(SecretsError::QrNotASecret { input })
 }
 
 #[cfg(test)]
@@ -76,8 +70,8 @@ mod tests {
     fn qr_has_a_sane_size() {
         let s = DisablementSecret::generate().unwrap();
         let q = secret_qr(&s).unwrap();
-        assert!(q.width >= 21 && q.width <= 57, "width {}", q.width);
-        assert_eq!(q.dark.len(), q.width * q.width);
+        assert!(q.size() >= 21 && q.size() <= 57, "width {}", q.size());
+        assert!(!format!("{q:?}").contains("true"), "no modules in Debug");
         // Finder pattern corner is dark.
         assert!(q.is_dark(0, 0));
     }

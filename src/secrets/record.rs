@@ -8,10 +8,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::atomic::{write_atomic, Overwrite};
 use super::error::SecretsError;
 use super::label::AuthorityLabel;
 use super::values::{parse_value_text, value_text, DisablementValue};
+use crate::output::write_atomic;
 
 /// How a custodian proved possession.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,7 +91,7 @@ impl VerificationRecord {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-        write_atomic(path, format!("{json}\n").as_bytes(), Overwrite::Replace)
+        Ok(write_atomic(path, format!("{json}\n").as_bytes(), true)?)
     }
 
     /// 1-based indices of `values` that nobody has verified yet.

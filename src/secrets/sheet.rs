@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use super::age_files::FileLayout;
-use super::atomic::{check_free, ensure_dir, Batch, Overwrite};
 use super::error::SecretsError;
 use super::label::AuthorityLabel;
 use super::lines::{printed_lines, PrintedLine, CHECK_ALPHABET};
 use super::qr::{secret_qr, QrMatrix};
 use super::secret::DisablementSecret;
 use super::values::{value_text, DisablementValue};
+use crate::output::{check_free, ensure_dir, Batch, Overwrite};
 
 /// Everything printed on one sheet. Holds the secret's text; wiped on drop.
 pub struct Sheet {
@@ -187,7 +187,7 @@ pub fn write_sheets(
     let plan = sheet_plan(label, count, options);
     let paths: Vec<PathBuf> = plan.iter().map(|p| dir.join(&p.name)).collect();
     ensure_dir(dir)?;
-    check_free(&paths, overwrite)?;
+    check_free(&paths, overwrite.force())?;
     let mut batch = Batch::new();
     for (planned, path) in plan.iter().zip(&paths) {
         let mut sheets = Vec::new();
@@ -202,18 +202,20 @@ pub fn write_sheets(
         }
         let pages: Vec<&Sheet> = sheets.iter().collect();
         match planned.format {
-            SheetFormat::Pdf => {
-                batch.write(path, &super::sheet_pdf::render_pdf(&pages), overwrite)?
-            }
+            SheetFormat::Pdf => batch.write(
+                path,
+                &super::sheet_pdf::render_pdf(&pages),
+                overwrite.force(),
+            )?,
             SheetFormat::Html => batch.write(
                 path,
                 super::sheet_html::render_html(&pages).as_bytes(),
-                overwrite,
+                overwrite.force(),
             )?,
             SheetFormat::Text => batch.write(
                 path,
                 super::sheet_text::render_text(&pages).as_bytes(),
-                overwrite,
+                overwrite.force(),
             )?,
         }
     }

@@ -104,14 +104,14 @@ fn page(out: &mut String, sheet: &Sheet) {
 
 fn qr_svg(out: &mut String, sheet: &Sheet) {
     let q = &sheet.qr;
-    let side = q.width + 2 * QUIET_ZONE;
+    let side = q.size() + 2 * QUIET_ZONE;
     let _ = write!(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"QR code of the disablement secret\"><rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/><path fill=\"#000\" d=\""
     );
-    for y in 0..q.width {
-        for x in 0..q.width {
-            if q.is_dark(x, y) {
+    for y in 0..q.size() {
+        for x in 0..q.size() {
+            if q.is_dark(x as isize, y as isize) {
                 let _ = write!(out, "M{} {}h1v1h-1z", x + QUIET_ZONE, y + QUIET_ZONE);
             }
         }

@@ -66,15 +66,15 @@ fn page(out: &mut String, sheet: &Sheet) {
     push_line(out, "");
     push_line(out, "QR code of the disablement-secret text:");
     let q = &sheet.qr;
-    let side = q.width + 2 * QUIET_ZONE;
+    let side = q.size() + 2 * QUIET_ZONE;
     for y in 0..side {
         let mut row = String::with_capacity(2 * side);
         for x in 0..side {
             let dark = x >= QUIET_ZONE
                 && y >= QUIET_ZONE
-                && x < QUIET_ZONE + q.width
-                && y < QUIET_ZONE + q.width
-                && q.is_dark(x - QUIET_ZONE, y - QUIET_ZONE);
+                && x < QUIET_ZONE + q.size()
+                && y < QUIET_ZONE + q.size()
+                && q.is_dark((x - QUIET_ZONE) as isize, (y - QUIET_ZONE) as isize);
             row.push_str(if dark { "##" } else { "  " });
         }
         push_line(out, row.trim_end());

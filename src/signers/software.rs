@@ -283,7 +283,10 @@ pub fn generate(spec: &FileSpec, options: &GenerateOptions) -> Result<KeyInfo, S
 pub fn write_atomically(path: &Path, data: &[u8], overwrite: bool) -> Result<(), SignersError> {
     crate::output::write_atomic(path, data, overwrite).map_err(|e| match e {
         crate::output::OutputError::Exists(_) => SignersError::Io {
-            what: format!("refusing to overwrite (or cannot write) {}", path.display()),
+            what: format!(
+                "{} exists; refusing to overwrite it (pass --force to replace it)",
+                path.display()
+            ),
             source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
         },
         crate::output::OutputError::Io { source, .. } => SignersError::Io {
