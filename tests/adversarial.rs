@@ -139,6 +139,8 @@ fn start_revoking_c(r: &Room) -> Aum {
     let out = ok(&[
         "lock",
         "revoke-keys",
+        "--accept-lockout",
+        "unknown",
         &r.c_tlpub,
         "--signer",
         &r.a,
@@ -174,6 +176,8 @@ fn cosign_refused(r: &Room, blob: &str, expect: &[&str]) {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--cosign",
             blob,
             "--signer",
@@ -196,6 +200,8 @@ fn cosign_refused(r: &Room, blob: &str, expect: &[&str]) {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--finish",
             blob,
             "--out",
@@ -298,6 +304,8 @@ fn an_honest_cosign_shows_the_whole_new_state_and_the_sighash() {
     let out = ok(&[
         "lock",
         "revoke-keys",
+        "--accept-lockout",
+        "unknown",
         "--cosign",
         &hex_blob,
         "--signer",
@@ -335,6 +343,8 @@ fn an_honest_cosign_shows_the_whole_new_state_and_the_sighash() {
     let out = ok(&[
         "lock",
         "revoke-keys",
+        "--accept-lockout",
+        "unknown",
         &r.c_tlpub,
         "--signer",
         &r.b,
@@ -349,6 +359,8 @@ fn an_honest_cosign_shows_the_whole_new_state_and_the_sighash() {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             &tlpub(&r.outsider),
             "--signer",
             &r.a,
@@ -390,6 +402,8 @@ fn signing_on_a_stale_foreign_or_unpinned_chain_is_refused() {
         vec![
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             &r.c_tlpub,
             "--signer",
             &r.a,
@@ -398,7 +412,16 @@ fn signing_on_a_stale_foreign_or_unpinned_chain_is_refused() {
             "r.aum",
         ],
         vec![
-            "lock", "remove", &r.c_tlpub, "--signer", &r.a, "--signer", &r.b, "--yes",
+            "lock",
+            "remove",
+            "--accept-lockout",
+            "unknown",
+            &r.c_tlpub,
+            "--signer",
+            &r.a,
+            "--signer",
+            &r.b,
+            "--yes",
         ],
     ] {
         let mut args = args.clone();
@@ -558,6 +581,8 @@ fn escape_laden_fields_never_reach_the_summary_raw() {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             &r.c_tlpub,
             "--signer",
             &r.a,
@@ -615,6 +640,8 @@ fn escape_laden_fields_never_reach_the_summary_raw() {
             &[
                 "lock",
                 "revoke-keys",
+                "--accept-lockout",
+                "unknown",
                 "--cosign",
                 &name,
                 "--signer",

@@ -151,6 +151,8 @@ fn signing_commands_reject_bad_inputs_clearly() {
         &[
             "lock",
             "remove",
+            "--accept-lockout",
+            "unknown",
             &format!("tlpub:{}", "cd".repeat(32)),
             "--signer",
             a,
@@ -196,6 +198,8 @@ fn signing_commands_reject_bad_inputs_clearly() {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--cosign",
             "A401050258",
             "--signer",
@@ -215,6 +219,8 @@ fn signing_commands_reject_bad_inputs_clearly() {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--cosign",
             &foreign.display().to_string(),
             "--signer",
@@ -231,6 +237,8 @@ fn signing_commands_reject_bad_inputs_clearly() {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--finish",
             &foreign.display().to_string(),
             "--out",
@@ -282,6 +290,8 @@ fn recovery_refuses_a_duplicate_cosignature_and_an_insufficient_tally() {
         .args([
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             &c_tlpub,
             "--signer",
             &f.b,
@@ -310,6 +320,8 @@ fn recovery_refuses_a_duplicate_cosignature_and_an_insufficient_tally() {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--cosign",
             &blob,
             "--signer",
@@ -324,7 +336,16 @@ fn recovery_refuses_a_duplicate_cosignature_and_an_insufficient_tally() {
     // Finishing now: refused, with the votes still needed.
     fails(
         &f,
-        &["lock", "revoke-keys", "--finish", &blob, "--out", "r.aum"],
+        &[
+            "lock",
+            "revoke-keys",
+            "--accept-lockout",
+            "unknown",
+            "--finish",
+            &blob,
+            "--out",
+            "r.aum",
+        ],
         None,
         "more vote(s) needed",
     );
@@ -337,6 +358,8 @@ fn recovery_refuses_a_duplicate_cosignature_and_an_insufficient_tally() {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--cosign",
             &tampered,
             "--signer",
@@ -352,6 +375,8 @@ fn recovery_refuses_a_duplicate_cosignature_and_an_insufficient_tally() {
         .args([
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--cosign",
             &blob,
             "--signer",
