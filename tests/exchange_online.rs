@@ -23,23 +23,10 @@ impl World {
         let dir = tempfile::tempdir().expect("tempdir");
         let bin = dir.path().join("bin");
         std::fs::create_dir(&bin).expect("bin");
-        let script = format!(
-            r#"#!/bin/sh
-# Stand-in for the tailscale CLI: prints the sample JSON, records the
-# commands that would change the tailnet.
-LOG="{log}"
-case "$*" in
-  "lock status --json=1") cat "{samples}/lock-status.json" ;;
-  "lock log --json=1"|"lock log --json=1 --limit="*) cat "{samples}/lock-log.json" ;;
-  "lock revoke-keys --finish "*) echo "revoke-keys $4" >> "$LOG" ;;
-  "lock init "*) echo "$*" >> "$LOG" ;;
-  "up --auth-key=file:"*) f="${{2#--auth-key=file:}}"; echo "up $(cat "$f")" >> "$LOG" ;;
-  *) echo "stand-in tailscale: unexpected arguments: $*" >&2; exit 2 ;;
-esac
-"#,
-            log = dir.path().join("calls.log").display(),
-            samples = samples().display()
-        );
+        // The stand-in parses arguments as upstream's CLI does (see the script).
+        let script = include_str!("support/tailscale-standin.sh")
+            .replace("@LOG@", &dir.path().join("calls.log").display().to_string())
+            .replace("@SAMPLES@", &samples().display().to_string());
         let path = bin.join("tailscale");
         std::fs::write(&path, script).expect("script");
         use std::os::unix::fs::PermissionsExt;
@@ -469,4 +456,182 @@ fn init_response_is_checked_argument_by_argument() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("unexpected `tailscale lock init` argument")
     );
+}
+
+/// Runs the stand-in `tailscale` directly with `args`.
+fn standin(w: &World, args: &[&str]) -> Output {
+    std::process::Command::new(w.path("bin").join("tailscale"))
+        .args(args)
+        .output()
+        .expect("run the stand-in")
+}
+
+#[test]
+fn the_stock_init_line_locksmith_prints_parses_as_upstream_parses_it() {
+    let w = World::new();
+    std::fs::write(w.path("pw"), "test passphrase").expect("pw");
+    let spec = format!(
+        "file:{}?pin-source=file:{}",
+        w.path("t.key").display(),
+        w.path("pw").display()
+    );
+    assert!(w
+        .locksmith(&["token", "generate", "--signer", &spec, "--label", "t"])
+        .status
+        .success());
+    let node = std::fs::read_to_string(samples().join("keys/A.pub")).expect("sample");
+    let store = w.path("store").display().to_string();
+    // Without the node's key there is no line to print.
+    let out = w.locksmith(&[
+        "lock",
+        "init",
+        "--signer",
+        &spec,
+        "--gen-disablements",
+        "1",
+        "--reveal-secrets",
+        "--yes",
+        "--json",
+        "--store",
+        &store,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(v["stock_init_command"].is_null(), "{v}");
+    assert!(v["stock_init_refused"]
+        .as_str()
+        .unwrap_or("")
+        .contains("--online-node-key"));
+    // With it (from the node's status export), the line works as printed.
+    let store2 = w.path("store2").display().to_string();
+    let status = samples().join("lock-status.json").display().to_string();
+    let out = w.locksmith(&[
+        "lock",
+        "init",
+        "--signer",
+        &spec,
+        "--gen-disablements",
+        "1",
+        "--reveal-secrets",
+        "--yes",
+        "--json",
+        "--store",
+        &store2,
+        "--online-node-key",
+        node.trim(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let line = v["stock_init_command"].as_str().expect("line").to_string();
+    assert!(line.contains(node.trim()), "{line}");
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(&words[..3], &["tailscale", "lock", "init"]);
+    let dry = standin(&w, &words[1..]);
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("--confirm"));
+    let mut confirmed = vec!["lock", "init", "--confirm"];
+    confirmed.extend(&words[3..]);
+    let run = standin(&w, &confirmed);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // The old line, without the node's key, is refused as upstream refuses it.
+    let without: Vec<&str> = confirmed
+        .iter()
+        .copied()
+        .filter(|a| *a != node.trim())
+        .collect();
+    let refused = standin(&w, &without);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("must be one of the trusted keys"));
+    // An enabled status export cannot name the node for an init.
+    let out = w.locksmith(&[
+        "lock",
+        "init",
+        "--signer",
+        &spec,
+        "--gen-disablements",
+        "1",
+        "--reveal-secrets",
+        "--yes",
+        "--store",
+        &w.path("store3").display().to_string(),
+        "--online-export",
+        &status,
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already enabled"));
+}
+
+#[test]
+fn the_standin_refuses_what_upstreams_flag_parsing_refuses() {
+    let w = World::new();
+    let key = std::fs::read_to_string(samples().join("keys/A.pub")).expect("sample");
+    let key = key.trim();
+    let d = format!("disablement:{}", "ab".repeat(32));
+    for (args, expect) in [
+        (
+            vec!["lock", "init", key, "--confirm"],
+            "doesn't have expected type prefix",
+        ),
+        (
+            vec!["lock", "init", "--bogus", key],
+            "flag provided but not defined",
+        ),
+        (vec!["lock", "init", "tlpub:abcd"], "wrong size"),
+        (
+            vec!["lock", "revoke-keys", &d],
+            "doesn't have expected type prefix",
+        ),
+        (vec!["lock", "revoke-keys"], "missing argument"),
+        (
+            vec!["lock", "revoke-keys", "--finish", "XYZ"],
+            "parsing hex",
+        ),
+        (vec!["lock", "status", "--json=2"], "unrecognised version"),
+        (vec!["lock", "status", "extra"], "unexpected argument"),
+        (vec!["up", "--auth-key"], "flag needs an argument"),
+        (
+            vec!["up", "--force-reauth", "true"],
+            "too many non-flag arguments",
+        ),
+    ] {
+        let out = standin(&w, &args);
+        assert!(!out.status.success(), "{args:?} must be refused");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expect), "{args:?}: {err}");
+    }
+    for args in [
+        vec![
+            "lock",
+            "init",
+            "--gen-disablements=0",
+            &format!("{key}?2"),
+            &d,
+        ],
+        vec!["lock", "status", "--json"],
+        vec!["lock", "log", "--json=1", "--limit", "5"],
+        vec!["lock", "revoke-keys", "--cosign", "A4AB"],
+    ] {
+        let out = standin(&w, &args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
