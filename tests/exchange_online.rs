@@ -480,56 +480,43 @@ fn the_stock_init_line_locksmith_prints_parses_as_upstream_parses_it() {
         .status
         .success());
     let node = std::fs::read_to_string(samples().join("keys/A.pub")).expect("sample");
-    let store = w.path("store").display().to_string();
+    // `lock init` with a software key into STORE, plus `extra`; its JSON.
+    let init = |store: &str, extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "lock",
+            "init",
+            "--signer",
+            &spec,
+            "--gen-disablements",
+            "1",
+            "--reveal-secrets",
+            "--yes",
+            "--json",
+            "--store",
+            store,
+        ];
+        args.extend(extra);
+        let out = w.locksmith(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
     // Without the node's key there is no line to print.
-    let out = w.locksmith(&[
-        "lock",
-        "init",
-        "--signer",
-        &spec,
-        "--gen-disablements",
-        "1",
-        "--reveal-secrets",
-        "--yes",
-        "--json",
-        "--store",
-        &store,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = init(&w.path("store").display().to_string(), &[]);
     assert!(v["stock_init_command"].is_null(), "{v}");
     assert!(v["stock_init_refused"]
         .as_str()
         .unwrap_or("")
         .contains("--online-node-key"));
-    // With it (from the node's status export), the line works as printed.
-    let store2 = w.path("store2").display().to_string();
+    // With it, the line works as printed.
     let status = samples().join("lock-status.json").display().to_string();
-    let out = w.locksmith(&[
-        "lock",
-        "init",
-        "--signer",
-        &spec,
-        "--gen-disablements",
-        "1",
-        "--reveal-secrets",
-        "--yes",
-        "--json",
-        "--store",
-        &store2,
-        "--online-node-key",
-        node.trim(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = init(
+        &w.path("store2").display().to_string(),
+        &["--online-node-key", node.trim()],
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let line = v["stock_init_command"].as_str().expect("line").to_string();
     assert!(line.contains(node.trim()), "{line}");
     let words: Vec<&str> = line.split_whitespace().collect();
