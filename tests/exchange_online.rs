@@ -622,3 +622,53 @@ fn the_standin_refuses_what_upstreams_flag_parsing_refuses() {
         );
     }
 }
+
+#[test]
+fn an_export_before_init_carries_the_node_key_for_the_stock_init_line() {
+    let w = World::new();
+    let node = "tlpub:50f3d75e0d8dab9b1c3280a76092bb07e8c32119f4fd0e31196acf6ea0b1be67";
+    // A node without tailnet lock: status says so, `lock log` fails as upstream's does.
+    let script = format!(
+        "#!/bin/sh\ncase \"$*\" in\n  \"lock status --json=1\") echo '{{\"SchemaVersion\":\"1\",\"Enabled\":false,\"PublicKey\":\"{node}\"}}' ;;\n  *) echo 'Tailnet Lock is not enabled' >&2; exit 1 ;;\nesac\n"
+    );
+    std::fs::write(w.path("bin").join("tailscale"), script).expect("script");
+    w.export(&[]);
+    std::fs::write(w.path("pw"), "test passphrase").expect("pw");
+    let spec = format!(
+        "file:{}?pin-source=file:{}",
+        w.path("t.key").display(),
+        w.path("pw").display()
+    );
+    assert!(w
+        .locksmith(&["token", "generate", "--signer", &spec, "--label", "t"])
+        .status
+        .success());
+    let export = w.path("export.lks").display().to_string();
+    let store = w.path("store").display().to_string();
+    let out = w.locksmith(&[
+        "lock",
+        "init",
+        "--signer",
+        &spec,
+        "--gen-disablements",
+        "1",
+        "--reveal-secrets",
+        "--yes",
+        "--json",
+        "--store",
+        &store,
+        "--online-export",
+        &export,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["online_node_key"], node);
+    assert!(v["stock_init_command"]
+        .as_str()
+        .expect("line")
+        .contains(node));
+}
