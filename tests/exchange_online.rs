@@ -92,6 +92,10 @@ impl World {
     }
 
     fn submit(&self, response: &Path, run: bool) -> Output {
+        self.submit_with(response, run, &[])
+    }
+
+    fn submit_with(&self, response: &Path, run: bool, extra: &[&str]) -> Output {
         let state = self.state();
         let mut args = vec![
             "online",
@@ -103,6 +107,7 @@ impl World {
         if run {
             args.push("--run");
         }
+        args.extend_from_slice(extra);
         self.locksmith(&args)
     }
 }
@@ -671,4 +676,41 @@ fn an_export_before_init_carries_the_node_key_for_the_stock_init_line() {
         .as_str()
         .expect("line")
         .contains(node));
+}
+
+#[test]
+fn force_reauth_re_authenticates_a_node_with_its_wrapped_key() {
+    let w = World::new();
+    let nonce = w.export(&[]);
+    let key = std::fs::read_to_string(samples().join("authkey.txt")).expect("sample");
+    let resp = w.write_response(
+        "key.lks",
+        &Envelope::new_response(
+            ArtifactKind::WrappedAuthKey,
+            key.trim().as_bytes().to_vec(),
+            nonce,
+        ),
+    );
+    let out = w.submit_with(&resp, true, &["--force-reauth"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .starts_with("tailscale up --force-reauth --auth-key=file:"));
+    assert_eq!(
+        w.calls().trim(),
+        format!("up --force-reauth {}", key.trim())
+    );
+    // Not for other responses.
+    let nonce = w.export(&["--force"]);
+    let resp = w.write_response(
+        "rec.lks",
+        &Envelope::new_response(ArtifactKind::RecoveryAum, recovery_cbor(), nonce),
+    );
+    let out = w.submit_with(&resp, false, &["--force-reauth"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("--force-reauth applies to a wrapped auth key"));
 }
