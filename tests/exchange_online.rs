@@ -91,6 +91,46 @@ impl World {
         p
     }
 
+    /// A software signing key (test only) in the world's directory.
+    fn software_key(&self) -> String {
+        std::fs::write(self.path("pw"), "test passphrase").expect("pw");
+        let spec = format!(
+            "file:{}?pin-source=file:{}",
+            self.path("t.key").display(),
+            self.path("pw").display()
+        );
+        assert!(self
+            .locksmith(&["token", "generate", "--signer", &spec, "--label", "t"])
+            .status
+            .success());
+        spec
+    }
+
+    /// `lock init` with `spec` into `store`, plus `extra`; its JSON.
+    fn init_json(&self, spec: &str, store: &str, extra: &[&str]) -> serde_json::Value {
+        let mut args = vec![
+            "lock",
+            "init",
+            "--signer",
+            spec,
+            "--gen-disablements",
+            "1",
+            "--reveal-secrets",
+            "--yes",
+            "--json",
+            "--store",
+            store,
+        ];
+        args.extend(extra);
+        let out = self.locksmith(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    }
+
     fn submit(&self, response: &Path, run: bool) -> Output {
         self.submit_with(response, run, &[])
     }
@@ -474,43 +514,10 @@ fn standin(w: &World, args: &[&str]) -> Output {
 #[test]
 fn the_stock_init_line_locksmith_prints_parses_as_upstream_parses_it() {
     let w = World::new();
-    std::fs::write(w.path("pw"), "test passphrase").expect("pw");
-    let spec = format!(
-        "file:{}?pin-source=file:{}",
-        w.path("t.key").display(),
-        w.path("pw").display()
-    );
-    assert!(w
-        .locksmith(&["token", "generate", "--signer", &spec, "--label", "t"])
-        .status
-        .success());
+    let spec = w.software_key();
     let node = std::fs::read_to_string(samples().join("keys/A.pub")).expect("sample");
-    // `lock init` with a software key into STORE, plus `extra`; its JSON.
-    let init = |store: &str, extra: &[&str]| -> serde_json::Value {
-        let mut args = vec![
-            "lock",
-            "init",
-            "--signer",
-            &spec,
-            "--gen-disablements",
-            "1",
-            "--reveal-secrets",
-            "--yes",
-            "--json",
-            "--store",
-            store,
-        ];
-        args.extend(extra);
-        let out = w.locksmith(&args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("json")
-    };
     // Without the node's key there is no line to print.
-    let v = init(&w.path("store").display().to_string(), &[]);
+    let v = w.init_json(&spec, &w.path("store").display().to_string(), &[]);
     assert!(v["stock_init_command"].is_null(), "{v}");
     assert!(v["stock_init_refused"]
         .as_str()
@@ -518,7 +525,8 @@ fn the_stock_init_line_locksmith_prints_parses_as_upstream_parses_it() {
         .contains("--online-node-key"));
     // With it, the line works as printed.
     let status = samples().join("lock-status.json").display().to_string();
-    let v = init(
+    let v = w.init_json(
+        &spec,
         &w.path("store2").display().to_string(),
         &["--online-node-key", node.trim()],
     );
@@ -638,39 +646,10 @@ fn an_export_before_init_carries_the_node_key_for_the_stock_init_line() {
     );
     std::fs::write(w.path("bin").join("tailscale"), script).expect("script");
     w.export(&[]);
-    std::fs::write(w.path("pw"), "test passphrase").expect("pw");
-    let spec = format!(
-        "file:{}?pin-source=file:{}",
-        w.path("t.key").display(),
-        w.path("pw").display()
-    );
-    assert!(w
-        .locksmith(&["token", "generate", "--signer", &spec, "--label", "t"])
-        .status
-        .success());
+    let spec = w.software_key();
     let export = w.path("export.lks").display().to_string();
     let store = w.path("store").display().to_string();
-    let out = w.locksmith(&[
-        "lock",
-        "init",
-        "--signer",
-        &spec,
-        "--gen-disablements",
-        "1",
-        "--reveal-secrets",
-        "--yes",
-        "--json",
-        "--store",
-        &store,
-        "--online-export",
-        &export,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = w.init_json(&spec, &store, &["--online-export", &export]);
     assert_eq!(v["online_node_key"], node);
     assert!(v["stock_init_command"]
         .as_str()
