@@ -91,6 +91,22 @@ impl World {
         p
     }
 
+    /// Exports, then writes the sample wrapped auth key as the response to
+    /// it; returns the key and the response's path.
+    fn auth_key_response(&self) -> (String, PathBuf) {
+        let nonce = self.export(&[]);
+        let key = std::fs::read_to_string(samples().join("authkey.txt")).expect("sample");
+        let resp = self.write_response(
+            "key.lks",
+            &Envelope::new_response(
+                ArtifactKind::WrappedAuthKey,
+                key.trim().as_bytes().to_vec(),
+                nonce,
+            ),
+        );
+        (key, resp)
+    }
+
     /// A software signing key (test only) in the world's directory.
     fn software_key(&self) -> String {
         std::fs::write(self.path("pw"), "test passphrase").expect("pw");
@@ -388,16 +404,7 @@ fn unknown_expired_and_non_responses_are_refused() {
 #[test]
 fn auth_key_response_runs_tailscale_up_without_the_key_in_argv() {
     let w = World::new();
-    let nonce = w.export(&[]);
-    let key = std::fs::read_to_string(samples().join("authkey.txt")).expect("sample");
-    let resp = w.write_response(
-        "key.lks",
-        &Envelope::new_response(
-            ArtifactKind::WrappedAuthKey,
-            key.trim().as_bytes().to_vec(),
-            nonce,
-        ),
-    );
+    let (key, resp) = w.auth_key_response();
     let out = w.submit(&resp, true);
     assert!(
         out.status.success(),
@@ -419,16 +426,7 @@ fn auth_key_response_runs_tailscale_up_without_the_key_in_argv() {
 #[test]
 fn auth_key_response_without_run_writes_nothing_secret() {
     let w = World::new();
-    let nonce = w.export(&[]);
-    let key = std::fs::read_to_string(samples().join("authkey.txt")).expect("sample");
-    let resp = w.write_response(
-        "key.lks",
-        &Envelope::new_response(
-            ArtifactKind::WrappedAuthKey,
-            key.trim().as_bytes().to_vec(),
-            nonce,
-        ),
-    );
+    let (key, resp) = w.auth_key_response();
     let before = std::fs::read(&resp).expect("response");
     let out = w.submit(&resp, false);
     assert!(
@@ -660,16 +658,7 @@ fn an_export_before_init_carries_the_node_key_for_the_stock_init_line() {
 #[test]
 fn force_reauth_re_authenticates_a_node_with_its_wrapped_key() {
     let w = World::new();
-    let nonce = w.export(&[]);
-    let key = std::fs::read_to_string(samples().join("authkey.txt")).expect("sample");
-    let resp = w.write_response(
-        "key.lks",
-        &Envelope::new_response(
-            ArtifactKind::WrappedAuthKey,
-            key.trim().as_bytes().to_vec(),
-            nonce,
-        ),
-    );
+    let (key, resp) = w.auth_key_response();
     let out = w.submit_with(&resp, true, &["--force-reauth"]);
     assert!(
         out.status.success(),
