@@ -76,6 +76,30 @@ fn status_json(head: &str, nodes: &[(&str, [u8; 32], &NodeKeySignature)]) -> Str
     serde_json::json!({"SchemaVersion": "1", "Enabled": true, "Head": head, "TrustedKeys": [], "VisiblePeers": peers, "FilteredPeers": []}).to_string()
 }
 
+/// A `locksmith online export` envelope of the store's chain (as
+/// `tailscale lock log --json=1` prints it) and `status`.
+fn online_export(store: &str, status: &[u8]) -> Vec<u8> {
+    let mut messages = Vec::new();
+    for entry in std::fs::read_dir(Path::new(store).join("aums")).expect("aums") {
+        let bytes = std::fs::read(entry.expect("entry").path()).expect("aum");
+        let aum = locksmith::tka::Aum::decode(&bytes).expect("decode");
+        messages.push(serde_json::json!({"Hash": aum.hash().to_string(), "Raw": data_encoding::BASE64URL.encode(&bytes)}));
+    }
+    let log = serde_json::json!({"SchemaVersion": "1", "Messages": messages}).to_string();
+    let payload = locksmith::exchange::NodeExport {
+        status_json: status.to_vec(),
+        log_json: log.into_bytes(),
+        exported_at: locksmith::exchange::unix_now(),
+    }
+    .to_bytes();
+    locksmith::exchange::Envelope::new_request(
+        locksmith::exchange::ArtifactKind::NodeExport,
+        payload,
+        std::time::Duration::from_secs(3600),
+    )
+    .to_bytes()
+}
+
 #[test]
 fn remove_and_revoke_show_and_gate_the_nodes_that_lose_access() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -134,6 +158,19 @@ fn remove_and_revoke_show_and_gate_the_nodes_that_lose_access() {
         ),
     )
     .expect("write");
+    // As `locksmith online export` carries it: the log and the status in
+    // one envelope; import keeps the status.
+    let export = dir.path().join("export.lks");
+    std::fs::write(
+        &export,
+        online_export(&store, &std::fs::read(&status).expect("read")),
+    )
+    .expect("write");
+    let export_s = export.display().to_string();
+    let (ok, out, err) = run(&["lock", "import", &export_s, "--store", &store]);
+    assert!(ok, "{err}");
+    assert!(out.contains("3 node(s) listed, 3 verify"), "{out}");
+    assert!(out.contains("(the current head)"), "{out}");
     let status_s = status.display().to_string();
     let (ok, out, err) = run(&["lock", "import", &status_s, "--store", &store]);
     assert!(ok, "{err}");
