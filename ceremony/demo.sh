@@ -92,15 +92,15 @@ locksmith lock add "$D" --signer "$A" --store "$store" --out "$work/add" --yes
 locksmith lock update "$D" --meta name=ci-builder --signer "$B" --store "$store" --out "$work/update" --yes
 
 step "Suppose D is compromised: revoke-keys, signed by A, then B and C cosign"
-locksmith lock revoke-keys "$D" --signer "$A" --store "$store" --json --yes > "$work/revoke-1.json"
+locksmith lock revoke-keys --accept-lockout unknown "$D" --signer "$A" --store "$store" --json --yes > "$work/revoke-1.json"
 blob=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["blob"])' "$work/revoke-1.json")
-locksmith lock revoke-keys --cosign "$blob" --signer "$B" --store "$store" --json --yes > "$work/revoke-2.json"
+locksmith lock revoke-keys --accept-lockout unknown --cosign "$blob" --signer "$B" --store "$store" --json --yes > "$work/revoke-2.json"
 blob=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["blob"])' "$work/revoke-2.json")
-locksmith lock revoke-keys --cosign "$blob" --signer "$C" --store "$store" --yes --out "$work/recovery.aum"
-locksmith lock revoke-keys --finish "$work/recovery.aum" --store "$store"
+locksmith lock revoke-keys --accept-lockout unknown --cosign "$blob" --signer "$C" --store "$store" --yes --out "$work/recovery.aum"
+locksmith lock revoke-keys --accept-lockout unknown --finish "$work/recovery.aum" --store "$store"
 
 step "lock remove: stop trusting C (not compromised, just retired), signed by A and B"
-locksmith lock remove "$TC" --signer "$A" --signer "$B" --store "$store" --out "$work/remove" --yes
+locksmith lock remove --accept-lockout unknown "$TC" --signer "$A" --signer "$B" --store "$store" --out "$work/remove" --yes
 
 step "lock log: the verified history"
 locksmith lock log --store "$store" | grep '^AUM'

@@ -23,6 +23,8 @@ pub mod exchange;
 pub mod hygiene;
 pub mod input;
 pub mod limits;
+pub mod lockout;
+pub mod lockout_export;
 pub mod online;
 pub mod output;
 pub mod pdf;

@@ -110,6 +110,8 @@ fn start_revoking_c(r: &Room) -> Aum {
     let out = ok(&[
         "lock",
         "revoke-keys",
+        "--accept-lockout",
+        "unknown",
         &r.c_tlpub,
         "--signer",
         &r.a,
@@ -145,6 +147,8 @@ fn cosign_refused(r: &Room, blob: &str, expect: &[&str]) {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--cosign",
             blob,
             "--signer",
@@ -167,6 +171,8 @@ fn cosign_refused(r: &Room, blob: &str, expect: &[&str]) {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--finish",
             blob,
             "--out",
@@ -269,6 +275,8 @@ fn an_honest_cosign_shows_the_whole_new_state_and_the_sighash() {
     let out = ok(&[
         "lock",
         "revoke-keys",
+        "--accept-lockout",
+        "unknown",
         "--cosign",
         &hex_blob,
         "--signer",
@@ -306,6 +314,8 @@ fn an_honest_cosign_shows_the_whole_new_state_and_the_sighash() {
     let out = ok(&[
         "lock",
         "revoke-keys",
+        "--accept-lockout",
+        "unknown",
         &r.c_tlpub,
         "--signer",
         &r.b,
@@ -320,6 +330,8 @@ fn an_honest_cosign_shows_the_whole_new_state_and_the_sighash() {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             &tlpub(&r.outsider),
             "--signer",
             &r.a,
@@ -361,6 +373,8 @@ fn signing_on_a_stale_foreign_or_unpinned_chain_is_refused() {
         vec![
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             &r.c_tlpub,
             "--signer",
             &r.a,
@@ -369,7 +383,16 @@ fn signing_on_a_stale_foreign_or_unpinned_chain_is_refused() {
             "r.aum",
         ],
         vec![
-            "lock", "remove", &r.c_tlpub, "--signer", &r.a, "--signer", &r.b, "--yes",
+            "lock",
+            "remove",
+            "--accept-lockout",
+            "unknown",
+            &r.c_tlpub,
+            "--signer",
+            &r.a,
+            "--signer",
+            &r.b,
+            "--yes",
         ],
     ] {
         let mut args = args.clone();
@@ -529,6 +552,8 @@ fn escape_laden_fields_never_reach_the_summary_raw() {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             &r.c_tlpub,
             "--signer",
             &r.a,
@@ -586,6 +611,8 @@ fn escape_laden_fields_never_reach_the_summary_raw() {
             &[
                 "lock",
                 "revoke-keys",
+                "--accept-lockout",
+                "unknown",
                 "--cosign",
                 &name,
                 "--signer",

@@ -120,6 +120,8 @@ fn finish_writes_the_raw_blob_and_an_envelope() {
         .args([
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--finish",
             &samples("recovery-2sig.aum"),
             "--chain",

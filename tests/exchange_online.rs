@@ -23,23 +23,10 @@ impl World {
         let dir = tempfile::tempdir().expect("tempdir");
         let bin = dir.path().join("bin");
         std::fs::create_dir(&bin).expect("bin");
-        let script = format!(
-            r#"#!/bin/sh
-# Stand-in for the tailscale CLI: prints the sample JSON, records the
-# commands that would change the tailnet.
-LOG="{log}"
-case "$*" in
-  "lock status --json=1") cat "{samples}/lock-status.json" ;;
-  "lock log --json=1"|"lock log --json=1 --limit="*) cat "{samples}/lock-log.json" ;;
-  "lock revoke-keys --finish "*) echo "revoke-keys $4" >> "$LOG" ;;
-  "lock init "*) echo "$*" >> "$LOG" ;;
-  "up --auth-key=file:"*) f="${{2#--auth-key=file:}}"; echo "up $(cat "$f")" >> "$LOG" ;;
-  *) echo "stand-in tailscale: unexpected arguments: $*" >&2; exit 2 ;;
-esac
-"#,
-            log = dir.path().join("calls.log").display(),
-            samples = samples().display()
-        );
+        // The stand-in parses arguments as upstream's CLI does (see the script).
+        let script = include_str!("support/tailscale-standin.sh")
+            .replace("@LOG@", &dir.path().join("calls.log").display().to_string())
+            .replace("@SAMPLES@", &samples().display().to_string());
         let path = bin.join("tailscale");
         std::fs::write(&path, script).expect("script");
         use std::os::unix::fs::PermissionsExt;
@@ -104,8 +91,10 @@ esac
         p
     }
 
-    /// The sample wrapped auth key as a response to `nonce`: its path and the key.
-    fn auth_key_response(&self, nonce: Nonce) -> (PathBuf, String) {
+    /// Exports, then writes the sample wrapped auth key as the response to
+    /// it; returns the key and the response's path.
+    fn auth_key_response(&self) -> (String, PathBuf) {
+        let nonce = self.export(&[]);
         let key = std::fs::read_to_string(samples().join("authkey.txt")).expect("sample");
         let resp = self.write_response(
             "key.lks",
@@ -115,10 +104,54 @@ esac
                 nonce,
             ),
         );
-        (resp, key)
+        (key, resp)
+    }
+
+    /// A software signing key (test only) in the world's directory.
+    fn software_key(&self) -> String {
+        std::fs::write(self.path("pw"), "test passphrase").expect("pw");
+        let spec = format!(
+            "file:{}?pin-source=file:{}",
+            self.path("t.key").display(),
+            self.path("pw").display()
+        );
+        assert!(self
+            .locksmith(&["token", "generate", "--signer", &spec, "--label", "t"])
+            .status
+            .success());
+        spec
+    }
+
+    /// `lock init` with `spec` into `store`, plus `extra`; its JSON.
+    fn init_json(&self, spec: &str, store: &str, extra: &[&str]) -> serde_json::Value {
+        let mut args = vec![
+            "lock",
+            "init",
+            "--signer",
+            spec,
+            "--gen-disablements",
+            "1",
+            "--reveal-secrets",
+            "--yes",
+            "--json",
+            "--store",
+            store,
+        ];
+        args.extend(extra);
+        let out = self.locksmith(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
     }
 
     fn submit(&self, response: &Path, run: bool) -> Output {
+        self.submit_with(response, run, &[])
+    }
+
+    fn submit_with(&self, response: &Path, run: bool, extra: &[&str]) -> Output {
         let state = self.state();
         let mut args = vec![
             "online",
@@ -130,6 +163,7 @@ esac
         if run {
             args.push("--run");
         }
+        args.extend_from_slice(extra);
         self.locksmith(&args)
     }
 }
@@ -370,8 +404,7 @@ fn unknown_expired_and_non_responses_are_refused() {
 #[test]
 fn auth_key_response_runs_tailscale_up_without_the_key_in_argv() {
     let w = World::new();
-    let nonce = w.export(&[]);
-    let (resp, key) = w.auth_key_response(nonce);
+    let (key, resp) = w.auth_key_response();
     let out = w.submit(&resp, true);
     assert!(
         out.status.success(),
@@ -393,8 +426,7 @@ fn auth_key_response_runs_tailscale_up_without_the_key_in_argv() {
 #[test]
 fn auth_key_response_without_run_writes_nothing_secret() {
     let w = World::new();
-    let nonce = w.export(&[]);
-    let (resp, key) = w.auth_key_response(nonce);
+    let (key, resp) = w.auth_key_response();
     let before = std::fs::read(&resp).expect("response");
     let out = w.submit(&resp, false);
     assert!(
@@ -467,4 +499,186 @@ fn init_response_is_checked_argument_by_argument() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("unexpected `tailscale lock init` argument")
     );
+}
+
+/// Runs the stand-in `tailscale` directly with `args`.
+fn standin(w: &World, args: &[&str]) -> Output {
+    std::process::Command::new(w.path("bin").join("tailscale"))
+        .args(args)
+        .output()
+        .expect("run the stand-in")
+}
+
+#[test]
+fn the_stock_init_line_locksmith_prints_parses_as_upstream_parses_it() {
+    let w = World::new();
+    let spec = w.software_key();
+    let node = std::fs::read_to_string(samples().join("keys/A.pub")).expect("sample");
+    // Without the node's key there is no line to print.
+    let v = w.init_json(&spec, &w.path("store").display().to_string(), &[]);
+    assert!(v["stock_init_command"].is_null(), "{v}");
+    assert!(v["stock_init_refused"]
+        .as_str()
+        .unwrap_or("")
+        .contains("--online-node-key"));
+    // With it, the line works as printed.
+    let status = samples().join("lock-status.json").display().to_string();
+    let v = w.init_json(
+        &spec,
+        &w.path("store2").display().to_string(),
+        &["--online-node-key", node.trim()],
+    );
+    let line = v["stock_init_command"].as_str().expect("line").to_string();
+    assert!(line.contains(node.trim()), "{line}");
+    let words: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(&words[..3], &["tailscale", "lock", "init"]);
+    let dry = standin(&w, &words[1..]);
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("--confirm"));
+    let mut confirmed = vec!["lock", "init", "--confirm"];
+    confirmed.extend(&words[3..]);
+    let run = standin(&w, &confirmed);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // The old line, without the node's key, is refused as upstream refuses it.
+    let without: Vec<&str> = confirmed
+        .iter()
+        .copied()
+        .filter(|a| *a != node.trim())
+        .collect();
+    let refused = standin(&w, &without);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("must be one of the trusted keys"));
+    // An enabled status export cannot name the node for an init.
+    let out = w.locksmith(&[
+        "lock",
+        "init",
+        "--signer",
+        &spec,
+        "--gen-disablements",
+        "1",
+        "--reveal-secrets",
+        "--yes",
+        "--store",
+        &w.path("store3").display().to_string(),
+        "--online-export",
+        &status,
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already enabled"));
+}
+
+#[test]
+fn the_standin_refuses_what_upstreams_flag_parsing_refuses() {
+    let w = World::new();
+    let key = std::fs::read_to_string(samples().join("keys/A.pub")).expect("sample");
+    let key = key.trim();
+    let d = format!("disablement:{}", "ab".repeat(32));
+    for (args, expect) in [
+        (
+            vec!["lock", "init", key, "--confirm"],
+            "doesn't have expected type prefix",
+        ),
+        (
+            vec!["lock", "init", "--bogus", key],
+            "flag provided but not defined",
+        ),
+        (vec!["lock", "init", "tlpub:abcd"], "wrong size"),
+        (
+            vec!["lock", "revoke-keys", &d],
+            "doesn't have expected type prefix",
+        ),
+        (vec!["lock", "revoke-keys"], "missing argument"),
+        (
+            vec!["lock", "revoke-keys", "--finish", "XYZ"],
+            "parsing hex",
+        ),
+        (vec!["lock", "status", "--json=2"], "unrecognised version"),
+        (vec!["lock", "status", "extra"], "unexpected argument"),
+        (vec!["up", "--auth-key"], "flag needs an argument"),
+        (
+            vec!["up", "--force-reauth", "true"],
+            "too many non-flag arguments",
+        ),
+    ] {
+        let out = standin(&w, &args);
+        assert!(!out.status.success(), "{args:?} must be refused");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expect), "{args:?}: {err}");
+    }
+    for args in [
+        vec![
+            "lock",
+            "init",
+            "--gen-disablements=0",
+            &format!("{key}?2"),
+            &d,
+        ],
+        vec!["lock", "status", "--json"],
+        vec!["lock", "log", "--json=1", "--limit", "5"],
+        vec!["lock", "revoke-keys", "--cosign", "A4AB"],
+    ] {
+        let out = standin(&w, &args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn an_export_before_init_carries_the_node_key_for_the_stock_init_line() {
+    let w = World::new();
+    let node = "tlpub:50f3d75e0d8dab9b1c3280a76092bb07e8c32119f4fd0e31196acf6ea0b1be67";
+    // A node without tailnet lock: status says so, `lock log` fails as upstream's does.
+    let script = format!(
+        "#!/bin/sh\ncase \"$*\" in\n  \"lock status --json=1\") echo '{{\"SchemaVersion\":\"1\",\"Enabled\":false,\"PublicKey\":\"{node}\"}}' ;;\n  *) echo 'Tailnet Lock is not enabled' >&2; exit 1 ;;\nesac\n"
+    );
+    std::fs::write(w.path("bin").join("tailscale"), script).expect("script");
+    w.export(&[]);
+    let spec = w.software_key();
+    let export = w.path("export.lks").display().to_string();
+    let store = w.path("store").display().to_string();
+    let v = w.init_json(&spec, &store, &["--online-export", &export]);
+    assert_eq!(v["online_node_key"], node);
+    assert!(v["stock_init_command"]
+        .as_str()
+        .expect("line")
+        .contains(node));
+}
+
+#[test]
+fn force_reauth_re_authenticates_a_node_with_its_wrapped_key() {
+    let w = World::new();
+    let (key, resp) = w.auth_key_response();
+    let out = w.submit_with(&resp, true, &["--force-reauth"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .starts_with("tailscale up --force-reauth --auth-key=file:"));
+    assert_eq!(
+        w.calls().trim(),
+        format!("up --force-reauth {}", key.trim())
+    );
+    // Not for other responses.
+    let nonce = w.export(&["--force"]);
+    let resp = w.write_response(
+        "rec.lks",
+        &Envelope::new_response(ArtifactKind::RecoveryAum, recovery_cbor(), nonce),
+    );
+    let out = w.submit_with(&resp, false, &["--force-reauth"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("--force-reauth applies to a wrapped auth key"));
 }

@@ -940,6 +940,8 @@ fn lock_ceremony_on_the_virtual_yubikey() {
     let out = run(&[
         "lock",
         "revoke-keys",
+        "--accept-lockout",
+        "unknown",
         &other,
         "--signer",
         &spec,
@@ -951,7 +953,16 @@ fn lock_ceremony_on_the_virtual_yubikey() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["signers"][0]["custody"], "hardware-backed");
     run(&[
-        "lock", "remove", &other, "--signer", &spec, "--store", store_s, "--yes",
+        "lock",
+        "remove",
+        "--accept-lockout",
+        "unknown",
+        &other,
+        "--signer",
+        &spec,
+        "--store",
+        store_s,
+        "--yes",
     ]);
 
     let authority = locksmith::store::Store::open(&store, false)

@@ -121,6 +121,8 @@ fn signing_commands_reject_bad_inputs_clearly() {
         &[
             "lock",
             "remove",
+            "--accept-lockout",
+            "unknown",
             &format!("tlpub:{}", "cd".repeat(32)),
             "--signer",
             a,
@@ -166,6 +168,8 @@ fn signing_commands_reject_bad_inputs_clearly() {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--cosign",
             "A401050258",
             "--signer",
@@ -185,6 +189,8 @@ fn signing_commands_reject_bad_inputs_clearly() {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--cosign",
             &foreign.display().to_string(),
             "--signer",
@@ -201,6 +207,8 @@ fn signing_commands_reject_bad_inputs_clearly() {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--finish",
             &foreign.display().to_string(),
             "--out",
@@ -252,6 +260,8 @@ fn recovery_refuses_a_duplicate_cosignature_and_an_insufficient_tally() {
         .args([
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             &c_tlpub,
             "--signer",
             &f.b,
@@ -280,6 +290,8 @@ fn recovery_refuses_a_duplicate_cosignature_and_an_insufficient_tally() {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--cosign",
             &blob,
             "--signer",
@@ -294,7 +306,16 @@ fn recovery_refuses_a_duplicate_cosignature_and_an_insufficient_tally() {
     // Finishing now: refused, with the votes still needed.
     fails(
         &f,
-        &["lock", "revoke-keys", "--finish", &blob, "--out", "r.aum"],
+        &[
+            "lock",
+            "revoke-keys",
+            "--accept-lockout",
+            "unknown",
+            "--finish",
+            &blob,
+            "--out",
+            "r.aum",
+        ],
         None,
         "more vote(s) needed",
     );
@@ -307,6 +328,8 @@ fn recovery_refuses_a_duplicate_cosignature_and_an_insufficient_tally() {
         &[
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--cosign",
             &tampered,
             "--signer",
@@ -322,6 +345,8 @@ fn recovery_refuses_a_duplicate_cosignature_and_an_insufficient_tally() {
         .args([
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             "--cosign",
             &blob,
             "--signer",

@@ -73,6 +73,8 @@ fn a_recovery_answers_the_online_request() {
         .args([
             "lock",
             "revoke-keys",
+            "--accept-lockout",
+            "unknown",
             &other,
             "--signer",
             &a,

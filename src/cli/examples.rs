@@ -47,9 +47,9 @@ Examples:
       --signer 'yubikey:serial=23456789;slot=9c' --secrets-to-file custodians.txt \\
       --secrets-out secrets/ --store ./store
 
-  # A PKCS#11 token chosen by label, plus a key kept elsewhere with 2 votes
+  # A PKCS#11 token chosen by label; the stock init line lists the online node's key
   $ locksmith lock init --pkcs11-token ceremony-a --key-label tailnet-lock \\
-      --key tlpub:a7aea7739ed39caa435f84da99f8c5e3d8f262c2105ed19ca06052fff262dfba=2 \\
+      --online-node-key tlpub:8b940c0677991c1cefde81297c0c8bc44d9a8aaa5aa6b41c0da35ab5e23db0b2 \\
       --secrets-sheet-dir /media/ramdisk/sheets --store ./store
 
   # Hold the authority back until every custodian has verified (then `lock release`)
@@ -101,7 +101,13 @@ Examples:
 /// `locksmith lock remove`.
 pub const LOCK_REMOVE: &str = "\
 Examples:
+  # The lockout preview (from the imported status export) must show 0 nodes losing access
   $ locksmith lock remove \\
+      tlpub:a7aea7739ed39caa435f84da99f8c5e3d8f262c2105ed19ca06052fff262dfba \\
+      --signer 'yubikey:serial=12345678;slot=9c' --store ./store --out aums/
+
+  # Or state the number it showed, to accept losing those nodes
+  $ locksmith lock remove --accept-lockout 2 \\
       tlpub:a7aea7739ed39caa435f84da99f8c5e3d8f262c2105ed19ca06052fff262dfba \\
       --signer 'yubikey:serial=12345678;slot=9c' --store ./store --out aums/";
 
@@ -173,7 +179,10 @@ Examples:
   $ locksmith lock import --init --store ./store lock-log.json
 
   # Add the AUMs made since
-  $ locksmith lock import --store ./store aums/";
+  $ locksmith lock import --store ./store aums/
+
+  # Keep the node's status for the lockout preview (with its log: an online export)
+  $ locksmith lock import --store ./store export.lks";
 
 /// `locksmith token`.
 pub const TOKEN: &str = "\

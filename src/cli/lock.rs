@@ -44,6 +44,8 @@ pub enum LockCommand {
         signer: super::signing::SignerArgs,
         #[command(flatten)]
         out: super::lock_update::UpdateOutput,
+        #[command(flatten)]
+        lockout: super::lockout::LockoutArgs,
     },
     /// Change a key's votes or metadata.
     #[command(after_help = super::examples::LOCK_UPDATE)]
@@ -148,18 +150,21 @@ pub fn run(cmd: LockCommand) -> anyhow::Result<()> {
         LockCommand::Release(args) => super::lock_init::release(args),
         LockCommand::Sign(args) => super::lock_sign::run(*args),
         LockCommand::Add { keys, signer, out } => {
-            super::lock_update::run(parse_add(&keys)?, &signer, out)
+            super::lock_update::run(parse_add(&keys)?, &signer, out, None)
         }
-        LockCommand::Remove { keys, signer, out } => {
-            super::lock_update::run(parse_remove(&keys)?, &signer, out)
-        }
+        LockCommand::Remove {
+            keys,
+            signer,
+            out,
+            lockout,
+        } => super::lock_update::run(parse_remove(&keys)?, &signer, out, Some(&lockout)),
         LockCommand::Update {
             key,
             votes,
             meta,
             signer,
             out,
-        } => super::lock_update::run(parse_update(&key, votes, &meta)?, &signer, out),
+        } => super::lock_update::run(parse_update(&key, votes, &meta)?, &signer, out, None),
         LockCommand::RevokeKeys(args) => super::lock_revoke::run(*args),
         LockCommand::Log { source, json } => log(&source, json),
         LockCommand::Status { source, json } => status(&source, json),
@@ -349,21 +354,59 @@ fn verify_disablement(source: &ChainSource, json: bool) -> anyhow::Result<()> {
 
 fn import(inputs: &[String], store: Option<PathBuf>, init: bool, json: bool) -> anyhow::Result<()> {
     let dir = store.unwrap_or_else(Store::default_dir);
-    let aums = input::read_chain(inputs)?;
+    // Status exports (plain, or inside a `locksmith online export`) are
+    // kept for the lockout preview; everything else must be AUMs.
+    let mut statuses = Vec::new();
+    let mut chain_inputs = Vec::new();
+    for arg in inputs {
+        if arg != "-" && !std::path::Path::new(arg).is_dir() {
+            let input = Input::read(arg)?;
+            if let Some(text) = crate::lockout_export::status_text_of(&input)? {
+                let status_only = matches!(input::identify(&input)?, (_, Artifact::LockStatus(_)));
+                statuses.push((input.name.clone(), text));
+                if status_only {
+                    continue;
+                }
+            }
+        }
+        chain_inputs.push(arg.clone());
+    }
+    let opened;
     let (authority, added) = if init {
-        let authority = verify_chain(aums)?;
+        if chain_inputs.is_empty() {
+            bail!("--init needs a chain (AUM files, a directory of them, or `tailscale lock log --json=1` output); a status export alone holds no AUMs");
+        }
+        let authority = verify_chain(input::read_chain(&chain_inputs)?)?;
         let count = authority.tree().len();
-        Store::create(&dir, &authority)?;
+        opened = Store::create(&dir, &authority)?;
         (authority, count)
     } else {
-        let store = Store::open(&dir, true)?;
-        crate::tka::recovery::check_imported_checkpoints(&store.load()?, &aums)
-            .context("refusing the import: a checkpoint in it replaces the state")?;
-        store.import(aums)?
+        opened = Store::open(&dir, true)?;
+        if chain_inputs.is_empty() {
+            (opened.load()?, 0)
+        } else {
+            let aums = input::read_chain(&chain_inputs)?;
+            crate::tka::recovery::check_imported_checkpoints(&opened.load()?, &aums)
+                .context("refusing the import: a checkpoint in it replaces the state")?;
+            opened.import(aums)?
+        }
     };
+    let mut stored = Vec::new();
+    for (name, text) in &statuses {
+        stored.push(crate::lockout_export::save(
+            opened.dir(),
+            &authority,
+            name,
+            text,
+        )?);
+    }
+    let stored_json: Vec<_> = stored
+        .iter()
+        .map(|s| json!({"head": s.head, "nodes": s.nodes, "verifying": s.verifying, "current": s.head == authority.head().to_string()}))
+        .collect();
     if json {
         super::print_json(
-            &json!({"added": added, "head": authority.head().to_string(), "anchor": authority.oldest_ancestor().to_string()}),
+            &json!({"added": added, "head": authority.head().to_string(), "anchor": authority.oldest_ancestor().to_string(), "status_exports": stored_json}),
         );
     } else {
         outln!(
@@ -373,6 +416,15 @@ fn import(inputs: &[String], store: Option<PathBuf>, init: bool, json: bool) -> 
         );
         outln!("anchor: {}", authority.oldest_ancestor());
         outln!("head:   {}", authority.head());
+        for s in &stored {
+            outln!(
+                "status export stored for the lockout preview: taken at head {}{}, {} node(s) listed, {} verify under the chain",
+                s.head,
+                if s.head == authority.head().to_string() { " (the current head)" } else { " (NOT the current head: previews will say the effect is unknown)" },
+                s.nodes,
+                s.verifying
+            );
+        }
     }
     Ok(())
 }

@@ -55,6 +55,11 @@ pub struct InitArgs {
         help_heading = "The authority"
     )]
     pub disablements: Vec<String>,
+    #[command(
+        flatten,
+        next_help_heading = "The online node (stock `tailscale lock init`)"
+    )]
+    pub online: OnlineNodeArgs,
     #[command(flatten, next_help_heading = "Disablement secrets")]
     pub secrets: InitSecretsArgs,
     /// Print the disablement secrets on standard output (plaintext!).
@@ -84,6 +89,62 @@ pub struct InitArgs {
     #[command(flatten, next_help_heading = "Output")]
     pub confirm: ConfirmArgs,
 }
+
+/// The online node whose own tailnet lock key the stock init line must
+/// list: upstream's `tailscale lock init` signs the genesis with that key
+/// and refuses when it is not among the trusted keys
+/// (cmd/tailscale/cli/tailnet-lock.go, runTailnetLockInit: "the tailnet
+/// lock key of the current node must be one of the trusted keys during
+/// initialization").
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct OnlineNodeArgs {
+    /// The online node's tailnet lock key (`tailscale lock status` prints it
+    /// as "This node's tailnet-lock key: tlpub:…").
+    #[arg(long, value_name = "TLPUB", conflicts_with = "online_export")]
+    pub online_node_key: Option<String>,
+    /// A `locksmith online export` (or `tailscale lock status --json=1`
+    /// output) from the online node; its `PublicKey` is the node's key.
+    #[arg(long, value_name = "FILE")]
+    pub online_export: Option<String>,
+}
+
+impl OnlineNodeArgs {
+    /// The node's key, if given; checked before any token is opened.
+    pub fn node_key(&self) -> anyhow::Result<Option<[u8; 32]>> {
+        if let Some(text) = &self.online_node_key {
+            return parse_lock_key(text)
+                .map(Some)
+                .with_context(|| format!("--online-node-key {text:?}"));
+        }
+        let Some(path) = &self.online_export else {
+            return Ok(None);
+        };
+        let input = crate::input::Input::read(path)?;
+        let status = match crate::input::identify(&input)? {
+            (_, crate::input::Artifact::LockStatus(s))
+            | (_, crate::input::Artifact::NodeExport { status: s, .. }) => s,
+            (_, other) => bail!(
+                "--online-export {}: expected a `locksmith online export` or `tailscale lock status --json=1` output, found {}",
+                input.name,
+                crate::input::artifact_name(&other)
+            ),
+        };
+        if status.enabled {
+            bail!("--online-export {}: tailnet lock is already enabled on that node; `tailscale lock init` refuses (\"tailnet lock is already enabled\")", input.name);
+        }
+        if status.public_key.is_empty() {
+            bail!("--online-export {}: the status has no PublicKey (the node's tailnet lock key); pass --online-node-key tlpub:… instead", input.name);
+        }
+        parse_lock_key(&status.public_key)
+            .map(Some)
+            .with_context(|| format!("--online-export {}: PublicKey", input.name))
+    }
+}
+
+/// Why no stock init line is printed.
+pub const NO_NODE_KEY: &str = "no stock `tailscale lock init` line: upstream signs the genesis with the online node's own \
+tailnet lock key and refuses unless that key is listed, and it is not known here. Pass --online-node-key tlpub:… \
+(shown by `tailscale lock status` on that node) or --online-export FILE (`locksmith online export`)";
 
 /// Parses `tlpub:HEX[=N]` or `tlpub:HEX?N`.
 pub fn parse_key_with_votes(text: &str) -> anyhow::Result<Key> {
@@ -151,6 +212,10 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         None
     };
 
+    let node_key = args.online.node_key()?;
+    if node_key.is_none() && args.confirm.respond_to.is_some() && args.out.is_some() {
+        bail!("--respond-to answers with the stock init line, and there is {NO_NODE_KEY}");
+    }
     super::record::guard(&args.confirm.record);
     let attested = super::attestation::check_signers(&args.signer.specs()?, &args.attestation)?;
     let mut signers = open_signers(&args.signer)?;
@@ -200,11 +265,18 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         .context("the genesis would be invalid")?;
 
     let summary = format!(
-        "About to sign a NEW tailnet lock authority (genesis checkpoint):\n{}{}{}  sighash:   {}",
+        "About to sign a NEW tailnet lock authority (genesis checkpoint):\n{}{}{}  sighash:   {}\n{}",
         signers_text(&signers),
         super::attestation::summary_text(&attested),
         render::aum_text(&genesis, None),
-        hex::lower(&genesis.sig_hash())
+        hex::lower(&genesis.sig_hash()),
+        match node_key {
+            Some(k) => format!(
+                "  node-held key (the online node's own key, NOT on a token; the stock init line lists it and signs with it): {}\n",
+                tlpub_text(&k)
+            ),
+            None => format!("  {NO_NODE_KEY}\n"),
+        }
     );
     confirm(&summary, "sign the genesis", args.confirm.yes)?;
 
@@ -272,7 +344,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.out {
         if args.confirm.respond_to.is_some() {
             // The stock path: the online node runs `tailscale lock init` with these arguments.
-            let text = stock_init_command(authority.state());
+            let text = stock_init_command(authority.state(), node_key).context(NO_NODE_KEY)?;
             super::signing::write_primary_output(
                 path,
                 crate::exchange::ArtifactKind::InitCommand,
@@ -299,7 +371,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
             .attestations(attested),
         &mut signers,
     )?;
-    let stock = stock_init_command(st);
+    let stock = stock_init_command(st, node_key);
     if args.confirm.json {
         let v = json!({
             "genesis": render::aum_json(&genesis),
@@ -309,6 +381,8 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
             "state_id2": st.state_id2,
             "signers": signers_json(&signers),
             "stock_init_command": stock,
+            "stock_init_refused": if stock.is_none() { Some(NO_NODE_KEY) } else { None },
+            "online_node_key": node_key.map(|k| tlpub_text(&k)),
             "secrets_written": written,
         });
         if !args.reveal_secrets {
@@ -345,7 +419,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
             }
         }
     }
-    print_online_commands(st);
+    print_online_commands(st, node_key);
     if args.confirm.qr {
         super::signing::show_qr(crate::exchange::ArtifactKind::Aum, &genesis.serialize())?;
     }
@@ -358,15 +432,24 @@ fn print_genesis(genesis: &Aum, st: &State) {
     outln!("  hex: {}", hex::lower(&genesis.serialize()));
 }
 
-fn print_online_commands(st: &State) {
+fn print_online_commands(st: &State, node_key: Option<[u8; 32]>) {
     outln!("disablement values:");
     for v in st.disablement_values() {
         outln!("  {}", value_text(v));
     }
     outln!();
-    outln!("The equivalent stock command for an online node (it signs its own genesis with the node's key,");
-    outln!("which must be one of the keys listed; the genesis above needs a control server that accepts it):");
-    outln!("  {}", stock_init_command(st));
+    match stock_init_command(st, node_key) {
+        Some(line) => {
+            outln!("The stock path: on the online node run (it lists and signs with the node-held key,");
+            outln!("then prints the same line with --confirm to run; see docs/interop.md):");
+            outln!("  {line}");
+            if let Some(k) = node_key {
+                outln!("  node-held key: {} (keep it until every node is re-signed by a token key: ceremony/runbook-retire-node-key.md)", tlpub_text(&k));
+            }
+            outln!("The genesis above is for the fully offline path, which needs a control server that accepts it.");
+        }
+        None => outln!("{NO_NODE_KEY}."),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -377,6 +460,8 @@ pub struct ReleaseArgs {
     /// The custodians' verification record (default: DIR/verifications.json).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    #[command(flatten)]
+    pub online: OnlineNodeArgs,
     #[arg(long)]
     pub json: bool,
 }
@@ -403,6 +488,7 @@ pub fn release(args: ReleaseArgs) -> anyhow::Result<()> {
         .disablement_values()
         .filter_map(|v| v.try_into().ok())
         .collect();
+    let node_key = args.online.node_key()?;
     let missing = record.unverified(&values);
     if !missing.is_empty() {
         let shown: Vec<String> = missing.iter().map(|i| format!("#{i}")).collect();
@@ -426,19 +512,37 @@ pub fn release(args: ReleaseArgs) -> anyhow::Result<()> {
         print_json(&json!({
             "released": true,
             "genesis": render::aum_json(&genesis),
-            "stock_init_command": stock_init_command(&st),
+            "stock_init_command": stock_init_command(&st, node_key),
+            "stock_init_refused": if node_key.is_none() { Some(NO_NODE_KEY) } else { None },
         }));
         return Ok(());
     }
     outln!("every disablement secret was verified by a custodian; the authority is released.");
     print_genesis(&genesis, &st);
-    print_online_commands(&st);
+    print_online_commands(&st, node_key);
     Ok(())
 }
 
-/// `tailscale lock init --gen-disablements 0 tlpub:… disablement:…`.
-pub fn stock_init_command(st: &State) -> String {
+/// `tailscale lock init --gen-disablements 0 tlpub:NODE tlpub:… disablement:…`,
+/// or `None` when the online node's key is unknown (the line would fail).
+///
+/// Argument forms checked in upstream's cmd/tailscale/cli/tailnet-lock.go:
+/// flags come before the positional arguments (Go's flag package stops at
+/// the first non-flag); keys are `tlpub:HEX` or `nlpub:HEX` with an
+/// optional `?VOTES` (parseTLArgs); `disablement:HEX` are values,
+/// `disablement-secret:HEX` would be secrets (both parsed as hex and used
+/// as given: a secret passed there would be stored as a value, so only
+/// values are printed); `--gen-disablements 0` makes no new secrets.
+pub fn stock_init_command(st: &State, node_key: Option<[u8; 32]>) -> Option<String> {
+    let node_key = node_key?;
     let mut parts = vec!["tailscale lock init --gen-disablements 0".to_string()];
+    let listed = st
+        .keys()
+        .iter()
+        .any(|k| k.public.as_deref() == Some(&node_key[..]));
+    if !listed {
+        parts.push(tlpub_text(&node_key));
+    }
     for k in st.keys() {
         let key = tlpub_text(k.public.as_deref().unwrap_or(&[]));
         parts.push(if k.votes == 1 {
@@ -450,5 +554,5 @@ pub fn stock_init_command(st: &State) -> String {
     for v in st.disablement_values() {
         parts.push(value_text(v));
     }
-    parts.join(" ")
+    Some(parts.join(" "))
 }

@@ -49,6 +49,24 @@ pub struct RevokeArgs {
     pub force: bool,
     #[command(flatten)]
     pub confirm: ConfirmArgs,
+    #[command(flatten)]
+    pub lockout: super::lockout::LockoutArgs,
+}
+
+/// The lockout gate for a revocation: the state it installs against the
+/// state at the head it replaces.
+fn lockout_gate(
+    args: &RevokeArgs,
+    head: AumHash,
+    before: &crate::tka::State,
+    after: &crate::tka::State,
+) -> anyhow::Result<String> {
+    let dir = args
+        .source
+        .store
+        .clone()
+        .unwrap_or_else(crate::store::Store::default_dir);
+    super::lockout::check(Some(&dir), head, before, after, &args.lockout)
 }
 
 fn parse_fork_from(text: &str) -> anyhow::Result<AumHash> {
@@ -244,13 +262,29 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
         bail!("give exactly one --signer: the key that signs this step of the recovery");
     }
     // A received blob is checked before any token is opened (no PIN prompt).
-    let received_blob = match &args.cosign {
+    let (received_blob, lockout_text) = match &args.cosign {
         Some(blob) => {
             let aum = read_blob(blob)?;
-            check_blob(&authority, &aum)?;
-            Some(aum)
+            let c = check_blob(&authority, &aum)?;
+            let text = lockout_gate(&args, c.head, &c.current_state, &c.new_state)?;
+            (Some(aum), text)
         }
-        None => None,
+        None => {
+            // The keys a start revokes, parsed here so that the gate runs
+            // before any token is opened; errors are reported below.
+            let keys: Vec<[u8; 32]> = args
+                .keys
+                .iter()
+                .filter_map(|k| parse_lock_key(k).ok())
+                .collect();
+            let after = crate::lockout::without_keys(authority.state(), &keys);
+            let text = if keys.is_empty() {
+                String::new()
+            } else {
+                lockout_gate(&args, authority.head(), authority.state(), &after)?
+            };
+            (None, text)
+        }
     };
     super::record::guard(&args.confirm.record);
     let mut signers = open_signers(&signer_args)?;
@@ -284,7 +318,7 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
     let before =
         recovery::tally(&authority, &aum).context("the blob does not fork this authority")?;
     let summary = format!(
-        "About to {} a recovery (revoke-keys) AUM:\n{}{}{}",
+        "About to {} a recovery (revoke-keys) AUM:\n{}{}{}{}",
         if args.cosign.is_some() {
             "cosign"
         } else {
@@ -292,7 +326,8 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
         },
         signers_text(&signers),
         recovery_text(&checked, &aum),
-        tally_text(&before, &authority, &aum)
+        tally_text(&before, &authority, &aum),
+        lockout_text
     );
     confirm(&summary, "sign the recovery AUM", args.confirm.yes)?;
     let received = aum.serialize();
@@ -368,6 +403,12 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
 fn finish(authority: &Authority, blob: &str, args: &RevokeArgs) -> anyhow::Result<()> {
     let aum = read_blob(blob)?;
     let checked = check_blob(authority, &aum)?;
+    lockout_gate(
+        args,
+        checked.head,
+        &checked.current_state,
+        &checked.new_state,
+    )?;
     let t = recovery::tally(authority, &aum).context("the blob does not fork this authority")?;
     if !t.chosen {
         bail!(

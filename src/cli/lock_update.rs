@@ -116,7 +116,14 @@ pub fn parse_update(key: &str, votes: Option<u64>, meta: &[String]) -> anyhow::R
 }
 
 /// Builds, shows, signs, verifies and writes the AUMs for `change`.
-pub fn run(change: Change, signer: &SignerArgs, out: UpdateOutput) -> anyhow::Result<()> {
+/// `lockout` gates a change that removes trust (see `super::lockout`); an
+/// update cannot remove trust (upstream refuses 0 votes), an add neither.
+pub fn run(
+    change: Change,
+    signer: &SignerArgs,
+    out: UpdateOutput,
+    lockout: Option<&super::lockout::LockoutArgs>,
+) -> anyhow::Result<()> {
     let store = if out.source.chain.is_empty() {
         let dir = out.source.store.clone().unwrap_or_else(Store::default_dir);
         Store::ensure_released(&dir)?;
@@ -134,6 +141,23 @@ pub fn run(change: Change, signer: &SignerArgs, out: UpdateOutput) -> anyhow::Re
         let mut b = UpdateBuilder::new(&authority, Vec::new());
         apply(&mut b, &change)?;
         b.finalize()?
+    };
+    let lockout_text = match lockout {
+        Some(args) => {
+            let mut after = authority.state().clone();
+            for aum in &preview {
+                after = after.apply_verified(aum).context("previewing the update")?;
+            }
+            let dir = out.source.store.clone().unwrap_or_else(Store::default_dir);
+            super::lockout::check(
+                Some(&dir),
+                authority.head(),
+                authority.state(),
+                &after,
+                args,
+            )?
+        }
+        None => String::new(),
     };
     super::record::guard(&out.confirm.record);
     let mut signers = open_signers(signer)?;
@@ -157,6 +181,7 @@ pub fn run(change: Change, signer: &SignerArgs, out: UpdateOutput) -> anyhow::Re
         summary.push_str(&render::aum_text(aum, Some(&state)));
         state = state.apply_verified(aum).context("previewing the update")?;
     }
+    summary.push_str(&lockout_text);
     confirm(&summary, "sign these AUMs", out.confirm.yes)?;
 
     let aums: Vec<Aum> = {

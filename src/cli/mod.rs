@@ -38,6 +38,7 @@ mod lock_init;
 mod lock_revoke;
 mod lock_sign;
 mod lock_update;
+mod lockout;
 mod record;
 pub mod render;
 mod secret_input;

@@ -89,6 +89,12 @@ pub struct SubmitArgs {
     /// Run the commands (otherwise they are only printed).
     #[arg(long)]
     pub run: bool,
+    /// For a wrapped auth key: `tailscale up --force-reauth`, so that a node
+    /// already logged in re-authenticates and signs a new node key with the
+    /// credential (ceremony/runbook-retire-node-key.md). It may drop the
+    /// connection (cmd/tailscale/cli/up.go): not over a session through it.
+    #[arg(long)]
+    pub force_reauth: bool,
     #[command(flatten)]
     pub common: CommonArgs,
 }
@@ -186,7 +192,24 @@ fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
     let art = read_artifact(&args.response, args.qr_in)?;
     let input = args.response.join(" ");
     let store = args.common.store();
-    let sub = plan_submission(&art, &input, &store, unix_now())?;
+    let mut sub = plan_submission(&art, &input, &store, unix_now())?;
+    if args.force_reauth {
+        let mut applied = false;
+        for c in sub
+            .commands
+            .iter_mut()
+            .filter(|c| c.args.first().is_some_and(|a| a == "up"))
+        {
+            c.args.insert(1, "--force-reauth".into());
+            applied = true;
+        }
+        if !applied {
+            anyhow::bail!(
+                "--force-reauth applies to a wrapped auth key response (`tailscale up`); this response is {}",
+                sub.kind.name()
+            );
+        }
+    }
     let lines: Vec<String> = sub.commands.iter().map(|c| c.display()).collect();
     // Secret files (an auth key for `tailscale up --auth-key=file:`) are
     // written only with --run, just before their command, and removed after.

@@ -54,12 +54,25 @@ pub fn build_export(
             log_limit,
         } => {
             let status = tailscale.output(&["lock", "status", "--json=1"])?;
-            let limit = log_limit.map(|n| format!("--limit={n}"));
-            let mut args = vec!["lock", "log", "--json=1"];
-            if let Some(l) = &limit {
-                args.push(l);
-            }
-            let log = tailscale.output(&args)?;
+            // Before `tailscale lock init` there is no log, and upstream's
+            // `tailscale lock log` fails ("Tailnet Lock is not enabled",
+            // cmd/tailscale/cli/tailnet-lock.go runTailnetLockLog): record
+            // an empty log, so that the export still carries the node's
+            // key for `locksmith lock init --online-export`.
+            let enabled = serde_json::from_slice::<serde_json::Value>(&status)
+                .ok()
+                .and_then(|v| v.get("Enabled").and_then(serde_json::Value::as_bool))
+                .unwrap_or(true);
+            let log = if enabled {
+                let limit = log_limit.map(|n| format!("--limit={n}"));
+                let mut args = vec!["lock", "log", "--json=1"];
+                if let Some(l) = &limit {
+                    args.push(l);
+                }
+                tailscale.output(&args)?
+            } else {
+                br#"{"Messages":[]}"#.to_vec()
+            };
             (
                 status,
                 log,

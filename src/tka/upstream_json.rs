@@ -128,7 +128,85 @@ pub struct StatusKey {
     pub meta: Option<std::collections::BTreeMap<String, String>>,
 }
 
-/// A peer in the status export.
+/// A node-key signature as the status export prints it
+/// (`feature/tailnetlock/tslockjsonv1/tka.go`, `nodeKeySignature`):
+/// `SigKind` by name, `PublicKey`, `KeyID` and `WrappingPublicKey` as
+/// `tlpub:` + hex of the raw bytes, `Signature` in base64 (URL alphabet,
+/// padded), `Nested` recursively. Empty fields are omitted, exactly as
+/// the CBOR form omits them, so the struct rebuilds losslessly.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StatusSignature {
+    #[serde(default)]
+    pub sig_kind: String,
+    #[serde(default)]
+    pub public_key: String,
+    #[serde(rename = "KeyID", default)]
+    pub key_id: String,
+    #[serde(default)]
+    pub signature: String,
+    #[serde(default)]
+    pub nested: Option<Box<StatusSignature>>,
+    #[serde(default)]
+    pub wrapping_public_key: String,
+}
+
+impl StatusSignature {
+    /// Rebuilds the signature upstream serialized. Refuses unknown kind
+    /// names and fields that are not `tlpub:`+hex or base64.
+    pub fn to_nks(&self) -> Result<super::nks::NodeKeySignature, UpstreamJsonError> {
+        use super::nks::{NodeKeySignature, SigKind};
+        let bad = |what: &str, why: String| {
+            UpstreamJsonError::Status(format!("NodeKeySignature.{what}: {why}"))
+        };
+        let kind = match self.sig_kind.as_str() {
+            "invalid" => SigKind::INVALID,
+            "direct" => SigKind::DIRECT,
+            "rotation" => SigKind::ROTATION,
+            "credential" => SigKind::CREDENTIAL,
+            other => match other
+                .strip_prefix("Sig?<")
+                .and_then(|r| r.strip_suffix('>'))
+            {
+                Some(n) => SigKind(
+                    n.parse()
+                        .map_err(|_| bad("SigKind", format!("{other:?} is not a kind")))?,
+                ),
+                None => return Err(bad("SigKind", format!("{other:?} is not a kind"))),
+            },
+        };
+        let tl = |what: &str, text: &str| -> Result<Option<Vec<u8>>, UpstreamJsonError> {
+            if text.is_empty() {
+                return Ok(None);
+            }
+            let hex = text
+                .strip_prefix("tlpub:")
+                .ok_or_else(|| bad(what, format!("{text:?} does not start with tlpub:")))?;
+            super::hex::decode(hex)
+                .map(Some)
+                .ok_or_else(|| bad(what, format!("{text:?} is not hex after tlpub:")))
+        };
+        let signature = if self.signature.is_empty() {
+            None
+        } else {
+            Some(decode_raw(&self.signature).map_err(|e| bad("Signature", e.to_string()))?)
+        };
+        Ok(NodeKeySignature {
+            kind,
+            pubkey: tl("PublicKey", &self.public_key)?,
+            key_id: tl("KeyID", &self.key_id)?,
+            signature,
+            nested: match &self.nested {
+                Some(n) => Some(Box::new(n.to_nks()?)),
+                None => None,
+            },
+            wrapping_pubkey: tl("WrappingPublicKey", &self.wrapping_public_key)?,
+        })
+    }
+}
+
+/// A peer in the status export (`VisiblePeers[]` carry their signature,
+/// `FilteredPeers[]` do not).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct StatusPeer {
@@ -138,6 +216,8 @@ pub struct StatusPeer {
     pub dns_name: String,
     #[serde(default)]
     pub node_key: String,
+    #[serde(default)]
+    pub node_key_signature: Option<StatusSignature>,
 }
 
 /// The parts of `tailscale lock status --json=1` locksmith uses.
@@ -152,6 +232,9 @@ pub struct Status {
     pub node_key: String,
     #[serde(default)]
     pub head: Option<String>,
+    /// This node's own signature.
+    #[serde(default)]
+    pub node_key_signature: Option<StatusSignature>,
     #[serde(default)]
     pub trusted_keys: Vec<StatusKey>,
     #[serde(default)]

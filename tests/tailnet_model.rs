@@ -1,0 +1,241 @@
+//! The runbooks' flows run through a tailnet model (control plus nodes,
+//! tests/support/tailnet.rs) built on the library core: init with the
+//! stock line `locksmith lock init` prints, routine signing, credential
+//! onboarding, revoking a compromised key and retiring the init node's
+//! key. After each step the nodes that must keep working do, and the
+//! lockout preview's verdict equals what the model's stock nodes do.
+
+#[path = "support/tailnet.rs"]
+mod tailnet;
+
+use assert_cmd::Command;
+use locksmith::lockout::{assess, without_keys, Assessment};
+use locksmith::tka::builder::UpdateBuilder;
+use locksmith::tka::keyforms::tlpub_text;
+use locksmith::tka::nks;
+use locksmith::tka::recovery::{cosign, make_retroactive_revocation};
+use locksmith::tka::signer::{Signer, SoftwareSigner};
+use locksmith::tka::upstream_json::parse_status;
+use tailnet::{key, stock_init, unsigned, Tailnet};
+
+fn locksmith() -> Command {
+    let mut c = Command::cargo_bin("locksmith").expect("binary");
+    c.env_remove("LOCKSMITH_STORE");
+    c
+}
+
+/// The stock init line `locksmith lock init` prints for this node key and
+/// these token keys (a throwaway file key signs locksmith's own genesis).
+fn printed_stock_line(node: &[u8; 32], tokens: &[[u8; 32]]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("pw"), "test passphrase").expect("pw");
+    let spec = format!(
+        "file:{}?pin-source=file:{}",
+        dir.path().join("x.key").display(),
+        dir.path().join("pw").display()
+    );
+    locksmith()
+        .args(["token", "generate", "--signer", &spec, "--label", "x"])
+        .assert()
+        .success();
+    let store = dir.path().join("store").display().to_string();
+    let mut args = vec![
+        "lock".to_string(),
+        "init".into(),
+        "--signer".into(),
+        spec,
+        "--gen-disablements".into(),
+        "1".into(),
+        "--reveal-secrets".into(),
+        "--yes".into(),
+        "--json".into(),
+        "--store".into(),
+        store,
+        "--online-node-key".into(),
+        tlpub_text(node),
+    ];
+    for t in tokens {
+        args.push("--key".into());
+        args.push(tlpub_text(t));
+    }
+    let out = locksmith().args(&args).output().expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    v["stock_init_command"]
+        .as_str()
+        .expect("a stock line")
+        .to_string()
+}
+
+/// The preview for removing `keys`, from the model's current export.
+fn preview_remove(t: &Tailnet, keys: &[[u8; 32]]) -> Assessment {
+    let status = parse_status(&t.status_json()).expect("status");
+    let before = t.authority.state();
+    assess(
+        t.authority.head(),
+        before,
+        &without_keys(before, keys),
+        Some(&status),
+    )
+    .expect("assess")
+}
+
+fn affected_names(a: &Assessment) -> Vec<String> {
+    a.affected()
+        .iter()
+        .map(|o| o.node.name.trim_end_matches(".tail0000.ts.net").to_string())
+        .collect()
+}
+
+fn remove(t: &mut Tailnet, keys: &[[u8; 32]], signer: &mut SoftwareSigner) {
+    let aums = {
+        let mut b = UpdateBuilder::new(&t.authority, vec![signer as &mut dyn Signer]);
+        for k in keys {
+            b.remove_key(k).expect("remove");
+        }
+        b.finalize().expect("finalize")
+    };
+    t.submit(aums);
+}
+
+struct World {
+    t: Tailnet,
+    node: SoftwareSigner,
+    t1: SoftwareSigner,
+    t2: SoftwareSigner,
+}
+
+fn initialized() -> World {
+    let mut node = key(1);
+    let (t1, t2) = (key(2), key(3));
+    let line = printed_stock_line(&node.public_key(), &[t1.public_key(), t2.public_key()]);
+    assert!(line.starts_with("tailscale lock init --gen-disablements 0 "));
+    assert!(line.contains(&tlpub_text(&node.public_key())));
+    let t = stock_init(
+        &line,
+        &mut node,
+        vec![unsigned("web", 11), unsigned("db", 12), unsigned("ci", 13)],
+    )
+    .expect("the printed stock line works");
+    World { t, node, t1, t2 }
+}
+
+#[test]
+fn the_stock_line_without_the_node_key_would_fail_as_upstream_refuses_it() {
+    let mut node = key(1);
+    let t1 = key(2);
+    let line = format!(
+        "tailscale lock init --gen-disablements 0 {} disablement:{}",
+        tlpub_text(&t1.public_key()),
+        "ab".repeat(32)
+    );
+    let err = stock_init(&line, &mut node, vec![]).err().expect("refused");
+    assert!(err.contains("must be one of the trusted keys"), "{err}");
+    // Flags after the first key are positional in Go's flag package.
+    let late = format!(
+        "tailscale lock init {} --confirm",
+        tlpub_text(&node.public_key())
+    );
+    assert!(stock_init(&late, &mut node, vec![]).is_err());
+}
+
+#[test]
+fn init_via_the_printed_stock_line_keeps_every_node() {
+    let w = initialized();
+    assert!(w.t.locked_out().is_empty(), "{:?}", w.t.locked_out());
+}
+
+#[test]
+fn routine_signing_and_credential_onboarding_keep_working() {
+    let mut w = initialized();
+    // Routine: a token signs a new node's key directly.
+    let sig = nks::sign_direct(&mut w.t1, &[21; 32], None).expect("sign");
+    w.t.add_node("laptop", [21; 32], Some(sig));
+    // Credential onboarding: a token signs a credential; the node joins
+    // with `tailscale up --auth-key …--TL…` (SignByCredential).
+    let mut wrapping = key(40);
+    let cred = nks::sign_credential(&mut w.t2, wrapping.public_key()).expect("credential");
+    w.t.add_node("kiosk", [22; 32], None);
+    w.t.reauth_with_credential("kiosk", [22; 32], &cred, &mut wrapping);
+    assert!(w.t.locked_out().is_empty(), "{:?}", w.t.locked_out());
+    // A node re-authenticating with a new key supersedes its old one.
+    w.t.reauth_with_credential("kiosk", [23; 32], &cred, &mut wrapping);
+    assert!(w.t.locked_out().is_empty());
+}
+
+#[test]
+fn revoking_a_compromised_token_key_locks_out_exactly_what_the_preview_says() {
+    let mut w = initialized();
+    let sig = nks::sign_direct(&mut w.t2, &[31; 32], None).expect("sign");
+    w.t.add_node("printer", [31; 32], Some(sig));
+    let revoked = w.t2.public_key();
+    let preview = preview_remove(&w.t, &[revoked]);
+    assert_eq!(affected_names(&preview), vec!["printer"]);
+    let mut aum = make_retroactive_revocation(
+        &w.t.authority,
+        &[revoked.to_vec()],
+        &w.t1.public_key(),
+        None,
+    )
+    .expect("revocation");
+    cosign(&mut aum, &mut w.t1).expect("t1");
+    cosign(&mut aum, &mut w.node).expect("node key cosigns");
+    w.t.submit(vec![aum]);
+    assert!(!w.t.authority.key_trusted(&revoked));
+    assert_eq!(w.t.locked_out(), vec!["printer"]);
+}
+
+#[test]
+fn retiring_the_init_node_key_after_credentials_loses_nobody() {
+    let mut w = initialized();
+    let node_key = w.node.public_key();
+    // The naive path the old docs advised: remove the node's key at once.
+    let naive = preview_remove(&w.t, &[node_key]);
+    assert_eq!(affected_names(&naive), vec!["web", "db", "ci"]);
+    assert_eq!(naive.count(), Some(3));
+    // The runbook: one credential per node, each node re-authenticates.
+    for (i, name) in ["web", "db", "ci"].iter().enumerate() {
+        let mut wrapping = key(50 + i as u8);
+        let cred = nks::sign_credential(&mut w.t1, wrapping.public_key()).expect("credential");
+        w.t.reauth_with_credential(name, [60 + i as u8; 32], &cred, &mut wrapping);
+    }
+    // A fresh export now shows 0 affected, so the remove goes through.
+    let fresh = preview_remove(&w.t, &[node_key]);
+    assert_eq!(fresh.count(), Some(0), "{}", fresh.text());
+    remove(&mut w.t, &[node_key], &mut w.t1);
+    assert!(!w.t.authority.key_trusted(&node_key));
+    assert!(w.t.locked_out().is_empty(), "{:?}", w.t.locked_out());
+}
+
+#[test]
+fn the_naive_remove_locks_out_what_the_preview_said() {
+    let mut w = initialized();
+    let node_key = w.node.public_key();
+    let preview = preview_remove(&w.t, &[node_key]);
+    remove(&mut w.t, &[node_key], &mut w.t1);
+    assert_eq!(w.t.locked_out(), affected_names(&preview));
+}
+
+#[test]
+fn the_models_verdicts_match_upstreams_on_the_vendored_sample() {
+    // The sample status was printed by upstream at the sample log's head:
+    // its VisiblePeers verified there, its FilteredPeers did not.
+    let log = include_str!("data/upstream/samples/lock-log.json");
+    let mut aums = locksmith::tka::upstream_json::parse_log(log).expect("log");
+    aums.reverse();
+    let mut it = aums.into_iter();
+    let mut t = Tailnet::new(it.next().expect("genesis"));
+    t.submit(it.collect());
+    let status =
+        parse_status(include_str!("data/upstream/samples/lock-status.json")).expect("status");
+    let nodes = locksmith::lockout::nodes_of(&status).expect("nodes");
+    let verdicts = locksmith::lockout::standings(t.authority.state(), &nodes);
+    for (n, v) in nodes.iter().zip(&verdicts) {
+        let upstream_says_ok = n.listed != locksmith::lockout::Listed::Filtered;
+        assert_eq!(v.works(), upstream_says_ok, "{}: {v}", n.name);
+    }
+}
