@@ -15,6 +15,7 @@
 
 pub mod airgap;
 pub mod build_info;
+pub mod ceremony;
 pub mod ceremony_plan;
 pub mod cli;
 pub mod exchange;

@@ -48,6 +48,88 @@ pub fn store_of(chain: &[String], store: &Option<PathBuf>) -> Option<PathBuf> {
     }
 }
 
+/// The entry with what every record says about an unpinned `--chain`.
+fn completed(entry: Entry) -> Entry {
+    match super::chain_source::unpinned_genesis() {
+        Some(g) => entry.input(
+            format!("UNPINNED: --chain trusted as it is, genesis AUM {g}"),
+            &g.0,
+        ),
+        None => entry,
+    }
+}
+
+fn people(args: &RecordArgs) -> People {
+    People {
+        operator: args.operator.clone().filter(|s| !s.trim().is_empty()),
+        witnesses: args.witnesses.clone(),
+    }
+}
+
+const NO_TRANSCRIPT: &str = "note: no ceremony transcript kept (the authority came from --chain); pass --transcript FILE to keep one";
+
+/// Where the record will go, checked at preflight (the transcript is
+/// rewritten whole by the commit, so it may exist).
+pub fn check_destination(args: &RecordArgs, store: Option<&Path>) -> anyhow::Result<()> {
+    if let Some(path) = destination(args, store) {
+        crate::ceremony::commit::check_target(
+            &path,
+            crate::ceremony::commit::Existing::Replace,
+            crate::ceremony::commit::Parent::Create,
+        )?;
+    }
+    Ok(())
+}
+
+/// A staged record: printed once the commit is done.
+pub struct Staged {
+    pub seq: u64,
+    pub path: PathBuf,
+}
+
+impl Staged {
+    pub fn report(staged: &Option<Staged>) {
+        match staged {
+            Some(s) => eprintln!(
+                "recorded as entry {} of the ceremony transcript {}",
+                s.seq,
+                s.path.display()
+            ),
+            None => eprintln!("{NO_TRANSCRIPT}"),
+        }
+    }
+}
+
+/// Signs the command's record and stages it in `unit`: it is written with
+/// the command's other outputs, or not at all.
+pub fn stage(
+    args: &RecordArgs,
+    store: Option<&Path>,
+    entry: Entry,
+    signers: &mut [Box<dyn Signer>],
+    unit: &mut crate::ceremony::commit::CommitUnit,
+) -> anyhow::Result<Option<Staged>> {
+    let Some(path) = destination(args, store) else {
+        return Ok(None);
+    };
+    let prepared = transcript::prepare(&path, &completed(entry), &people(args), signers)
+        .with_context(|| {
+            format!(
+                "signing the record for the ceremony transcript {}",
+                path.display()
+            )
+        })?;
+    let seq = prepared.record.body.seq;
+    unit.add(
+        &path,
+        prepared.contents,
+        crate::ceremony::commit::Existing::Replace,
+        crate::ceremony::commit::Parent::Create,
+    )?;
+    unit.hold(prepared.lock);
+    Ok(Some(Staged { seq, path }))
+}
+
 /// Appends the command's record, signed by `signers`. Called after the
 /// outputs were written, so a failure here says so.
 pub fn record(
@@ -57,20 +139,11 @@ pub fn record(
     signers: &mut [Box<dyn Signer>],
 ) -> anyhow::Result<()> {
     let Some(path) = destination(args, store) else {
-        eprintln!("note: no ceremony transcript kept (the authority came from --chain); pass --transcript FILE to keep one");
+        eprintln!("{NO_TRANSCRIPT}");
         return Ok(());
     };
-    let entry = match super::chain_source::unpinned_genesis() {
-        Some(g) => entry.input(
-            format!("UNPINNED: --chain trusted as it is, genesis AUM {g}"),
-            &g.0,
-        ),
-        None => entry,
-    };
-    let people = People {
-        operator: args.operator.clone().filter(|s| !s.trim().is_empty()),
-        witnesses: args.witnesses.clone(),
-    };
+    let entry = completed(entry);
+    let people = people(args);
     let rec = transcript::append(&path, &entry, &people, signers).with_context(|| {
         format!(
             "the command's outputs were written, but its record could not be appended to the ceremony transcript {}",

@@ -47,7 +47,8 @@ pub mod verify;
 pub use age_files::{AgeOptions, AgeRecipient, AgeTarget, FileLayout};
 pub use atomic::Overwrite;
 pub use ceremony::{
-    generate_secrets, write_outputs, GeneratedSecrets, OutputOptions, WrittenOutputs,
+    generate_secrets, render_outputs, write_outputs, GeneratedSecrets, OutputOptions,
+    WrittenOutputs,
 };
 pub use error::SecretsError;
 pub use label::AuthorityLabel;
