@@ -247,8 +247,9 @@ pub struct Prepared {
     pub contents: Vec<u8>,
     /// The new line alone (with its newline).
     pub line: Vec<u8>,
-    /// Held until the new content is in place.
-    pub lock: std::fs::File,
+    /// Held until the new content is in place (none when the directory
+    /// does not exist yet).
+    pub lock: Option<std::fs::File>,
 }
 
 /// Signs `entry` as the next record of the transcript at `path` (created
@@ -264,16 +265,24 @@ pub fn prepare(
         path: shown.clone(),
         reason: e.to_string(),
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(lock_path(path))
-        .map_err(io)?;
-    lock.lock().map_err(io)?;
+    // A transcript in a directory that does not exist yet (a store being
+    // created by the same commit) has no other writer to lock out.
+    let dir_exists = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .is_none_or(|d| d.is_dir());
+    let lock = if dir_exists {
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(lock_path(path))
+            .map_err(io)?;
+        lock.lock().map_err(io)?;
+        Some(lock)
+    } else {
+        None
+    };
 
     let existing = match std::fs::read(path) {
         Ok(b) => b,
@@ -357,6 +366,9 @@ pub fn append(
         path: shown.clone(),
         reason: e.to_string(),
     };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
     let Prepared {
         record, line, lock, ..
     } = prepare(path, entry, people, signers)?;

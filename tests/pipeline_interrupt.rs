@@ -25,8 +25,15 @@ fn locksmith() -> Command {
     c
 }
 
-/// Every file under `dir` with its bytes, sorted.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+/// Every file under `dir` with a hash of its bytes, sorted. Advisory lock
+/// files (`lock`, `*.lock`) are not outputs and are left out.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, u64)> {
+    use std::hash::{Hash, Hasher};
+    let hash = |b: &[u8]| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        b.hash(&mut h);
+        h.finish()
+    };
     let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(d) = todo.pop() {
@@ -35,12 +42,17 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         };
         for e in entries {
             let p = e.expect("entry").path();
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             if p.is_dir() {
-                out.push((p.clone(), Vec::new()));
+                out.push((p.clone(), 0));
                 todo.push(p);
-            } else {
+            } else if name != "lock" && !name.ends_with(".lock") {
                 let bytes = std::fs::read(&p).unwrap_or_default();
-                out.push((p, bytes));
+                out.push((p, hash(&bytes)));
             }
         }
     }

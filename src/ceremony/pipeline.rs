@@ -126,7 +126,7 @@ pub enum PipelineError {
     NeedsYes(String),
     #[error(transparent)]
     Terminal(#[from] TerminalError),
-    #[error("nothing was written: {0}")]
+    #[error("nothing was written")]
     Commit(#[from] CommitError),
     #[error(
         "injected failure after the {0} stage (test hook {FAIL_AFTER_VAR}); nothing was written"

@@ -26,9 +26,42 @@ pub struct RecordArgs {
     pub allow_network: bool,
 }
 
-/// The air-gap check before a command signs: a warning, unless --allow-network.
+/// What the air-gap check of this command found, for its record.
+static AIRGAP_WARNING: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Set by `ceremony run` for the commands it starts once it has reported
+/// the air-gap finding itself: printed once per plan, still recorded.
+pub const AIRGAP_REPORTED_ENV: &str = "LOCKSMITH_AIRGAP_REPORTED";
+
+/// The air-gap check before a command signs. It always checks: a machine
+/// that is not air-gapped gets a warning (once per command), and the
+/// finding is recorded in the command's transcript record; --allow-network
+/// only turns the warning into a note.
 pub fn guard(args: &RecordArgs) {
-    crate::airgap::warn_if_online(args.allow_network);
+    let Some(problem) = crate::airgap::problem() else {
+        return;
+    };
+    if AIRGAP_WARNING.get().is_some() {
+        return;
+    }
+    let reported = std::env::var_os(AIRGAP_REPORTED_ENV).is_some();
+    if !args.allow_network {
+        eprintln!(
+            "WARNING: this machine is not air-gapped: {problem}. \
+             Take them down (ip link set DEV down) or unplug them before a ceremony; \
+             --allow-network turns this warning into a note (it is recorded in the transcript either way)"
+        );
+    } else if !reported {
+        eprintln!("note: air gap NOT verified: {problem}; continuing because of --allow-network (recorded in the transcript)");
+    }
+    let _ = AIRGAP_WARNING.set(format!(
+        "not air-gapped{}: {problem}",
+        if args.allow_network {
+            " (--allow-network)"
+        } else {
+            ""
+        }
+    ));
 }
 
 /// Where this command's record goes: `--transcript`, else the store's
@@ -50,6 +83,10 @@ pub fn store_of(chain: &[String], store: &Option<PathBuf>) -> Option<PathBuf> {
 
 /// The entry with what every record says about an unpinned `--chain`.
 fn completed(entry: Entry) -> Entry {
+    let entry = match AIRGAP_WARNING.get() {
+        Some(w) => entry.input(format!("WARNING: {w}"), w.as_bytes()),
+        None => entry,
+    };
     match super::chain_source::unpinned_genesis() {
         Some(g) => entry.input(
             format!("UNPINNED: --chain trusted as it is, genesis AUM {g}"),
@@ -126,7 +163,9 @@ pub fn stage(
         crate::ceremony::commit::Existing::Replace,
         crate::ceremony::commit::Parent::Create,
     )?;
-    unit.hold(prepared.lock);
+    if let Some(lock) = prepared.lock {
+        unit.hold(lock);
+    }
     Ok(Some(Staged { seq, path }))
 }
 
