@@ -82,8 +82,9 @@ pub struct InitArgs {
         help_heading = "Output"
     )]
     pub store: Option<PathBuf>,
-    /// Also write the genesis AUM (CBOR) here (with --respond-to: the
-    /// `tailscale lock init` arguments as a response for `online submit`).
+    /// Also write the genesis AUM (CBOR) to this file (with --respond-to:
+    /// the `tailscale lock init` arguments as a response for `online
+    /// submit`). The --out rule (every command): a file when the command makes one artifact, a directory (created if missing, one file per artifact) when it can make several.
     #[arg(long, value_name = "PATH", help_heading = "Output")]
     pub out: Option<PathBuf>,
     /// Replace existing output files.
@@ -502,7 +503,10 @@ fn print_init(c: &InitCeremony, signed: &Signed, committed: &Committed) -> anyho
 }
 
 fn print_genesis(genesis: &Aum, st: &State) {
-    outln!("genesis AUM {}", genesis.hash());
+    outln!(
+        "genesis AUM {} (final hash: signatures included; the value compared before signing was the sighash)",
+        genesis.hash()
+    );
     outln!("  state IDs: {} / {}", st.state_id1, st.state_id2);
     outln!("  hex: {}", hex::lower(&genesis.serialize()));
 }

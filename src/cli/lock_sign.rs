@@ -60,8 +60,9 @@ pub struct SignArgs {
     pub signer: SignerArgs,
     #[command(flatten)]
     pub source: ChainSource,
-    /// Write the output here (a file; a directory with --from-status).
-    /// For credentials this file holds a private key.
+    /// Write the output here: a file; with --from-status a directory of
+    /// NODEKEY.nks files. The --out rule (every command): a file when the command makes one artifact, a directory (created if missing, one file per artifact) when it can make several. For credentials the file holds a private
+    /// key, and the credential is then not printed.
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// Replace existing output files.
@@ -455,6 +456,7 @@ fn single_request(
 }
 
 fn from_status(authority: &Authority, path: &str) -> anyhow::Result<Vec<Request>> {
+    super::path_hint::require_existing(path, "--from-status")?;
     let input = Input::read(path)?;
     let status = match identify(&input)? {
         (_, Artifact::LockStatus(s)) | (_, Artifact::NodeExport { status: s, .. }) => s,

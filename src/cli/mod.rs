@@ -40,6 +40,7 @@ mod lock_init;
 mod lock_revoke;
 mod lock_sign;
 mod lock_update;
+mod path_hint;
 mod record;
 pub mod render;
 mod secret_input;
