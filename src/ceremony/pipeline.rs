@@ -118,8 +118,8 @@ pub struct Shown {
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     /// A stage failed; its message is the stage's own.
-    #[error("{source:#}")]
-    Step { stage: Stage, source: anyhow::Error },
+    #[error("{error:#}")]
+    Step { stage: Stage, error: anyhow::Error },
     #[error("not confirmed: nothing was signed")]
     NotConfirmed,
     #[error("confirmation needed to {0}: review the summary above and run again with --yes (standard input is not a terminal)")]
@@ -202,7 +202,7 @@ pub fn run<C: Ceremony>(
         }
         Ok(())
     };
-    let step = |stage: Stage| move |source: anyhow::Error| PipelineError::Step { stage, source };
+    let step = |stage: Stage| move |error: anyhow::Error| PipelineError::Step { stage, error };
 
     let journal = ceremony.journal();
     if let Some(undone) = commit::recover(&journal)? {

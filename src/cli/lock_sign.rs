@@ -142,6 +142,17 @@ fn sign_journal(args: &SignArgs) -> PathBuf {
     beside.with_file_name(format!(".{name}.locksmith-journal"))
 }
 
+/// Stages the record of a `lock sign` (in the store's transcript, or --transcript).
+fn stage_record(
+    args: &SignArgs,
+    entry: crate::transcript::Entry,
+    signers: &mut [Box<dyn Signer>],
+    unit: &mut CommitUnit,
+) -> anyhow::Result<Option<Staged>> {
+    let store = super::record::store_of(&args.source.chain, &args.source.store);
+    super::record::stage(&args.confirm.record, store.as_deref(), entry, signers, unit)
+}
+
 /// `lock sign` of node keys (direct, deeplink, --from-status).
 struct NodeKeyCeremony {
     args: SignArgs,
@@ -335,14 +346,7 @@ impl Ceremony for NodeKeyCeremony {
                 .signed(digests.iter().copied()),
             |e, (r, b)| e.output(format!("signature for {}", node_key_text(&r.node_key)), b),
         );
-        let store = super::record::store_of(&args.source.chain, &args.source.store);
-        self.record = super::record::stage(
-            &args.confirm.record,
-            store.as_deref(),
-            entry,
-            &mut self.signers,
-            unit,
-        )?;
+        self.record = stage_record(args, entry, &mut self.signers, unit)?;
         Ok(())
     }
 }
@@ -669,14 +673,7 @@ impl Ceremony for CredentialCeremony {
                 "credential (without its private key)",
                 &signed.cred.serialize(),
             );
-        let store = super::record::store_of(&args.source.chain, &args.source.store);
-        self.record = super::record::stage(
-            &args.confirm.record,
-            store.as_deref(),
-            entry,
-            &mut self.signers,
-            unit,
-        )?;
+        self.record = stage_record(args, entry, &mut self.signers, unit)?;
         Ok(())
     }
 }
