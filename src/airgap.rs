@@ -93,6 +93,17 @@ pub fn sysfs_root() -> PathBuf {
 #[cfg(debug_assertions)]
 pub const SYSFS_OVERRIDE_ENV: &str = "LOCKSMITH_SYSFS_NET";
 
+/// What the air-gap check found: `None` when no interface other than
+/// loopback is up, else a description of what is up (or why the check
+/// could not be made).
+pub fn problem() -> Option<String> {
+    match interfaces_up(&sysfs_root()) {
+        Ok(up) if up.is_empty() => None,
+        Ok(up) => Some(format!("network interface(s) up: {}", describe(&up))),
+        Err(e) => Some(e.to_string()),
+    }
+}
+
 /// For signing commands: a warning on standard error when an interface is
 /// up (or the check cannot be made), unless `allow_network`.
 pub fn warn_if_online(allow_network: bool) {

@@ -184,6 +184,9 @@ pub struct PlanState {
     pub plan_sha256: String,
     pub done: Vec<String>,
     pub answers: BTreeMap<String, String>,
+    /// Findings the run went past (the air gap with --allow-network).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl PlanState {

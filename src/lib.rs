@@ -17,6 +17,7 @@
 pub mod airgap;
 pub mod attestation_policy;
 pub mod build_info;
+pub mod ceremony;
 pub mod ceremony_plan;
 pub mod cli;
 pub mod exchange;

@@ -121,6 +121,39 @@ impl Store {
         Ok(store)
     }
 
+    /// The files of a new store pinned to `authority`'s anchor, as paths
+    /// under `dir` and contents, for a commit unit to write together with
+    /// the command's other outputs (`held`: held back for custodians). The
+    /// advisory `lock` file is made by the first [`Store::open`].
+    pub fn new_store_files(
+        dir: &Path,
+        authority: &Authority,
+        held: bool,
+    ) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut files: Vec<(PathBuf, Vec<u8>)> = authority
+            .tree()
+            .iter()
+            .map(|(hash, aum)| {
+                (
+                    dir.join("aums").join(format!("{hash}.aum")),
+                    aum.serialize(),
+                )
+            })
+            .collect();
+        if held {
+            files.push((
+                dir.join(PENDING),
+                b"held back until every custodian has verified their secret\n".to_vec(),
+            ));
+        }
+        // The anchor last: a store is only a store once it is pinned.
+        files.push((
+            dir.join("anchor"),
+            format!("{}\n", authority.oldest_ancestor()).into_bytes(),
+        ));
+        files
+    }
+
     /// Marks the authority as held back until every custodian has verified
     /// their disablement secret (`lock init --await-custodians`).
     pub fn hold_for_custodians(&self) -> Result<(), StoreError> {

@@ -237,29 +237,52 @@ fn lock_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Appends `entry` to the transcript at `path` (created if missing), signed
-/// by every signer in `signers`. Returns the record written.
-pub fn append(
+/// A record signed and ready to be appended: the whole new transcript
+/// (the existing lines and the record's), for a commit unit to write in
+/// place of the old file, and the transcript's lock, held until then.
+pub struct Prepared {
+    pub path: PathBuf,
+    pub record: Record,
+    /// The old content followed by the new line.
+    pub contents: Vec<u8>,
+    /// The new line alone (with its newline).
+    pub line: Vec<u8>,
+    /// Held until the new content is in place (none when the directory
+    /// does not exist yet).
+    pub lock: Option<std::fs::File>,
+}
+
+/// Signs `entry` as the next record of the transcript at `path` (created
+/// if missing) by every signer in `signers`, without writing it.
+pub fn prepare(
     path: &Path,
     entry: &Entry,
     people: &People,
     signers: &mut [Box<dyn Signer>],
-) -> Result<Record, TranscriptError> {
+) -> Result<Prepared, TranscriptError> {
     let shown = path.display().to_string();
     let io = |e: std::io::Error| TranscriptError::Io {
         path: shown.clone(),
         reason: e.to_string(),
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(lock_path(path))
-        .map_err(io)?;
-    lock.lock().map_err(io)?;
+    // A transcript in a directory that does not exist yet (a store being
+    // created by the same commit) has no other writer to lock out.
+    let dir_exists = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .is_none_or(|d| d.is_dir());
+    let lock = if dir_exists {
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(lock_path(path))
+            .map_err(io)?;
+        lock.lock().map_err(io)?;
+        Some(lock)
+    } else {
+        None
+    };
 
     let existing = match std::fs::read(path) {
         Ok(b) => b,
@@ -319,6 +342,36 @@ pub fn append(
         reason: e.to_string(),
     })?;
     line.push(b'\n');
+    let mut contents = existing;
+    contents.extend_from_slice(&line);
+    Ok(Prepared {
+        path: path.to_path_buf(),
+        record,
+        contents,
+        line,
+        lock,
+    })
+}
+
+/// Appends `entry` to the transcript at `path` (created if missing), signed
+/// by every signer in `signers`. Returns the record written.
+pub fn append(
+    path: &Path,
+    entry: &Entry,
+    people: &People,
+    signers: &mut [Box<dyn Signer>],
+) -> Result<Record, TranscriptError> {
+    let shown = path.display().to_string();
+    let io = |e: std::io::Error| TranscriptError::Io {
+        path: shown.clone(),
+        reason: e.to_string(),
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let Prepared {
+        record, line, lock, ..
+    } = prepare(path, entry, people, signers)?;
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -339,6 +392,7 @@ pub fn append(
             let _ = d.sync_all();
         }
     }
+    drop(lock);
     Ok(record)
 }
 

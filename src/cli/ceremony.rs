@@ -342,26 +342,8 @@ fn run_plan(
         let action = step
             .action()
             .map_err(|e| anyhow::anyhow!("step {:?} {e}", step.id))?;
-        let check_airgap = || -> anyhow::Result<()> {
-            if allow_network {
-                return Ok(());
-            }
-            let up = airgap::interfaces_up(&airgap::sysfs_root())?;
-            if !up.is_empty() {
-                bail!(
-                    "stopped at step {n} ({}): this machine is not air-gapped: network interface(s) up: {}. \
-                     Take them down (ip link set DEV down), then run the plan again to resume; --allow-network overrides",
-                    step.id,
-                    airgap::describe(&up)
-                );
-            }
-            Ok(())
-        };
         match action {
-            Action::Airgap => {
-                check_airgap()?;
-                eprintln!("air gap verified: no network interface other than loopback is up");
-            }
+            Action::Airgap => check_airgap(n, &step.id, allow_network, &mut state.warnings, true)?,
             Action::Confirm(item) => {
                 let a = answers.get(&step.id, &format!("[ ] {item}\n    Type 'yes' when done:"))?;
                 if a != "yes" {
@@ -379,7 +361,7 @@ fn run_plan(
                 state.answers.insert(step.id.clone(), a);
             }
             Action::Run(args) => {
-                check_airgap()?;
+                check_airgap(n, &step.id, allow_network, &mut state.warnings, false)?;
                 let mut vars = plan.vars.clone();
                 vars.extend(state.answers.clone());
                 let env = |name: &str| std::env::var(name).ok();
@@ -412,6 +394,7 @@ fn run_plan(
                 cmd.args(&argv);
                 if allow_network {
                     cmd.env("LOCKSMITH_ALLOW_NETWORK", "true");
+                    cmd.env(super::record::AIRGAP_REPORTED_ENV, "1");
                 }
                 let status = cmd
                     .status()
@@ -443,6 +426,36 @@ fn run_plan(
         }));
     } else {
         outln!("ceremony plan complete: {} ({} steps)", plan.name, total);
+    }
+    Ok(())
+}
+
+/// A plan's air-gap check: it always checks and reports what it found;
+/// with --allow-network a machine that is not air-gapped is a warning,
+/// printed once per plan and recorded in the plan state, else a refusal.
+fn check_airgap(
+    n: usize,
+    step_id: &str,
+    allow_network: bool,
+    warnings: &mut Vec<String>,
+    announce: bool,
+) -> anyhow::Result<()> {
+    let Some(problem) = airgap::problem() else {
+        if announce {
+            eprintln!("air gap verified: no network interface other than loopback is up");
+        }
+        return Ok(());
+    };
+    if !allow_network {
+        bail!(
+            "stopped at step {n} ({step_id}): this machine is not air-gapped: {problem}. \
+             Take them down (ip link set DEV down), then run the plan again to resume; --allow-network overrides"
+        );
+    }
+    let warning = format!("air gap NOT verified: {problem}; continuing because of --allow-network");
+    if !warnings.contains(&warning) {
+        eprintln!("WARNING: {warning} (recorded in the plan state and in each command's transcript record)");
+        warnings.push(warning);
     }
     Ok(())
 }

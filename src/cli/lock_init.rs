@@ -1,18 +1,28 @@
 //! `locksmith lock init`: the genesis checkpoint, signed on the token(s),
 //! with disablement secrets made offline.
 
+use super::record::Staged;
 use super::render;
-use super::secrets::{plan_outputs, InitSecretsArgs, SecretsDestinations};
+use super::secrets::{plan_outputs, InitSecretsArgs, PlannedOutputs, SecretsDestinations};
 use super::signing::{
-    confirm, open_signers, print_json, signers_json, signers_text, write_output, ConfirmArgs,
-    SignerArgs,
+    check_primary_output, open_signers, print_json, signers_json, signers_text,
+    stage_primary_output, ConfirmArgs, SignerArgs,
 };
-use crate::secrets::{generate_secrets, write_outputs, AuthorityLabel, Progress};
+use crate::ceremony::commit::{
+    check_directory, check_target, CommitUnit, Committed, Existing, Parent,
+};
+use crate::ceremony::pipeline::{self, Ceremony, Hooks, Options, Shown};
+use crate::ceremony::terminal::{Terminal, Tty};
+use crate::exchange::ArtifactKind;
+use crate::secrets::{
+    generate_secrets, render_outputs, AuthorityLabel, GeneratedSecrets, Progress, WrittenOutputs,
+};
 use crate::store::Store;
+use crate::tka::builder::{sign_genesis, unsigned_genesis};
 use crate::tka::disablement::value_text;
 use crate::tka::keyforms::{parse_lock_key, tlpub_text};
-use crate::tka::signer::sign_verified;
-use crate::tka::{hex, Aum, AumKind, Authority, Key, Meta, Signature, State};
+use crate::tka::signer::Signer;
+use crate::tka::{hex, Aum, Authority, Key, Meta, State};
 use anyhow::{bail, Context};
 use rand_core::RngCore;
 use serde_json::json;
@@ -79,8 +89,9 @@ pub struct InitArgs {
         help_heading = "Output"
     )]
     pub store: Option<PathBuf>,
-    /// Also write the genesis AUM (CBOR) here (with --respond-to: the
-    /// `tailscale lock init` arguments as a response for `online submit`).
+    /// Also write the genesis AUM (CBOR) to this file (with --respond-to:
+    /// the `tailscale lock init` arguments as a response for `online
+    /// submit`). The --out rule (every command): a file when the command makes one artifact, a directory (created if missing, one file per artifact) when it can make several.
     #[arg(long, value_name = "PATH", help_heading = "Output")]
     pub out: Option<PathBuf>,
     /// Replace existing output files.
@@ -192,124 +203,303 @@ fn parse_disablement_value(text: &str) -> anyhow::Result<Vec<u8>> {
     Ok(v)
 }
 
-pub fn run(args: InitArgs) -> anyhow::Result<()> {
-    let store_dir = args.store.clone().unwrap_or_else(Store::default_dir);
-    if store_dir.join("anchor").exists() {
-        bail!("an authority store already exists at {}; lock init creates a new authority, use another --store", store_dir.display());
-    }
-    let count = args.secrets.secrets_count;
-    if count > 32 {
-        bail!("at most 32 disablement secrets (asked for {count})");
-    }
-    let mut destinations: SecretsDestinations = (&args.secrets).into();
-    destinations.force = args.force;
-    let planned = if count > 0 {
-        Some(
-            plan_outputs(&destinations, args.reveal_secrets)
-                .context("planning where the disablement secrets go")?,
-        )
-    } else {
-        None
-    };
+/// `lock init` on the pipeline: every check before the first PIN, every
+/// output (store, age files, sheets, --out, transcript) in one commit.
+struct InitCeremony {
+    args: InitArgs,
+    store_dir: PathBuf,
+    planned: Option<PlannedOutputs>,
+    extra_values: Vec<Vec<u8>>,
+    extra_keys: Vec<Key>,
+    meta: Option<Meta>,
+    signers: Vec<Box<dyn Signer>>,
+    generated: Option<GeneratedSecrets>,
+    node_key: Option<[u8; 32]>,
+    attested: Vec<crate::signers::piv_attestation::Evidence>,
+    // Filled by the stage step, printed after the commit.
+    written: Option<WrittenOutputs>,
+    record: Option<Staged>,
+    note: Option<String>,
+}
 
-    let node_key = args.online.node_key()?;
-    if node_key.is_none() && args.confirm.respond_to.is_some() && args.out.is_some() {
-        bail!("--respond-to answers with the stock init line, and there is {NO_NODE_KEY}");
-    }
-    super::record::guard(&args.confirm.record);
-    let attested = super::attestation::check_signers(&args.signer.specs()?, &args.attestation)?;
-    let mut signers = open_signers(&args.signer)?;
-    super::attestation::ensure_signers_match(&attested, &signers)?;
-    let meta = parse_meta(&args.meta)?;
-    let mut keys: Vec<Key> = Vec::new();
-    for s in &signers {
-        let mut k = Key::ed25519(s.public_key(), args.votes);
-        k.meta = meta.clone();
-        keys.push(k);
-    }
-    for text in &args.keys {
-        keys.push(parse_key_with_votes(text)?);
-    }
+struct Signed {
+    genesis: Aum,
+    authority: Authority,
+}
 
-    let generated = if count > 0 {
-        Some(generate_secrets(count, Progress::Auto)?)
-    } else {
-        None
-    };
-    let mut values: Vec<Option<Vec<u8>>> = generated
-        .iter()
-        .flat_map(|g| g.values.iter().map(|v| Some(v.to_vec())))
-        .collect();
-    for d in &args.disablements {
-        values.push(Some(parse_disablement_value(d)?));
-    }
-    if values.is_empty() {
-        bail!("no disablement values: generate some (--gen-disablements N) or give --disablement disablement:HEX");
-    }
-
-    let mut rng = rand_core::OsRng;
-    let state = State {
-        last_aum_hash: None,
-        disablement_values: Some(values),
-        keys: Some(keys),
-        state_id1: rng.next_u64().max(1),
-        state_id2: rng.next_u64().max(1),
-    };
-    let mut genesis = Aum {
-        kind: AumKind::CHECKPOINT,
-        state: Some(state),
-        ..Default::default()
-    };
-    genesis
-        .static_validate()
-        .context("the genesis would be invalid")?;
-
-    let summary = format!(
-        "About to sign a NEW tailnet lock authority (genesis checkpoint):\n{}{}{}  sighash:   {}\n{}",
-        signers_text(&signers),
-        super::attestation::summary_text(&attested),
-        render::aum_text(&genesis, None),
-        hex::lower(&genesis.sig_hash()),
-        match node_key {
-            Some(k) => format!(
-                "  node-held key (the online node's own key, NOT on a token; the stock init line lists it and signs with it): {}\n",
-                tlpub_text(&k)
-            ),
-            None => format!("  {NO_NODE_KEY}\n"),
-        }
-    );
-    confirm(&summary, "sign the genesis", args.confirm.yes)?;
-
-    let sig_hash = genesis.sig_hash();
-    for s in signers.iter_mut() {
-        let sig = sign_verified(s.as_mut(), &sig_hash)?;
-        genesis
-            .signatures
-            .get_or_insert_with(Vec::new)
-            .push(Signature::new(s.public_key(), sig));
-    }
-    let authority =
-        Authority::bootstrap(genesis.clone()).context("the signed genesis does not verify")?;
-    let hash = authority.head();
-    let st = authority.state();
-
-    // Secrets: files and sheets now that the genesis hash is known.
-    let mut written = None;
-    if let (Some(g), Some(p)) = (&generated, &planned) {
-        let today = time::OffsetDateTime::now_utc().date();
-        let label = AuthorityLabel::new(&hash.to_string(), st.state_id1, st.state_id2, today)?;
-        if !p.is_empty() {
-            written = Some(write_outputs(g, &label, &p.options())?);
+impl InitCeremony {
+    fn new(args: InitArgs) -> Self {
+        InitCeremony {
+            store_dir: args.store.clone().unwrap_or_else(Store::default_dir),
+            args,
+            planned: None,
+            extra_values: Vec::new(),
+            extra_keys: Vec::new(),
+            meta: None,
+            signers: Vec::new(),
+            generated: None,
+            node_key: None,
+            attested: Vec::new(),
+            written: None,
+            record: None,
+            note: None,
         }
     }
+}
 
-    let store = Store::create(&store_dir, &authority)?;
-    eprintln!("pinned the new authority in {}", store_dir.display());
-    if args.await_custodians {
-        if generated.is_none() {
+impl Ceremony for InitCeremony {
+    type Plan = Aum;
+    type Signed = Signed;
+
+    fn journal(&self) -> PathBuf {
+        let name = self
+            .store_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "store".into());
+        self.store_dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."))
+            .join(format!(".{name}.locksmith-journal"))
+    }
+
+    fn preflight(&mut self, _term: &mut dyn Terminal) -> anyhow::Result<()> {
+        let args = &self.args;
+        if self.store_dir.join("anchor").exists() {
+            bail!("an authority store already exists at {}; lock init creates a new authority, use another --store", self.store_dir.display());
+        }
+        let count = args.secrets.secrets_count;
+        if count > 32 {
+            bail!("at most 32 disablement secrets (asked for {count})");
+        }
+        if args.await_custodians && count == 0 {
             bail!("--await-custodians needs generated disablement secrets (--gen-disablements N)");
         }
-        store.hold_for_custodians()?;
+        for d in &args.disablements {
+            self.extra_values.push(parse_disablement_value(d)?);
+        }
+        if count == 0 && self.extra_values.is_empty() {
+            bail!("no disablement values: generate some (--gen-disablements N) or give --disablement disablement:HEX");
+        }
+        self.meta = parse_meta(&args.meta)?;
+        for text in &args.keys {
+            self.extra_keys.push(parse_key_with_votes(text)?);
+        }
+        // Every output path, before any PIN or passphrase.
+        check_target(
+            &self.store_dir.join("anchor"),
+            Existing::Refuse,
+            Parent::Create,
+        )?;
+        if let Some(out) = &args.out {
+            if !args.await_custodians {
+                check_primary_output(out, &args.confirm, args.force)?;
+            }
+        }
+        let mut destinations: SecretsDestinations = (&args.secrets).into();
+        destinations.force = args.force;
+        if count > 0 {
+            for dir in destinations.out.iter().chain(destinations.sheet_dir.iter()) {
+                check_directory(dir, Parent::Create)
+                    .context("checking where the disablement secrets go")?;
+            }
+        }
+        super::record::check_destination(&args.confirm.record, Some(&self.store_dir))?;
+        if count > 0 {
+            self.planned = Some(
+                plan_outputs(&destinations, args.reveal_secrets)
+                    .context("planning where the disablement secrets go")?,
+            );
+        }
+        self.node_key = args.online.node_key()?;
+        if self.node_key.is_none() && args.confirm.respond_to.is_some() && args.out.is_some() {
+            bail!("--respond-to answers with the stock init line, and there is {NO_NODE_KEY}");
+        }
+        super::record::guard(&args.confirm.record);
+        self.attested =
+            super::attestation::check_signers(&args.signer.specs()?, &args.attestation)?;
+        self.signers = open_signers(&args.signer)?;
+        super::attestation::ensure_signers_match(&self.attested, &self.signers)?;
+        Ok(())
+    }
+
+    fn plan(&mut self) -> anyhow::Result<Aum> {
+        let mut keys: Vec<Key> = Vec::new();
+        for s in &self.signers {
+            let mut k = Key::ed25519(s.public_key(), self.args.votes);
+            k.meta = self.meta.clone();
+            keys.push(k);
+        }
+        keys.extend(self.extra_keys.iter().cloned());
+        let count = self.args.secrets.secrets_count;
+        self.generated = if count > 0 {
+            Some(generate_secrets(count, Progress::Auto)?)
+        } else {
+            None
+        };
+        let mut values: Vec<Vec<u8>> = self
+            .generated
+            .iter()
+            .flat_map(|g| g.values.iter().map(|v| v.to_vec()))
+            .collect();
+        values.extend(self.extra_values.iter().cloned());
+        let mut rng = rand_core::OsRng;
+        Ok(unsigned_genesis(
+            keys,
+            values,
+            rng.next_u64(),
+            rng.next_u64(),
+        )?)
+    }
+
+    fn show(&self, genesis: &Aum) -> Shown {
+        Shown {
+            text: format!(
+                "About to sign a NEW tailnet lock authority (genesis checkpoint):\n{}{}{}  sighash:   {}  (the value to compare: what the token signs)\n{}",
+                signers_text(&self.signers),
+                super::attestation::summary_text(&self.attested),
+                render::unsigned_aum_text(genesis, None),
+                hex::lower(&genesis.sig_hash()),
+                match self.node_key {
+                    Some(k) => format!(
+                        "  node-held key (the online node's own key, NOT on a token; the stock init line lists it and signs with it): {}\n",
+                        tlpub_text(&k)
+                    ),
+                    None => format!("  {NO_NODE_KEY}\n"),
+                }
+            ),
+            action: "sign the genesis".into(),
+        }
+    }
+
+    fn sign(&mut self, genesis: Aum) -> anyhow::Result<Signed> {
+        let authority = sign_genesis(genesis, &mut self.signers)?;
+        let genesis = authority.head_aum().clone();
+        Ok(Signed { genesis, authority })
+    }
+
+    fn stage(
+        &mut self,
+        signed: &Signed,
+        shown: &Shown,
+        unit: &mut CommitUnit,
+    ) -> anyhow::Result<()> {
+        let args = &self.args;
+        let hash = signed.authority.head();
+        let st = signed.authority.state();
+        let existing = Existing::from_force(args.force);
+        if let (Some(g), Some(p)) = (&self.generated, &self.planned) {
+            let mut written = WrittenOutputs {
+                values: g
+                    .values
+                    .iter()
+                    .map(crate::secrets::values::value_text)
+                    .collect(),
+                ..Default::default()
+            };
+            if !p.is_empty() {
+                let today = time::OffsetDateTime::now_utc().date();
+                let label =
+                    AuthorityLabel::new(&hash.to_string(), st.state_id1, st.state_id2, today)?;
+                let options = p.options();
+                for (path, bytes) in render_outputs(g, &label, &options)? {
+                    let is_age = options
+                        .age
+                        .as_ref()
+                        .is_some_and(|(d, _)| path.starts_with(d))
+                        && path.extension().is_some_and(|e| e == "age");
+                    if is_age {
+                        written.age_files.push(path.clone());
+                    } else {
+                        written.sheets.push(path.clone());
+                    }
+                    unit.add(path, bytes.to_vec(), existing, Parent::Create)?;
+                }
+            }
+            self.written = Some(written);
+        }
+        for (path, bytes) in
+            Store::new_store_files(&self.store_dir, &signed.authority, args.await_custodians)
+        {
+            unit.add(path, bytes, Existing::Refuse, Parent::Create)?;
+        }
+        if let (Some(path), false) = (&args.out, args.await_custodians) {
+            self.note = if args.confirm.respond_to.is_some() {
+                // The stock path: the online node runs `tailscale lock init` with these arguments.
+                let text = stock_init_command(st, self.node_key).context(NO_NODE_KEY)?;
+                stage_primary_output(
+                    unit,
+                    path,
+                    ArtifactKind::InitCommand,
+                    text.as_bytes(),
+                    &args.confirm,
+                    args.force,
+                )?
+            } else {
+                stage_primary_output(
+                    unit,
+                    path,
+                    ArtifactKind::Aum,
+                    &signed.genesis.serialize(),
+                    &ConfirmArgs {
+                        respond_to: None,
+                        ..args.confirm.clone()
+                    },
+                    args.force,
+                )?
+            };
+        }
+        let sig_hash = signed.genesis.sig_hash();
+        let entry = crate::transcript::Entry::new("lock init", &shown.text)
+            .signed([sig_hash])
+            .input("unsigned genesis AUM", &{
+                let mut unsigned = signed.genesis.clone();
+                unsigned.signatures = None;
+                unsigned.serialize()
+            })
+            .output("genesis AUM", &signed.genesis.serialize())
+            .attestations(self.attested.clone());
+        self.record = super::record::stage(
+            &args.confirm.record,
+            Some(&self.store_dir),
+            entry,
+            &mut self.signers,
+            unit,
+        )?;
+        Ok(())
+    }
+}
+
+pub fn run(args: InitArgs) -> anyhow::Result<()> {
+    let options = Options {
+        yes: args.confirm.yes,
+        hooks: Hooks::from_env(),
+    };
+    let mut ceremony = InitCeremony::new(args);
+    let done = pipeline::run(&mut ceremony, &mut Tty::open(), &options)?;
+    print_init(&ceremony, &done.signed, &done.committed)
+}
+
+/// What `lock init` prints once everything is written.
+fn print_init(c: &InitCeremony, signed: &Signed, committed: &Committed) -> anyhow::Result<()> {
+    let args = &c.args;
+    let store_dir = &c.store_dir;
+    let (genesis, authority) = (&signed.genesis, &signed.authority);
+    let hash = authority.head();
+    let st = authority.state();
+    eprintln!("pinned the new authority in {}", store_dir.display());
+    if let Some(out) = &args.out {
+        if committed.written.iter().any(|w| w == out) {
+            eprintln!("wrote {}", out.display());
+        }
+    }
+    if let Some(note) = &c.note {
+        eprintln!("{note}");
+    }
+    Staged::report(&c.record);
+    let written = &c.written;
+    if args.await_custodians {
         let record = store_dir.join("verifications.json");
         if args.confirm.json {
             print_json(&json!({
@@ -321,7 +511,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
             return Ok(());
         }
         outln!("new authority {hash} signed and HELD BACK until every custodian has verified their secret.");
-        if let Some(w) = &written {
+        if let Some(w) = written {
             for p in w.age_files.iter().chain(w.sheets.iter()) {
                 outln!("  secrets written: {}", p.display());
             }
@@ -341,45 +531,16 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         outln!("  locksmith lock release --store {}", store_dir.display());
         return Ok(());
     }
-    if let Some(path) = &args.out {
-        if args.confirm.respond_to.is_some() {
-            // The stock path: the online node runs `tailscale lock init` with these arguments.
-            let text = stock_init_command(authority.state(), node_key).context(NO_NODE_KEY)?;
-            super::signing::write_primary_output(
-                path,
-                crate::exchange::ArtifactKind::InitCommand,
-                text.as_bytes(),
-                &args.confirm,
-                args.force,
-            )?;
-        } else {
-            write_output(path, &genesis.serialize(), args.force)?;
-        }
-    }
-
-    super::record::record(
-        &args.confirm.record,
-        Some(&store_dir),
-        crate::transcript::Entry::new("lock init", &summary)
-            .signed([sig_hash])
-            .input("unsigned genesis AUM", &{
-                let mut unsigned = genesis.clone();
-                unsigned.signatures = None;
-                unsigned.serialize()
-            })
-            .output("genesis AUM", &genesis.serialize())
-            .attestations(attested),
-        &mut signers,
-    )?;
+    let node_key = c.node_key;
     let stock = stock_init_command(st, node_key);
     if args.confirm.json {
         let v = json!({
-            "genesis": render::aum_json(&genesis),
+            "genesis": render::aum_json(genesis),
             "head": hash.to_string(),
             "store": store_dir.display().to_string(),
             "state_id1": st.state_id1,
             "state_id2": st.state_id2,
-            "signers": signers_json(&signers),
+            "signers": signers_json(&c.signers),
             "stock_init_command": stock,
             "stock_init_refused": if stock.is_none() { Some(NO_NODE_KEY) } else { None },
             "online_node_key": node_key.map(|k| tlpub_text(&k)),
@@ -390,7 +551,8 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
             return Ok(());
         }
         // The secrets never enter a serde_json::Value (not zeroized).
-        let hex: Vec<Zeroizing<String>> = generated
+        let hex: Vec<Zeroizing<String>> = c
+            .generated
             .iter()
             .flat_map(|g| g.secrets.iter().map(|s| s.hex_upper()))
             .collect();
@@ -403,14 +565,14 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    print_genesis(&genesis, st);
-    if let Some(w) = &written {
+    print_genesis(genesis, st);
+    if let Some(w) = written {
         for p in w.age_files.iter().chain(w.sheets.iter()) {
             outln!("  secrets written: {}", p.display());
         }
     }
     if args.reveal_secrets {
-        if let Some(g) = &generated {
+        if let Some(g) = &c.generated {
             outln!("disablement secrets (shown once; keep them offline):");
             for s in &g.secrets {
                 let line =
@@ -421,13 +583,16 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
     }
     print_online_commands(st, node_key);
     if args.confirm.qr {
-        super::signing::show_qr(crate::exchange::ArtifactKind::Aum, &genesis.serialize())?;
+        super::signing::show_qr(ArtifactKind::Aum, &genesis.serialize())?;
     }
     Ok(())
 }
 
 fn print_genesis(genesis: &Aum, st: &State) {
-    outln!("genesis AUM {}", genesis.hash());
+    outln!(
+        "genesis AUM {} (final hash: signatures included; the value compared before signing was the sighash)",
+        genesis.hash()
+    );
     outln!("  state IDs: {} / {}", st.state_id1, st.state_id2);
     outln!("  hex: {}", hex::lower(&genesis.serialize()));
 }

@@ -156,8 +156,14 @@ fn tally_text(t: &RecoveryTally, authority: &Authority, aum: &Aum) -> String {
             format!("{} more vote(s) needed", t.votes_needed.max(1))
         }
     ));
-    if let Some(e) = &t.inform_error {
-        s.push_str(&format!("  problem:    {}\n", crate::shown::escape(e)));
+    match &t.inform_error {
+        // Not a problem: a recovery nobody has signed yet (revoke-keys
+        // start) cannot be applied until it is signed.
+        Some(_) if aum.signatures().is_empty() => {
+            s.push_str("  status:     not signed yet; each key holder adds a signature with `lock revoke-keys cosign`\n")
+        }
+        Some(e) => s.push_str(&format!("  problem:    {}\n", crate::shown::escape(e))),
+        None => {}
     }
     s
 }

@@ -9,10 +9,18 @@
 //! auth keys with credentials.
 
 use super::chain_source::ChainSource;
+use super::record::Staged;
 use super::render;
 use super::signing::{
-    confirm, open_signers, print_json, signers_text, write_output, ConfirmArgs, SignerArgs,
+    check_primary_output, open_signers, print_json, signers_text, stage_primary_output,
+    ConfirmArgs, SignerArgs,
 };
+use crate::ceremony::commit::{
+    check_directory, check_target, CommitUnit, Committed, Existing, Parent,
+};
+use crate::ceremony::pipeline::{self, Ceremony, Hooks, Options, Shown};
+use crate::ceremony::terminal::{Terminal, Tty};
+use crate::exchange::ArtifactKind;
 use crate::input::{identify, Artifact, Input};
 use crate::shown::Untrusted;
 use crate::tka::keyforms::{
@@ -52,8 +60,9 @@ pub struct SignArgs {
     pub signer: SignerArgs,
     #[command(flatten)]
     pub source: ChainSource,
-    /// Write the output here (a file; a directory with --from-status).
-    /// For credentials this file holds a private key.
+    /// Write the output here: a file; with --from-status a directory of
+    /// NODEKEY.nks files. The --out rule (every command): a file when the command makes one artifact, a directory (created if missing, one file per artifact) when it can make several. For credentials the file holds a private
+    /// key, and the credential is then not printed.
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// Replace existing output files.
@@ -86,120 +95,289 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
     {
         bail!("{AUTH_KEY_IN_ARGV}");
     }
-    let authority = args.source.authority_for_signing()?;
-    if args.signer.specs()?.len() != 1 {
-        bail!("give exactly one --signer: a node-key signature carries one signing key");
-    }
+    let options = Options {
+        yes: args.confirm.yes,
+        hooks: Hooks::from_env(),
+    };
     if args.credential || args.auth_key.is_some() {
-        return credential(&authority, &args);
+        let mut c = CredentialCeremony {
+            args,
+            authority: None,
+            auth_key: None,
+            signers: Vec::new(),
+            wrapping: None,
+            record: None,
+            note: None,
+        };
+        let done = pipeline::run(&mut c, &mut Tty::open(), &options)?;
+        return print_credential(&c, &done.signed, &done.committed);
     }
-    let requests = if let Some(status) = &args.from_status {
-        from_status(&authority, status)?
-    } else {
-        let target = args
-            .target
-            .as_deref()
-            .context("missing argument: nodekey:HEX, a signing deeplink, or --from-status FILE")?;
-        vec![single_request(
-            &authority,
-            target,
-            args.rotation.as_deref(),
-        )?]
+    let mut c = NodeKeyCeremony {
+        args,
+        authority: None,
+        requests: Vec::new(),
+        source_text: String::new(),
+        signers: Vec::new(),
+        record: None,
+        note: None,
     };
-    // What was asked, for the transcript: the status export, or the argument(s).
-    let source_text = match &args.from_status {
-        Some(path) => std::fs::read_to_string(path).unwrap_or_else(|_| path.clone()),
-        None => [args.target.clone(), args.rotation.clone()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
-    super::record::guard(&args.confirm.record);
-    let mut signers = open_signers(&args.signer)?;
-    let signer = signers[0].as_mut();
-    require_trusted(&authority, signer)?;
-    let mut unsigned: Vec<NodeKeySignature> = requests
-        .iter()
-        .map(|r| NodeKeySignature {
-            kind: SigKind::DIRECT,
-            pubkey: Some(node_key_binary(&r.node_key).to_vec()),
-            key_id: Some(signer.public_key().to_vec()),
-            wrapping_pubkey: r.rotation.map(|w| w.to_vec()),
-            ..Default::default()
+    let done = pipeline::run(&mut c, &mut Tty::open(), &options)?;
+    print_node_keys(&c, &done.signed, &done.committed)
+}
+
+/// The journal of a `lock sign`: in the store, else beside the output.
+fn sign_journal(args: &SignArgs) -> PathBuf {
+    if let Some(store) = super::record::store_of(&args.source.chain, &args.source.store) {
+        return store.join(".locksmith-journal");
+    }
+    let beside = args
+        .out
+        .clone()
+        .or_else(|| args.confirm.record.transcript.clone())
+        .unwrap_or_else(|| PathBuf::from("locksmith"));
+    let name = beside
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    beside.with_file_name(format!(".{name}.locksmith-journal"))
+}
+
+/// Stages the record of a `lock sign` (in the store's transcript, or --transcript).
+fn stage_record(
+    args: &SignArgs,
+    entry: crate::transcript::Entry,
+    signers: &mut [Box<dyn Signer>],
+    unit: &mut CommitUnit,
+) -> anyhow::Result<Option<Staged>> {
+    let store = super::record::store_of(&args.source.chain, &args.source.store);
+    super::record::stage(&args.confirm.record, store.as_deref(), entry, signers, unit)
+}
+
+/// `lock sign` of node keys (direct, deeplink, --from-status).
+struct NodeKeyCeremony {
+    args: SignArgs,
+    authority: Option<Authority>,
+    requests: Vec<Request>,
+    source_text: String,
+    signers: Vec<Box<dyn Signer>>,
+    record: Option<Staged>,
+    note: Option<String>,
+}
+
+impl NodeKeyCeremony {
+    fn authority(&self) -> anyhow::Result<&Authority> {
+        self.authority
+            .as_ref()
+            .context("no authority (preflight did not run)")
+    }
+
+    fn out_file(&self, r: &Request) -> Option<PathBuf> {
+        let out = self.args.out.as_ref()?;
+        Some(if self.args.from_status.is_some() {
+            out.join(format!("{}.nks", crate::tka::hex::lower(&r.node_key)))
+        } else {
+            out.clone()
         })
-        .collect();
-    let mut summary = format!(
-        "About to sign {} node key(s) under head {}:\n{}",
-        requests.len(),
-        authority.head(),
-        signers_text(&signers)
-    );
-    for (r, u) in requests.iter().zip(&unsigned) {
-        summary.push_str(&format!("  {}\n", r.label));
-        summary.push_str(
-            &render::nks_text(u, Some(authority.state()))
-                .lines()
-                .map(|l| format!("    {l}\n"))
-                .collect::<String>(),
-        );
     }
-    confirm(&summary, "sign these node keys", args.confirm.yes)?;
-    let digests: Vec<[u8; 32]> = unsigned.iter().map(NodeKeySignature::sig_hash).collect();
-    let signatures = sign_verified_batch(signers[0].as_mut(), &digests)?;
-    for (u, s) in unsigned.iter_mut().zip(signatures) {
-        u.signature = Some(s.to_vec());
+}
+
+impl Ceremony for NodeKeyCeremony {
+    type Plan = Vec<NodeKeySignature>;
+    /// The verified signatures, serialized, in request order.
+    type Signed = (Vec<[u8; 32]>, Vec<Vec<u8>>);
+
+    fn journal(&self) -> PathBuf {
+        sign_journal(&self.args)
     }
-    let mut outputs = Vec::new();
-    for (r, sig) in requests.iter().zip(&unsigned) {
-        let bytes = sig.serialize();
-        nks::node_key_authorized(authority.state(), &r.node_key, &bytes).with_context(|| {
-            format!(
-                "the new signature for {} does not verify",
-                node_key_text(&r.node_key)
-            )
-        })?;
-        outputs.push((r, bytes));
-    }
-    if let Some(out) = &args.out {
-        if args.from_status.is_some() {
-            std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-            for (r, bytes) in &outputs {
-                let name = format!("{}.nks", crate::tka::hex::lower(&r.node_key));
-                write_output(&out.join(name), bytes, args.force)?;
-            }
-        } else if let Some((_, bytes)) = outputs.first() {
-            super::signing::write_primary_output(
-                out,
-                crate::exchange::ArtifactKind::Nks,
-                bytes,
-                &args.confirm,
-                args.force,
+
+    fn preflight(&mut self, _term: &mut dyn Terminal) -> anyhow::Result<()> {
+        let args = &self.args;
+        let authority = args.source.authority_for_signing()?;
+        if args.signer.specs()?.len() != 1 {
+            bail!("give exactly one --signer: a node-key signature carries one signing key");
+        }
+        self.requests = if let Some(status) = &args.from_status {
+            from_status(&authority, status)?
+        } else {
+            let target = args.target.as_deref().context(
+                "missing argument: nodekey:HEX, a signing deeplink, or --from-status FILE",
             )?;
+            vec![single_request(
+                &authority,
+                target,
+                args.rotation.as_deref(),
+            )?]
+        };
+        // What was asked, for the transcript: the status export, or the argument(s).
+        self.source_text = match &args.from_status {
+            Some(path) => std::fs::read_to_string(path).unwrap_or_else(|_| path.clone()),
+            None => [args.target.clone(), args.rotation.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        if let Some(out) = &args.out {
+            if args.from_status.is_some() {
+                check_directory(out, Parent::Create)?;
+                for r in &self.requests {
+                    if let Some(file) = self.out_file(r) {
+                        check_target(&file, Existing::from_force(args.force), Parent::Create)?;
+                    }
+                }
+            } else {
+                check_primary_output(out, &args.confirm, args.force)?;
+            }
+        }
+        let store = super::record::store_of(&args.source.chain, &args.source.store);
+        super::record::check_destination(&args.confirm.record, store.as_deref())?;
+        super::record::guard(&args.confirm.record);
+        self.signers = open_signers(&args.signer)?;
+        require_trusted(&authority, self.signers[0].as_ref())?;
+        self.authority = Some(authority);
+        Ok(())
+    }
+
+    fn plan(&mut self) -> anyhow::Result<Vec<NodeKeySignature>> {
+        let key_id = self.signers[0].public_key().to_vec();
+        Ok(self
+            .requests
+            .iter()
+            .map(|r| NodeKeySignature {
+                kind: SigKind::DIRECT,
+                pubkey: Some(node_key_binary(&r.node_key).to_vec()),
+                key_id: Some(key_id.clone()),
+                wrapping_pubkey: r.rotation.map(|w| w.to_vec()),
+                ..Default::default()
+            })
+            .collect())
+    }
+
+    fn show(&self, unsigned: &Vec<NodeKeySignature>) -> Shown {
+        let Some(authority) = self.authority.as_ref() else {
+            return Shown {
+                text: String::new(),
+                action: "sign these node keys".into(),
+            };
+        };
+        let mut text = format!(
+            "About to sign {} node key(s) under head {}:\n{}",
+            self.requests.len(),
+            authority.head(),
+            signers_text(&self.signers)
+        );
+        for (r, u) in self.requests.iter().zip(unsigned) {
+            text.push_str(&format!("  {}\n", r.label));
+            text.push_str(
+                &render::nks_text(u, Some(authority.state()))
+                    .lines()
+                    .map(|l| format!("    {l}\n"))
+                    .collect::<String>(),
+            );
+        }
+        Shown {
+            text,
+            action: "sign these node keys".into(),
         }
     }
-    super::record::record(
-        &args.confirm.record,
-        super::record::store_of(&args.source.chain, &args.source.store).as_deref(),
-        outputs.iter().fold(
-            crate::transcript::Entry::new("lock sign", &summary)
+
+    fn sign(&mut self, mut unsigned: Vec<NodeKeySignature>) -> anyhow::Result<Self::Signed> {
+        let digests: Vec<[u8; 32]> = unsigned.iter().map(NodeKeySignature::sig_hash).collect();
+        let signatures = sign_verified_batch(self.signers[0].as_mut(), &digests)?;
+        for (u, s) in unsigned.iter_mut().zip(signatures) {
+            u.signature = Some(s.to_vec());
+        }
+        let authority = self.authority()?;
+        let mut out = Vec::new();
+        for (r, sig) in self.requests.iter().zip(&unsigned) {
+            let bytes = sig.serialize();
+            nks::node_key_authorized(authority.state(), &r.node_key, &bytes).with_context(
+                || {
+                    format!(
+                        "the new signature for {} does not verify",
+                        node_key_text(&r.node_key)
+                    )
+                },
+            )?;
+            out.push(bytes);
+        }
+        Ok((digests, out))
+    }
+
+    fn stage(
+        &mut self,
+        signed: &Self::Signed,
+        shown: &Shown,
+        unit: &mut CommitUnit,
+    ) -> anyhow::Result<()> {
+        let (digests, sigs) = signed;
+        let args = &self.args;
+        if let Some(out) = &args.out {
+            if args.from_status.is_some() {
+                for (r, bytes) in self.requests.iter().zip(sigs) {
+                    if let Some(file) = self.out_file(r) {
+                        unit.add(
+                            file,
+                            bytes.clone(),
+                            Existing::from_force(args.force),
+                            Parent::Create,
+                        )?;
+                    }
+                }
+            } else if let Some(bytes) = sigs.first() {
+                self.note = stage_primary_output(
+                    unit,
+                    out,
+                    ArtifactKind::Nks,
+                    bytes,
+                    &args.confirm,
+                    args.force,
+                )?;
+            }
+        }
+        let authority = self.authority()?;
+        let entry = self.requests.iter().zip(sigs).fold(
+            crate::transcript::Entry::new("lock sign", &shown.text)
                 .input(
                     format!("authority head AUM {}", authority.head()),
                     &authority.head_aum().serialize(),
                 )
-                .input("what was asked to be signed", source_text.as_bytes())
+                .input("what was asked to be signed", self.source_text.as_bytes())
                 .signed(digests.iter().copied()),
             |e, (r, b)| e.output(format!("signature for {}", node_key_text(&r.node_key)), b),
-        ),
-        &mut signers,
-    )?;
-    if args.confirm.json {
+        );
+        self.record = stage_record(args, entry, &mut self.signers, unit)?;
+        Ok(())
+    }
+}
+
+fn print_written(committed: &Committed, note: &Option<String>, record: &Option<Staged>) {
+    for w in &committed.written {
+        if record.as_ref().is_none_or(|r| &r.path != w) {
+            eprintln!("wrote {}", w.display());
+        }
+    }
+    if let Some(note) = note {
+        eprintln!("{note}");
+    }
+    Staged::report(record);
+}
+
+fn print_node_keys(
+    c: &NodeKeyCeremony,
+    signed: &<NodeKeyCeremony as Ceremony>::Signed,
+    committed: &Committed,
+) -> anyhow::Result<()> {
+    print_written(committed, &c.note, &c.record);
+    let authority = c.authority()?;
+    let outputs: Vec<(&Request, &Vec<u8>)> = c.requests.iter().zip(&signed.1).collect();
+    if c.args.confirm.json {
         print_json(&json!({
             "signatures": outputs.iter().map(|(r, b)| json!({
                 "node_key": node_key_text(&r.node_key),
                 "nks_hex": crate::tka::hex::lower(b),
                 "nks_base64": data_encoding::BASE64.encode(b),
-                "signer": tlpub_text(&signers[0].public_key()),
+                "signer": tlpub_text(&c.signers[0].public_key()),
             })).collect::<Vec<_>>(),
         }));
         return Ok(());
@@ -208,8 +386,8 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
         outln!("{}", node_key_text(&r.node_key));
         outln!("  signature (hex):    {}", crate::tka::hex::lower(b));
         outln!("  signature (base64): {}", data_encoding::BASE64.encode(b));
-        if args.confirm.qr {
-            super::signing::show_qr(crate::exchange::ArtifactKind::Nks, b)?;
+        if c.args.confirm.qr {
+            super::signing::show_qr(ArtifactKind::Nks, b)?;
         }
     }
     outln!(
@@ -282,6 +460,7 @@ fn single_request(
 }
 
 fn from_status(authority: &Authority, path: &str) -> anyhow::Result<Vec<Request>> {
+    super::path_hint::require_existing(path, "--from-status")?;
     let input = Input::read(path)?;
     let status = match identify(&input)? {
         (_, Artifact::LockStatus(s)) | (_, Artifact::NodeExport { status: s, .. }) => s,
@@ -351,99 +530,199 @@ fn read_auth_key(source: &super::secret_input::SecretSource) -> anyhow::Result<Z
     Ok(key)
 }
 
-fn credential(authority: &Authority, args: &SignArgs) -> anyhow::Result<()> {
-    if let Some(other) = args.target.as_deref() {
-        bail!(
-            "with --credential there is no argument (got {}); give the pre-auth key with --auth-key",
-            crate::shown::escape_short(other, 80)
-        );
+/// `lock sign --credential`.
+struct CredentialCeremony {
+    args: SignArgs,
+    authority: Option<Authority>,
+    auth_key: Option<Zeroizing<String>>,
+    signers: Vec<Box<dyn Signer>>,
+    wrapping: Option<SoftwareSigner>,
+    record: Option<Staged>,
+    note: Option<String>,
+}
+
+struct Credential {
+    cred: NodeKeySignature,
+    wrapping_public: [u8; 32],
+    /// The auth key (if given) and the `--TL…` suffix: holds a private key.
+    text: Zeroizing<String>,
+}
+
+impl Ceremony for CredentialCeremony {
+    type Plan = NodeKeySignature;
+    type Signed = Credential;
+
+    fn journal(&self) -> PathBuf {
+        sign_journal(&self.args)
     }
-    let auth_key = args.auth_key.as_ref().map(read_auth_key).transpose()?;
-    super::record::guard(&args.confirm.record);
-    let mut signers = open_signers(&args.signer)?;
-    require_trusted(authority, signers[0].as_ref())?;
-    let mut wrapping = SoftwareSigner::generate("credential");
-    let wrapping_public = wrapping.public_key();
-    let preview = NodeKeySignature {
-        kind: SigKind::CREDENTIAL,
-        key_id: Some(signers[0].public_key().to_vec()),
-        wrapping_pubkey: Some(wrapping_public.to_vec()),
-        ..Default::default()
-    };
-    let summary = format!(
-        "About to sign a pre-auth credential under head {}:\n{}{}  note: revoking a leaked credential made here means revoking the token key itself",
-        authority.head(),
-        signers_text(&signers),
-        render::nks_text(&preview, Some(authority.state()))
-    );
-    confirm(&summary, "sign the credential", args.confirm.yes)?;
-    let cred = nks::sign_credential(signers[0].as_mut(), wrapping_public)?;
-    // Prove the whole path works before output: a node signing its key
-    // with the credential is authorized.
-    let probe = [0x5a; 32];
-    let rotation = nks::sign_rotation(&mut wrapping, cred.clone(), &probe)?;
-    nks::node_key_authorized(authority.state(), &probe, &rotation.serialize())
-        .context("the new credential does not authorize a node")?;
-    let private = wrapping.private_key_bytes();
-    let suffix = wrapped_authkey::suffix(&cred, &private);
-    let key = auth_key.as_ref().map_or("", |k| k.as_str());
-    let mut text = Zeroizing::new(String::with_capacity(key.len() + suffix.len()));
-    text.push_str(key);
-    text.push_str(&suffix);
-    if let Some(out) = &args.out {
-        super::signing::write_primary_output(
-            out,
-            crate::exchange::ArtifactKind::WrappedAuthKey,
-            text.as_bytes(),
-            &args.confirm,
-            args.force,
-        )?;
+
+    fn preflight(&mut self, _term: &mut dyn Terminal) -> anyhow::Result<()> {
+        let args = &self.args;
+        if let Some(other) = args.target.as_deref() {
+            bail!(
+                "with --credential there is no argument (got {}); give the pre-auth key with --auth-key",
+                crate::shown::escape_short(other, 80)
+            );
+        }
+        let authority = args.source.authority_for_signing()?;
+        if args.signer.specs()?.len() != 1 {
+            bail!("give exactly one --signer: a node-key signature carries one signing key");
+        }
+        if let Some(out) = &args.out {
+            check_primary_output(out, &args.confirm, args.force)?;
+        }
+        let store = super::record::store_of(&args.source.chain, &args.source.store);
+        super::record::check_destination(&args.confirm.record, store.as_deref())?;
+        self.auth_key = args.auth_key.as_ref().map(read_auth_key).transpose()?;
+        super::record::guard(&args.confirm.record);
+        self.signers = open_signers(&args.signer)?;
+        require_trusted(&authority, self.signers[0].as_ref())?;
+        self.authority = Some(authority);
+        Ok(())
     }
-    super::record::record(
-        &args.confirm.record,
-        super::record::store_of(&args.source.chain, &args.source.store).as_deref(),
-        crate::transcript::Entry::new("lock sign --credential", &summary)
+
+    fn plan(&mut self) -> anyhow::Result<NodeKeySignature> {
+        let wrapping = SoftwareSigner::generate("credential");
+        let preview = NodeKeySignature {
+            kind: SigKind::CREDENTIAL,
+            key_id: Some(self.signers[0].public_key().to_vec()),
+            wrapping_pubkey: Some(wrapping.public_key().to_vec()),
+            ..Default::default()
+        };
+        self.wrapping = Some(wrapping);
+        Ok(preview)
+    }
+
+    fn show(&self, preview: &NodeKeySignature) -> Shown {
+        let action = "sign the credential".to_string();
+        let Some(authority) = self.authority.as_ref() else {
+            return Shown {
+                text: String::new(),
+                action,
+            };
+        };
+        Shown {
+            text: format!(
+                "About to sign a pre-auth credential under head {}:\n{}{}  note: revoking a leaked credential made here means revoking the token key itself",
+                authority.head(),
+                signers_text(&self.signers),
+                render::nks_text(preview, Some(authority.state()))
+            ),
+            action,
+        }
+    }
+
+    fn sign(&mut self, _preview: NodeKeySignature) -> anyhow::Result<Credential> {
+        let authority = self
+            .authority
+            .as_ref()
+            .context("no authority (preflight did not run)")?;
+        let wrapping = self
+            .wrapping
+            .as_mut()
+            .context("no wrapping key (plan did not run)")?;
+        let wrapping_public = wrapping.public_key();
+        let cred = nks::sign_credential(self.signers[0].as_mut(), wrapping_public)?;
+        // Prove the whole path works before output: a node signing its key
+        // with the credential is authorized.
+        let probe = [0x5a; 32];
+        let rotation = nks::sign_rotation(wrapping, cred.clone(), &probe)?;
+        nks::node_key_authorized(authority.state(), &probe, &rotation.serialize())
+            .context("the new credential does not authorize a node")?;
+        let private = wrapping.private_key_bytes();
+        let suffix = wrapped_authkey::suffix(&cred, &private);
+        let key = self.auth_key.as_ref().map_or("", |k| k.as_str());
+        let mut text = Zeroizing::new(String::with_capacity(key.len() + suffix.len()));
+        text.push_str(key);
+        text.push_str(&suffix);
+        Ok(Credential {
+            cred,
+            wrapping_public,
+            text,
+        })
+    }
+
+    fn stage(
+        &mut self,
+        signed: &Credential,
+        shown: &Shown,
+        unit: &mut CommitUnit,
+    ) -> anyhow::Result<()> {
+        let args = &self.args;
+        if let Some(out) = &args.out {
+            self.note = stage_primary_output(
+                unit,
+                out,
+                ArtifactKind::WrappedAuthKey,
+                signed.text.as_bytes(),
+                &args.confirm,
+                args.force,
+            )?;
+        }
+        let authority = self
+            .authority
+            .as_ref()
+            .context("no authority (preflight did not run)")?;
+        let entry = crate::transcript::Entry::new("lock sign --credential", &shown.text)
             .input(
                 format!("authority head AUM {}", authority.head()),
                 &authority.head_aum().serialize(),
             )
-            .signed([cred.sig_hash()])
-            .output("credential (without its private key)", &cred.serialize()),
-        &mut signers,
-    )?;
+            .signed([signed.cred.sig_hash()])
+            .output(
+                "credential (without its private key)",
+                &signed.cred.serialize(),
+            );
+        self.record = stage_record(args, entry, &mut self.signers, unit)?;
+        Ok(())
+    }
+}
+
+fn print_credential(
+    c: &CredentialCeremony,
+    signed: &Credential,
+    committed: &Committed,
+) -> anyhow::Result<()> {
+    let args = &c.args;
+    print_written(committed, &c.note, &c.record);
+    let text = &signed.text;
+    // With --out the private credential is in that file only: not printed.
+    let to_file = args.out.as_ref();
     if args.confirm.json {
         use super::secret_input::{print_json_with_secrets, SecretJson};
-        let (auth_json, suffix_json) = if auth_key.is_some() {
-            (SecretJson::Text(text.as_str()), SecretJson::Null)
-        } else {
-            (SecretJson::Null, SecretJson::Text(text.as_str()))
+        let (auth_json, suffix_json) = match (to_file, c.auth_key.is_some()) {
+            (Some(_), _) => (SecretJson::Null, SecretJson::Null),
+            (None, true) => (SecretJson::Text(text.as_str()), SecretJson::Null),
+            (None, false) => (SecretJson::Null, SecretJson::Text(text.as_str())),
         };
-        print_json_with_secrets(
-            &json!({
-                "credential_hex": crate::tka::hex::lower(&cred.serialize()),
-                "wrapping_pubkey": tlpub_text(&wrapping_public),
-                "signer": tlpub_text(&signers[0].public_key()),
-            }),
-            &[("auth_key", auth_json), ("suffix", suffix_json)],
-        );
+        let mut v = json!({
+            "credential_hex": crate::tka::hex::lower(&signed.cred.serialize()),
+            "wrapping_pubkey": tlpub_text(&signed.wrapping_public),
+            "signer": tlpub_text(&c.signers[0].public_key()),
+        });
+        if let Some(out) = to_file {
+            v["written_to"] = json!(out.display().to_string());
+        }
+        print_json_with_secrets(&v, &[("auth_key", auth_json), ("suffix", suffix_json)]);
         return Ok(());
     }
     outln!(
         "credential signed by {} (rotation key {})",
-        tlpub_text(&signers[0].public_key()),
-        tlpub_text(&wrapping_public)
+        tlpub_text(&c.signers[0].public_key()),
+        tlpub_text(&signed.wrapping_public)
     );
-    if auth_key.is_some() {
+    if let Some(out) = to_file {
+        outln!("the wrapped auth key (it contains a private key) is in {} only; give it only to the node that joins", out.display());
+        return Ok(());
+    }
+    if c.auth_key.is_some() {
         outln!("wrapped auth key (contains a private key; give it only to the node that joins):");
     } else {
         outln!("append this suffix to a pre-auth key for `tailscale up --auth-key` (contains a private key):");
     }
     outln!("{}", text.as_str());
     if args.confirm.qr {
-        super::signing::show_qr(
-            crate::exchange::ArtifactKind::WrappedAuthKey,
-            text.as_bytes(),
-        )?;
+        super::signing::show_qr(ArtifactKind::WrappedAuthKey, text.as_bytes())?;
     }
     Ok(())
 }

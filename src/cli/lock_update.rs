@@ -24,6 +24,7 @@ pub struct UpdateOutput {
     #[command(flatten)]
     pub source: ChainSource,
     /// Write the new AUMs (CBOR) into this directory as NNNN-<kind>.aum.
+    /// The --out rule (every command): a file when the command makes one artifact, a directory (created if missing, one file per artifact) when it can make several.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Replace existing output files.

@@ -39,6 +39,7 @@ mod lock_revoke;
 mod lock_sign;
 mod lock_update;
 mod lockout;
+mod path_hint;
 mod record;
 pub mod render;
 mod secret_input;

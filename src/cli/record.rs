@@ -26,9 +26,42 @@ pub struct RecordArgs {
     pub allow_network: bool,
 }
 
-/// The air-gap check before a command signs: a warning, unless --allow-network.
+/// What the air-gap check of this command found, for its record.
+static AIRGAP_WARNING: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Set by `ceremony run` for the commands it starts once it has reported
+/// the air-gap finding itself: printed once per plan, still recorded.
+pub const AIRGAP_REPORTED_ENV: &str = "LOCKSMITH_AIRGAP_REPORTED";
+
+/// The air-gap check before a command signs. It always checks: a machine
+/// that is not air-gapped gets a warning (once per command), and the
+/// finding is recorded in the command's transcript record; --allow-network
+/// only turns the warning into a note.
 pub fn guard(args: &RecordArgs) {
-    crate::airgap::warn_if_online(args.allow_network);
+    let Some(problem) = crate::airgap::problem() else {
+        return;
+    };
+    if AIRGAP_WARNING.get().is_some() {
+        return;
+    }
+    let reported = std::env::var_os(AIRGAP_REPORTED_ENV).is_some();
+    if !args.allow_network {
+        eprintln!(
+            "WARNING: this machine is not air-gapped: {problem}. \
+             Take them down (ip link set DEV down) or unplug them before a ceremony; \
+             --allow-network turns this warning into a note (it is recorded in the transcript either way)"
+        );
+    } else if !reported {
+        eprintln!("note: air gap NOT verified: {problem}; continuing because of --allow-network (recorded in the transcript)");
+    }
+    let _ = AIRGAP_WARNING.set(format!(
+        "not air-gapped{}: {problem}",
+        if args.allow_network {
+            " (--allow-network)"
+        } else {
+            ""
+        }
+    ));
 }
 
 /// Where this command's record goes: `--transcript`, else the store's
@@ -48,6 +81,94 @@ pub fn store_of(chain: &[String], store: &Option<PathBuf>) -> Option<PathBuf> {
     }
 }
 
+/// The entry with what every record says about an unpinned `--chain`.
+fn completed(entry: Entry) -> Entry {
+    let entry = match AIRGAP_WARNING.get() {
+        Some(w) => entry.input(format!("WARNING: {w}"), w.as_bytes()),
+        None => entry,
+    };
+    match super::chain_source::unpinned_genesis() {
+        Some(g) => entry.input(
+            format!("UNPINNED: --chain trusted as it is, genesis AUM {g}"),
+            &g.0,
+        ),
+        None => entry,
+    }
+}
+
+fn people(args: &RecordArgs) -> People {
+    People {
+        operator: args.operator.clone().filter(|s| !s.trim().is_empty()),
+        witnesses: args.witnesses.clone(),
+    }
+}
+
+const NO_TRANSCRIPT: &str = "note: no ceremony transcript kept (the authority came from --chain); pass --transcript FILE to keep one";
+
+/// Where the record will go, checked at preflight (the transcript is
+/// rewritten whole by the commit, so it may exist).
+pub fn check_destination(args: &RecordArgs, store: Option<&Path>) -> anyhow::Result<()> {
+    if let Some(path) = destination(args, store) {
+        crate::ceremony::commit::check_target(
+            &path,
+            crate::ceremony::commit::Existing::Replace,
+            crate::ceremony::commit::Parent::Create,
+        )?;
+    }
+    Ok(())
+}
+
+/// A staged record: printed once the commit is done.
+pub struct Staged {
+    pub seq: u64,
+    pub path: PathBuf,
+}
+
+impl Staged {
+    pub fn report(staged: &Option<Staged>) {
+        match staged {
+            Some(s) => eprintln!(
+                "recorded as entry {} of the ceremony transcript {}",
+                s.seq,
+                s.path.display()
+            ),
+            None => eprintln!("{NO_TRANSCRIPT}"),
+        }
+    }
+}
+
+/// Signs the command's record and stages it in `unit`: it is written with
+/// the command's other outputs, or not at all.
+pub fn stage(
+    args: &RecordArgs,
+    store: Option<&Path>,
+    entry: Entry,
+    signers: &mut [Box<dyn Signer>],
+    unit: &mut crate::ceremony::commit::CommitUnit,
+) -> anyhow::Result<Option<Staged>> {
+    let Some(path) = destination(args, store) else {
+        return Ok(None);
+    };
+    let prepared = transcript::prepare(&path, &completed(entry), &people(args), signers)
+        .with_context(|| {
+            format!(
+                "signing the record for the ceremony transcript {}",
+                path.display()
+            )
+        })?;
+    let seq = prepared.record.body.seq;
+    unit.add(
+        &path,
+        prepared.contents,
+        crate::ceremony::commit::Existing::Replace,
+        crate::ceremony::commit::Parent::Create,
+    )?;
+    if let Some(lock) = prepared.lock {
+        unit.hold(lock);
+    }
+    Ok(Some(Staged { seq, path }))
+}
+
 /// Appends the command's record, signed by `signers`. Called after the
 /// outputs were written, so a failure here says so.
 pub fn record(
@@ -57,20 +178,11 @@ pub fn record(
     signers: &mut [Box<dyn Signer>],
 ) -> anyhow::Result<()> {
     let Some(path) = destination(args, store) else {
-        eprintln!("note: no ceremony transcript kept (the authority came from --chain); pass --transcript FILE to keep one");
+        eprintln!("{NO_TRANSCRIPT}");
         return Ok(());
     };
-    let entry = match super::chain_source::unpinned_genesis() {
-        Some(g) => entry.input(
-            format!("UNPINNED: --chain trusted as it is, genesis AUM {g}"),
-            &g.0,
-        ),
-        None => entry,
-    };
-    let people = People {
-        operator: args.operator.clone().filter(|s| !s.trim().is_empty()),
-        witnesses: args.witnesses.clone(),
-    };
+    let entry = completed(entry);
+    let people = people(args);
     let rec = transcript::append(&path, &entry, &people, signers).with_context(|| {
         format!(
             "the command's outputs were written, but its record could not be appended to the ceremony transcript {}",

@@ -62,6 +62,19 @@ pub fn key_json(key: &Key) -> Value {
 
 /// A multi-line description of an AUM. `state` (the state at its parent)
 /// names the signers where it can.
+/// [`aum_text`] of an AUM about to be signed: its hash is labelled as the
+/// pre-signature hash (the signatures are hashed too, so the final hash
+/// differs); the value witnesses compare is the sighash.
+pub fn unsigned_aum_text(aum: &Aum, state: Option<&State>) -> String {
+    let text = aum_text(aum, state);
+    let (_, rest) = text.split_once('\n').unwrap_or(("", &text));
+    format!(
+        "AUM ({}), pre-signature hash {} (the final hash, printed after signing, differs: signatures are hashed too)\n{rest}",
+        aum.kind,
+        aum.hash()
+    )
+}
+
 pub fn aum_text(aum: &Aum, state: Option<&State>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "AUM {} ({})", aum.hash(), aum.kind);

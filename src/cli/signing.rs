@@ -75,22 +75,22 @@ pub struct ConfirmArgs {
     pub record: super::record::RecordArgs,
 }
 
-/// Writes the command's main output: the raw artifact, or with
-/// `--respond-to` a response envelope answering the request.
-pub fn write_primary_output(
-    path: &Path,
-    kind: crate::exchange::ArtifactKind,
-    payload: &[u8],
-    confirm: &ConfirmArgs,
-    force: bool,
-) -> anyhow::Result<()> {
+/// Checks, at preflight, where the command's main output goes: `path`,
+/// the `--envelope-out` file, and the `--respond-to` request (readable,
+/// a request, not expired).
+pub fn check_primary_output(path: &Path, confirm: &ConfirmArgs, force: bool) -> anyhow::Result<()> {
+    use crate::ceremony::commit::{check_target, Existing, Parent};
+    check_target(path, Existing::from_force(force), Parent::MustExist)?;
     if let Some(env_path) = &confirm.envelope_out {
-        let env = crate::exchange::Envelope::new(kind, payload.to_vec());
-        write_output(env_path, &env.to_bytes(), force)?;
+        check_target(env_path, Existing::from_force(force), Parent::MustExist)?;
     }
-    let Some(request_path) = &confirm.respond_to else {
-        return write_output(path, payload, force);
-    };
+    if let Some(request_path) = &confirm.respond_to {
+        read_request(request_path)?;
+    }
+    Ok(())
+}
+
+fn read_request(request_path: &Path) -> anyhow::Result<crate::exchange::RequestInfo> {
     let bytes = std::fs::read(request_path)
         .with_context(|| format!("reading the request {}", request_path.display()))?;
     let request =
@@ -104,14 +104,73 @@ pub fn write_primary_output(
             request_path.display()
         );
     }
+    Ok(info)
+}
+
+/// The command's main output as files: the raw artifact at `path` (or
+/// with `--respond-to` a response envelope answering the request), and
+/// with `--envelope-out` the envelope. The note says what to do with a
+/// response.
+pub fn primary_outputs(
+    path: &Path,
+    kind: crate::exchange::ArtifactKind,
+    payload: &[u8],
+    confirm: &ConfirmArgs,
+) -> anyhow::Result<(Vec<(std::path::PathBuf, Vec<u8>)>, Option<String>)> {
+    let mut files = Vec::new();
+    if let Some(env_path) = &confirm.envelope_out {
+        let env = crate::exchange::Envelope::new(kind, payload.to_vec());
+        files.push((env_path.clone(), env.to_bytes()));
+    }
+    let Some(request_path) = &confirm.respond_to else {
+        files.push((path.to_path_buf(), payload.to_vec()));
+        return Ok((files, None));
+    };
+    let info = read_request(request_path)?;
     let response = crate::exchange::Envelope::new_response(kind, payload.to_vec(), info.nonce);
-    write_output(path, &response.to_bytes(), force)?;
-    eprintln!(
+    files.push((path.to_path_buf(), response.to_bytes()));
+    let note = format!(
         "{} is a response to request {}: run `locksmith online submit {}` on the online machine",
         path.display(),
         info.nonce.to_hex(),
         path.display()
     );
+    Ok((files, Some(note)))
+}
+
+/// Stages the command's main output (see [`primary_outputs`]) in `unit`.
+pub fn stage_primary_output(
+    unit: &mut crate::ceremony::commit::CommitUnit,
+    path: &Path,
+    kind: crate::exchange::ArtifactKind,
+    payload: &[u8],
+    confirm: &ConfirmArgs,
+    force: bool,
+) -> anyhow::Result<Option<String>> {
+    use crate::ceremony::commit::{Existing, Parent};
+    let (files, note) = primary_outputs(path, kind, payload, confirm)?;
+    for (p, bytes) in files {
+        unit.add(p, bytes, Existing::from_force(force), Parent::MustExist)?;
+    }
+    Ok(note)
+}
+
+/// Writes the command's main output: the raw artifact, or with
+/// `--respond-to` a response envelope answering the request.
+pub fn write_primary_output(
+    path: &Path,
+    kind: crate::exchange::ArtifactKind,
+    payload: &[u8],
+    confirm: &ConfirmArgs,
+    force: bool,
+) -> anyhow::Result<()> {
+    let (files, note) = primary_outputs(path, kind, payload, confirm)?;
+    for (p, bytes) in files {
+        write_output(&p, &bytes, force)?;
+    }
+    if let Some(note) = note {
+        eprintln!("{note}");
+    }
     Ok(())
 }
 

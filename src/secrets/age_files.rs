@@ -337,21 +337,17 @@ pub fn encrypt(
     armored.finish().map_err(io_err)
 }
 
-/// Encrypts the secrets into `dir` and returns the files written. Checks
-/// every destination first, so an existing file stops the batch before
-/// anything is written.
-pub fn write_age_files(
+/// Encrypts the secrets for files in `dir`: each file's path and bytes,
+/// nothing written (a commit unit writes them with the other outputs).
+pub fn render_age_files(
     dir: &Path,
     label: &AuthorityLabel,
     secrets: &[DisablementSecret],
     values: &[DisablementValue],
     options: &AgeOptions,
-) -> Result<Vec<PathBuf>, SecretsError> {
+) -> Result<Vec<(PathBuf, Vec<u8>)>, SecretsError> {
     let count = secrets.len();
     let names = age_file_names(label, count, options.layout);
-    let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
-    ensure_dir(dir)?;
-    check_free(&paths, options.overwrite.force())?;
     let spans: Vec<FileSpan> = match options.layout {
         FileLayout::PerSecret => (1..=count)
             .map(|i| FileSpan {
@@ -366,9 +362,9 @@ pub fn write_age_files(
             count,
         }],
     };
-    let bar = LazyBar::new(paths.len(), options.progress, "encrypting age files");
-    let mut batch = Batch::new();
-    for (path, span) in paths.iter().zip(spans) {
+    let bar = LazyBar::new(names.len(), options.progress, "encrypting age files");
+    let mut out = Vec::new();
+    for (name, span) in names.iter().zip(spans) {
         let plaintext = payload_text(label, secrets, values, span);
         let bytes = encrypt(
             plaintext.as_bytes(),
@@ -377,9 +373,32 @@ pub fn write_age_files(
             label,
             span,
         )?;
-        batch.write(path, &bytes, options.overwrite.force())?;
+        out.push((dir.join(name), bytes));
         bar.tick();
     }
     bar.finish();
+    Ok(out)
+}
+
+/// Encrypts the secrets into `dir` and returns the files written. Checks
+/// every destination first, so an existing file stops the batch before
+/// anything is written.
+pub fn write_age_files(
+    dir: &Path,
+    label: &AuthorityLabel,
+    secrets: &[DisablementSecret],
+    values: &[DisablementValue],
+    options: &AgeOptions,
+) -> Result<Vec<PathBuf>, SecretsError> {
+    let paths: Vec<PathBuf> = age_file_names(label, secrets.len(), options.layout)
+        .iter()
+        .map(|n| dir.join(n))
+        .collect();
+    ensure_dir(dir)?;
+    check_free(&paths, options.overwrite.force())?;
+    let mut batch = Batch::new();
+    for (path, bytes) in render_age_files(dir, label, secrets, values, options)? {
+        batch.write(&path, &bytes, options.overwrite.force())?;
+    }
     Ok(batch.commit())
 }

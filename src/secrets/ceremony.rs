@@ -105,6 +105,39 @@ pub fn write_outputs(
     Ok(out)
 }
 
+/// The age files and sheets `options` asks for, as paths and bytes
+/// (sheets are PLAINTEXT), nothing written: for a commit unit that writes
+/// them together with the command's other outputs.
+pub fn render_outputs(
+    generated: &GeneratedSecrets,
+    label: &AuthorityLabel,
+    options: &OutputOptions<'_>,
+) -> Result<Vec<(PathBuf, zeroize::Zeroizing<Vec<u8>>)>, SecretsError> {
+    label.check()?;
+    let mut out = Vec::new();
+    if let Some((dir, age)) = &options.age {
+        for (path, bytes) in super::age_files::render_age_files(
+            dir,
+            label,
+            &generated.secrets,
+            &generated.values,
+            age,
+        )? {
+            out.push((path, zeroize::Zeroizing::new(bytes)));
+        }
+    }
+    if let Some((dir, sheets)) = &options.sheets {
+        out.extend(super::sheet::render_sheets(
+            dir,
+            label,
+            &generated.secrets,
+            &generated.values,
+            sheets,
+        )?);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,7 +45,8 @@ pub mod verify;
 pub use crate::output::Overwrite;
 pub use age_files::{AgeOptions, AgeRecipient, AgeTarget, FileLayout};
 pub use ceremony::{
-    generate_secrets, write_outputs, GeneratedSecrets, OutputOptions, WrittenOutputs,
+    generate_secrets, render_outputs, write_outputs, GeneratedSecrets, OutputOptions,
+    WrittenOutputs,
 };
 pub use error::SecretsError;
 pub use label::AuthorityLabel;

@@ -184,12 +184,31 @@ pub fn write_sheets(
     overwrite: Overwrite,
 ) -> Result<Vec<PathBuf>, SecretsError> {
     let count = secrets.len().min(values.len());
-    let plan = sheet_plan(label, count, options);
-    let paths: Vec<PathBuf> = plan.iter().map(|p| dir.join(&p.name)).collect();
+    let paths: Vec<PathBuf> = sheet_plan(label, count, options)
+        .iter()
+        .map(|p| dir.join(&p.name))
+        .collect();
     ensure_dir(dir)?;
     check_free(&paths, overwrite.force())?;
     let mut batch = Batch::new();
-    for (planned, path) in plan.iter().zip(&paths) {
+    for (path, bytes) in render_sheets(dir, label, secrets, values, options)? {
+        batch.write(&path, &bytes, overwrite.force())?;
+    }
+    Ok(batch.commit())
+}
+
+/// The sheets for `dir`: each file's path and (PLAINTEXT) bytes, nothing
+/// written (a commit unit writes them with the other outputs).
+pub fn render_sheets(
+    dir: &Path,
+    label: &AuthorityLabel,
+    secrets: &[DisablementSecret],
+    values: &[DisablementValue],
+    options: &SheetOptions,
+) -> Result<Vec<(PathBuf, Zeroizing<Vec<u8>>)>, SecretsError> {
+    let count = secrets.len().min(values.len());
+    let mut out = Vec::new();
+    for planned in sheet_plan(label, count, options) {
         let mut sheets = Vec::new();
         for index in planned.first..=planned.last {
             sheets.push(Sheet::new(
@@ -201,23 +220,16 @@ pub fn write_sheets(
             )?);
         }
         let pages: Vec<&Sheet> = sheets.iter().collect();
-        match planned.format {
-            SheetFormat::Pdf => batch.write(
-                path,
-                &super::sheet_pdf::render_pdf(&pages),
-                overwrite.force(),
-            )?,
-            SheetFormat::Html => batch.write(
-                path,
-                super::sheet_html::render_html(&pages).as_bytes(),
-                overwrite.force(),
-            )?,
-            SheetFormat::Text => batch.write(
-                path,
-                super::sheet_text::render_text(&pages).as_bytes(),
-                overwrite.force(),
-            )?,
-        }
+        let bytes = match planned.format {
+            SheetFormat::Pdf => super::sheet_pdf::render_pdf(&pages),
+            SheetFormat::Html => {
+                Zeroizing::new(super::sheet_html::render_html(&pages).as_bytes().to_vec())
+            }
+            SheetFormat::Text => {
+                Zeroizing::new(super::sheet_text::render_text(&pages).as_bytes().to_vec())
+            }
+        };
+        out.push((dir.join(planned.name), bytes));
     }
-    Ok(batch.commit())
+    Ok(out)
 }

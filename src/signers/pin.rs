@@ -86,6 +86,12 @@ pub enum PinError {
         /// What the PIN is for.
         what: String,
     },
+    /// The person pressed Ctrl-C (or Ctrl-D) at the PIN prompt.
+    #[error("the PIN prompt for {what} was interrupted; nothing was sent to the token and nothing was signed or written")]
+    Interrupted {
+        /// What the PIN is for.
+        what: String,
+    },
     /// The PIN is empty.
     #[error("the PIN for {what} is empty; nothing was sent to the token")]
     Empty {
@@ -195,8 +201,16 @@ pub fn prompt_pin(what: &str) -> Result<Pin, PinError> {
             what: what.to_string(),
         });
     }
-    match rpassword::prompt_password(format!("PIN for {what}: ")) {
-        Ok(text) => check_pin(Pin::new(text), what),
+    // The terminal's mode is restored on every exit, Ctrl-C included
+    // (crate::ceremony::terminal::ModeGuard).
+    use crate::ceremony::terminal::{Terminal, TerminalError, Tty};
+    match Tty::controlling().secret(&format!("PIN for {what}: ")) {
+        Ok(text) => check_pin(Pin::new(text.as_str().to_owned()), what),
+        Err(TerminalError::Interrupted(_) | TerminalError::EndOfInput(_)) => {
+            Err(PinError::Interrupted {
+                what: what.to_string(),
+            })
+        }
         Err(_) => Err(PinError::NoTerminal {
             what: what.to_string(),
         }),

@@ -173,3 +173,49 @@ impl<'a> UpdateBuilder<'a> {
         Ok(self.out)
     }
 }
+
+/// The unsigned genesis checkpoint of a new authority: `keys` trusted,
+/// `disablement_values` able to disable it, identified by the two
+/// (non-zero) state IDs. Its sighash is what every signer signs and what
+/// witnesses compare; its hash changes once signatures are added.
+pub fn unsigned_genesis(
+    keys: Vec<Key>,
+    disablement_values: Vec<Vec<u8>>,
+    state_id1: u64,
+    state_id2: u64,
+) -> Result<Aum, TkaError> {
+    let genesis = Aum {
+        kind: AumKind::CHECKPOINT,
+        state: Some(State {
+            last_aum_hash: None,
+            disablement_values: Some(disablement_values.into_iter().map(Some).collect()),
+            keys: Some(keys),
+            state_id1: state_id1.max(1),
+            state_id2: state_id2.max(1),
+        }),
+        ..Default::default()
+    };
+    genesis
+        .static_validate()
+        .map_err(|e| TkaError::rejected(format!("the genesis would be invalid: {e}")))?;
+    Ok(genesis)
+}
+
+/// Signs `genesis` with every signer (each returned signature verified
+/// against the signer's key) and bootstraps the authority from it.
+pub fn sign_genesis(
+    mut genesis: Aum,
+    signers: &mut [Box<dyn Signer>],
+) -> Result<Authority, TkaError> {
+    let sig_hash = genesis.sig_hash();
+    for s in signers.iter_mut() {
+        let signature = sign_verified(s.as_mut(), &sig_hash)
+            .map_err(|e| TkaError::rejected(format!("signing failed: {e}")))?;
+        genesis
+            .signatures
+            .get_or_insert_with(Vec::new)
+            .push(Signature::new(s.public_key(), signature));
+    }
+    Authority::bootstrap(genesis)
+        .map_err(|e| TkaError::rejected(format!("the signed genesis does not verify: {e}")))
+}
