@@ -226,23 +226,24 @@ impl Store {
         use rayon::prelude::*;
         let dir = self.dir.join("aums");
         let entries = std::fs::read_dir(&dir).map_err(|e| self.io(e))?;
-        let mut paths = Vec::new();
+        let mut names = Vec::new();
         for entry in entries {
             let path = entry.map_err(|e| self.io(e))?.path();
             if path.extension().and_then(|e| e.to_str()) == Some("aum") {
-                paths.push(path);
-            }
-        }
-        paths.sort();
-        paths
-            .par_iter()
-            .map(|path| {
-                let name = path
+                let stem = path
                     .file_stem()
                     .and_then(|s| s.to_str())
-                    .unwrap_or_default()
-                    .to_string();
-                let bytes = std::fs::read(path).map_err(|e| self.io(e))?;
+                    .unwrap_or_default();
+                names.push(stem.to_string());
+            }
+        }
+        // By name (a string sort; sorting the paths compared components).
+        names.sort_unstable();
+        names
+            .into_par_iter()
+            .map(|name| {
+                let bytes =
+                    std::fs::read(dir.join(format!("{name}.aum"))).map_err(|e| self.io(e))?;
                 Ok((name, bytes))
             })
             .collect::<Vec<Result<_, StoreError>>>()
