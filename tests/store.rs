@@ -120,3 +120,89 @@ fn concurrent_importers_do_not_corrupt_the_store() {
         full.head()
     );
 }
+
+/// The verified cache (src/store/verified_cache.rs) as `load` uses it.
+mod verified_cache {
+    use super::*;
+    use locksmith::tka::Aum;
+
+    fn stored() -> (tempfile::TempDir, Authority) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let authority = Authority::from_chain(sample_chain()).expect("verifies");
+        Store::create(dir.path(), &authority).expect("create");
+        (dir, authority)
+    }
+
+    fn load(dir: &std::path::Path) -> Result<Authority, locksmith::store::StoreError> {
+        Store::open(dir, false).expect("open").load()
+    }
+
+    #[test]
+    fn a_cached_load_equals_a_full_verification() {
+        let (dir, authority) = stored();
+        let cache = dir.path().join("verified-cache");
+        let record = std::fs::read_to_string(&cache).expect("create records the cache");
+        assert!(
+            record.contains(&format!("head {}", authority.head())),
+            "{record}"
+        );
+        let cached = load(dir.path()).expect("cached load");
+        std::fs::remove_file(&cache).expect("remove");
+        let full = load(dir.path()).expect("full load");
+        assert!(cache.exists(), "a full load records the cache again");
+        for a in [&cached, &full] {
+            assert_eq!(a.head(), authority.head());
+            assert_eq!(a.oldest_ancestor(), authority.oldest_ancestor());
+            assert_eq!(a.state(), authority.state());
+            assert_eq!(a.tree().len(), authority.tree().len());
+        }
+    }
+
+    #[test]
+    fn a_forged_aum_dropped_into_a_cached_store_is_refused() {
+        let (dir, authority) = stored();
+        load(dir.path()).expect("cached load");
+        // A sibling of a real AUM with a broken signature, named by its hash.
+        let (_, real) = authority.tree().iter().nth(2).expect("an AUM");
+        let mut forged: Aum = real.clone();
+        let sigs = forged.signatures.as_mut().expect("signed");
+        let sig = sigs[0].signature.as_mut().expect("signature");
+        sig[5] ^= 1;
+        std::fs::write(
+            dir.path().join(format!("aums/{}.aum", forged.hash())),
+            forged.serialize(),
+        )
+        .expect("write");
+        let err = load(dir.path()).expect_err("a forged AUM is never trusted");
+        assert!(err.to_string().contains("corrupt"), "{err}");
+    }
+
+    #[test]
+    fn a_changed_byte_of_the_same_length_is_seen() {
+        let (dir, authority) = stored();
+        let (hash, aum) = authority.tree().iter().nth(3).expect("an AUM");
+        let path = dir.path().join(format!("aums/{hash}.aum"));
+        let mut bytes = aum.serialize();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1; // inside the last signature
+        std::fs::write(&path, &bytes).expect("damage");
+        let err = load(dir.path()).expect_err("tampering is detected");
+        assert!(err.to_string().contains("corrupt"), "{err}");
+    }
+
+    #[test]
+    fn a_record_naming_another_head_falls_back_to_full_verification() {
+        let (dir, authority) = stored();
+        let cache = dir.path().join("verified-cache");
+        let chain = authority.active_chain();
+        let older = chain[chain.len() / 2].0;
+        let record = std::fs::read_to_string(&cache).expect("record");
+        let forged = record.replace(&authority.head().to_string(), &older.to_string());
+        assert_ne!(forged, record);
+        std::fs::write(&cache, forged).expect("write");
+        assert_eq!(load(dir.path()).expect("load").head(), authority.head());
+        // Garbage is no record either.
+        std::fs::write(&cache, b"\xff\x00garbage").expect("write");
+        assert_eq!(load(dir.path()).expect("load").head(), authority.head());
+    }
+}

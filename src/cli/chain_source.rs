@@ -137,30 +137,20 @@ pub fn pin_to_store(chain: Authority, pinned: &Authority) -> anyhow::Result<Auth
     Ok(merged)
 }
 
-/// Bootstraps the first AUM and informs the rest, naming the AUM at fault.
+/// Bootstraps the first AUM and informs the rest, naming the AUM at fault
+/// (the core reports its hash, so no AUM is hashed or formatted up front).
 pub fn verify_chain(aums: Vec<crate::tka::Aum>) -> anyhow::Result<Authority> {
-    let hashes: Vec<String> = aums.iter().map(|a| a.hash().to_string()).collect();
-    Authority::from_chain(aums)
-        .map_err(|(stage, e)| {
-            let what = match stage {
-                Stage::Bootstrap => format!(
-                    "the first AUM ({}) cannot start an authority",
-                    hashes.first().map(String::as_str).unwrap_or("?")
-                ),
-                Stage::Inform => {
-                    let msg = e.to_string();
-                    let at = msg
-                        .strip_prefix("update ")
-                        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
-                        .and_then(|n| n.parse::<usize>().ok())
-                        .and_then(|i| hashes.get(i + 1));
-                    match at {
-                        Some(h) => format!("AUM {h} does not verify"),
-                        None => "the chain does not verify".to_string(),
-                    }
+    Authority::from_chain_located(aums)
+        .map_err(|e| {
+            let what = match (&e.stage, e.at) {
+                (Stage::Bootstrap, Some(h)) => {
+                    format!("the first AUM ({h}) cannot start an authority")
                 }
+                (Stage::Bootstrap, None) => "the first AUM (?) cannot start an authority".into(),
+                (Stage::Inform, Some(h)) => format!("AUM {h} does not verify"),
+                (Stage::Inform, None) => "the chain does not verify".to_string(),
             };
-            anyhow!("invalid chain: {what}: {e}")
+            anyhow!("invalid chain: {what}: {}", e.error)
         })
         .context("verifying the chain")
 }

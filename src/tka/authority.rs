@@ -51,16 +51,20 @@ impl AumTree {
     }
 
     pub fn children(&self, hash: &AumHash) -> Vec<&Aum> {
+        self.children_of(hash).map(|(_, a)| a).collect()
+    }
+
+    /// The children of `hash` with their hashes, without allocating.
+    fn children_of<'a>(&'a self, hash: &AumHash) -> impl Iterator<Item = (AumHash, &'a Aum)> {
         self.children
             .get(hash)
             .into_iter()
             .flatten()
-            .filter_map(|h| self.aums.get(h))
-            .collect()
+            .filter_map(|h| self.aums.get(h).map(|a| (*h, a)))
     }
 
-    fn commit(&mut self, aum: Aum) {
-        let hash = aum.hash();
+    /// Commits an AUM whose hash is `hash` (`aum.hash()`, computed once by the caller).
+    fn commit(&mut self, hash: AumHash, aum: Aum) {
         if let Some(parent) = aum.parent() {
             let siblings = self.children.entry(parent).or_default();
             if !siblings.contains(&hash) {
@@ -102,6 +106,19 @@ pub enum Stage {
     Inform,
 }
 
+/// A chain that failed to verify: where, why, and (when the error belongs
+/// to one AUM) that AUM's hash.
+#[derive(Debug, Clone)]
+pub struct ChainError {
+    pub stage: Stage,
+    pub error: TkaError,
+    pub at: Option<AumHash>,
+}
+
+/// Queued signatures are checked once this many have piled up, so that
+/// memory for them stays bounded however long the chain.
+const SIG_BATCH: usize = 4096;
+
 /// A pending signature check: (update index, signature index, key, message, signature).
 struct PendingSig {
     update: usize,
@@ -130,7 +147,7 @@ impl Authority {
             .map_err(|(_, e)| TkaError::rejected(format!("invalid bootstrap: {e}")))?;
         let hash = aum.hash();
         let mut tree = AumTree::default();
-        tree.commit(aum);
+        tree.commit(hash, aum);
         let state = compute_state_at(&tree, hash)?;
         let (head, state) = fast_forward(&tree, hash, state)?;
         Ok(Authority {
@@ -141,18 +158,80 @@ impl Authority {
         })
     }
 
+    /// Rebuilds an authority from AUMs that this machine verified before
+    /// (a store whose verified cache matched, see `crate::store`), without
+    /// checking their signatures or applying every update again.
+    ///
+    /// Only for AUMs that passed [`Authority::bootstrap`] from `anchor`
+    /// and [`Authority::inform`] earlier, with `head` the head that
+    /// verification reached. What is still checked, cheaply: the anchor is
+    /// among them, and a checkpoint; the head is among them and has no
+    /// children; the state at head is computed as upstream's
+    /// `computeStateAt` computes it (back to the nearest checkpoint, at
+    /// most [`MAX_SCAN_ITERATIONS`] AUMs). Any failure means: verify in full.
+    pub fn from_previously_verified(
+        anchor: AumHash,
+        head: AumHash,
+        aums: Vec<Aum>,
+    ) -> Result<Authority, TkaError> {
+        let mut tree = AumTree::default();
+        for aum in aums {
+            tree.commit(aum.hash(), aum);
+        }
+        match tree.get(&anchor) {
+            Some(a) if a.kind == AumKind::CHECKPOINT => {}
+            _ => return Err(TkaError::rejected("the anchor is not a known checkpoint")),
+        }
+        if tree.get(&head).is_none() {
+            return Err(TkaError::rejected(
+                "the recorded head is not among the AUMs",
+            ));
+        }
+        if tree.children_of(&head).next().is_some() {
+            return Err(TkaError::rejected("the recorded head has children"));
+        }
+        let state = compute_state_at(&tree, head)?;
+        Ok(Authority {
+            tree,
+            head,
+            oldest_ancestor: anchor,
+            state,
+        })
+    }
+
     /// Verifies a chain given as single AUMs: the first is bootstrapped and
     /// the rest informed in one call, as upstream does.
     pub fn from_chain(aums: Vec<Aum>) -> Result<Authority, (Stage, TkaError)> {
+        Self::from_chain_located(aums).map_err(|e| (e.stage, e.error))
+    }
+
+    /// [`Authority::from_chain`], also naming the AUM at fault (its hash)
+    /// when the error belongs to one, so that callers need not hash every
+    /// AUM up front to say which one failed.
+    pub fn from_chain_located(aums: Vec<Aum>) -> Result<Authority, ChainError> {
         let mut iter = aums.into_iter();
-        let first = iter.next().ok_or((
-            Stage::Bootstrap,
-            TkaError::rejected("the chain has no AUMs"),
-        ))?;
-        let mut authority = Authority::bootstrap(first).map_err(|e| (Stage::Bootstrap, e))?;
+        let Some(first) = iter.next() else {
+            return Err(ChainError {
+                stage: Stage::Bootstrap,
+                error: TkaError::rejected("the chain has no AUMs"),
+                at: None,
+            });
+        };
+        let first_hash = first.hash();
+        let mut authority = Authority::bootstrap(first).map_err(|error| ChainError {
+            stage: Stage::Bootstrap,
+            error,
+            at: Some(first_hash),
+        })?;
         let rest: Vec<Aum> = iter.collect();
         if !rest.is_empty() {
-            authority.inform(rest).map_err(|e| (Stage::Inform, e))?;
+            authority
+                .inform_located(rest)
+                .map_err(|(error, at)| ChainError {
+                    stage: Stage::Inform,
+                    error,
+                    at,
+                })?;
         }
         Ok(authority)
     }
@@ -160,18 +239,48 @@ impl Authority {
     /// Adds updates, all or nothing (upstream's `Inform`). Updates should be
     /// ordered oldest first; ones already known are skipped.
     pub fn inform(&mut self, updates: Vec<Aum>) -> Result<(), TkaError> {
+        self.inform_located(updates).map_err(|(e, _)| e)
+    }
+
+    /// Inform, with the hash of the update an error belongs to.
+    ///
+    /// Memory: upstream keeps the state after every update (`stateAt`);
+    /// here a state is kept only while a later update of this batch still
+    /// names it as parent (counted up front), and the state after the
+    /// newest update is moved, not copied, into the next one. Each AUM is
+    /// hashed once. Signatures are checked in batches of [`SIG_BATCH`] as
+    /// they queue up; every check before them in update order has passed,
+    /// so a bad signature found there is still the first error upstream
+    /// would report.
+    fn inform_located(&mut self, updates: Vec<Aum>) -> Result<(), (TkaError, Option<AumHash>)> {
         if updates.is_empty() {
-            return Err(TkaError::rejected("inform called with empty slice"));
+            return Err((TkaError::rejected("inform called with empty slice"), None));
         }
-        let mut state_at: HashMap<AumHash, State> = HashMap::with_capacity(updates.len() + 1);
+        let hashes: Vec<AumHash> = updates.iter().map(Aum::hash).collect();
+        let sig_error = |(u, e): (usize, TkaError)| {
+            (
+                TkaError::rejected(format!("update {u} invalid: {e}")),
+                hashes.get(u).copied(),
+            )
+        };
+        // How many updates of this batch name each hash as their parent.
+        let mut uses: HashMap<AumHash, u32> = HashMap::with_capacity(updates.len() + 1);
+        for update in &updates {
+            if let Some(parent) = update.parent() {
+                *uses.entry(parent).or_default() += 1;
+            }
+        }
+        // States still needed by a later update (other than `latest`).
+        let mut state_at: HashMap<AumHash, State> = HashMap::new();
+        // The state after the newest applied update (at first: the head).
+        let mut latest: Option<(AumHash, State)> = Some((self.head, self.state.clone()));
         let mut prev_hash = self.head;
-        state_at.insert(prev_hash, self.state.clone());
         let mut is_head_chain = true;
-        let mut pending: Vec<PendingSig> = Vec::with_capacity(updates.len());
-        let mut to_commit: Vec<(AumHash, usize)> = Vec::with_capacity(updates.len());
+        let mut pending: Vec<PendingSig> = Vec::with_capacity(SIG_BATCH.min(updates.len() * 2));
+        let mut commit = vec![false; updates.len()];
 
         for (i, update) in updates.iter().enumerate() {
-            let hash = update.hash();
+            let hash = hashes[i];
             if self.tree.get(&hash).is_some() {
                 is_head_chain = false;
                 continue;
@@ -180,19 +289,48 @@ impl Authority {
                 let parent = update
                     .parent()
                     .ok_or_else(|| TkaError::rejected(format!("update {i}: missing parent")))?;
-                if !state_at.contains_key(&parent) {
-                    let state = compute_state_at(&self.tree, parent).map_err(|e| {
-                        TkaError::rejected(format!("update {i} computing state: {e}"))
-                    })?;
-                    state_at.insert(parent, state);
-                }
-                let state = &state_at[&parent];
-                aum_verify(update, state, false, i, &mut pending)
+                let remaining = uses.get_mut(&parent).map(|n| {
+                    *n = n.saturating_sub(1);
+                    *n
+                });
+                let last_use = remaining.unwrap_or(0) == 0;
+                let mut state = match latest.take() {
+                    Some((h, s)) if h == parent && last_use => s,
+                    Some((h, s)) if h == parent => {
+                        let copy = s.clone();
+                        latest = Some((h, s));
+                        copy
+                    }
+                    other => {
+                        latest = other;
+                        match state_at.get(&parent) {
+                            Some(s) if !last_use => s.clone(),
+                            Some(_) => state_at.remove(&parent).unwrap_or_default(),
+                            None => {
+                                let s = compute_state_at(&self.tree, parent).map_err(|e| {
+                                    TkaError::rejected(format!("update {i} computing state: {e}"))
+                                })?;
+                                if !last_use {
+                                    state_at.insert(parent, s.clone());
+                                }
+                                s
+                            }
+                        }
+                    }
+                };
+                aum_verify(update, &state, false, i, &mut pending)
                     .map_err(|e| TkaError::rejected(format!("update {i} invalid: {e}")))?;
-                let next = state.apply_verified(update).map_err(|e| {
+                state.apply_verified_in_place(update, hash).map_err(|e| {
                     TkaError::rejected(format!("update {i} cannot be applied: {e}"))
                 })?;
-                state_at.insert(hash, next);
+                // The previous newest state moves aside if a later update
+                // still needs it.
+                if let Some((h, s)) = latest.take() {
+                    if uses.get(&h).is_some_and(|n| *n > 0) {
+                        state_at.entry(h).or_insert(s);
+                    }
+                }
+                latest = Some((hash, state));
                 Ok(parent)
             })();
             match result {
@@ -201,36 +339,47 @@ impl Authority {
                         is_head_chain = false;
                     }
                     prev_hash = hash;
-                    to_commit.push((hash, i));
+                    commit[i] = true;
+                    if pending.len() >= SIG_BATCH {
+                        check_pending(&pending).map_err(sig_error)?;
+                        pending.clear();
+                    }
                 }
                 Err(e) => {
                     // An earlier bad signature is what upstream reports first.
-                    check_pending(&pending)
-                        .map_err(|(u, e)| TkaError::rejected(format!("update {u} invalid: {e}")))?;
-                    return Err(e);
+                    check_pending(&pending).map_err(sig_error)?;
+                    return Err((e, Some(hash)));
                 }
             }
         }
-        check_pending(&pending)
-            .map_err(|(u, e)| TkaError::rejected(format!("update {u} invalid: {e}")))?;
+        check_pending(&pending).map_err(sig_error)?;
+        drop(pending);
+        drop(state_at);
 
-        let mut updates: Vec<Option<Aum>> = updates.into_iter().map(Some).collect();
-        for (_, i) in &to_commit {
-            if let Some(aum) = updates[*i].take() {
-                self.tree.commit(aum);
+        let any = commit.iter().any(|c| *c);
+        for ((aum, hash), keep) in updates.into_iter().zip(&hashes).zip(&commit) {
+            if *keep {
+                self.tree.commit(*hash, aum);
             }
         }
-        if is_head_chain && !to_commit.is_empty() {
+        if is_head_chain && any {
             self.head = prev_hash;
-            if let Some(state) = state_at.remove(&prev_hash) {
-                self.state = state;
+            if let Some((h, state)) = latest {
+                if h == prev_hash {
+                    self.state = state;
+                    return Ok(());
+                }
             }
-            return Ok(());
         }
-        let state = compute_state_at(&self.tree, self.oldest_ancestor)
-            .map_err(|e| TkaError::rejected(format!("recomputing active chain: {e}")))?;
-        let (head, state) = fast_forward(&self.tree, self.oldest_ancestor, state)
-            .map_err(|e| TkaError::rejected(format!("recomputing active chain: {e}")))?;
+        let recompute = |e: TkaError| {
+            (
+                TkaError::rejected(format!("recomputing active chain: {e}")),
+                None,
+            )
+        };
+        let state = compute_state_at(&self.tree, self.oldest_ancestor).map_err(recompute)?;
+        let (head, state) =
+            fast_forward(&self.tree, self.oldest_ancestor, state).map_err(recompute)?;
         self.head = head;
         self.state = state;
         Ok(())
@@ -369,7 +518,16 @@ fn aum_verify(
 /// Checks queued signatures: in one batch when there are several, falling
 /// back to one by one to name the first bad one.
 fn check_pending(pending: &[PendingSig]) -> Result<(), (usize, TkaError)> {
-    if pending.len() >= 4 && batch_ok(pending) {
+    // Large queues are split into batches verified on every core (rayon;
+    // no I/O). Batches of a few hundred keep nearly all of the batch gain.
+    const PARALLEL_CHUNK: usize = 512;
+    let all_ok = if pending.len() >= 2 * PARALLEL_CHUNK {
+        use rayon::prelude::*;
+        pending.par_chunks(PARALLEL_CHUNK).all(batch_ok)
+    } else {
+        pending.len() >= 4 && batch_ok(pending)
+    };
+    if all_ok {
         return Ok(());
     }
     for p in pending {
@@ -396,18 +554,32 @@ fn batch_ok(pending: &[PendingSig]) -> bool {
     verifier.verify(rand_core::OsRng).is_ok()
 }
 
-/// Picks the child to follow (upstream's `pickNextAUM`).
-fn pick_next<'a>(state: &State, candidates: &[&'a Aum]) -> Option<&'a Aum> {
-    candidates.iter().copied().max_by(|a, b| {
-        a.weight(state)
-            .cmp(&b.weight(state))
-            .then_with(|| {
-                let (ar, br) = (a.kind == AumKind::REMOVE_KEY, b.kind == AumKind::REMOVE_KEY);
-                ar.cmp(&br)
-            })
-            // Lowest hash wins: reverse the comparison.
-            .then_with(|| b.hash().cmp(&a.hash()))
-    })
+/// Picks the child to follow (upstream's `pickNextAUM`): highest weight,
+/// then a remove-key, then the lowest hash. Each candidate's weight is
+/// computed once and its hash is the tree's, never recomputed.
+fn pick_next<'a>(
+    state: &State,
+    candidates: impl Iterator<Item = (AumHash, &'a Aum)>,
+) -> Option<(AumHash, &'a Aum)> {
+    let mut best: Option<(u64, bool, AumHash, &'a Aum)> = None;
+    for (hash, aum) in candidates {
+        let weight = aum.weight(state);
+        let remove = aum.kind == AumKind::REMOVE_KEY;
+        let better = match &best {
+            None => true,
+            Some((bw, br, bh, _)) => {
+                // Lowest hash wins: compare the hashes reversed.
+                (weight, remove)
+                    .cmp(&(*bw, *br))
+                    .then_with(|| bh.cmp(&hash))
+                    .is_ge()
+            }
+        };
+        if better {
+            best = Some((weight, remove, hash, aum));
+        }
+    }
+    best.map(|(_, _, h, a)| (h, a))
 }
 
 /// Follows the primary chain from `start` (whose state is `state`) to head.
@@ -418,14 +590,13 @@ fn fast_forward(
 ) -> Result<(AumHash, State), TkaError> {
     let mut cursor = start;
     for _ in 0..MAX_SCAN_ITERATIONS {
-        let children = tree.children(&cursor);
-        let Some(next) = pick_next(&state, &children) else {
+        let Some((hash, next)) = pick_next(&state, tree.children_of(&cursor)) else {
             return Ok((cursor, state));
         };
-        state = state
-            .apply_verified(next)
+        state
+            .apply_verified_in_place(next, hash)
             .map_err(|e| TkaError::rejected(format!("advance {}: advancing state: {e}", cursor)))?;
-        cursor = next.hash();
+        cursor = hash;
     }
     Err(TkaError::rejected(format!(
         "iteration limit exceeded ({MAX_SCAN_ITERATIONS})"
@@ -482,16 +653,14 @@ fn compute_state_at(tree: &AumTree, want: AumHash) -> Result<State, TkaError> {
         if at == want {
             return Ok(state);
         }
-        let next = tree
-            .children(&at)
-            .into_iter()
-            .map(|c| (c.hash(), c))
+        let (hash, next) = tree
+            .children_of(&at)
             .find(|(h, _)| path.contains(h))
             .ok_or_else(|| TkaError::rejected("no candidate matching path"))?;
-        state = state
-            .apply_verified(next.1)
+        state
+            .apply_verified_in_place(next, hash)
             .map_err(|e| TkaError::rejected(format!("advancing state: {e}")))?;
-        at = next.0;
+        at = hash;
     }
     Err(TkaError::rejected(format!(
         "iteration limit exceeded ({MAX_SCAN_ITERATIONS})"

@@ -39,7 +39,7 @@ pub mod upstream_json;
 pub mod wrapped_authkey;
 
 pub use aum::{Aum, AumKind, Signature};
-pub use authority::{order_by_parent_links, Authority, Stage};
+pub use authority::{order_by_parent_links, Authority, ChainError, Stage};
 pub use error::TkaError;
 pub use hash::AumHash;
 pub use key::{Key, Meta};

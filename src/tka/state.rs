@@ -76,19 +76,28 @@ impl State {
         }
     }
 
-    fn clone_for_update(&self, update: &Aum) -> State {
-        let mut out = self.clone();
-        out.last_aum_hash = Some(update.hash());
-        out
-    }
-
     /// Applies an AUM whose signatures were verified (upstream's `applyVerifiedAUM`).
     pub fn apply_verified(&self, update: &Aum) -> Result<State, TkaError> {
+        let mut out = self.clone();
+        out.apply_verified_in_place(update, update.hash())?;
+        Ok(out)
+    }
+
+    /// [`State::apply_verified`] without the copy: `self` becomes the state
+    /// after `update`, whose hash the caller already knows (`hash` must be
+    /// `update.hash()`). Every check comes before the first change, so on
+    /// an error `self` is as it was, except for an UpdateKey whose later
+    /// key has an unknown kind (then the caller drops the state, as inform
+    /// and the chain walks do).
+    pub(crate) fn apply_verified_in_place(
+        &mut self,
+        update: &Aum,
+        hash: AumHash,
+    ) -> Result<(), TkaError> {
         if !self.parent_matches(update) {
             return Err(TkaError::rejected("parent AUMHash mismatch"));
         }
         match update.kind {
-            AumKind::NO_OP => Ok(self.clone_for_update(update)),
             AumKind::CHECKPOINT => {
                 let Some(state) = &update.state else {
                     return Err(TkaError::rejected("missing checkpoint state"));
@@ -98,7 +107,7 @@ impl State {
                         "checkpointed state has an incorrect stateID",
                     ));
                 }
-                Ok(state.clone_for_update(update))
+                self.clone_from(state);
             }
             AumKind::ADD_KEY => {
                 let Some(key) = &update.key else {
@@ -108,9 +117,7 @@ impl State {
                 if self.get_key(id).is_ok() {
                     return Err(TkaError::rejected("key already exists"));
                 }
-                let mut out = self.clone_for_update(update);
-                out.keys.get_or_insert_with(Vec::new).push(key.clone());
-                Ok(out)
+                self.keys.get_or_insert_with(Vec::new).push(key.clone());
             }
             AumKind::UPDATE_KEY => {
                 let key_id = update.key_id.as_deref().unwrap_or(&[]);
@@ -127,13 +134,11 @@ impl State {
                         strip_invalid(&e)
                     ))
                 })?;
-                let mut out = self.clone_for_update(update);
-                for slot in out.keys.iter_mut().flatten() {
+                for slot in self.keys.iter_mut().flatten() {
                     if slot.id()? == key_id {
                         *slot = k.clone();
                     }
                 }
-                Ok(out)
             }
             AumKind::REMOVE_KEY => {
                 let key_id = update.key_id.as_deref().unwrap_or(&[]);
@@ -147,16 +152,16 @@ impl State {
                 let Some(idx) = idx else {
                     return Err(TkaError::NoSuchKey);
                 };
-                let mut out = self.clone_for_update(update);
-                if let Some(keys) = out.keys.as_mut() {
+                if let Some(keys) = self.keys.as_mut() {
                     keys.remove(idx);
                 }
-                Ok(out)
             }
-            // Unknown kinds (and kind 0) are applied as no-ops: the
+            // NoOp, unknown kinds and kind 0 apply as no-ops: the
             // forward-compatibility contract for new AUM kinds.
-            _ => Ok(self.clone_for_update(update)),
+            _ => {}
         }
+        self.last_aum_hash = Some(hash);
+        Ok(())
     }
 
     /// Rules a checkpoint's state must meet (upstream's `staticValidateCheckpoint`).
