@@ -290,6 +290,47 @@ fn recovery_blobs_that_smuggle_state_are_refused_naming_each_change() {
     cosign_refused(&r, &hex::upper(&altered.serialize()), &["does not verify"]);
 }
 
+/// The first step (`revoke-keys TLPUB...`) checks everything it can before
+/// the signer's token is opened: a software key announces itself with a
+/// WARNING when opened, and PIN prompts come with the opening, so no such
+/// line means no PIN was asked for.
+#[test]
+fn a_first_step_that_fails_a_check_never_opens_the_signer() {
+    let r = room();
+    let store = r.store();
+    let outsider = tlpub(&r.outsider);
+    let a = tlpub(&r.a);
+    let b = tlpub(&r.b);
+    let unknown_fork = "11".repeat(32);
+    let taken = r.path("taken.aum");
+    std::fs::write(&taken, b"keep me").expect("write");
+    let taken = taken.display().to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec![&outsider], "is not trusted by this authority"),
+        (vec!["tlpub:zz"], "key \"tlpub:zz\""),
+        (vec![&a, &b, &r.c_tlpub], "cannot revoke all trusted keys"),
+        (
+            vec![&r.c_tlpub, "--fork-from", &unknown_fork],
+            "does not know",
+        ),
+        (vec![&r.c_tlpub, "--out", &taken], "already exists"),
+    ];
+    for (extra, expect) in cases {
+        let mut args = vec!["lock", "revoke-keys"];
+        args.extend(extra.iter().copied());
+        args.extend(["--signer", r.a.as_str(), "--yes", "--store", store.as_str()]);
+        let stderr = refused(&r, &args, &[expect]);
+        assert!(
+            !stderr.contains("is a software key") && !stderr.contains("opening signer"),
+            "{args:?}: the signer was opened before the check failed:\n{stderr}"
+        );
+    }
+    assert_eq!(std::fs::read(&taken).expect("read"), b"keep me");
+    // The checks pass for an honest first step, which then opens and signs.
+    let blob = start_revoking_c(&r);
+    assert_eq!(blob.signatures.as_ref().map(Vec::len), Some(1));
+}
+
 #[test]
 fn an_honest_cosign_shows_the_whole_new_state_and_the_sighash() {
     let r = room();
