@@ -835,3 +835,111 @@ fn escape_laden_deeplink_fields_never_reach_the_summary_raw() {
         assert!(stderr.contains("device \"dev"), "{stderr}");
     }
 }
+
+/// A machine whose chain ends at the fork point never saw the branch a
+/// genuine recovery replaces, so it cannot rebuild the revocation: the
+/// import is refused, naming the changes against the fork point and the
+/// flag, until the room accepts it with `--accept-unseen-recovery`, which
+/// the store's transcript records.
+#[test]
+fn a_recovery_of_an_unseen_branch_imports_only_when_accepted_and_recorded() {
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/vectors/recovery.json"),
+    )
+    .expect("vectors");
+    let file: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let sc = &file["scenarios"][0];
+    let chain: Vec<Aum> = sc["chain"]
+        .as_array()
+        .expect("chain")
+        .iter()
+        .map(|a| Aum::decode(&hex::decode(a.as_str().expect("hex")).expect("hex")).expect("aum"))
+        .collect();
+    let honest = sc["cosign"]
+        .as_array()
+        .expect("cosign")
+        .iter()
+        .find(|c| c["chosen"] == true)
+        .expect("a chosen cosign");
+    let recovery_bytes = hex::decode(honest["cbor"].as_str().expect("cbor")).expect("hex");
+    let recovery = Aum::decode(&recovery_bytes).expect("aum");
+    let fork = recovery.parent().expect("parent");
+    let upto = chain
+        .iter()
+        .position(|a| a.hash() == fork)
+        .expect("the fork point is in the chain");
+    assert!(
+        upto + 1 < chain.len(),
+        "the vector has a branch after the fork point"
+    );
+    // This machine stops at the fork point: it never saw what followed.
+    let dir = tempfile::tempdir().expect("dir");
+    let chain_dir = dir.path().join("chain");
+    std::fs::create_dir(&chain_dir).expect("mkdir");
+    for (i, a) in chain[..=upto].iter().enumerate() {
+        std::fs::write(chain_dir.join(format!("{i:04}.aum")), a.serialize()).expect("write");
+    }
+    let store = dir.path().join("store").display().to_string();
+    ok(&[
+        "lock",
+        "import",
+        "--store",
+        &store,
+        "--init",
+        &chain_dir.display().to_string(),
+    ]);
+    let good = dir.path().join("honest.aum");
+    std::fs::write(&good, &recovery_bytes).expect("write");
+    let good = good.display().to_string();
+    let transcript = dir.path().join("store").join("transcript.jsonl");
+    let before = std::fs::read(&transcript).unwrap_or_default();
+    let out = locksmith()
+        .args(["lock", "import", "--store", &store, &good])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("never saw the branch")
+            && stderr.contains("--accept-unseen-recovery")
+            && stderr.contains(&fork.to_string()),
+        "{stderr}"
+    );
+    assert_eq!(aum_files(&store).len(), upto + 1, "nothing was stored");
+    assert_eq!(std::fs::read(&transcript).unwrap_or_default(), before);
+    // Accepted explicitly: stored, the changes shown, the acceptance recorded.
+    std::fs::write(dir.path().join("pw"), "test passphrase").expect("pw");
+    let witness = key_file(dir.path(), "witness.key");
+    let out = ok(&[
+        "lock",
+        "import",
+        "--store",
+        &store,
+        "--accept-unseen-recovery",
+        "--signer",
+        &witness,
+        &good,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("WARNING: accepted without a rebuild"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&recovery.hash().to_string()), "{stderr}");
+    assert_eq!(aum_files(&store).len(), upto + 2);
+    let records = locksmith::transcript::verify(&transcript, None).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}",
+            String::from_utf8_lossy(&std::fs::read(&transcript).unwrap_or_default())
+        )
+    });
+    let last = records.last().expect("a record");
+    assert_eq!(last.body.command, "lock import --accept-unseen-recovery");
+    assert_eq!(last.signatures.len(), 1);
+    assert!(last.body.shown.contains(&recovery.hash().to_string()));
+    assert!(last
+        .body
+        .inputs
+        .iter()
+        .any(|i| i.name == format!("recovery checkpoint {}", recovery.hash())));
+}
