@@ -943,3 +943,141 @@ fn a_recovery_of_an_unseen_branch_imports_only_when_accepted_and_recorded() {
         .iter()
         .any(|i| i.name == format!("recovery checkpoint {}", recovery.hash())));
 }
+
+/// Appends `evil` to every string in a JSON document, one field at a time.
+fn each_string_field_with(v: &serde_json::Value, evil: &str) -> Vec<serde_json::Value> {
+    fn paths(v: &serde_json::Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        match v {
+            serde_json::Value::String(_) => out.push(at.clone()),
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    at.push(k.clone());
+                    paths(x, at, out);
+                    at.pop();
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    at.push(i.to_string());
+                    paths(x, at, out);
+                    at.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    paths(v, &mut Vec::new(), &mut all);
+    all.into_iter()
+        .map(|p| {
+            let mut doc = v.clone();
+            let mut cur = &mut doc;
+            for k in &p {
+                cur = match cur {
+                    serde_json::Value::Array(a) => &mut a[k.parse::<usize>().expect("index")],
+                    other => &mut other[k.as_str()],
+                };
+            }
+            if let serde_json::Value::String(s) = cur {
+                s.push_str(evil);
+            }
+            doc
+        })
+        .collect()
+}
+
+/// Every string field of a status export, an envelope label and a file
+/// name, each with every kind of hostile text, through `inspect` and
+/// `exchange decode`: nothing hostile reaches the terminal raw (standard
+/// output or the error message), whether the input is shown or refused;
+/// JSON output keeps the exact text.
+#[test]
+fn escape_laden_fields_of_every_input_kind_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().expect("dir");
+    let status: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/upstream/samples/lock-status.json"),
+        )
+        .expect("status"),
+    )
+    .expect("json");
+    let run = |args: &[&str]| {
+        let out = locksmith().args(args).output().expect("run");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        (out.status.success(), stdout, stderr)
+    };
+    for (i, evil) in HOSTILE.iter().enumerate() {
+        // Status export: every string field (shown, or refused naming it).
+        let docs = each_string_field_with(&status, evil);
+        assert!(docs.len() > 10, "the sample has string fields");
+        for (j, doc) in docs.iter().enumerate() {
+            let path = dir.path().join(format!("status-{i}-{j}.json"));
+            std::fs::write(&path, doc.to_string()).expect("write");
+            let (_, stdout, stderr) = run(&["inspect", &path.display().to_string()]);
+            assert_clean(&stdout, &format!("inspect status field {j}, stdout"));
+            assert_clean(&stderr, &format!("inspect status field {j}, stderr"));
+        }
+        // Envelope label: escaped in text, exact in JSON.
+        let env = dir.path().join(format!("labelled-{i}.env"));
+        let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/upstream/samples/recovery-1sig.aum");
+        let label = format!("from laptop{evil}");
+        let (ok1, _, e) = run(&[
+            "exchange",
+            "encode",
+            &sample.display().to_string(),
+            "--label",
+            &label,
+            "--out",
+            &env.display().to_string(),
+        ]);
+        assert!(ok1, "{e}");
+        let decoded = dir.path().join(format!("decoded-{i}.aum"));
+        for args in [
+            vec!["inspect", env.to_str().expect("utf-8")],
+            // (without --out, `exchange decode` writes the artifact's bytes)
+            vec![
+                "exchange",
+                "decode",
+                env.to_str().expect("utf-8"),
+                "--out",
+                decoded.to_str().expect("utf-8"),
+            ],
+        ] {
+            let (_, stdout, stderr) = run(&args);
+            assert_clean(&stdout, &format!("{args:?} stdout"));
+            assert_clean(&stderr, &format!("{args:?} stderr"));
+        }
+        let (ok2, stdout, e) = run(&["exchange", "decode", env.to_str().expect("utf-8"), "--json"]);
+        assert!(ok2, "{e}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+        assert_eq!(v["label"].as_str(), Some(label.as_str()), "{stdout}");
+        // A file name: refused (not an artifact), the name escaped.
+        let name = dir
+            .path()
+            .join(format!("x{}.aum", evil.replace(['\r', '\n', '/'], "")));
+        std::fs::write(&name, b"\x00\x01 not an artifact").expect("write");
+        for args in [
+            vec!["inspect", name.to_str().expect("utf-8")],
+            vec!["exchange", "decode", name.to_str().expect("utf-8")],
+            vec![
+                "exchange",
+                "decode",
+                "--qr-in",
+                name.to_str().expect("utf-8"),
+            ],
+        ] {
+            let (ok3, stdout, stderr) = run(&args);
+            assert!(!ok3, "{args:?}");
+            assert_clean(&stdout, &format!("{args:?} stdout"));
+            assert_clean(&stderr, &format!("{args:?} stderr"));
+            assert!(
+                stderr.contains("\\u{"),
+                "{args:?}: the name is not shown escaped: {stderr}"
+            );
+        }
+    }
+}

@@ -26,6 +26,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ciborium::value::{Integer, Value};
 use sha2::{Digest, Sha256};
 
+use crate::shown::Untrusted;
+
 use super::error::{ExchangeError, Result};
 use super::kind::ArtifactKind;
 
@@ -127,8 +129,9 @@ pub struct Envelope {
     pub request: Option<RequestInfo>,
     /// Set on responses: the nonce of the request answered.
     pub answers: Option<Nonce>,
-    /// A short human label ("chain export from laptop", ...).
-    pub label: Option<String>,
+    /// A short human label ("chain export from laptop", ...): the maker's
+    /// text, so [`Untrusted`] (shown only escaped).
+    pub label: Option<Untrusted>,
 }
 
 impl std::fmt::Debug for Envelope {
@@ -177,7 +180,7 @@ impl Envelope {
     }
 
     /// Sets the label.
-    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+    pub fn with_label(mut self, label: impl Into<Untrusted>) -> Self {
         self.label = Some(label.into());
         self
     }
@@ -193,7 +196,10 @@ impl Envelope {
             entries.push((uint(META_ANSWERS), Value::Bytes(answers.0.to_vec())));
         }
         if let Some(label) = &self.label {
-            entries.push((uint(META_LABEL), Value::Text(label.clone())));
+            entries.push((
+                uint(META_LABEL),
+                Value::Text(label.raw_for_json().to_string()),
+            ));
         }
         (!entries.is_empty()).then_some(Value::Map(entries))
     }
@@ -244,7 +250,7 @@ impl Envelope {
     /// from, for error messages.
     pub fn from_bytes(bytes: &[u8], input: &str) -> Result<Self> {
         let not = |reason: &str| ExchangeError::NotAnEnvelope {
-            input: input.to_string(),
+            input: input.into(),
             reason: reason.to_string(),
         };
         if !is_envelope(bytes) {
@@ -274,7 +280,7 @@ impl Envelope {
             return Err(not("the top level is not an array"));
         };
         let field = |reason: String| ExchangeError::InvalidEnvelopeField {
-            input: input.to_string(),
+            input: input.into(),
             reason,
         };
         let version = items
@@ -351,7 +357,9 @@ impl Envelope {
                             ))
                         })?)
                     }
-                    (Some(META_LABEL), Value::Text(t)) => env.label = Some(t.clone()),
+                    (Some(META_LABEL), Value::Text(t)) => {
+                        env.label = Some(Untrusted::new(t.clone()))
+                    }
                     (Some(k @ (META_NONCE | META_ANSWERS | META_LABEL)), _) => {
                         return Err(field(format!(
                             "envelope metadata field {k} has the wrong type"
