@@ -672,6 +672,27 @@ fn escape_laden_fields_never_reach_the_summary_raw() {
 /// `lock import` of a recovery checkpoint signed by enough trusted keys
 /// (a compromised key, or signers using a tool that does not check) is
 /// still refused when it smuggles state; the honest one is imported.
+/// A temporary directory with a store initialised (`lock import --init`)
+/// from `chain`; returns the directory and the store's path.
+fn store_from(chain: &[Aum]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let chain_dir = dir.path().join("chain");
+    std::fs::create_dir(&chain_dir).expect("mkdir");
+    for (i, a) in chain.iter().enumerate() {
+        std::fs::write(chain_dir.join(format!("{i:04}.aum")), a.serialize()).expect("write");
+    }
+    let store = dir.path().join("store").display().to_string();
+    ok(&[
+        "lock",
+        "import",
+        "--store",
+        &store,
+        "--init",
+        &chain_dir.display().to_string(),
+    ]);
+    (dir, store)
+}
+
 #[test]
 fn importing_a_recovery_that_smuggles_state_is_refused() {
     use locksmith::tka::recovery::{cosign, make_retroactive_revocation};
@@ -702,21 +723,7 @@ fn importing_a_recovery_that_smuggles_state_is_refused() {
         .map(|a| Aum::decode(&hex::decode(a.as_str().expect("hex")).expect("hex")).expect("aum"))
         .collect();
     let authority = Authority::from_chain(chain.clone()).expect("chain");
-    let dir = tempfile::tempdir().expect("dir");
-    let chain_dir = dir.path().join("chain");
-    std::fs::create_dir(&chain_dir).expect("mkdir");
-    for (i, a) in chain.iter().enumerate() {
-        std::fs::write(chain_dir.join(format!("{i:04}.aum")), a.serialize()).expect("write");
-    }
-    let store = dir.path().join("store").display().to_string();
-    ok(&[
-        "lock",
-        "import",
-        "--store",
-        &store,
-        "--init",
-        &chain_dir.display().to_string(),
-    ]);
+    let (dir, store) = store_from(&chain);
     let honest = sc["cosign"]
         .as_array()
         .expect("cosign")
@@ -873,21 +880,7 @@ fn a_recovery_of_an_unseen_branch_imports_only_when_accepted_and_recorded() {
         "the vector has a branch after the fork point"
     );
     // This machine stops at the fork point: it never saw what followed.
-    let dir = tempfile::tempdir().expect("dir");
-    let chain_dir = dir.path().join("chain");
-    std::fs::create_dir(&chain_dir).expect("mkdir");
-    for (i, a) in chain[..=upto].iter().enumerate() {
-        std::fs::write(chain_dir.join(format!("{i:04}.aum")), a.serialize()).expect("write");
-    }
-    let store = dir.path().join("store").display().to_string();
-    ok(&[
-        "lock",
-        "import",
-        "--store",
-        &store,
-        "--init",
-        &chain_dir.display().to_string(),
-    ]);
+    let (dir, store) = store_from(&chain[..=upto]);
     let good = dir.path().join("honest.aum");
     std::fs::write(&good, &recovery_bytes).expect("write");
     let good = good.display().to_string();
@@ -1020,6 +1013,23 @@ fn escape_laden_fields_of_every_input_kind_never_reach_the_terminal_raw() {
             assert_clean(&stdout, &format!("inspect status field {j}, stdout"));
             assert_clean(&stderr, &format!("inspect status field {j}, stderr"));
         }
+        // JSON output keeps the exact text (the sinks escape text only).
+        let mut peer = status.clone();
+        peer["FilteredPeers"] = serde_json::json!([{
+            "ID": "n1",
+            "DNSName": format!("peer{evil}.ts.net."),
+            "NodeKey": "nodekey:6aa620e57d429fec2fd9a18bc4b692dca029568b77295d0c65ec5e59163b3028"
+        }]);
+        let path = dir.path().join(format!("peer-{i}.json"));
+        std::fs::write(&path, peer.to_string()).expect("write");
+        let (shown, stdout, stderr) = run(&["inspect", &path.display().to_string(), "--json"]);
+        assert!(shown, "{stderr}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+        assert_eq!(
+            v["filtered_peers"][0]["name"].as_str(),
+            Some(format!("peer{evil}.ts.net.").as_str()),
+            "{stdout}"
+        );
         // Envelope label: escaped in text, exact in JSON.
         let env = dir.path().join(format!("labelled-{i}.env"));
         let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

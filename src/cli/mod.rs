@@ -199,5 +199,5 @@ fn exit_code(code: ExitCode) -> anyhow::Result<()> {
 
 /// Prints a JSON value on one line.
 pub(crate) fn print_json(v: &serde_json::Value) {
-    outln!("{v}");
+    write_stdout_raw(format_args!("{v}\n"));
 }
