@@ -672,6 +672,22 @@ fn escape_laden_fields_never_reach_the_summary_raw() {
 /// `lock import` of a recovery checkpoint signed by enough trusted keys
 /// (a compromised key, or signers using a tool that does not check) is
 /// still refused when it smuggles state; the honest one is imported.
+/// The upstream recovery vectors and the chain of their first scenario.
+fn recovery_vector() -> (serde_json::Value, Vec<Aum>) {
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/vectors/recovery.json"),
+    )
+    .expect("vectors");
+    let file: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let chain: Vec<Aum> = file["scenarios"][0]["chain"]
+        .as_array()
+        .expect("chain")
+        .iter()
+        .map(|a| Aum::decode(&hex::decode(a.as_str().expect("hex")).expect("hex")).expect("aum"))
+        .collect();
+    (file, chain)
+}
+
 /// A temporary directory with a store initialised (`lock import --init`)
 /// from `chain`; returns the directory and the store's path.
 fn store_from(chain: &[Aum]) -> (tempfile::TempDir, String) {
@@ -698,11 +714,7 @@ fn importing_a_recovery_that_smuggles_state_is_refused() {
     use locksmith::tka::recovery::{cosign, make_retroactive_revocation};
     use locksmith::tka::signer::SoftwareSigner;
     use locksmith::tka::{keyforms, Authority};
-    let text = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/vectors/recovery.json"),
-    )
-    .expect("vectors");
-    let file: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let (file, chain) = recovery_vector();
     let sc = &file["scenarios"][0];
     let seed_of = |tl: &str| -> [u8; 32] {
         let k = file["signing_keys"]
@@ -716,12 +728,6 @@ fn importing_a_recovery_that_smuggles_state_is_refused() {
             .try_into()
             .expect("32")
     };
-    let chain: Vec<Aum> = sc["chain"]
-        .as_array()
-        .expect("chain")
-        .iter()
-        .map(|a| Aum::decode(&hex::decode(a.as_str().expect("hex")).expect("hex")).expect("aum"))
-        .collect();
     let authority = Authority::from_chain(chain.clone()).expect("chain");
     let (dir, store) = store_from(&chain);
     let honest = sc["cosign"]
@@ -850,18 +856,8 @@ fn escape_laden_deeplink_fields_never_reach_the_summary_raw() {
 /// the store's transcript records.
 #[test]
 fn a_recovery_of_an_unseen_branch_imports_only_when_accepted_and_recorded() {
-    let text = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/vectors/recovery.json"),
-    )
-    .expect("vectors");
-    let file: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let (file, chain) = recovery_vector();
     let sc = &file["scenarios"][0];
-    let chain: Vec<Aum> = sc["chain"]
-        .as_array()
-        .expect("chain")
-        .iter()
-        .map(|a| Aum::decode(&hex::decode(a.as_str().expect("hex")).expect("hex")).expect("aum"))
-        .collect();
     let honest = sc["cosign"]
         .as_array()
         .expect("cosign")
