@@ -117,6 +117,28 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Text for a terminal, whole lines at a time: every hostile character
+/// except the line feed is escaped. The last line of defence at the
+/// terminal sinks (text on standard output, the confirmation summary, the
+/// error message), so outside text that reached a message without going
+/// through [`Untrusted`] still cannot move the cursor, recolour, retitle,
+/// erase or reorder what is shown. JSON output does not pass through it.
+pub fn for_terminal(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c != '\n' && is_hostile(c)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        out.push_str(&escape(body));
+        out.push_str(nl);
+    }
+    Cow::Owned(out)
+}
+
 /// [`escape`], cut to at most `max` characters (then `…`).
 pub fn escape_short(text: &str, max: usize) -> String {
     let escaped = escape(text);
@@ -200,6 +222,19 @@ mod tests {
         for c in ['a', ' ', '\t', 'é', '鍵', '-', '.'] {
             assert!(!is_hostile(c), "{c}");
         }
+    }
+
+    #[test]
+    fn terminal_text_keeps_line_feeds_and_escapes_everything_else() {
+        let text = "line one\n\u{1b}[1A\u{1b}[2Kfake\r\u{9b}2J\u{202e}x\u{200b}\n\u{1b}]0;t\u{7}\n";
+        let shown = for_terminal(text);
+        assert_eq!(shown.lines().count(), 3, "{shown}");
+        assert!(
+            !shown.chars().any(|c| c != '\n' && is_hostile(c)),
+            "{shown}"
+        );
+        assert!(shown.starts_with("line one\n\\u{1b}[1A"), "{shown}");
+        assert!(matches!(for_terminal("plain\ttext\n"), Cow::Borrowed(_)));
     }
 
     #[test]

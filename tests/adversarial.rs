@@ -267,6 +267,47 @@ fn recovery_blobs_that_smuggle_state_are_refused_naming_each_change() {
     cosign_refused(&r, &hex::upper(&altered.serialize()), &["does not verify"]);
 }
 
+/// The first step (`revoke-keys TLPUB...`) checks everything it can before
+/// the signer's token is opened: a software key announces itself with a
+/// WARNING when opened, and PIN prompts come with the opening, so no such
+/// line means no PIN was asked for.
+#[test]
+fn a_first_step_that_fails_a_check_never_opens_the_signer() {
+    let r = room();
+    let store = r.store();
+    let outsider = tlpub(&r.outsider);
+    let a = tlpub(&r.a);
+    let b = tlpub(&r.b);
+    let unknown_fork = "11".repeat(32);
+    let taken = r.path("taken.aum");
+    std::fs::write(&taken, b"keep me").expect("write");
+    let taken = taken.display().to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec![&outsider], "is not trusted by this authority"),
+        (vec!["tlpub:zz"], "key \"tlpub:zz\""),
+        (vec![&a, &b, &r.c_tlpub], "cannot revoke all trusted keys"),
+        (
+            vec![&r.c_tlpub, "--fork-from", &unknown_fork],
+            "does not know",
+        ),
+        (vec![&r.c_tlpub, "--out", &taken], "already exists"),
+    ];
+    for (extra, expect) in cases {
+        let mut args = vec!["lock", "revoke-keys"];
+        args.extend(extra.iter().copied());
+        args.extend(["--signer", r.a.as_str(), "--yes", "--store", store.as_str()]);
+        let stderr = refused(&r, &args, &[expect]);
+        assert!(
+            !stderr.contains("is a software key") && !stderr.contains("opening signer"),
+            "{args:?}: the signer was opened before the check failed:\n{stderr}"
+        );
+    }
+    assert_eq!(std::fs::read(&taken).expect("read"), b"keep me");
+    // The checks pass for an honest first step, which then opens and signs.
+    let blob = start_revoking_c(&r);
+    assert_eq!(blob.signatures.as_ref().map(Vec::len), Some(1));
+}
+
 #[test]
 fn an_honest_cosign_shows_the_whole_new_state_and_the_sighash() {
     let r = room();
@@ -629,36 +670,25 @@ fn escape_laden_fields_never_reach_the_summary_raw() {
 /// `lock import` of a recovery checkpoint signed by enough trusted keys
 /// (a compromised key, or signers using a tool that does not check) is
 /// still refused when it smuggles state; the honest one is imported.
-#[test]
-fn importing_a_recovery_that_smuggles_state_is_refused() {
-    use locksmith::tka::recovery::{cosign, make_retroactive_revocation};
-    use locksmith::tka::signer::SoftwareSigner;
-    use locksmith::tka::{keyforms, Authority};
+/// The upstream recovery vectors and the chain of their first scenario.
+fn recovery_vector() -> (serde_json::Value, Vec<Aum>) {
     let text = std::fs::read_to_string(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/vectors/recovery.json"),
     )
     .expect("vectors");
     let file: serde_json::Value = serde_json::from_str(&text).expect("json");
-    let sc = &file["scenarios"][0];
-    let seed_of = |tl: &str| -> [u8; 32] {
-        let k = file["signing_keys"]
-            .as_array()
-            .expect("keys")
-            .iter()
-            .find(|k| k["tlpub"] == tl)
-            .expect("seed");
-        hex::decode(k["seed"].as_str().expect("seed"))
-            .expect("hex")
-            .try_into()
-            .expect("32")
-    };
-    let chain: Vec<Aum> = sc["chain"]
+    let chain: Vec<Aum> = file["scenarios"][0]["chain"]
         .as_array()
         .expect("chain")
         .iter()
         .map(|a| Aum::decode(&hex::decode(a.as_str().expect("hex")).expect("hex")).expect("aum"))
         .collect();
-    let authority = Authority::from_chain(chain.clone()).expect("chain");
+    (file, chain)
+}
+
+/// A temporary directory with a store initialised (`lock import --init`)
+/// from `chain`; returns the directory and the store's path.
+fn store_from(chain: &[Aum]) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("dir");
     let chain_dir = dir.path().join("chain");
     std::fs::create_dir(&chain_dir).expect("mkdir");
@@ -674,6 +704,30 @@ fn importing_a_recovery_that_smuggles_state_is_refused() {
         "--init",
         &chain_dir.display().to_string(),
     ]);
+    (dir, store)
+}
+
+#[test]
+fn importing_a_recovery_that_smuggles_state_is_refused() {
+    use locksmith::tka::recovery::{cosign, make_retroactive_revocation};
+    use locksmith::tka::signer::SoftwareSigner;
+    use locksmith::tka::{keyforms, Authority};
+    let (file, chain) = recovery_vector();
+    let sc = &file["scenarios"][0];
+    let seed_of = |tl: &str| -> [u8; 32] {
+        let k = file["signing_keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .find(|k| k["tlpub"] == tl)
+            .expect("seed");
+        hex::decode(k["seed"].as_str().expect("seed"))
+            .expect("hex")
+            .try_into()
+            .expect("32")
+    };
+    let authority = Authority::from_chain(chain.clone()).expect("chain");
+    let (dir, store) = store_from(&chain);
     let honest = sc["cosign"]
         .as_array()
         .expect("cosign")
@@ -790,5 +844,244 @@ fn escape_laden_deeplink_fields_never_reach_the_summary_raw() {
         );
         assert_clean(&stderr, &format!("deeplink fields {evil:?}"));
         assert!(stderr.contains("device \"dev"), "{stderr}");
+    }
+}
+
+/// A machine whose chain ends at the fork point never saw the branch a
+/// genuine recovery replaces, so it cannot rebuild the revocation: the
+/// import is refused, naming the changes against the fork point and the
+/// flag, until the room accepts it with `--accept-unseen-recovery`, which
+/// the store's transcript records.
+#[test]
+fn a_recovery_of_an_unseen_branch_imports_only_when_accepted_and_recorded() {
+    let (file, chain) = recovery_vector();
+    let sc = &file["scenarios"][0];
+    let honest = sc["cosign"]
+        .as_array()
+        .expect("cosign")
+        .iter()
+        .find(|c| c["chosen"] == true)
+        .expect("a chosen cosign");
+    let recovery_bytes = hex::decode(honest["cbor"].as_str().expect("cbor")).expect("hex");
+    let recovery = Aum::decode(&recovery_bytes).expect("aum");
+    let fork = recovery.parent().expect("parent");
+    let upto = chain
+        .iter()
+        .position(|a| a.hash() == fork)
+        .expect("the fork point is in the chain");
+    assert!(
+        upto + 1 < chain.len(),
+        "the vector has a branch after the fork point"
+    );
+    // This machine stops at the fork point: it never saw what followed.
+    let (dir, store) = store_from(&chain[..=upto]);
+    let good = dir.path().join("honest.aum");
+    std::fs::write(&good, &recovery_bytes).expect("write");
+    let good = good.display().to_string();
+    let transcript = dir.path().join("store").join("transcript.jsonl");
+    let before = std::fs::read(&transcript).unwrap_or_default();
+    let out = locksmith()
+        .args(["lock", "import", "--store", &store, &good])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("never saw the branch")
+            && stderr.contains("--accept-unseen-recovery")
+            && stderr.contains(&fork.to_string()),
+        "{stderr}"
+    );
+    assert_eq!(aum_files(&store).len(), upto + 1, "nothing was stored");
+    assert_eq!(std::fs::read(&transcript).unwrap_or_default(), before);
+    // Accepted explicitly: stored, the changes shown, the acceptance recorded.
+    std::fs::write(dir.path().join("pw"), "test passphrase").expect("pw");
+    let witness = key_file(dir.path(), "witness.key");
+    let out = ok(&[
+        "lock",
+        "import",
+        "--store",
+        &store,
+        "--accept-unseen-recovery",
+        "--signer",
+        &witness,
+        &good,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("WARNING: accepted without a rebuild"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&recovery.hash().to_string()), "{stderr}");
+    assert_eq!(aum_files(&store).len(), upto + 2);
+    let records = locksmith::transcript::verify(&transcript, None).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}",
+            String::from_utf8_lossy(&std::fs::read(&transcript).unwrap_or_default())
+        )
+    });
+    let last = records.last().expect("a record");
+    assert_eq!(last.body.command, "lock import --accept-unseen-recovery");
+    assert_eq!(last.signatures.len(), 1);
+    assert!(last.body.shown.contains(&recovery.hash().to_string()));
+    assert!(last
+        .body
+        .inputs
+        .iter()
+        .any(|i| i.name == format!("recovery checkpoint {}", recovery.hash())));
+}
+
+/// Appends `evil` to every string in a JSON document, one field at a time.
+fn each_string_field_with(v: &serde_json::Value, evil: &str) -> Vec<serde_json::Value> {
+    fn paths(v: &serde_json::Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        match v {
+            serde_json::Value::String(_) => out.push(at.clone()),
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    at.push(k.clone());
+                    paths(x, at, out);
+                    at.pop();
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    at.push(i.to_string());
+                    paths(x, at, out);
+                    at.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    paths(v, &mut Vec::new(), &mut all);
+    all.into_iter()
+        .map(|p| {
+            let mut doc = v.clone();
+            let mut cur = &mut doc;
+            for k in &p {
+                cur = match cur {
+                    serde_json::Value::Array(a) => &mut a[k.parse::<usize>().expect("index")],
+                    other => &mut other[k.as_str()],
+                };
+            }
+            if let serde_json::Value::String(s) = cur {
+                s.push_str(evil);
+            }
+            doc
+        })
+        .collect()
+}
+
+/// Every string field of a status export, an envelope label and a file
+/// name, each with every kind of hostile text, through `inspect` and
+/// `exchange decode`: nothing hostile reaches the terminal raw (standard
+/// output or the error message), whether the input is shown or refused;
+/// JSON output keeps the exact text.
+#[test]
+fn escape_laden_fields_of_every_input_kind_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().expect("dir");
+    let status: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/upstream/samples/lock-status.json"),
+        )
+        .expect("status"),
+    )
+    .expect("json");
+    let run = |args: &[&str]| {
+        let out = locksmith().args(args).output().expect("run");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        (out.status.success(), stdout, stderr)
+    };
+    for (i, evil) in HOSTILE.iter().enumerate() {
+        // Status export: every string field (shown, or refused naming it).
+        let docs = each_string_field_with(&status, evil);
+        assert!(docs.len() > 10, "the sample has string fields");
+        for (j, doc) in docs.iter().enumerate() {
+            let path = dir.path().join(format!("status-{i}-{j}.json"));
+            std::fs::write(&path, doc.to_string()).expect("write");
+            let (_, stdout, stderr) = run(&["inspect", &path.display().to_string()]);
+            assert_clean(&stdout, &format!("inspect status field {j}, stdout"));
+            assert_clean(&stderr, &format!("inspect status field {j}, stderr"));
+        }
+        // JSON output keeps the exact text (the sinks escape text only).
+        let mut peer = status.clone();
+        peer["FilteredPeers"] = serde_json::json!([{
+            "ID": "n1",
+            "DNSName": format!("peer{evil}.ts.net."),
+            "NodeKey": "nodekey:6aa620e57d429fec2fd9a18bc4b692dca029568b77295d0c65ec5e59163b3028"
+        }]);
+        let path = dir.path().join(format!("peer-{i}.json"));
+        std::fs::write(&path, peer.to_string()).expect("write");
+        let (shown, stdout, stderr) = run(&["inspect", &path.display().to_string(), "--json"]);
+        assert!(shown, "{stderr}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+        assert_eq!(
+            v["filtered_peers"][0]["name"].as_str(),
+            Some(format!("peer{evil}.ts.net.").as_str()),
+            "{stdout}"
+        );
+        // Envelope label: escaped in text, exact in JSON.
+        let env = dir.path().join(format!("labelled-{i}.env"));
+        let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/upstream/samples/recovery-1sig.aum");
+        let label = format!("from laptop{evil}");
+        let (ok1, _, e) = run(&[
+            "exchange",
+            "encode",
+            &sample.display().to_string(),
+            "--label",
+            &label,
+            "--out",
+            &env.display().to_string(),
+        ]);
+        assert!(ok1, "{e}");
+        let decoded = dir.path().join(format!("decoded-{i}.aum"));
+        for args in [
+            vec!["inspect", env.to_str().expect("utf-8")],
+            // (without --out, `exchange decode` writes the artifact's bytes)
+            vec![
+                "exchange",
+                "decode",
+                env.to_str().expect("utf-8"),
+                "--out",
+                decoded.to_str().expect("utf-8"),
+            ],
+        ] {
+            let (_, stdout, stderr) = run(&args);
+            assert_clean(&stdout, &format!("{args:?} stdout"));
+            assert_clean(&stderr, &format!("{args:?} stderr"));
+        }
+        let (ok2, stdout, e) = run(&["exchange", "decode", env.to_str().expect("utf-8"), "--json"]);
+        assert!(ok2, "{e}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+        assert_eq!(v["label"].as_str(), Some(label.as_str()), "{stdout}");
+        // A file name: refused (not an artifact), the name escaped.
+        let name = dir
+            .path()
+            .join(format!("x{}.aum", evil.replace(['\r', '\n', '/'], "")));
+        std::fs::write(&name, b"\x00\x01 not an artifact").expect("write");
+        for args in [
+            vec!["inspect", name.to_str().expect("utf-8")],
+            vec!["exchange", "decode", name.to_str().expect("utf-8")],
+            vec![
+                "exchange",
+                "decode",
+                "--qr-in",
+                name.to_str().expect("utf-8"),
+            ],
+        ] {
+            let (ok3, stdout, stderr) = run(&args);
+            assert!(!ok3, "{args:?}");
+            assert_clean(&stdout, &format!("{args:?} stdout"));
+            assert_clean(&stderr, &format!("{args:?} stderr"));
+            assert!(
+                stderr.contains("\\u{"),
+                "{args:?}: the name is not shown escaped: {stderr}"
+            );
+        }
     }
 }

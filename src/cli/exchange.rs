@@ -301,7 +301,7 @@ fn encode(args: EncodeArgs) -> anyhow::Result<ExitCode> {
         env.kind = kind;
     }
     if let Some(label) = &args.label {
-        env.label = Some(label.clone());
+        env.label = Some(label.as_str().into());
     }
     if let Some(answers) = &args.answers {
         let nonce = match exchange::Nonce::from_hex(answers) {

@@ -138,6 +138,20 @@ pub enum LockCommand {
         /// that AUM's hash with a trusted record before you do this).
         #[arg(long)]
         init: bool,
+        /// Accept a recovery checkpoint this machine cannot rebuild because
+        /// its chain ends at the recovery's fork point (it never saw the
+        /// branch being recovered from): its changes are shown and the
+        /// acceptance is recorded in the store's transcript.
+        #[arg(long)]
+        accept_unseen_recovery: bool,
+        /// With --accept-unseen-recovery: the key that signs the transcript
+        /// record of the acceptance (a signer spec, as for signing commands).
+        #[arg(
+            long = "signer",
+            value_name = "SPEC",
+            requires = "accept_unseen_recovery"
+        )]
+        signers: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -180,8 +194,16 @@ pub fn run(cmd: LockCommand) -> anyhow::Result<()> {
             inputs,
             store,
             init,
+            accept_unseen_recovery,
+            signers,
             json,
-        } => import(&inputs, store, init, json),
+        } => import(
+            &inputs,
+            store,
+            init,
+            (accept_unseen_recovery, signers),
+            json,
+        ),
     }
 }
 
@@ -352,7 +374,13 @@ fn verify_disablement(source: &ChainSource, json: bool) -> anyhow::Result<()> {
     }
 }
 
-fn import(inputs: &[String], store: Option<PathBuf>, init: bool, json: bool) -> anyhow::Result<()> {
+fn import(
+    inputs: &[String],
+    store: Option<PathBuf>,
+    init: bool,
+    (accept_unseen, signer_specs): (bool, Vec<String>),
+    json: bool,
+) -> anyhow::Result<()> {
     let dir = store.unwrap_or_else(Store::default_dir);
     // Status exports (plain, or inside a `locksmith online export`) are
     // kept for the lockout preview; everything else must be AUMs.
@@ -386,9 +414,75 @@ fn import(inputs: &[String], store: Option<PathBuf>, init: bool, json: bool) -> 
             (opened.load()?, 0)
         } else {
             let aums = input::read_chain(&chain_inputs)?;
-            crate::tka::recovery::check_imported_checkpoints(&opened.load()?, &aums)
-                .context("refusing the import: a checkpoint in it replaces the state")?;
-            opened.import(aums)?
+            let unseen = crate::tka::recovery::check_imported_checkpoints(
+                &opened.load()?,
+                &aums,
+                accept_unseen,
+            )
+            .context("refusing the import: a checkpoint in it replaces the state")?;
+            let bytes_of = |h: &crate::tka::AumHash| {
+                aums.iter()
+                    .find(|a| a.hash() == *h)
+                    .map(|a| a.serialize())
+                    .unwrap_or_default()
+            };
+            let mut shown = String::new();
+            let mut entry_inputs = Vec::new();
+            for u in &unseen {
+                shown.push_str(&format!(
+                "accepted without a rebuild (--accept-unseen-recovery): recovery checkpoint {} forking from {}, where this machine's chain ended; against the state there it:\n",
+                u.checkpoint, u.fork_parent
+            ));
+                for c in &u.changes {
+                    shown.push_str(&format!("  {c}\n"));
+                }
+                entry_inputs.push((
+                    format!("recovery checkpoint {}", u.checkpoint),
+                    bytes_of(&u.checkpoint),
+                ));
+            }
+            if !shown.is_empty() {
+                eprint!("WARNING: {shown}");
+            }
+            let mut signers = Vec::new();
+            if !unseen.is_empty() {
+                if signer_specs.is_empty() {
+                    bail!("--accept-unseen-recovery needs --signer SPEC: a key in the room signs the transcript record of the acceptance (nothing was imported)");
+                }
+                signers = super::signing::open_signers(&super::signing::SignerArgs {
+                    signers: signer_specs,
+                    allow_extractable: false,
+                    allow_imported: false,
+                    pkcs11_token: None,
+                    pkcs11_module: None,
+                    key_label: None,
+                    key_id: None,
+                    pin_source: None,
+                })?;
+            }
+            let imported = opened.import(aums)?;
+            if !unseen.is_empty() {
+                let mut entry =
+                    crate::transcript::Entry::new("lock import --accept-unseen-recovery", &shown);
+                for (name, bytes) in &entry_inputs {
+                    entry = entry.input(name.clone(), bytes);
+                }
+                let path = crate::transcript::store_transcript(&dir);
+                crate::transcript::append(
+                    &path,
+                    &entry,
+                    &crate::transcript::People::default(),
+                    &mut signers,
+                )
+                .with_context(|| {
+                    format!(
+                        "the AUMs were imported, but the acceptance could not be recorded in {}",
+                        path.display()
+                    )
+                })?;
+                eprintln!("recorded in the ceremony transcript {}", path.display());
+            }
+            imported
         }
     };
     let mut stored = Vec::new();

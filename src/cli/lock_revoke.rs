@@ -249,6 +249,121 @@ fn check_blob(authority: &Authority, aum: &Aum) -> anyhow::Result<CheckedRecover
     Ok(recovery::check_rebuild(authority, aum)?)
 }
 
+/// Refuses an existing `--out` (or `--envelope-out`) without `--force`
+/// before any token is opened, so a PIN is never typed for a write that
+/// must fail.
+fn check_outputs_free(args: &RevokeArgs) -> anyhow::Result<()> {
+    if args.force {
+        return Ok(());
+    }
+    for path in [args.out.as_ref(), args.confirm.envelope_out.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        if path.exists() {
+            bail!(
+                "{} already exists; choose another --out or pass --force to replace it (nothing was signed)",
+                crate::shown::path(path)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The first step of a recovery, built and checked before any token is
+/// opened. The fork point upstream's `MakeRetroactiveRevocation` picks
+/// depends on the signing key (the newest AUM where it is trusted and the
+/// revoked keys are not), and the key is known only once its token is
+/// open; so the revocation is built and checked (rebuild, tally) for every
+/// key that could sign it: each trusted key not being revoked. With
+/// `--fork-from` there is one candidate. Returns (signing key, AUM) pairs.
+fn first_step_candidates(
+    authority: &Authority,
+    args: &RevokeArgs,
+) -> anyhow::Result<Vec<(Option<Vec<u8>>, Aum)>> {
+    if args.keys.is_empty() {
+        bail!("missing argument: the tailnet lock keys to revoke (tlpub:HEX), or --cosign BLOB / --finish BLOB");
+    }
+    let revoke: Vec<Vec<u8>> = args
+        .keys
+        .iter()
+        .map(|k| {
+            parse_lock_key(k)
+                .map(|b| b.to_vec())
+                .with_context(|| format!("key {:?}", crate::shown::Untrusted::from(k.as_str())))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    for (k, text) in revoke.iter().zip(&args.keys) {
+        if !authority.key_trusted(k) {
+            bail!(
+                "key {} is not trusted by this authority (head {}): only trusted keys can be revoked",
+                crate::shown::Untrusted::from(text.as_str()),
+                authority.head()
+            );
+        }
+    }
+    let fork_from = args.fork_from.as_deref().map(parse_fork_from).transpose()?;
+    let build = |our_key: &[u8]| -> anyhow::Result<Aum> {
+        let aum = recovery::make_retroactive_revocation(authority, &revoke, our_key, fork_from)
+            .context("building the recovery AUM")?;
+        check_blob(authority, &aum)?;
+        recovery::tally(authority, &aum).context("the recovery does not fork this authority")?;
+        Ok(aum)
+    };
+    if fork_from.is_some() {
+        return Ok(vec![(None, build(&[])?)]);
+    }
+    let mut candidates = Vec::new();
+    let mut first_error = None;
+    for key in authority.keys() {
+        let Some(public) = key.public.as_deref() else {
+            continue;
+        };
+        if revoke.iter().any(|r| r == public) {
+            continue;
+        }
+        match build(public) {
+            Ok(aum) => candidates.push((Some(public.to_vec()), aum)),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return Err(first_error.unwrap_or_else(|| {
+            anyhow::anyhow!(
+                "cannot revoke all trusted keys: no trusted key would be left to sign the recovery"
+            )
+        }));
+    }
+    Ok(candidates)
+}
+
+/// The prepared recovery for the opened signer's key. The one check that
+/// needs the key itself (it must be trusted and not revoked) comes after
+/// the token is open, and before anything is signed.
+fn pick_candidate(
+    candidates: Vec<(Option<Vec<u8>>, Aum)>,
+    our_key: &[u8],
+    authority: &Authority,
+) -> anyhow::Result<Aum> {
+    let mut fallback = None;
+    for (key, aum) in candidates {
+        match key {
+            None => fallback = Some(aum),
+            Some(k) if k == our_key => return Ok(aum),
+            Some(_) => {}
+        }
+    }
+    fallback.ok_or_else(|| {
+        anyhow::anyhow!(
+            "the signer's key {} is not a trusted key of this authority (head {}) that this recovery leaves in place; sign with a key that stays trusted (nothing was signed)",
+            tlpub_text(our_key),
+            authority.head()
+        )
+    })
+}
+
 pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
     let authority = args.source.authority_for_signing()?;
     if let Some(blob) = &args.finish {
@@ -267,17 +382,21 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
     if signer_args.signers.len() != 1 {
         bail!("give exactly one --signer: the key that signs this step of the recovery");
     }
-    // A received blob is checked before any token is opened (no PIN prompt).
-    let (received_blob, lockout_text) = match &args.cosign {
+    // Every check runs before any token is opened (no PIN prompt): the
+    // outputs are free, a received blob is checked whole, a first step is
+    // built and checked for each key that could sign it, and the lockout
+    // preview is accepted.
+    check_outputs_free(&args)?;
+    let (prepared, lockout_text) = match &args.cosign {
         Some(blob) => {
             let aum = read_blob(blob)?;
             let c = check_blob(&authority, &aum)?;
+            recovery::tally(&authority, &aum).context("the blob does not fork this authority")?;
             let text = lockout_gate(&args, c.head, &c.current_state, &c.new_state)?;
-            (Some(aum), text)
+            (vec![(None, aum)], text)
         }
         None => {
-            // The keys a start revokes, parsed here so that the gate runs
-            // before any token is opened; errors are reported below.
+            let prepared = first_step_candidates(&authority, &args)?;
             let keys: Vec<[u8; 32]> = args
                 .keys
                 .iter()
@@ -289,37 +408,13 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
             } else {
                 lockout_gate(&args, authority.head(), authority.state(), &after)?
             };
-            (None, text)
+            (prepared, text)
         }
     };
     super::record::guard(&args.confirm.record);
     let mut signers = open_signers(&signer_args)?;
     let our_key = signers[0].public_key();
-    let mut aum = match received_blob {
-        Some(aum) => aum,
-        None => {
-            if args.keys.is_empty() {
-                bail!("missing argument: the tailnet lock keys to revoke (tlpub:HEX), or --cosign BLOB / --finish BLOB");
-            }
-            let revoke: Vec<Vec<u8>> = args
-                .keys
-                .iter()
-                .map(|k| {
-                    parse_lock_key(k)
-                        .map(|b| b.to_vec())
-                        .with_context(|| format!("key {k:?}"))
-                })
-                .collect::<anyhow::Result<_>>()?;
-            for (k, text) in revoke.iter().zip(&args.keys) {
-                if !authority.key_trusted(k) {
-                    bail!("key {text} is not trusted by this authority (head {}): only trusted keys can be revoked", authority.head());
-                }
-            }
-            let fork_from = args.fork_from.as_deref().map(parse_fork_from).transpose()?;
-            recovery::make_retroactive_revocation(&authority, &revoke, &our_key, fork_from)
-                .context("building the recovery AUM")?
-        }
-    };
+    let mut aum = pick_candidate(prepared, &our_key, &authority)?;
     let checked = check_blob(&authority, &aum)?;
     let before =
         recovery::tally(&authority, &aum).context("the blob does not fork this authority")?;

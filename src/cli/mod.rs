@@ -4,6 +4,31 @@
 /// Writes to standard output; a closed pipe (`locksmith … | head`) ends
 /// the program quietly instead of panicking.
 pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    // Text output: hostile characters escaped (`shown::for_terminal`),
+    // whatever field they came in. Escaped piece by piece as formatting
+    // produces it, so no copy of the text (which may hold a revealed
+    // secret) is left in a buffer.
+    write_stdout_raw(format_args!("{}", TerminalText(args)));
+}
+
+/// Formats its arguments through [`crate::shown::for_terminal`].
+struct TerminalText<'a>(std::fmt::Arguments<'a>);
+
+impl std::fmt::Display for TerminalText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Escaping<'b, 'c>(&'b mut std::fmt::Formatter<'c>);
+        impl std::fmt::Write for Escaping<'_, '_> {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                self.0.write_str(&crate::shown::for_terminal(s))
+            }
+        }
+        std::fmt::write(&mut Escaping(f), self.0)
+    }
+}
+
+/// Writes to standard output as is: JSON only (serde escapes control
+/// characters; the exact strings are kept).
+pub(crate) fn write_stdout_raw(args: std::fmt::Arguments<'_>) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_fmt(args) {
@@ -138,7 +163,8 @@ pub fn main() -> ExitCode {
             if let Some(Exit(code)) = err.downcast_ref::<Exit>() {
                 return ExitCode::from(*code);
             }
-            eprintln!("error: {err:#}");
+            let message = format!("{err:#}");
+            eprintln!("error: {}", crate::shown::for_terminal(&message));
             ExitCode::from(1)
         }
     }
@@ -174,5 +200,5 @@ fn exit_code(code: ExitCode) -> anyhow::Result<()> {
 
 /// Prints a JSON value on one line.
 pub(crate) fn print_json(v: &serde_json::Value) {
-    outln!("{v}");
+    write_stdout_raw(format_args!("{v}\n"));
 }

@@ -164,7 +164,13 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
     };
     let store = args.common.store();
     store
-        .record(&info, env.kind, env.label.as_deref())
+        .record(
+            &info,
+            env.kind,
+            env.label
+                .as_ref()
+                .map(crate::shown::Untrusted::raw_for_json),
+        )
         .context("recording the request")?;
     if args.common.json {
         println!(
@@ -268,7 +274,7 @@ fn requests(args: RequestsArgs) -> anyhow::Result<ExitCode> {
                 r.nonce,
                 r.kind,
                 state,
-                r.label.unwrap_or_default()
+                crate::shown::escape(&r.label.unwrap_or_default())
             );
         }
     }

@@ -181,7 +181,7 @@ pub fn json_with_secrets(
 /// Prints [`json_with_secrets`] on standard output, one line.
 pub fn print_json_with_secrets(public: &serde_json::Value, secrets: &[(&str, SecretJson<'_>)]) {
     let text = json_with_secrets(public, secrets);
-    super::write_stdout(format_args!("{}\n", String::from_utf8_lossy(&text[..])));
+    super::write_stdout_raw(format_args!("{}\n", String::from_utf8_lossy(&text[..])));
 }
 
 #[cfg(test)]

@@ -296,7 +296,8 @@ pub fn signers_json(signers: &[Box<dyn Signer>]) -> serde_json::Value {
 /// Shows `summary` on standard error and asks for confirmation. Without a
 /// terminal, `--yes` is required.
 pub fn confirm(summary: &str, action: &str, yes: bool) -> anyhow::Result<()> {
-    eprintln!("{summary}");
+    // The summary holds outside text: escaped at the sink too.
+    eprintln!("{}", crate::shown::for_terminal(summary));
     if yes {
         eprintln!("--yes given: {action} without asking");
         return Ok(());
@@ -326,5 +327,5 @@ pub fn write_output(path: &Path, data: &[u8], force: bool) -> anyhow::Result<()>
 
 /// Prints a JSON object on standard output.
 pub fn print_json(v: &serde_json::Value) {
-    outln!("{v}");
+    super::write_stdout_raw(format_args!("{v}\n"));
 }

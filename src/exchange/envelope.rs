@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 use super::cbor::{self, as_u64, uint, CborError, Value};
 use super::error::{ExchangeError, Result};
 use super::kind::ArtifactKind;
+use crate::shown::Untrusted;
 
 /// The magic text at the start of every envelope.
 pub const MAGIC: &str = "lks";
@@ -127,8 +128,9 @@ pub struct Envelope {
     pub request: Option<RequestInfo>,
     /// Set on responses: the nonce of the request answered.
     pub answers: Option<Nonce>,
-    /// A short human label ("chain export from laptop", ...).
-    pub label: Option<String>,
+    /// A short human label ("chain export from laptop", ...): the maker's
+    /// text, so [`Untrusted`] (shown only escaped).
+    pub label: Option<Untrusted>,
 }
 
 impl std::fmt::Debug for Envelope {
@@ -177,7 +179,7 @@ impl Envelope {
     }
 
     /// Sets the label.
-    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+    pub fn with_label(mut self, label: impl Into<Untrusted>) -> Self {
         self.label = Some(label.into());
         self
     }
@@ -193,7 +195,10 @@ impl Envelope {
             entries.push((uint(META_ANSWERS), Value::Bytes(answers.0.to_vec())));
         }
         if let Some(label) = &self.label {
-            entries.push((uint(META_LABEL), Value::Text(label.clone().into_bytes())));
+            entries.push((
+                uint(META_LABEL),
+                Value::Text(label.raw_for_json().as_bytes().to_vec()),
+            ));
         }
         (!entries.is_empty()).then_some(Value::Map(entries))
     }
@@ -239,7 +244,7 @@ impl Envelope {
     /// from, for error messages.
     pub fn from_bytes(bytes: &[u8], input: &str) -> Result<Self> {
         let not = |reason: &str| ExchangeError::NotAnEnvelope {
-            input: input.to_string(),
+            input: input.into(),
             reason: reason.to_string(),
         };
         if !is_envelope(bytes) {
@@ -263,7 +268,7 @@ impl Envelope {
             return Err(not("the top level is not an array"));
         };
         let field = |reason: String| ExchangeError::InvalidEnvelopeField {
-            input: input.to_string(),
+            input: input.into(),
             reason,
         };
         let version = items
@@ -342,9 +347,9 @@ impl Envelope {
                     }
                     (Some(META_LABEL), Value::Text(t)) => {
                         env.label =
-                            Some(String::from_utf8(t.clone()).map_err(|_| {
-                                field("the envelope label is not UTF-8 text".into())
-                            })?)
+                            Some(Untrusted::new(String::from_utf8(t.clone()).map_err(
+                                |_| field("the envelope label is not UTF-8 text".into()),
+                            )?))
                     }
                     (Some(k @ (META_NONCE | META_ANSWERS | META_LABEL)), _) => {
                         return Err(field(format!(

@@ -117,7 +117,8 @@ fn images_in(dir: &Path) -> Result<Vec<PathBuf>> {
             input: format!(
                 "{} (no .png, .jpg or .gif files in the directory)",
                 dir.display()
-            ),
+            )
+            .into(),
         });
     }
     Ok(files)
@@ -138,7 +139,7 @@ pub fn read_qr_images(paths: &[PathBuf], mut progress: Option<ProgressFn>) -> Re
     }
     if files.len() > crate::limits::MAX_FRAME_FILES {
         return Err(ExchangeError::OverLimit {
-            input: format!("{} image files", files.len()),
+            input: format!("{} image files", files.len()).into(),
             reason: format!(
                 "more than the {} frames locksmith reads at once; pass the frames of one artifact only",
                 crate::limits::MAX_FRAME_FILES
@@ -250,9 +251,9 @@ pub fn artifact_from_qr_contents(
                 Some((_, seen)) if *seen == bytes => {}
                 Some((other, seen)) => {
                     return Err(ExchangeError::TwoArtifacts {
-                        first: other.clone(),
+                        first: other.as_str().into(),
                         first_is: describe_code(seen),
-                        second: name,
+                        second: name.into(),
                         second_is: describe_code(&bytes),
                     })
                 }
@@ -271,14 +272,15 @@ pub fn artifact_from_qr_contents(
                 .iter()
                 .map(|(n, _)| n.as_str())
                 .collect::<Vec<_>>()
-                .join(", "),
+                .join(", ")
+                .into(),
         });
     }
     if let Some((first, r)) = sequences.first() {
         return Err(damaged.unwrap_or_else(|| match r.finish(first) {
             Err(e) => e,
             Ok(_) => ExchangeError::ReassemblyFailed {
-                input: first.clone(),
+                input: first.as_str().into(),
             },
         }));
     }

@@ -73,8 +73,9 @@ fn image_limits() -> image::Limits {
     l
 }
 
-/// A PNG or JPEG, as grayscale, after its header passed the limits.
-fn load_still(bytes: &[u8], input: &str) -> Result<GrayImage> {
+/// A PNG or JPEG, as grayscale, after its header passed the limits (public
+/// for the `image_limits` fuzz target).
+pub fn load_still(bytes: &[u8], input: &str) -> Result<GrayImage> {
     let reader = || {
         image::ImageReader::new(std::io::Cursor::new(bytes))
             .with_guessed_format()

@@ -359,6 +359,23 @@ pub enum RebuildError {
     },
     #[error("the recovery AUM cannot be rebuilt from this machine's authority: {0}")]
     Rebuild(TkaError),
+    #[error("the checkpoint {checkpoint} replaces the state at {fork_parent}, where this machine's chain ends: this machine never saw the branch it recovers from, so it cannot rebuild the revocation from what it knows. Against the state at that fork point it: {}. If the people in the room agree this is the genuine recovery (compare its hash with the other signers'), import again with --accept-unseen-recovery; the acceptance is recorded in the store's transcript", .changes.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("; "))]
+    UnseenBranch {
+        checkpoint: AumHash,
+        fork_parent: AumHash,
+        changes: Vec<Difference>,
+    },
+}
+
+/// A recovery checkpoint accepted without a rebuild because this machine's
+/// chain ends at its fork point (it never saw the branch it recovers
+/// from); accepted only on an explicit request, its changes against the
+/// fork point's state named for the record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnseenRecovery {
+    pub checkpoint: AumHash,
+    pub fork_parent: AumHash,
+    pub changes: Vec<Difference>,
 }
 
 /// One difference between a received recovery AUM and the rebuilt one.
@@ -490,10 +507,20 @@ pub fn check_rebuild(authority: &Authority, blob: &Aum) -> Result<CheckedRecover
 /// be exactly the revocation [`check_rebuild`] rebuilds from the authority
 /// as its maker saw it (the store plus the other imported AUMs, without
 /// this checkpoint and what follows it).
+///
+/// A machine whose chain ends at the checkpoint's fork point never saw the
+/// branch the recovery replaces and cannot rebuild it (the maker built it
+/// from a state this machine does not have). Such a checkpoint is refused
+/// with its changes against the fork point named (`UnseenBranch`), or,
+/// with `accept_unseen`, returned in the list of [`UnseenRecovery`] for
+/// the caller to show and record. Its signatures are still verified by
+/// the import against the keys trusted at the fork point.
 pub fn check_imported_checkpoints(
     current: &Authority,
     updates: &[Aum],
-) -> Result<(), RebuildError> {
+    accept_unseen: bool,
+) -> Result<Vec<UnseenRecovery>, RebuildError> {
+    let mut unseen = Vec::new();
     let new: Vec<&Aum> = updates
         .iter()
         .filter(|a| current.tree().get(&a.hash()).is_none())
@@ -534,9 +561,37 @@ pub fn check_imported_checkpoints(
             claimed.last_aum_hash = st.last_aum_hash;
             claimed == st
         });
-        if !unchanged {
-            check_rebuild(&seen, cp)?;
+        if unchanged {
+            continue;
+        }
+        match check_rebuild(&seen, cp) {
+            Ok(_) => {}
+            Err(RebuildError::RevokesNothing(_) | RebuildError::Smuggled { .. })
+                if seen.head() == parent =>
+            {
+                let fork_state = seen.state_at(parent).map_err(RebuildError::Rebuild)?;
+                let claimed = cp.state.clone().unwrap_or_default();
+                let changes: Vec<Difference> = state_diff(&fork_state, &claimed)
+                    .into_iter()
+                    .filter(StateChange::is_change)
+                    .map(Difference::State)
+                    .collect();
+                let found = UnseenRecovery {
+                    checkpoint: cp.hash(),
+                    fork_parent: parent,
+                    changes,
+                };
+                if !accept_unseen {
+                    return Err(RebuildError::UnseenBranch {
+                        checkpoint: found.checkpoint,
+                        fork_parent: found.fork_parent,
+                        changes: found.changes,
+                    });
+                }
+                unseen.push(found);
+            }
+            Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Ok(unseen)
 }
