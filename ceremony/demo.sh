@@ -29,7 +29,7 @@ fi
 if [ -z "${LOCKSMITH_BIN:-}" ]; then
   step "Building locksmith"
   (cd "$repo" && cargo build --quiet --bin locksmith)
-  LOCKSMITH_BIN="$repo/target/debug/locksmith"
+  LOCKSMITH_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/locksmith"
 fi
 ls() { command ls "$@"; }
 locksmith() { "$LOCKSMITH_BIN" "$@"; }
