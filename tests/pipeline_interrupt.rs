@@ -26,7 +26,9 @@ fn locksmith() -> Command {
 }
 
 /// Every file under `dir` with a hash of its bytes, sorted. Advisory lock
-/// files (`lock`, `*.lock`) are not outputs and are left out.
+/// files (`lock`, `*.lock`) and the store's verified cache (written by any
+/// command that loads the store, src/store/verified_cache.rs) are not
+/// outputs and are left out.
 fn snapshot(dir: &Path) -> Vec<(PathBuf, u64)> {
     use std::hash::{Hash, Hasher};
     let hash = |b: &[u8]| {
@@ -50,7 +52,7 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, u64)> {
             if p.is_dir() {
                 out.push((p.clone(), 0));
                 todo.push(p);
-            } else if name != "lock" && !name.ends_with(".lock") {
+            } else if name != "lock" && !name.ends_with(".lock") && name != "verified-cache" {
                 let bytes = std::fs::read(&p).unwrap_or_default();
                 out.push((p, hash(&bytes)));
             }
