@@ -6,6 +6,9 @@
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
+#[path = "support/software_keys.rs"]
+mod software_keys;
+
 const HOOK: &str = "LOCKSMITH_TEST_FAIL_AFTER";
 /// Failures that must leave nothing behind.
 const BEFORE_COMMIT: [&str; 8] = [
@@ -20,8 +23,8 @@ const BEFORE_COMMIT: [&str; 8] = [
 ];
 
 fn locksmith() -> Command {
-    let mut c = Command::cargo_bin("locksmith").expect("binary");
-    c.env_remove(HOOK).env_remove("LOCKSMITH_STORE");
+    let mut c = software_keys::locksmith();
+    c.env_remove(HOOK);
     c
 }
 
@@ -73,15 +76,7 @@ fn setup() -> Setup {
     let root = dir.path().to_path_buf();
     std::fs::create_dir(root.join("keys")).expect("keys dir");
     std::fs::write(root.join("keys/pw"), "test passphrase").expect("pw");
-    let signer = format!(
-        "file:{}?pin-source=file:{}",
-        root.join("keys/a.key").display(),
-        root.join("keys/pw").display()
-    );
-    locksmith()
-        .args(["token", "generate", "--signer", &signer])
-        .assert()
-        .success();
+    let signer = software_keys::key_file(&root.join("keys"), "a.key");
     std::fs::create_dir(root.join("work")).expect("work dir");
     Setup {
         _dir: dir,
