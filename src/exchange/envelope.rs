@@ -203,7 +203,9 @@ impl Envelope {
         (!entries.is_empty()).then_some(Value::Map(entries))
     }
 
-    fn checksum(kind: u64, payload: &[u8], meta: Option<&Value>) -> Result<[u8; 4]> {
+    /// The checksum over version, kind, payload and meta; `input` names the
+    /// envelope in the error when its meta cannot be re-encoded.
+    fn checksum(kind: u64, payload: &[u8], meta: Option<&Value>, input: &str) -> Result<[u8; 4]> {
         let covered = Value::Array(vec![
             uint(VERSION),
             uint(kind),
@@ -211,7 +213,7 @@ impl Envelope {
             meta.cloned().unwrap_or(Value::Null),
         ]);
         let encoded = cbor::encode(&covered).ok_or_else(|| ExchangeError::InvalidEnvelopeField {
-            input: "envelope".into(),
+            input: input.into(),
             reason: "the metadata holds a value locksmith does not write (text that is not UTF-8, a float or a simple value)".into(),
         })?;
         let digest = Sha256::digest(&encoded);
@@ -225,7 +227,7 @@ impl Envelope {
         let kind = kind_code(self.kind);
         let meta = self.meta_value();
         // Encoding a Value built from owned data into a Vec cannot fail.
-        let sum = Self::checksum(kind, &self.payload, meta.as_ref()).unwrap_or([0; 4]);
+        let sum = Self::checksum(kind, &self.payload, meta.as_ref(), "envelope").unwrap_or([0; 4]);
         let mut items = vec![
             Value::Text(MAGIC.as_bytes().to_vec()),
             uint(VERSION),
@@ -301,7 +303,7 @@ impl Envelope {
             _ => return Err(field("checksum missing or not 4 bytes".into())),
         };
         let meta = items.get(5);
-        let expected = Self::checksum(kind_num, &payload, meta)?;
+        let expected = Self::checksum(kind_num, &payload, meta, input)?;
         if sum != expected {
             return Err(ExchangeError::ChecksumMismatch {
                 input: input.into(),
