@@ -67,7 +67,7 @@ fn apply(builder: &mut UpdateBuilder<'_>, change: &Change) -> anyhow::Result<()>
         }
         Change::Remove(keys) => {
             for k in keys {
-                builder.remove_key(k)?;
+                builder.remove_key(k).map_err(|e| not_trusted(e, k))?;
             }
         }
         Change::Update { key, votes, meta } => {
@@ -75,14 +75,37 @@ fn apply(builder: &mut UpdateBuilder<'_>, change: &Change) -> anyhow::Result<()>
                 bail!("nothing to update: give --votes N and/or --meta KEY=VALUE");
             }
             if let Some(v) = votes {
-                builder.set_key_votes(key, *v)?;
+                builder
+                    .set_key_votes(key, *v)
+                    .map_err(|e| not_trusted(e, key))?;
             }
             if let Some(m) = meta {
-                builder.set_key_meta(key, m.clone())?;
+                builder
+                    .set_key_meta(key, m.clone())
+                    .map_err(|e| not_trusted(e, key))?;
             }
         }
     }
     Ok(())
+}
+
+/// Upstream's "key not found" for a key the authority does not trust,
+/// with what to do about it.
+fn not_trusted(e: crate::tka::TkaError, key: &[u8; 32]) -> anyhow::Error {
+    // The builder words it as upstream does ("failed reading key …: key not found").
+    let unknown = match &e {
+        crate::tka::TkaError::NoSuchKey => true,
+        crate::tka::TkaError::Rejected(m) => m.ends_with("key not found"),
+        _ => false,
+    };
+    if !unknown {
+        return e.into();
+    }
+    anyhow::anyhow!(
+        "{} is not a key this authority trusts ({e}), so there is nothing to change; \
+         `locksmith lock status` lists the trusted keys (nothing was signed)",
+        crate::tka::keyforms::tlpub_text(key)
+    )
 }
 
 /// Parses the positional keys of add.
