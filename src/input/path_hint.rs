@@ -13,13 +13,13 @@
 //! - a path: text ending in a known file extension (`.aum`, `.json`,
 //!   `.png`…; hex and base64 have no `.`), even with spaces in it;
 //! - never a path: other text with whitespace (pasted blobs);
-//! - a path: text starting with `.` or `~` (neither hex nor base64 has
-//!   them);
-//! - text with a `/` (base64 has `/` too): a path when it also has a `.`,
-//!   or its directory exists, or it is not valid base64, or it is shorter
-//!   than the shortest artifact in base64 ([`MIN_INLINE_BASE64`]).
-//!
-//! Hex never contains `/`, `.` or `~`, so it is never a path.
+//! - a path: other text with a `.` anywhere (`node.nk`, `./x`) or
+//!   starting with `~`: neither hex nor base64 has them, and every inline
+//!   form that does (deeplinks, URs, JSON, keys) was excluded above;
+//! - text with a `/` (base64 has `/` too): a path when its directory
+//!   exists, or it is not valid base64, or it is shorter than the shortest
+//!   artifact in base64 ([`MIN_INLINE_BASE64`]);
+//! - anything else (hex, base64 without `/`) is inline data.
 
 use std::path::Path;
 
@@ -54,14 +54,13 @@ pub fn looks_like_path(arg: &str) -> bool {
         // Pasted blobs with line breaks; upstream's init command line.
         return false;
     }
-    if arg.starts_with('.') || arg.starts_with('~') {
+    if arg.contains('.') || arg.starts_with('~') {
         return true;
     }
     if !arg.contains('/') {
         return false;
     }
-    arg.contains('.')
-        || parent_exists(arg)
+    parent_exists(arg)
         || arg.chars().count() < MIN_INLINE_BASE64
         || crate::exchange::raw_forms::decode_text_encoding(arg).is_none()
 }
@@ -116,16 +115,17 @@ pub fn no_such_file(path: &Path) -> String {
             crate::shown::path(dir)
         );
     }
+    let shown_dir = if dir == Path::new(".") {
+        "the current directory".to_string()
+    } else {
+        crate::shown::path(dir)
+    };
     let near = nearest(dir, &wanted, 3);
     if near.is_empty() {
-        format!(
-            "no such file; {} has no file with a similar name; check the path",
-            crate::shown::path(dir)
-        )
+        format!("no such file; {shown_dir} has no file with a similar name; check the path")
     } else {
         format!(
-            "no such file; nearest existing names in {}: {}",
-            crate::shown::path(dir),
+            "no such file; nearest existing names in {shown_dir}: {}",
             near.iter()
                 .map(|n| crate::shown::escape_short(n, 120))
                 .collect::<Vec<_>>()
@@ -145,12 +145,12 @@ pub fn io_reason(path: &Path, error: &std::io::Error) -> String {
 }
 
 /// Up to `count` names in `dir` closest to `wanted` (edit distance at
-/// most half its length, nearest first).
+/// most a third of its length, nearest first).
 fn nearest(dir: &Path, wanted: &str, count: usize) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let limit = wanted.chars().count().div_ceil(2).max(2);
+    let limit = wanted.chars().count().div_ceil(3).max(2);
     let mut scored: Vec<(usize, String)> = entries
         .filter_map(|e| e.ok())
         .take(10_000)
@@ -200,6 +200,8 @@ mod tests {
             "exports/node1",
             "/no/such/dir/x",
             "my file.aum",
+            "node.nk",
+            "genesis.",
         ] {
             assert!(looks_like_path(p), "{p}");
         }
