@@ -240,6 +240,17 @@ pub fn parse_artifact(bytes: &[u8], input: &str) -> Result<Artifact> {
             .get(..3)
             .is_some_and(|p| p.eq_ignore_ascii_case("ur:"))
     {
+        // Bytewords spend two characters a byte: a UR longer than twice
+        // the artifact cap (and its scheme, type and checksum) is refused
+        // before it is decoded.
+        let most = 2 * crate::limits::MAX_ARTIFACT_BYTES + 32;
+        if trimmed.len() as u64 > most {
+            return Err(ExchangeError::TooLarge {
+                input: input.into(),
+                size: trimmed.len() as u64 / 2,
+                limit: crate::limits::MAX_ARTIFACT_BYTES,
+            });
+        }
         let decoded = super::multipart::decode_single_ur(trimmed, input)?;
         check_decoded_size(&decoded, input)?;
         let mut art = parse_artifact(&decoded, input)?;
