@@ -752,3 +752,43 @@ fn read_chain_dir(arg: &str) -> Result<Vec<Aum>, InputError> {
         reason: e.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_front_door_tells_paths_inline_data_and_directories_apart() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("genesis.aum"), b"\xa0").unwrap();
+        // An existing file is read as a file.
+        let file = d.path().join("genesis.aum");
+        let input = Input::read(file.to_str().unwrap()).unwrap();
+        assert!(matches!(input.origin, Origin::File) && input.bytes == b"\xa0");
+        // A mistyped one is "no such file" with the nearest name, never
+        // inline data.
+        let typo = d.path().join("genesis.aun");
+        let err = Input::read(typo.to_str().unwrap()).unwrap_err();
+        assert!(matches!(err, InputError::NoSuchFile { .. }), "{err}");
+        assert!(err.to_string().contains("genesis.aum"), "{err}");
+        // Hex and base64 are inline.
+        for inline in [
+            "a1b2c3d4",
+            "pAEF9sjJysvMzc7P0NHS09TV1tfY2drb3N3e3+Dh4uPk5ebn6Onq6+zt",
+        ] {
+            let input = Input::read(inline).unwrap();
+            assert!(matches!(input.origin, Origin::Inline), "{inline}");
+            assert_eq!(input.bytes, inline.as_bytes());
+        }
+        // A directory with no images is refused, saying what to give.
+        let err = Input::read(d.path().to_str().unwrap()).unwrap_err();
+        assert!(err.to_string().contains("--chain DIR"), "{err}");
+        // Several inputs must all exist (they are QR images).
+        let err = Input::read_all(
+            &[file.display().to_string(), typo.display().to_string()],
+            false,
+        )
+        .unwrap_err();
+        assert!(matches!(err, InputError::NoSuchFile { .. }), "{err}");
+    }
+}
