@@ -460,7 +460,6 @@ fn single_request(
 }
 
 fn from_status(authority: &Authority, path: &str) -> anyhow::Result<Vec<Request>> {
-    super::path_hint::require_existing(path, "--from-status")?;
     let input = Input::read(path)?;
     let status = match identify(&input)? {
         (_, Artifact::LockStatus(s)) | (_, Artifact::NodeExport { status: s, .. }) => s,
