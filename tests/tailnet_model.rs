@@ -336,8 +336,14 @@ fn bulk_credentials_made_in_one_run_reauthenticate_every_node_then_the_node_key_
     let node_key = b.node.public_key();
     assert_eq!(preview_remove(&b.t, &[node_key]).count(), Some(3));
     let list = b.dir.path().join("keys.txt");
-    std::fs::write(&list, format!("{}\n\n{}\n{}\n", ONE_OFF_KEYS[0], ONE_OFF_KEYS[1], ONE_OFF_KEYS[2]))
-        .expect("list");
+    std::fs::write(
+        &list,
+        format!(
+            "{}\n\n{}\n{}\n",
+            ONE_OFF_KEYS[0], ONE_OFF_KEYS[1], ONE_OFF_KEYS[2]
+        ),
+    )
+    .expect("list");
     let out = b.dir.path().join("creds");
     let o = bulk_sign(
         &b,
@@ -366,11 +372,22 @@ fn bulk_credentials_made_in_one_run_reauthenticate_every_node_then_the_node_key_
         let mode = std::fs::metadata(file).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{}", file.display());
         let text = std::fs::read_to_string(file).expect("credential");
-        let suffix = text.trim().split_once("--TL").expect("wrapped").1.to_string();
+        let suffix = text
+            .trim()
+            .split_once("--TL")
+            .expect("wrapped")
+            .1
+            .to_string();
         secrets.push(suffix);
         // Each node re-authenticates with its own file, as stock nodes do.
         let presented = b.t.reauth_with_wrapped_key(name, [70 + i as u8; 32], &text);
-        assert_eq!(&presented, auth, "file {} wraps line {}", file.display(), i + 1);
+        assert_eq!(
+            &presented,
+            auth,
+            "file {} wraps line {}",
+            file.display(),
+            i + 1
+        );
         assert!(stdout.contains(&file.display().to_string()), "{stdout}");
     }
     // Nothing secret printed, nothing secret in the store (its transcript
@@ -379,17 +396,23 @@ fn bulk_credentials_made_in_one_run_reauthenticate_every_node_then_the_node_key_
     all_bytes_under(std::path::Path::new(&b.store), &mut store_bytes);
     let store_text = String::from_utf8_lossy(&store_bytes);
     for s in secrets.iter().map(String::as_str).chain(ONE_OFF_KEYS) {
-        assert!(!stdout.contains(s) && !stderr.contains(s), "printed a secret");
+        assert!(
+            !stdout.contains(s) && !stderr.contains(s),
+            "printed a secret"
+        );
         assert!(!store_text.contains(s), "a secret in the store");
     }
     assert!(store_text.contains("lock sign --credential (bulk)"));
     // Every wrapping key is its own (each file traces to one node).
-    let wrapping: std::collections::BTreeSet<_> = b
-        .t
-        .nodes
-        .iter()
-        .map(|n| n.signature.as_ref().and_then(|s| s.wrapping_public().map(<[u8]>::to_vec)))
-        .collect();
+    let wrapping: std::collections::BTreeSet<_> =
+        b.t.nodes
+            .iter()
+            .map(|n| {
+                n.signature
+                    .as_ref()
+                    .and_then(|s| s.wrapping_public().map(<[u8]>::to_vec))
+            })
+            .collect();
     assert_eq!(wrapping.len(), 3);
     assert!(b.t.locked_out().is_empty(), "{:?}", b.t.locked_out());
     // The fresh export shows 0 affected; the remove loses nobody.
@@ -442,7 +465,14 @@ fn a_bulk_run_that_fails_at_any_stage_leaves_no_credential_file() {
     ];
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     for hook in [
-        "preflight", "plan", "show", "confirm", "sign", "staging:2", "rename:2", "crash:1",
+        "preflight",
+        "plan",
+        "show",
+        "confirm",
+        "sign",
+        "staging:2",
+        "rename:2",
+        "crash:1",
         "crash:3",
     ] {
         let o = bulk_sign(&b, &args, Some(hook));
@@ -463,7 +493,11 @@ fn a_bulk_run_that_fails_at_any_stage_leaves_no_credential_file() {
                 "{hook}"
             );
         }
-        assert_eq!(credential_files(&out), Vec::<std::path::PathBuf>::new(), "{hook}");
+        assert_eq!(
+            credential_files(&out),
+            Vec::<std::path::PathBuf>::new(),
+            "{hook}"
+        );
     }
     let o = bulk_sign(&b, &args, None);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

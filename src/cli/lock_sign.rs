@@ -537,7 +537,10 @@ fn from_status(authority: &Authority, path: &str) -> anyhow::Result<Vec<Request>
 /// `tskey-…` key with no credential yet.
 fn read_auth_key(source: &super::secret_input::SecretSource) -> anyhow::Result<Zeroizing<String>> {
     let text = source.read("pre-auth key")?;
-    checked_auth_key(text.lines().next().unwrap_or(""), "the pre-auth key read with --auth-key")
+    checked_auth_key(
+        text.lines().next().unwrap_or(""),
+        "the pre-auth key read with --auth-key",
+    )
 }
 
 /// One pre-auth key (`what` names it in errors, which never show it):

@@ -158,7 +158,10 @@ impl Ceremony for BulkCeremony {
 
     fn preflight(&mut self, _term: &mut dyn Terminal) -> anyhow::Result<()> {
         let args = &self.args;
-        if args.confirm.respond_to.is_some() || args.confirm.envelope_out.is_some() || args.confirm.qr {
+        if args.confirm.respond_to.is_some()
+            || args.confirm.envelope_out.is_some()
+            || args.confirm.qr
+        {
             bail!(
                 "bulk credentials are written as files in --out DIR only; a --respond-to, --envelope-out or --qr \
                  --envelope output carries one credential: make those one at a time"
@@ -232,7 +235,10 @@ impl Ceremony for BulkCeremony {
             signers_text(&self.signers)
         );
         for (i, p) in previews.iter().enumerate() {
-            let file = self.file(i).map(|f| f.display().to_string()).unwrap_or_default();
+            let file = self
+                .file(i)
+                .map(|f| f.display().to_string())
+                .unwrap_or_default();
             text.push_str(&format!("  {file}\n"));
             text.push_str(
                 &render::nks_text(p, Some(authority.state()))
@@ -242,8 +248,8 @@ impl Ceremony for BulkCeremony {
             );
         }
         text.push_str(
-            "  note: each file lets one node join (with a reusable pre-auth key: any number) until the token key is removed or revoked; \
-             revoking a leaked credential made here means revoking the token key itself",
+            "  note: a credential is not bound to its pre-auth key: whoever holds a file can, with any valid pre-auth key, add nodes \
+             until the token key is removed or revoked (revoking a leaked credential made here means revoking the token key itself)",
         );
         Shown { text, action }
     }
