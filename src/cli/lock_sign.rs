@@ -553,7 +553,10 @@ fn checked_auth_key(line: &str, what: &str) -> anyhow::Result<Zeroizing<String>>
              give the key the admin console made"
         );
     }
-    if wrapped_authkey::decode(first).is_ok() {
+    // Any `--TL`, decodable or not (as upstream's runTskeyWrapCmd refuses
+    // it, cmd/tailscale/cli/tailnet-lock.go): a node cuts at the first one
+    // (tka.DecodeWrappedAuthkey), so a second suffix would never be read.
+    if first.contains("--TL") {
         bail!("{what} is already wrapped with a credential (it has a --TL suffix)");
     }
     let mut key = Zeroizing::new(String::with_capacity(first.len()));
