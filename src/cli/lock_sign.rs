@@ -100,7 +100,8 @@ struct Request {
 const AUTH_KEY_IN_ARGV: &str = "a pre-auth key on the command line is visible to every process on \
 this machine (ps, /proc/PID/cmdline) and lands in shell history, so locksmith refuses it (nothing was \
 signed). Revoke that key in the admin console if other users share this machine, then give a key with \
---auth-key - (standard input), --auth-key file:PATH or --auth-key prompt";
+--auth-key - (standard input), --auth-key file:PATH or --auth-key prompt (a list: --auth-keys file:PATH \
+or --auth-keys -)";
 
 pub fn run(args: SignArgs) -> anyhow::Result<()> {
     let literal_key = [&args.auth_key, &args.auth_keys]
