@@ -6,7 +6,7 @@
 //! collected / needed), not a false "problem:" line, and the blob once.
 //! Software keys only (NOT HARDWARE-BACKED).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[path = "support/software_keys.rs"]
 mod software_keys;
@@ -32,36 +32,7 @@ fn locksmith() -> assert_cmd::Command {
     c
 }
 
-/// Every file under `dir` with a hash of its bytes (lock files and the
-/// store's verified cache are not outputs).
-fn snapshot(dir: &Path) -> Vec<(PathBuf, u64)> {
-    use std::hash::{Hash, Hasher};
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let p = e.expect("entry").path();
-            let name = p
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            if p.is_dir() {
-                out.push((p.clone(), 0));
-                todo.push(p);
-            } else if name != "lock" && !name.ends_with(".lock") && name != "verified-cache" {
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                std::fs::read(&p).unwrap_or_default().hash(&mut h);
-                out.push((p, h.finish()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use software_keys::snapshot;
 
 struct Room {
     _dir: tempfile::TempDir,
@@ -132,41 +103,36 @@ fn start(r: &Room, out: &str) -> Vec<String> {
     .to_vec()
 }
 
-fn cosign(r: &Room, blob: &str, out: &str) -> Vec<String> {
-    [
+/// `revoke-keys --cosign BLOB` signed by B, or `--finish BLOB` (no signer).
+fn with_blob(r: &Room, step: &str, blob: &str, out: &str) -> Vec<String> {
+    let mut args: Vec<String> = [
         "lock",
         "revoke-keys",
         "--accept-lockout",
         "unknown",
-        "--cosign",
+        step,
         blob,
-        "--signer",
-        &r.b,
-        "--store",
-        &r.store(),
-        "--out",
-        out,
-        "--yes",
     ]
     .map(String::from)
-    .to_vec()
+    .to_vec();
+    if step == "--cosign" {
+        args.extend(["--signer".to_string(), r.b.clone(), "--yes".to_string()]);
+    }
+    args.extend([
+        "--store".to_string(),
+        r.store(),
+        "--out".to_string(),
+        out.to_string(),
+    ]);
+    args
+}
+
+fn cosign(r: &Room, blob: &str, out: &str) -> Vec<String> {
+    with_blob(r, "--cosign", blob, out)
 }
 
 fn finish(r: &Room, blob: &str, out: &str) -> Vec<String> {
-    [
-        "lock",
-        "revoke-keys",
-        "--accept-lockout",
-        "unknown",
-        "--finish",
-        blob,
-        "--store",
-        &r.store(),
-        "--out",
-        out,
-    ]
-    .map(String::from)
-    .to_vec()
+    with_blob(r, "--finish", blob, out)
 }
 
 /// Runs `args` under every hook: each run fails and leaves everything as
