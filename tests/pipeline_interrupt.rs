@@ -4,7 +4,7 @@
 //! run again completes.
 
 use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[path = "support/software_keys.rs"]
 mod software_keys;
@@ -28,42 +28,7 @@ fn locksmith() -> Command {
     c
 }
 
-/// Every file under `dir` with a hash of its bytes, sorted. Advisory lock
-/// files (`lock`, `*.lock`) and the store's verified cache (written by any
-/// command that loads the store, src/store/verified_cache.rs) are not
-/// outputs and are left out.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, u64)> {
-    use std::hash::{Hash, Hasher};
-    let hash = |b: &[u8]| {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        b.hash(&mut h);
-        h.finish()
-    };
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let p = e.expect("entry").path();
-            let name = p
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            if p.is_dir() {
-                out.push((p.clone(), 0));
-                todo.push(p);
-            } else if name != "lock" && !name.ends_with(".lock") && name != "verified-cache" {
-                let bytes = std::fs::read(&p).unwrap_or_default();
-                out.push((p, hash(&bytes)));
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use software_keys::snapshot;
 
 struct Setup {
     _dir: tempfile::TempDir,

@@ -6,4 +6,5 @@
 
 pub mod commit;
 pub mod pipeline;
+pub mod revoke;
 pub mod terminal;

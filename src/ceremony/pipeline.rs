@@ -156,6 +156,11 @@ pub trait Ceremony {
     /// Where this command's commit journal lives: a fixed path per store
     /// or per output, so the next run finds an interrupted commit.
     fn journal(&self) -> PathBuf;
+    /// Whether the confirm stage asks (a command that signs nothing, like
+    /// `revoke-keys --finish`, has nothing to confirm; its hook still runs).
+    fn needs_confirmation(&self) -> bool {
+        true
+    }
     /// Reads and checks every input and every output path, opens the
     /// signers and matches them to trusted keys.
     fn preflight(&mut self, term: &mut dyn Terminal) -> anyhow::Result<()>;
@@ -219,7 +224,9 @@ pub fn run<C: Ceremony>(
     let shown = ceremony.show(&plan);
     term.say(&shown.text);
     after(Stage::Show)?;
-    if options.yes {
+    if !ceremony.needs_confirmation() {
+        // Nothing is signed: nothing to confirm.
+    } else if options.yes {
         term.say(&format!("--yes given: {} without asking", shown.action));
     } else if !term.interactive() {
         return Err(PipelineError::NeedsYes(shown.action.clone()));

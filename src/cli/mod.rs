@@ -53,7 +53,7 @@ macro_rules! outln {
 
 mod attestation;
 pub mod ceremony;
-mod chain_source;
+pub(crate) mod chain_source;
 pub mod completions;
 pub mod definition;
 pub mod examples;
@@ -64,11 +64,11 @@ mod lock_revoke;
 mod lock_sign;
 mod lock_update;
 mod lockout;
-mod record;
+pub(crate) mod record;
 pub mod render;
 mod secret_input;
 pub mod secrets;
-mod signing;
+pub(crate) mod signing;
 pub mod token;
 
 use clap::{Parser, Subcommand};

@@ -50,3 +50,36 @@ pub fn init_store(store: &str, signers: &[&str]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Every file under `dir` with a hash of its bytes, sorted. Advisory lock
+/// files (`lock`, `*.lock`) and the store's verified cache (written by any
+/// command that loads the store, src/store/verified_cache.rs) are not
+/// outputs and are left out.
+pub fn snapshot(dir: &Path) -> Vec<(std::path::PathBuf, u64)> {
+    use std::hash::{Hash, Hasher};
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.expect("entry").path();
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            if p.is_dir() {
+                out.push((p.clone(), 0));
+                todo.push(p);
+            } else if name != "lock" && !name.ends_with(".lock") && name != "verified-cache" {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                std::fs::read(&p).unwrap_or_default().hash(&mut h);
+                out.push((p, h.finish()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
