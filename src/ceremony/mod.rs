@@ -5,5 +5,6 @@
 //! answer on. See docs/pipeline.md.
 
 pub mod commit;
+pub mod generate;
 pub mod pipeline;
 pub mod terminal;

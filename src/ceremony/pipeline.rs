@@ -165,6 +165,13 @@ pub trait Ceremony {
     fn show(&self, plan: &Self::Plan) -> Shown;
     /// Signs on the token(s) and verifies every returned signature.
     fn sign(&mut self, plan: Self::Plan) -> anyhow::Result<Self::Signed>;
+    /// Whether the plan needs a typed `yes` (or `--yes`) before the sign
+    /// stage. Every command that changes an authority's state does; `token
+    /// generate` (a new key on a token, which changes no authority) shows
+    /// its plan and goes on.
+    fn needs_confirmation(&self) -> bool {
+        true
+    }
     /// Stages every output, the transcript record included.
     fn stage(
         &mut self,
@@ -219,7 +226,9 @@ pub fn run<C: Ceremony>(
     let shown = ceremony.show(&plan);
     term.say(&shown.text);
     after(Stage::Show)?;
-    if options.yes {
+    if !ceremony.needs_confirmation() {
+        // Shown, nothing to confirm (see Ceremony::needs_confirmation).
+    } else if options.yes {
         term.say(&format!("--yes given: {} without asking", shown.action));
     } else if !term.interactive() {
         return Err(PipelineError::NeedsYes(shown.action.clone()));
