@@ -256,9 +256,7 @@ impl GenerateCeremony {
         let marker = PendingMarker::read(&marker_path)?.filter(|m| {
             m.token_serial == token.serial() && m.token_label == token.label() && m.label == label
         });
-        let marked_id = marker
-            .as_ref()
-            .and_then(|m| crate::tka::hex::decode(&m.id));
+        let marked_id = marker.as_ref().and_then(|m| crate::tka::hex::decode(&m.id));
         // Before the PIN: the public halves are visible without a login.
         let public = token.public_key_ids_labelled(&label)?;
         if let Some(other) = public.iter().find(|id| Some(*id) != marked_id.as_ref()) {
@@ -347,7 +345,11 @@ impl GenerateCeremony {
         })
     }
 
-    fn judge(&self, key: &KeyInfo, att: Option<&Attestation>) -> anyhow::Result<(Vec<Evidence>, Vec<String>)> {
+    fn judge(
+        &self,
+        key: &KeyInfo,
+        att: Option<&Attestation>,
+    ) -> anyhow::Result<(Vec<Evidence>, Vec<String>)> {
         let Some(att) = att else {
             return Ok((vec![], vec![]));
         };
@@ -435,15 +437,23 @@ impl GenerateCeremony {
     /// slot or file); the key is opened again only to sign the record.
     fn sign_other(&mut self) -> anyhow::Result<Generated> {
         let spec = &self.req.signer;
-        let (key, att) = signers::generate_key_attested(spec, &self.req.options)
-            .with_context(|| format!("generating a key with --signer {}", signers::spec::shown(spec)))?;
+        let (key, att) =
+            signers::generate_key_attested(spec, &self.req.options).with_context(|| {
+                format!(
+                    "generating a key with --signer {}",
+                    signers::spec::shown(spec)
+                )
+            })?;
         self.interrupt_hook()?;
         let (evidence, mut notes) = self.judge(&key, att.as_ref())?;
         let mut tested = false;
         if self.req.record.transcript.is_some() {
             let spec = crate::cli::record::with_query_of(&key.spec, spec);
             let signer = signers::open_signer(&spec, &self.open_options()).with_context(|| {
-                format!("opening the new key {} to sign the transcript record", key.spec)
+                format!(
+                    "opening the new key {} to sign the transcript record",
+                    key.spec
+                )
             })?;
             self.signers = vec![signer];
             self.test_signature()?;
@@ -479,13 +489,18 @@ impl Ceremony for GenerateCeremony {
     type Signed = Generated;
 
     fn journal(&self) -> PathBuf {
-        self.work_dir().join(".locksmith-generate.locksmith-journal")
+        self.work_dir()
+            .join(".locksmith-generate.locksmith-journal")
     }
 
     fn preflight(&mut self, _term: &mut dyn Terminal) -> anyhow::Result<()> {
         let req = &self.req;
         if let Some(path) = &req.attestation_out {
-            check_target(path, Existing::from_force(req.options.force), Parent::MustExist)?;
+            check_target(
+                path,
+                Existing::from_force(req.options.force),
+                Parent::MustExist,
+            )?;
         }
         crate::cli::record::check_destination(&req.record, None)?;
         crate::cli::record::guard(&req.record);
@@ -604,7 +619,8 @@ impl Ceremony for GenerateCeremony {
         if let Some(pem) = &key.attestation_pem {
             entry = entry.output("attestation certificate (PEM)", pem.as_bytes());
         }
-        self.staged = crate::cli::record::stage(&self.req.record, None, entry, &mut self.signers, unit)?;
+        self.staged =
+            crate::cli::record::stage(&self.req.record, None, entry, &mut self.signers, unit)?;
         Ok(())
     }
 }

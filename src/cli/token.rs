@@ -1,8 +1,8 @@
 //! `locksmith token …`: list tokens and keys, generate a key on a token,
 //! show one key, and test that a key signs.
 
-use crate::signers::{self, GenerateOptions, KeyInfo, OpenOptions, PinPolicyArg, TouchPolicyArg};
 use crate::ceremony::terminal::Tty;
+use crate::signers::{self, GenerateOptions, KeyInfo, OpenOptions, PinPolicyArg, TouchPolicyArg};
 use crate::tka::signer::sign_verified;
 use anyhow::Context as _;
 use clap::Subcommand;
@@ -175,7 +175,9 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                 eprintln!("continued with the key the interrupted attempt had generated");
             }
             if g.tested {
-                eprintln!("test signature: the key signed a random digest and the signature verifies");
+                eprintln!(
+                    "test signature: the key signed a random digest and the signature verifies"
+                );
             }
             if let (Some(path), Some(_)) = (&attestation_out, &g.key.attestation_pem) {
                 eprintln!("attestation certificate written to {}", path.display());

@@ -917,13 +917,23 @@ impl Pkcs11Token {
             id: Some(id.to_vec()),
             ..Default::default()
         };
-        select_key(find_private_keys(self.session()?, &uri)?, &uri, &self.name())
+        select_key(
+            find_private_keys(self.session()?, &uri)?,
+            &uri,
+            &self.name(),
+        )
     }
 
     /// What `token show` says about the key with CKA_ID `id`.
     pub fn key_info(&self, id: &[u8]) -> Result<KeyInfo, SignersError> {
         let key = self.key_by_id(id)?;
-        key_info(self.session()?, &self.name(), &self.info, &self.module, &key)
+        key_info(
+            self.session()?,
+            &self.name(),
+            &self.info,
+            &self.module,
+            &key,
+        )
     }
 
     /// The key with CKA_ID `id` as a signer on this logged-in session (no
