@@ -536,33 +536,10 @@ impl Pkcs11Signer {
     /// Opens the key the URI names: finds the token, logs in once, checks
     /// the key is Ed25519, sensitive and non-extractable.
     pub fn open(uri: &Pkcs11Uri, options: &OpenOptions) -> Result<Self, SignersError> {
-        let module = uri.module()?;
-        let ctx = context(&module)?;
-        let (slot, info) = find_slot(&ctx, uri)?;
-        let token = token_name(&info);
-        let session = open_session(&ctx, slot, false)?;
-        let pin = login(&ctx, slot, &session, &info, uri)?;
-        let key = select_key(find_private_keys(&session, uri)?, uri, &token)?;
-        check_custody(&key, &token, options)?;
-        let public = read_public_key(&session, &key)?;
-        let context_pin = if key.always_authenticate {
-            match pin {
-                Some(p) => Some(p),
-                None => Some(obtain_pin(uri.pin_source.as_ref(), &token)?),
-            }
-        } else {
-            drop(pin);
-            None
-        };
-        Ok(Pkcs11Signer {
-            session,
-            description: format!("key \"{}\" on {token}", key.label),
-            custody: key.custody(),
-            key,
-            public,
-            context_pin,
-            mechanism: Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure)),
-        })
+        let mut token = Pkcs11Token::find(uri)?;
+        token.login_session(false)?;
+        let key = select_key(find_private_keys(token.session()?, uri)?, uri, &token.name())?;
+        token.signer_for(key, options)
     }
 
     fn sign_with_context_login(&self, data: &[u8], pin: &Pin) -> Result<Vec<u8>, CkError> {
@@ -826,10 +803,14 @@ impl Pkcs11Token {
 
     /// Opens a read-write session and logs in: the one PIN prompt.
     pub fn login(&mut self) -> Result<(), SignersError> {
+        self.login_session(true)
+    }
+
+    fn login_session(&mut self, rw: bool) -> Result<(), SignersError> {
         if self.session.is_some() {
             return Ok(());
         }
-        let session = open_session(&self.ctx, self.slot, true)?;
+        let session = open_session(&self.ctx, self.slot, rw)?;
         self.pin = login(&self.ctx, self.slot, &session, &self.info, &self.uri)?;
         self.session = Some(session);
         Ok(())
@@ -938,12 +919,16 @@ impl Pkcs11Token {
 
     /// The key with CKA_ID `id` as a signer on this logged-in session (no
     /// second PIN prompt).
-    pub fn into_signer(
+    pub fn into_signer(self, id: &[u8], options: &OpenOptions) -> Result<Pkcs11Signer, SignersError> {
+        let key = self.key_by_id(id)?;
+        self.signer_for(key, options)
+    }
+
+    fn signer_for(
         mut self,
-        id: &[u8],
+        key: KeyObject,
         options: &OpenOptions,
     ) -> Result<Pkcs11Signer, SignersError> {
-        let key = self.key_by_id(id)?;
         let token = self.name();
         check_custody(&key, &token, options)?;
         let session = self.session.take().ok_or_else(|| SignersError::Pkcs11 {
