@@ -371,6 +371,30 @@ fn a_key_with_the_label_and_no_marker_gets_how_to_continue_before_any_pin() {
     assert_eq!(pin.reads(), 0, "refused before any PIN");
     assert_eq!(keys_on(hsm, &token).len(), 1, "nothing generated");
     assert!(w.records().is_empty() && w.markers().is_empty());
+
+    // The commands the error names delete it; then the command completes.
+    if env::which("pkcs11-tool").is_some() {
+        let lines: Vec<&str> = err
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("pkcs11-tool "))
+            .collect();
+        assert_eq!(lines.len(), 2, "{err}");
+        for line in lines {
+            let o = Command::new("sh")
+                .arg("-c")
+                .arg(format!("{line} --pin {}", softhsm::USER_PIN))
+                .env("SOFTHSM2_CONF", &hsm.conf)
+                .output()
+                .expect("pkcs11-tool");
+            assert!(o.status.success(), "{line}: {}", text(&o));
+        }
+        assert!(keys_on(hsm, &token).is_empty());
+        let o = w.generate(hsm, &spec, None);
+        assert!(o.status.success(), "{}", text(&o));
+        assert_eq!(keys_on(hsm, &token).len(), 1);
+        assert_eq!(w.records().len(), 1);
+    }
 }
 
 #[test]
