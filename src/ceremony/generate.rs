@@ -434,11 +434,13 @@ impl GenerateCeremony {
     }
 
     /// YubiKey and software keys: the backend generates (and checks its
-    /// slot or file); the key is opened again only to sign the record.
+    /// slot or file). A YubiKey's new key signs on the card session of the
+    /// generation (one PIN); a software key is opened again only to sign
+    /// the record.
     fn sign_other(&mut self) -> anyhow::Result<Generated> {
         let spec = &self.req.signer;
-        let (key, att) =
-            signers::generate_key_attested(spec, &self.req.options).with_context(|| {
+        let (key, att, signer) = signers::generate_key_signer(spec, &self.req.options)
+            .with_context(|| {
                 format!(
                     "generating a key with --signer {}",
                     signers::spec::shown(spec)
@@ -447,7 +449,14 @@ impl GenerateCeremony {
         self.interrupt_hook()?;
         let (evidence, mut notes) = self.judge(&key, att.as_ref())?;
         let mut tested = false;
-        if self.req.record.transcript.is_some() {
+        // Tested (a touch, for a touch policy) only when the record is
+        // signed anyway.
+        let recording = self.req.record.transcript.is_some();
+        if let Some(signer) = signer.filter(|_| recording) {
+            self.signers = vec![signer];
+            self.test_signature()?;
+            tested = true;
+        } else if recording {
             let spec = crate::cli::record::with_query_of(&key.spec, spec);
             let signer = signers::open_signer(&spec, &self.open_options()).with_context(|| {
                 format!(

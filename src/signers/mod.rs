@@ -259,6 +259,27 @@ pub fn generate_key_attested(
     }
 }
 
+/// [`generate_key_attested`], and the new key as a signer that needs no
+/// second PIN where the backend can keep its session (YubiKey); `None`
+/// for the software backend (open it again to sign).
+pub fn generate_key_signer(
+    spec: &str,
+    options: &GenerateOptions,
+) -> Result<
+    (
+        KeyInfo,
+        Option<piv_attestation::Attestation>,
+        Option<Box<dyn Signer>>,
+    ),
+    SignersError,
+> {
+    match SignerSpec::parse(spec)? {
+        SignerSpec::YubiKey(y) => yubikey::generate_signer(&y, options)
+            .map(|(k, a, s)| (k, Some(a), Some(Box::new(s) as Box<dyn Signer>))),
+        _ => generate_key_attested(spec, options).map(|(k, a)| (k, a, None)),
+    }
+}
+
 /// Describes the key a spec names (public key, policies, attestation verdict).
 pub fn show_key(spec: &str, options: &OpenOptions) -> Result<KeyInfo, SignersError> {
     show_key_attested(spec, options, &piv_attestation::TrustStore::yubico()).map(|(k, _)| k)

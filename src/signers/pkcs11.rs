@@ -538,7 +538,11 @@ impl Pkcs11Signer {
     pub fn open(uri: &Pkcs11Uri, options: &OpenOptions) -> Result<Self, SignersError> {
         let mut token = Pkcs11Token::find(uri)?;
         token.login_session(false)?;
-        let key = select_key(find_private_keys(token.session()?, uri)?, uri, &token.name())?;
+        let key = select_key(
+            find_private_keys(token.session()?, uri)?,
+            uri,
+            &token.name(),
+        )?;
         token.signer_for(key, options)
     }
 
@@ -919,7 +923,11 @@ impl Pkcs11Token {
 
     /// The key with CKA_ID `id` as a signer on this logged-in session (no
     /// second PIN prompt).
-    pub fn into_signer(self, id: &[u8], options: &OpenOptions) -> Result<Pkcs11Signer, SignersError> {
+    pub fn into_signer(
+        self,
+        id: &[u8],
+        options: &OpenOptions,
+    ) -> Result<Pkcs11Signer, SignersError> {
         let key = self.key_by_id(id)?;
         self.signer_for(key, options)
     }
