@@ -26,12 +26,7 @@ fn softhsm_present(test: &str) -> bool {
 }
 
 fn text(o: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    env::output_text(o)
 }
 
 /// A fake sysfs with only loopback up, so the air-gap guard passes here.

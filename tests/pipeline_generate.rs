@@ -61,12 +61,7 @@ fn hsm(test: &str) -> Option<&'static softhsm::SoftHsm> {
 }
 
 fn text(o: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    env::output_text(o)
 }
 
 /// A working directory with an air-gapped fake sysfs.

@@ -3,6 +3,11 @@
 //! every run the terminal's mode (`stty -a`) is what it was before, and an
 //! interrupted run left no output.
 
+#[path = "support/env.rs"]
+mod env;
+#[path = "support/softhsm.rs"]
+mod softhsm;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -203,33 +208,18 @@ fn ctrl_c_at_the_confirmation_restores_the_terminal_and_writes_nothing() {
     run.terminal_restored();
 }
 
-const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+use softhsm::MODULE as SOFTHSM_MODULE;
 
 /// `ceremony run` of a plan whose step runs `token generate` on a fresh
 /// SoftHSM2 token, the PIN typed at the prompt of the command the plan
 /// started.
 fn start_plan(name: &str) -> Option<Run> {
-    if !tmux_available() || !std::path::Path::new(SOFTHSM_MODULE).exists() {
-        assert!(
-            std::env::var("CI").is_err() || std::path::Path::new(SOFTHSM_MODULE).exists(),
-            "CI=true and SoftHSM2 is missing (apt-get install softhsm2)"
-        );
+    if !tmux_available() {
         return None;
     }
+    let hsm = softhsm::require(name, &["tty-token"], &[])?;
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new("sh")
-        .arg(repo.join("hsm-config/softhsm2/new-token.sh"))
-        .arg(d.join("hsm"))
-        .args(["tty-token", "123456"])
-        .output()
-        .expect("new-token.sh");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let lo = d.join("sysfs-net/lo");
     std::fs::create_dir_all(&lo).expect("sysfs");
     std::fs::write(lo.join("flags"), "0x9\n").expect("flags");
@@ -247,10 +237,11 @@ fn start_plan(name: &str) -> Option<Run> {
     let bin = env!("CARGO_BIN_EXE_locksmith");
     let script = format!(
         "cd {d}\nunset LOCKSMITH_PIN LOCKSMITH_STORE LOCKSMITH_TEST_FAIL_AFTER LOCKSMITH_ALLOW_NETWORK\n\
-         export SOFTHSM2_CONF={d}/hsm/softhsm2.conf LOCKSMITH_SYSFS_NET={d}/sysfs-net\nstty -a > stty-before\n\
+         export SOFTHSM2_CONF={conf} LOCKSMITH_SYSFS_NET={d}/sysfs-net\nstty -a > stty-before\n\
          {bin} ceremony run {d}/plan.toml --state {d}/state.json\n\
          echo $? > rc\nstty -a > stty-after\necho LOCKSMITH-DONE\nsleep 600\n",
         d = d.display(),
+        conf = hsm.conf.display(),
     );
     std::fs::write(d.join("run.sh"), script).expect("script");
     let tmux = Tmux::start(name, &d.join("run.sh"))?;
@@ -280,7 +271,7 @@ fn ctrl_c_at_the_pin_prompt_inside_ceremony_run_restores_the_terminal() {
     assert_eq!(state["done"], serde_json::json!(["airgap"]));
     let list = Command::new(env!("CARGO_BIN_EXE_locksmith"))
         .args(["token", "list", "--json", "--module", SOFTHSM_MODULE])
-        .env("SOFTHSM2_CONF", run.path("hsm/softhsm2.conf"))
+        .env("SOFTHSM2_CONF", &softhsm::softhsm(&[], &[]).conf)
         .env("PCSCLITE_CSOCK_NAME", "no-pcscd.sock")
         .output()
         .expect("token list");
