@@ -451,7 +451,10 @@ fn check_airgap(
 ) -> anyhow::Result<()> {
     let Some(problem) = airgap::problem() else {
         if announce {
-            eprintln!("air gap verified: no network interface other than loopback is up");
+            eprintln!(
+                "air gap verified: no network interface other than loopback is up (checked {})",
+                airgap::checked()
+            );
         }
         return Ok(());
     };
