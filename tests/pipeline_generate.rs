@@ -29,7 +29,13 @@ const AFTER_KEY: [&str; 6] = [
     "rename:0",
     "crash:0",
 ];
-const OTHER: [&str; 4] = ["commit", "pin-once", "no-marker", "other-marker"];
+const OTHER: [&str; 5] = [
+    "commit",
+    "pin-once",
+    "no-marker",
+    "other-marker",
+    "allow-net",
+];
 const LABEL: &str = "tailnet-lock";
 
 fn labels() -> Vec<String> {
@@ -419,3 +425,55 @@ fn a_marker_for_another_key_is_not_adopted() {
     assert_eq!(keys_on(hsm, &token).len(), 1);
     assert!(w.records().is_empty());
 }
+
+#[test]
+fn allow_network_is_noted_once_and_recorded() {
+    let _serial = serial();
+    let Some(hsm) = hsm("allow_network") else {
+        return;
+    };
+    let token = token_of("allow-net");
+    let w = Work::new();
+    let eth = w.dir.path().join("sysfs-net/eth0");
+    std::fs::create_dir_all(&eth).expect("sysfs");
+    std::fs::write(eth.join("flags"), "0x1003\n").expect("flags");
+    std::fs::write(eth.join("operstate"), "up\n").expect("operstate");
+    let o = Command::new(env!("CARGO_BIN_EXE_locksmith"))
+        .args([
+            "token",
+            "generate",
+            "--signer",
+            &hsm.uri(&token, ""),
+            "--label",
+            LABEL,
+        ])
+        .arg("--transcript")
+        .arg(w.transcript())
+        .arg("--allow-network")
+        .current_dir(w.dir.path())
+        .env("SOFTHSM2_CONF", &hsm.conf)
+        .env("LOCKSMITH_SYSFS_NET", w.dir.path().join("sysfs-net"))
+        .env_remove(HOOK)
+        .env_remove(PLAN_REPORTED)
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("air gap NOT verified").count(), 1, "{err}");
+    assert!(!err.contains("air gap verified"), "{err}");
+    let records = w.records();
+    assert!(
+        records[0]["inputs"]
+            .as_array()
+            .expect("inputs")
+            .iter()
+            .any(|i| i["name"].as_str().is_some_and(|n| n
+                .starts_with("WARNING: not air-gapped (--allow-network)")
+                && n.contains("eth0 (up)"))),
+        "{}",
+        records[0]
+    );
+}
+
+/// The variable `ceremony run` sets for the commands it starts.
+const PLAN_REPORTED: &str = "LOCKSMITH_AIRGAP_REPORTED";
