@@ -633,3 +633,77 @@ impl Ceremony for GenerateCeremony {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_marker_is_per_token_and_label_and_round_trips() {
+        let d = tempfile::tempdir().unwrap();
+        let a = PendingMarker::path(d.path(), "serial-1", "tailnet-lock");
+        assert_ne!(a, PendingMarker::path(d.path(), "serial-2", "tailnet-lock"));
+        assert_ne!(a, PendingMarker::path(d.path(), "serial-1", "other"));
+        assert!(PendingMarker::read(&a).unwrap().is_none());
+        let m = PendingMarker {
+            command: "token generate".into(),
+            label: "tailnet-lock".into(),
+            id: "00ff".into(),
+            token_label: "t".into(),
+            token_serial: "serial-1".into(),
+            module: "/m.so".into(),
+            written: 1,
+        };
+        m.write(&a).unwrap();
+        assert_eq!(PendingMarker::read(&a).unwrap(), Some(m));
+        std::fs::write(&a, b"not json").unwrap();
+        let e = PendingMarker::read(&a).unwrap_err().to_string();
+        assert!(e.contains("remove it"), "{e}");
+    }
+
+    #[test]
+    fn only_a_key_made_on_the_token_and_kept_there_is_recognised() {
+        let made = made();
+        assert!(made.made_on_the_token());
+        let imported = FoundKey {
+            local: Some(false),
+            ..made.clone()
+        };
+        assert!(!imported.made_on_the_token());
+        let extractable = FoundKey {
+            extractable: Some(true),
+            ..made.clone()
+        };
+        assert!(!extractable.made_on_the_token());
+        let unknown = FoundKey {
+            local: None,
+            ..made
+        };
+        assert!(
+            !unknown.made_on_the_token(),
+            "CKA_LOCAL unreported proves nothing"
+        );
+        assert_eq!(
+            AfterGeneration::parse("generated"),
+            Some(AfterGeneration::Fail)
+        );
+        assert_eq!(
+            AfterGeneration::parse("generated-crash"),
+            Some(AfterGeneration::Crash)
+        );
+        assert_eq!(AfterGeneration::parse("sign"), None);
+    }
+
+    use crate::signers::pkcs11::FoundKey;
+
+    fn made() -> FoundKey {
+        FoundKey {
+            label: "k".into(),
+            id: vec![1],
+            local: Some(true),
+            extractable: Some(false),
+            sensitive: Some(true),
+            never_extractable: Some(true),
+        }
+    }
+}

@@ -259,20 +259,18 @@ pub fn generate_key_attested(
     }
 }
 
+/// A generated key, its PIV attestation, and (where the backend keeps its
+/// session) the key ready to sign.
+pub type NewKey = (
+    KeyInfo,
+    Option<piv_attestation::Attestation>,
+    Option<Box<dyn Signer>>,
+);
+
 /// [`generate_key_attested`], and the new key as a signer that needs no
 /// second PIN where the backend can keep its session (YubiKey); `None`
 /// for the software backend (open it again to sign).
-pub fn generate_key_signer(
-    spec: &str,
-    options: &GenerateOptions,
-) -> Result<
-    (
-        KeyInfo,
-        Option<piv_attestation::Attestation>,
-        Option<Box<dyn Signer>>,
-    ),
-    SignersError,
-> {
+pub fn generate_key_signer(spec: &str, options: &GenerateOptions) -> Result<NewKey, SignersError> {
     match SignerSpec::parse(spec)? {
         SignerSpec::YubiKey(y) => yubikey::generate_signer(&y, options)
             .map(|(k, a, s)| (k, Some(a), Some(Box::new(s) as Box<dyn Signer>))),
