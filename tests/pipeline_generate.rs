@@ -477,3 +477,29 @@ fn allow_network_is_noted_once_and_recorded() {
 
 /// The variable `ceremony run` sets for the commands it starts.
 const PLAN_REPORTED: &str = "LOCKSMITH_AIRGAP_REPORTED";
+
+#[test]
+fn a_software_key_with_a_transcript_asks_its_passphrase_once() {
+    let _serial = serial();
+    let w = Work::new();
+    let pin = CountingPin::new(w.dir.path());
+    let spec = format!(
+        "file:{}?pin-source=file:{}",
+        w.dir.path().join("dev.key").display(),
+        pin.path.display()
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_locksmith"))
+        .args(["token", "generate", "--signer", &spec])
+        .arg("--transcript")
+        .arg(w.transcript())
+        .current_dir(w.dir.path())
+        .env("LOCKSMITH_SYSFS_NET", w.dir.path().join("sysfs-net"))
+        .env_remove(HOOK)
+        .env_remove("LOCKSMITH_PIN")
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(pin.reads(), 1, "one passphrase read");
+    assert_eq!(w.records().len(), 1);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("test signature"));
+}

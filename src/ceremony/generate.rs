@@ -434,9 +434,8 @@ impl GenerateCeremony {
     }
 
     /// YubiKey and software keys: the backend generates (and checks its
-    /// slot or file). A YubiKey's new key signs on the card session of the
-    /// generation (one PIN); a software key is opened again only to sign
-    /// the record.
+    /// slot or file); the new key signs on the card session of the
+    /// generation (one PIN) or from the seed just made (one passphrase).
     fn sign_other(&mut self) -> anyhow::Result<Generated> {
         let spec = &self.req.signer;
         let (key, att, signer) = signers::generate_key_signer(spec, &self.req.options)
@@ -457,16 +456,12 @@ impl GenerateCeremony {
             self.test_signature()?;
             tested = true;
         } else if recording {
-            let spec = crate::cli::record::with_query_of(&key.spec, spec);
-            let signer = signers::open_signer(&spec, &self.open_options()).with_context(|| {
-                format!(
-                    "opening the new key {} to sign the transcript record",
-                    key.spec
-                )
-            })?;
-            self.signers = vec![signer];
-            self.test_signature()?;
-            tested = true;
+            bail!(
+                "the key {} was generated, but this backend gives no signer for its record; \
+                 run `locksmith token test --signer {}`",
+                key.tlpub,
+                key.spec
+            );
         }
         if self.req.attestation_out.is_some() && key.attestation_pem.is_none() {
             notes.push("note: this token gives no attestation; nothing written".into());

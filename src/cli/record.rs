@@ -242,7 +242,7 @@ pub fn record_generated(
 /// `spec` with the query parameters of `given` (PIN source, module path…)
 /// that `spec` lacks: the spec a backend reports for a new key names the
 /// key but not how the operator supplies the PIN.
-pub fn with_query_of(spec: &str, given: &str) -> String {
+fn with_query_of(spec: &str, given: &str) -> String {
     let Some((_, given_query)) = given.split_once('?') else {
         return spec.to_string();
     };

@@ -268,13 +268,16 @@ pub type NewKey = (
 );
 
 /// [`generate_key_attested`], and the new key as a signer that needs no
-/// second PIN where the backend can keep its session (YubiKey); `None`
-/// for the software backend (open it again to sign).
+/// second PIN or passphrase (YubiKey: the card session of the generation;
+/// software: the seed just made); `None` for PKCS#11, whose generation
+/// with one login is [`pkcs11::Pkcs11Token`].
 pub fn generate_key_signer(spec: &str, options: &GenerateOptions) -> Result<NewKey, SignersError> {
     match SignerSpec::parse(spec)? {
         SignerSpec::YubiKey(y) => yubikey::generate_signer(&y, options)
             .map(|(k, a, s)| (k, Some(a), Some(Box::new(s) as Box<dyn Signer>))),
-        _ => generate_key_attested(spec, options).map(|(k, a)| (k, a, None)),
+        SignerSpec::File(f) => software::generate_signer(&f, options)
+            .map(|(k, s)| (k, None, Some(Box::new(s) as Box<dyn Signer>))),
+        SignerSpec::Pkcs11(_) => generate_key_attested(spec, options).map(|(k, a)| (k, a, None)),
     }
 }
 
