@@ -102,20 +102,28 @@ impl Work {
             .collect()
     }
 
-    fn generate(&self, hsm: &softhsm::SoftHsm, spec: &str, hook: Option<&str>) -> Output {
+    /// `token generate --signer SPEC --transcript STORE/transcript.jsonl`
+    /// in the work directory, with `extra` arguments.
+    fn command(&self, spec: &str, extra: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_locksmith"));
-        c.args(["token", "generate", "--signer", spec, "--label", LABEL])
+        c.args(["token", "generate", "--signer", spec])
             .arg("--transcript")
             .arg(self.transcript())
-            .args(["--operator", "Ada"])
+            .args(extra)
             .current_dir(self.dir.path())
-            .env("SOFTHSM2_CONF", &hsm.conf)
             .env("LOCKSMITH_SYSFS_NET", self.dir.path().join("sysfs-net"))
             .env_remove(HOOK)
+            .env_remove(PLAN_REPORTED)
             .env_remove("LOCKSMITH_PIN")
             .env_remove("LOCKSMITH_ALLOW_NETWORK")
             .env_remove("LOCKSMITH_OPERATOR")
             .stdin(std::process::Stdio::null());
+        c
+    }
+
+    fn generate(&self, hsm: &softhsm::SoftHsm, spec: &str, hook: Option<&str>) -> Output {
+        let mut c = self.command(spec, &["--label", LABEL, "--operator", "Ada"]);
+        c.env("SOFTHSM2_CONF", &hsm.conf);
         if let Some(h) = hook {
             c.env(HOOK, h);
         }
@@ -438,23 +446,9 @@ fn allow_network_is_noted_once_and_recorded() {
     std::fs::create_dir_all(&eth).expect("sysfs");
     std::fs::write(eth.join("flags"), "0x1003\n").expect("flags");
     std::fs::write(eth.join("operstate"), "up\n").expect("operstate");
-    let o = Command::new(env!("CARGO_BIN_EXE_locksmith"))
-        .args([
-            "token",
-            "generate",
-            "--signer",
-            &hsm.uri(&token, ""),
-            "--label",
-            LABEL,
-        ])
-        .arg("--transcript")
-        .arg(w.transcript())
-        .arg("--allow-network")
-        .current_dir(w.dir.path())
+    let o = w
+        .command(&hsm.uri(&token, ""), &["--label", LABEL, "--allow-network"])
         .env("SOFTHSM2_CONF", &hsm.conf)
-        .env("LOCKSMITH_SYSFS_NET", w.dir.path().join("sysfs-net"))
-        .env_remove(HOOK)
-        .env_remove(PLAN_REPORTED)
         .output()
         .expect("run");
     assert!(o.status.success(), "{}", text(&o));
@@ -488,16 +482,7 @@ fn a_software_key_with_a_transcript_asks_its_passphrase_once() {
         w.dir.path().join("dev.key").display(),
         pin.path.display()
     );
-    let o = Command::new(env!("CARGO_BIN_EXE_locksmith"))
-        .args(["token", "generate", "--signer", &spec])
-        .arg("--transcript")
-        .arg(w.transcript())
-        .current_dir(w.dir.path())
-        .env("LOCKSMITH_SYSFS_NET", w.dir.path().join("sysfs-net"))
-        .env_remove(HOOK)
-        .env_remove("LOCKSMITH_PIN")
-        .output()
-        .expect("run");
+    let o = w.command(&spec, &[]).output().expect("run");
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(pin.reads(), 1, "one passphrase read");
     assert_eq!(w.records().len(), 1);
