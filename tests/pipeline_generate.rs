@@ -167,6 +167,14 @@ fn keys_on(hsm: &softhsm::SoftHsm, token: &str) -> Vec<String> {
         .collect()
 }
 
+/// The fixture, the test's token, a spec for it and a work directory.
+fn fresh(test: &str, name: &str) -> Option<(&'static softhsm::SoftHsm, String, String, Work)> {
+    let hsm = hsm(test)?;
+    let token = token_of(name);
+    let spec = hsm.uri(&token, "");
+    Some((hsm, token, spec, Work::new()))
+}
+
 /// Runs `hook`, checks what it left, runs again without it and checks the
 /// command completed with one key and one record.
 fn interrupted_then_resumed(hook: &str, key_made: bool) {
@@ -247,12 +255,9 @@ fn a_failure_or_kill_after_the_key_exists_is_resumed_with_that_key() {
 #[test]
 fn a_failure_after_the_commit_is_not_recorded_twice() {
     let _serial = serial();
-    let Some(hsm) = hsm("after_commit") else {
+    let Some((hsm, token, spec, w)) = fresh("after_commit", "commit") else {
         return;
     };
-    let token = token_of("commit");
-    let spec = hsm.uri(&token, "");
-    let w = Work::new();
     let o = w.generate(hsm, &spec, Some("commit"));
     assert!(!o.status.success(), "{}", text(&o));
     assert_eq!(w.records().len(), 1);
@@ -409,12 +414,9 @@ fn a_key_with_the_label_and_no_marker_gets_how_to_continue_before_any_pin() {
 #[test]
 fn a_marker_for_another_key_is_not_adopted() {
     let _serial = serial();
-    let Some(hsm) = hsm("other_marker") else {
+    let Some((hsm, token, spec, w)) = fresh("other_marker", "other-marker") else {
         return;
     };
-    let token = token_of("other-marker");
-    let spec = hsm.uri(&token, "");
-    let w = Work::new();
     // An attempt stopped after generating: the marker and the key stay.
     let o = w.generate(hsm, &spec, Some("generated"));
     assert!(!o.status.success());
