@@ -28,7 +28,16 @@ fn main() {
                 c
             }
         }
-        None => "unknown (not built from a git checkout)".to_string(),
+        None => {
+            // A path that never exists: Cargo re-runs a build script whose
+            // rerun-if-changed path is missing, so a target directory first
+            // built without git (an archive, git not on PATH) does not keep
+            // "unknown" once it builds a checkout.
+            if let Ok(out) = std::env::var("OUT_DIR") {
+                println!("cargo:rerun-if-changed={out}/no-git-commit-yet");
+            }
+            "unknown (not built from a git checkout)".to_string()
+        }
     };
     // Rebuild when HEAD moves. A worktree's `.git` is a file; ask git where
     // its HEAD and refs live.

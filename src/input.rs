@@ -1,16 +1,27 @@
-//! Reading artifacts from the command line: a path, `-` for standard
-//! input, or inline text; the form (exchange envelope, UR, hex, base64,
-//! raw CBOR, upstream JSON, URL, wrapped auth key, QR images) and then the
-//! artifact are detected.
+//! The one front door for every input a command reads: a path, `-` for
+//! standard input, inline text, or QR images (an image file, a directory
+//! of frames, several of them, or any input with `--qr-in`). Every
+//! command reads its artifact arguments through [`Input::read`] (or
+//! [`Input::read_all`] for several QR images), under the one size cap
+//! [`MAX_INPUT_BYTES`]; a mistyped path is reported as "no such file" with
+//! the nearest names ([`path_hint`]), never decoded as inline data.
 //!
-//! The form-level decoders are the exchange layer's (one of each:
+//! Identification is one step on top: [`Input::artifact`] gives the form
+//! and kind (the exchange layer's [`crate::exchange::parse_artifact`]:
+//! envelope, UR, hex, base64, raw CBOR, upstream JSON, text artifacts),
+//! [`identify`] the typed core artifact (AUM, signature, status…). The
+//! form-level decoders are the exchange layer's (one of each:
 //! [`crate::exchange::raw_forms::decode_text_encoding`] for hex and base64,
 //! [`crate::exchange::multipart::decode_single_ur`] for URs,
-//! [`crate::exchange::read_qr_images`] for images); this module adds the
-//! typed reading into core artifacts. It does not depend on the CLI: the
-//! CLI supplies the `--qr-in` setting and a progress sink for multi-part
-//! QR reassembly ([`set_qr_in`], [`set_progress`]).
+//! [`crate::exchange::read_qr_images`] for images).
+//!
+//! It does not depend on the CLI: the CLI supplies the global `--qr-in`
+//! setting ([`set_qr_in`]) and a progress sink for multi-part QR
+//! reassembly ([`set_progress`], any [`ProgressSink`]).
 
+pub mod path_hint;
+
+use crate::exchange::ExchangeError;
 use crate::tka::nks::NodeKeySignature;
 use crate::tka::upstream_json::{self, Status};
 use crate::tka::wrapped_authkey::{self, WrappedAuthKey};
@@ -29,34 +40,61 @@ pub fn set_qr_in(on: bool) {
 }
 
 /// Receives reassembly progress ("17/24 parts") while QR images are read.
-pub type ProgressSink = Box<dyn Fn(&crate::exchange::Progress) + Send + Sync>;
+/// The CLI's prints it on standard error; tests may count.
+pub trait ProgressSink: Send + Sync {
+    fn progress(&self, p: &crate::exchange::Progress);
+}
 
-static PROGRESS: std::sync::OnceLock<ProgressSink> = std::sync::OnceLock::new();
+impl<F: Fn(&crate::exchange::Progress) + Send + Sync> ProgressSink for F {
+    fn progress(&self, p: &crate::exchange::Progress) {
+        self(p)
+    }
+}
 
-/// Sets where QR reassembly progress goes for the rest of the process
-/// (the CLI prints it on standard error). Without one, progress is dropped.
-pub fn set_progress(sink: ProgressSink) {
+static PROGRESS: std::sync::OnceLock<Box<dyn ProgressSink>> = std::sync::OnceLock::new();
+
+/// Sets where QR reassembly progress goes for the rest of the process.
+/// Without one, progress is dropped.
+pub fn set_progress(sink: Box<dyn ProgressSink>) {
     let _ = PROGRESS.set(sink);
 }
 
 /// Reports one step of QR reassembly to the sink, if one is set.
 pub fn report_progress(p: &crate::exchange::Progress) {
     if let Some(sink) = PROGRESS.get() {
-        sink(p);
+        sink.progress(p);
     }
 }
 
 pub use crate::limits::MAX_INPUT_BYTES;
 
-/// Why an input could not be read or understood.
+/// Why an input could not be read or understood. Each names the input as
+/// the user gave it.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("{source_name}: cannot read: {reason}; check the path and its permissions")]
     Read { source_name: String, reason: String },
     #[error("{source_name}: larger than {MAX_INPUT_BYTES} bytes; is this the right file?")]
     TooLarge { source_name: String },
+    /// An argument that looks like a path names nothing (see [`path_hint`]).
+    #[error("{source_name}: {hint}")]
+    NoSuchFile { source_name: String, hint: String },
     #[error("{source_name}: {reason}")]
     Invalid { source_name: String, reason: String },
+    /// The exchange layer's error, which names the input itself.
+    #[error(transparent)]
+    Exchange(#[from] ExchangeError),
+}
+
+/// Where an input came from.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    File,
+    Stdin,
+    /// The argument itself (it names no file and does not look like a path).
+    Inline,
+    /// Decoded from QR images: the artifact their codes carry.
+    Qr(Box<crate::exchange::Artifact>),
 }
 
 /// Bytes read from one command-line input, with a name for messages.
@@ -67,50 +105,68 @@ pub struct Input {
     pub bytes: Vec<u8>,
     /// The path, when the input was a file.
     pub path: Option<PathBuf>,
+    pub origin: Origin,
 }
 
 impl Input {
-    /// Reads `arg`: `-` is standard input, an existing path is read, and
-    /// anything else is taken as inline text.
-    pub fn read(arg: &str) -> Result<Input, InputError> {
-        if QR_IN.load(Ordering::Relaxed) && arg != "-" {
-            return Self::read_qr(arg);
+    /// Bytes from elsewhere (a test, a fuzzer), named `name`.
+    pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Input {
+        Input {
+            name: name.into(),
+            bytes,
+            path: None,
+            origin: Origin::Inline,
         }
+    }
+
+    /// Reads `arg`: `-` is standard input, an existing file is read (an
+    /// image is decoded as QR codes), a directory of images is read as QR
+    /// frames, an argument that looks like a path but names nothing is
+    /// refused with the nearest names, and anything else is inline text.
+    /// With the global `--qr-in`, the input must be QR images.
+    pub fn read(arg: &str) -> Result<Input, InputError> {
+        Self::read_with(arg, false)
+    }
+
+    /// [`Input::read`], with `qr_in` (a command's own `--qr-in`) added to
+    /// the global setting.
+    pub fn read_with(arg: &str, qr_in: bool) -> Result<Input, InputError> {
+        let qr_in = qr_in || QR_IN.load(Ordering::Relaxed);
         if arg == "-" {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .take(MAX_INPUT_BYTES + 1)
-                .read_to_end(&mut bytes)
-                .map_err(|e| InputError::Read {
-                    source_name: "standard input".into(),
-                    reason: e.to_string(),
-                })?;
-            if bytes.len() as u64 > MAX_INPUT_BYTES {
-                return Err(InputError::TooLarge {
-                    source_name: "standard input".into(),
-                });
-            }
-            return Ok(Input {
-                name: "standard input".into(),
-                bytes,
-                path: None,
-            });
+            return Self::read_stdin(qr_in);
         }
         let path = Path::new(arg);
-        if path.is_file() {
-            let input = Self::read_file(path)?;
+        if path.is_dir() {
+            if qr_in || crate::exchange::qr_read::has_images(path) {
+                return Self::read_qr(&[arg.to_string()]);
+            }
+            return Err(InputError::Invalid {
+                source_name: crate::shown::escape(arg).into_owned(),
+                reason: "is a directory with no QR images in it; give a file, or use --chain DIR for a directory of AUM files".into(),
+            });
+        }
+        if path.exists() {
+            let input = Self::read_path(path)?;
             if crate::exchange::qr_decode::is_image(&input.bytes) {
                 // A photo or screenshot of a QR code: decoded without --qr-in.
-                return Self::read_qr(arg);
+                let mut progress = report_progress;
+                let art =
+                    crate::exchange::artifact_from_image(&input.bytes, arg, Some(&mut progress))?;
+                return Ok(Self::of_qr(format!("{arg} (QR codes)"), art));
+            }
+            if qr_in {
+                return Err(ExchangeError::ImageRead {
+                    input: input.name.as_str().into(),
+                    reason: "--qr-in was given but this is not a PNG, JPEG or GIF image".into(),
+                }
+                .into());
             }
             return Ok(input);
         }
-        if path.is_dir() {
-            return Err(InputError::Invalid {
-                source_name: crate::shown::escape(arg).into_owned(),
-                reason:
-                    "is a directory; give a file, or use --chain DIR for a directory of AUM files"
-                        .into(),
+        if qr_in || path_hint::looks_like_path(arg) {
+            return Err(InputError::NoSuchFile {
+                source_name: crate::shown::escape_short(arg, 200),
+                hint: path_hint::no_such_file(path),
             });
         }
         let shown: String = arg.chars().take(24).collect();
@@ -121,48 +177,130 @@ impl Input {
             ),
             bytes: arg.as_bytes().to_vec(),
             path: None,
+            origin: Origin::Inline,
         })
     }
 
-    /// Decodes QR images (a file, a directory of frames, an animated GIF).
-    pub fn read_qr(arg: &str) -> Result<Input, InputError> {
-        let name = format!("{arg} (QR codes)");
-        let mut progress = report_progress;
-        let art = crate::exchange::read_qr_images(&[PathBuf::from(arg)], Some(&mut progress))
-            .map_err(|e| InputError::Invalid {
-                source_name: name.clone(),
+    /// Reads the inputs of a command that takes several: one is read as
+    /// [`Input::read_with`] reads it; several are QR images (files or
+    /// directories of frames) holding one artifact between them.
+    pub fn read_all(args: &[String], qr_in: bool) -> Result<Input, InputError> {
+        match args {
+            [one] => Self::read_with(one, qr_in),
+            [] => Err(InputError::Invalid {
+                source_name: "the command line".into(),
+                reason: "no input given".into(),
+            }),
+            several => {
+                for a in several {
+                    if !Path::new(a).exists() {
+                        return Err(InputError::NoSuchFile {
+                            source_name: crate::shown::escape_short(a, 200),
+                            hint: path_hint::no_such_file(Path::new(a)),
+                        });
+                    }
+                }
+                Self::read_qr(several)
+            }
+        }
+    }
+
+    fn read_stdin(qr_in: bool) -> Result<Input, InputError> {
+        let name = "standard input";
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .take(MAX_INPUT_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| InputError::Read {
+                source_name: name.into(),
                 reason: e.to_string(),
             })?;
+        if bytes.len() as u64 > MAX_INPUT_BYTES {
+            return Err(InputError::TooLarge {
+                source_name: name.into(),
+            });
+        }
+        if crate::exchange::qr_decode::is_image(&bytes) {
+            let mut progress = report_progress;
+            let art = crate::exchange::artifact_from_image(&bytes, name, Some(&mut progress))?;
+            return Ok(Self::of_qr(format!("{name} (QR codes)"), art));
+        }
+        if qr_in {
+            return Err(ExchangeError::ImageRead {
+                input: name.into(),
+                reason: "--qr-in was given but this is not a PNG, JPEG or GIF image".into(),
+            }
+            .into());
+        }
+        Ok(Input {
+            name: name.into(),
+            bytes,
+            path: None,
+            origin: Origin::Stdin,
+        })
+    }
+
+    /// Decodes QR images (files, directories of frames, animated GIFs).
+    fn read_qr(args: &[String]) -> Result<Input, InputError> {
+        let paths: Vec<PathBuf> = args.iter().map(PathBuf::from).collect();
+        let mut progress = report_progress;
+        let art = crate::exchange::read_qr_images(&paths, Some(&mut progress))?;
+        Ok(Self::of_qr(format!("{} (QR codes)", args.join(" ")), art))
+    }
+
+    fn of_qr(name: String, art: crate::exchange::Artifact) -> Input {
         let bytes = match &art.envelope {
             Some(env) => env.to_bytes(),
             None => art.payload.clone(),
         };
-        Ok(Input {
+        Input {
             name,
             bytes,
             path: None,
-        })
+            origin: Origin::Qr(Box::new(art)),
+        }
     }
 
-    /// Reads a file.
-    pub fn read_file(path: &Path) -> Result<Input, InputError> {
+    /// Reads a file named by a path, under the one cap. A missing file
+    /// gets "no such file" with the nearest names.
+    pub fn read_path(path: &Path) -> Result<Input, InputError> {
         let name = crate::shown::path(path);
-        let meta = std::fs::metadata(path).map_err(|e| InputError::Read {
-            source_name: name.clone(),
-            reason: e.to_string(),
-        })?;
-        if meta.len() > MAX_INPUT_BYTES {
+        let read_error = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::NotFound => InputError::NoSuchFile {
+                source_name: name.clone(),
+                hint: path_hint::no_such_file(path),
+            },
+            _ => InputError::Read {
+                source_name: name.clone(),
+                reason: e.to_string(),
+            },
+        };
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        let mut bytes = Vec::new();
+        file.take(MAX_INPUT_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read_error)?;
+        if bytes.len() as u64 > MAX_INPUT_BYTES {
             return Err(InputError::TooLarge { source_name: name });
         }
-        let bytes = std::fs::read(path).map_err(|e| InputError::Read {
-            source_name: name.clone(),
-            reason: e.to_string(),
-        })?;
         Ok(Input {
             name,
             bytes,
             path: Some(path.to_path_buf()),
+            origin: Origin::File,
         })
+    }
+
+    /// The artifact's form and kind, as the exchange layer reads it (the
+    /// one QR images decoded to, for a QR input).
+    pub fn artifact(&self) -> Result<crate::exchange::Artifact, InputError> {
+        match &self.origin {
+            Origin::Qr(art) => Ok((**art).clone()),
+            _ => {
+                let art = crate::exchange::parse_artifact(&self.bytes, &self.name)?;
+                Ok(art)
+            }
+        }
     }
 
     pub fn invalid(&self, reason: impl Into<String>) -> InputError {
@@ -250,6 +388,7 @@ fn unwrap_ur(input: &Input, text: &str) -> Result<Input, InputError> {
         name: format!("{} (UR)", input.name),
         bytes,
         path: input.path.clone(),
+        origin: Origin::Inline,
     })
 }
 
@@ -329,6 +468,7 @@ fn identify_envelope(input: &Input) -> Result<(Encoding, Artifact), InputError> 
         name: format!("{} (envelope: {})", input.name, env.kind),
         bytes: env.payload.clone(),
         path: input.path.clone(),
+        origin: Origin::Inline,
     };
     let (_, artifact) = identify(&inner)?;
     Ok((Encoding::Envelope, artifact))
@@ -499,7 +639,7 @@ pub fn artifact_name(a: &Artifact) -> &'static str {
 /// signatures is exactly what `identify` returns for it, without decoding
 /// it a second time as a node-key signature or copying it.
 fn read_chain_file(path: &Path) -> Result<Aum, InputError> {
-    let input = Input::read_file(path)?;
+    let input = Input::read_path(path)?;
     if !crate::exchange::is_envelope(&input.bytes) && input.text().is_none() {
         if let Ok(aum) = Aum::decode(&input.bytes) {
             if !aum.signatures().is_empty() && aum.static_validate().is_ok() {
@@ -516,58 +656,57 @@ fn read_chain_file(path: &Path) -> Result<Aum, InputError> {
     }
 }
 
+/// One `--chain` argument: a directory of AUM files, or an input already
+/// read and identified (so that a command that looks at an input first,
+/// as `lock import` does, reads it once).
+pub enum ChainInput {
+    Dir(String),
+    Found { name: String, artifact: Artifact },
+}
+
 /// Reads `--chain` inputs into AUMs ordered for bootstrap + inform: single
 /// AUM files in the order given (as upstream takes them); a directory of
 /// AUM files or a lock log export ordered by parent links.
 pub fn read_chain(args: &[String]) -> Result<Vec<Aum>, InputError> {
-    let mut out = Vec::new();
+    let mut parts = Vec::with_capacity(args.len());
     for arg in args {
-        let path = Path::new(arg);
-        if path.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| InputError::Read {
-                    source_name: crate::shown::escape(arg).into_owned(),
-                    reason: e.to_string(),
-                })?
-                .filter_map(Result::ok)
-                // The entry's type needs no stat; a symlink is followed.
-                .filter(|e| match e.file_type() {
-                    Ok(t) if !t.is_symlink() => t.is_file(),
-                    _ => e.path().is_file(),
-                })
-                .map(|e| e.path())
-                .collect();
-            entries.sort();
-            // Read and decode on every core; the first error in file order wins.
-            use rayon::prelude::*;
-            let read: Vec<Result<Aum, InputError>> =
-                entries.par_iter().map(|p| read_chain_file(p)).collect();
-            let aums = read.into_iter().collect::<Result<Vec<Aum>, InputError>>()?;
-            if aums.is_empty() {
-                return Err(InputError::Invalid {
-                    source_name: crate::shown::escape(arg).into_owned(),
-                    reason: "the directory holds no AUM files".into(),
-                });
-            }
-            out.extend(
-                order_by_parent_links(aums).map_err(|e| InputError::Invalid {
-                    source_name: crate::shown::escape(arg).into_owned(),
-                    reason: e.to_string(),
-                })?,
-            );
-            continue;
+        if Path::new(arg).is_dir() {
+            parts.push(ChainInput::Dir(arg.clone()));
+        } else {
+            let input = Input::read(arg)?;
+            let (_, artifact) = identify(&input)?;
+            parts.push(ChainInput::Found {
+                name: input.name,
+                artifact,
+            });
         }
-        let input = Input::read(arg)?;
-        match identify(&input)? {
-            (_, Artifact::Aum(a)) => out.push(a),
-            (_, Artifact::LockLog(aums)) | (_, Artifact::NodeExport { log: aums, .. }) => {
-                out.extend(order_by_parent_links(aums).map_err(|e| input.invalid(e.to_string()))?);
-            }
-            (_, other) => {
-                return Err(input.invalid(format!(
-                    "expected AUMs (an AUM file, a directory of them, or `tailscale lock log --json=1` output), found {}",
-                    artifact_name(&other)
-                )))
+    }
+    chain_of(parts)
+}
+
+/// The AUMs of `parts`, as [`read_chain`] orders them.
+pub fn chain_of(parts: Vec<ChainInput>) -> Result<Vec<Aum>, InputError> {
+    let mut out = Vec::new();
+    for part in parts {
+        match part {
+            ChainInput::Dir(arg) => out.extend(read_chain_dir(&arg)?),
+            ChainInput::Found { name, artifact } => {
+                let invalid = |reason: String| InputError::Invalid {
+                    source_name: name.clone(),
+                    reason,
+                };
+                match artifact {
+                    Artifact::Aum(a) => out.push(a),
+                    Artifact::LockLog(aums) | Artifact::NodeExport { log: aums, .. } => {
+                        out.extend(order_by_parent_links(aums).map_err(|e| invalid(e.to_string()))?);
+                    }
+                    other => {
+                        return Err(invalid(format!(
+                            "expected AUMs (an AUM file, a directory of them, or `tailscale lock log --json=1` output), found {}",
+                            artifact_name(&other)
+                        )))
+                    }
+                }
             }
         }
     }
@@ -578,4 +717,78 @@ pub fn read_chain(args: &[String]) -> Result<Vec<Aum>, InputError> {
         });
     }
     Ok(out)
+}
+
+/// A directory of AUM files, ordered by parent links.
+fn read_chain_dir(arg: &str) -> Result<Vec<Aum>, InputError> {
+    let path = Path::new(arg);
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| InputError::Read {
+            source_name: crate::shown::escape(arg).into_owned(),
+            reason: e.to_string(),
+        })?
+        .filter_map(Result::ok)
+        // The entry's type needs no stat; a symlink is followed.
+        .filter(|e| match e.file_type() {
+            Ok(t) if !t.is_symlink() => t.is_file(),
+            _ => e.path().is_file(),
+        })
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    // Read and decode on every core; the first error in file order wins.
+    use rayon::prelude::*;
+    let read: Vec<Result<Aum, InputError>> =
+        entries.par_iter().map(|p| read_chain_file(p)).collect();
+    let aums = read.into_iter().collect::<Result<Vec<Aum>, InputError>>()?;
+    if aums.is_empty() {
+        return Err(InputError::Invalid {
+            source_name: crate::shown::escape(arg).into_owned(),
+            reason: "the directory holds no AUM files".into(),
+        });
+    }
+    order_by_parent_links(aums).map_err(|e| InputError::Invalid {
+        source_name: crate::shown::escape(arg).into_owned(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_front_door_tells_paths_inline_data_and_directories_apart() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("genesis.aum"), b"\xa0").unwrap();
+        // An existing file is read as a file.
+        let file = d.path().join("genesis.aum");
+        let input = Input::read(file.to_str().unwrap()).unwrap();
+        assert!(matches!(input.origin, Origin::File) && input.bytes == b"\xa0");
+        // A mistyped one is "no such file" with the nearest name, never
+        // inline data.
+        let typo = d.path().join("genesis.aun");
+        let err = Input::read(typo.to_str().unwrap()).unwrap_err();
+        assert!(matches!(err, InputError::NoSuchFile { .. }), "{err}");
+        assert!(err.to_string().contains("genesis.aum"), "{err}");
+        // Hex and base64 are inline.
+        for inline in [
+            "a1b2c3d4",
+            "pAEF9sjJysvMzc7P0NHS09TV1tfY2drb3N3e3+Dh4uPk5ebn6Onq6+zt",
+        ] {
+            let input = Input::read(inline).unwrap();
+            assert!(matches!(input.origin, Origin::Inline), "{inline}");
+            assert_eq!(input.bytes, inline.as_bytes());
+        }
+        // A directory with no images is refused, saying what to give.
+        let err = Input::read(d.path().to_str().unwrap()).unwrap_err();
+        assert!(err.to_string().contains("--chain DIR"), "{err}");
+        // Several inputs must all exist (they are QR images).
+        let err = Input::read_all(
+            &[file.display().to_string(), typo.display().to_string()],
+            false,
+        )
+        .unwrap_err();
+        assert!(matches!(err, InputError::NoSuchFile { .. }), "{err}");
+    }
 }

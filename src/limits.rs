@@ -8,15 +8,16 @@
 //! what would exhaust the offline machine (2 cores and a few GB is enough).
 //! The reason for each value is written beside it.
 
-/// Bytes of one exchanged artifact (an envelope, a raw form, one image
-/// file, a reassembled multi-part message): 16 MiB. A chain export of
-/// thousands of AUMs is well under 2 MiB; a phone photo is under 10 MiB.
+/// Bytes of one decoded binary artifact (an envelope, what hex, base64 or
+/// a UR decodes to, a reassembled multi-part message): 16 MiB. A chain
+/// export of thousands of AUMs is well under 2 MiB.
 pub const MAX_ARTIFACT_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Bytes of one command-line input (a file, standard input or inline
-/// text) read by `locksmith lock|inspect`: 64 MiB, the cap on upstream
-/// JSON ([`MAX_JSON_BYTES`]), since `tailscale lock log --json=1` of a long
-/// chain is the largest thing given there.
+/// Bytes of one input as read, by every command through the one front
+/// door (`crate::input`): a file, standard input, inline text, each image
+/// file of `--qr-in`. 64 MiB, the cap on upstream JSON
+/// ([`MAX_JSON_BYTES`]), since `tailscale lock log --json=1` of a long
+/// chain is the largest thing given; a phone photo is under 10 MiB.
 pub const MAX_INPUT_BYTES: u64 = MAX_JSON_BYTES as u64;
 
 /// Plaintext of one age-encrypted secrets file: 1 MiB (about three

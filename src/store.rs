@@ -334,6 +334,27 @@ impl Store {
         Ok(authority)
     }
 
+    /// The store files of AUMs of `authority` this store does not hold yet
+    /// (content-named, one per AUM), for a command that stages them with
+    /// its other outputs in one commit; [`Store::note_committed`] follows.
+    pub fn new_aum_files(&self, authority: &Authority) -> Vec<(PathBuf, Vec<u8>)> {
+        let dir = self.dir.join("aums");
+        authority
+            .tree()
+            .iter()
+            .map(|(hash, aum)| (dir.join(format!("{hash}.aum")), aum))
+            .filter(|(path, _)| !path.exists())
+            .map(|(path, aum)| (path, aum.serialize()))
+            .collect()
+    }
+
+    /// After a commit that wrote [`Store::new_aum_files`]: records the
+    /// verified cache (a missing or stale cache only costs a full
+    /// verification on the next load).
+    pub fn note_committed(&self, authority: &Authority) {
+        self.record_verified(authority);
+    }
+
     /// Records the verified cache for `authority`, whose AUMs are all on
     /// disk now: re-reads the files, so the record covers exactly them.
     fn record_verified(&self, authority: &Authority) {

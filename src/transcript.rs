@@ -404,7 +404,7 @@ pub fn verify(path: &Path, trusted: Option<&[[u8; 32]]>) -> Result<Vec<Record>, 
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| TranscriptError::Io {
         path: shown.clone(),
-        reason: e.to_string(),
+        reason: crate::input::path_hint::io_reason(path, &e),
     })?;
     verify_bytes(&shown, &bytes, trusted)
 }

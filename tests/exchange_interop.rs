@@ -14,8 +14,8 @@ use image::{GrayImage, Luma};
 use locksmith::exchange::qr_out::{plan, render, static_set_texts, QrRendered};
 use locksmith::exchange::qr_render::{render_luma, render_svg, STANDARD_QUIET_ZONE};
 use locksmith::exchange::{
-    artifact_from_qr_contents, parse_artifact, read_input, ArtifactKind, Ecc, Envelope,
-    ExchangeError, InputForm, QrContent, QrFormat, QrMatrix, QrOptions,
+    artifact_from_qr_contents, parse_artifact, ArtifactKind, Ecc, Envelope, ExchangeError,
+    InputForm, QrContent, QrFormat, QrMatrix, QrOptions,
 };
 use proptest::prelude::*;
 
@@ -247,19 +247,24 @@ fn an_image_with_two_different_codes_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("two.png");
     std::fs::write(&path, &png).expect("write");
-    let err = read_input(path.to_str().expect("utf8"), true, None).expect_err("refused");
-    assert!(matches!(err, ExchangeError::TwoArtifacts { .. }), "{err}");
+    let read = |p: &std::path::Path| {
+        locksmith::input::Input::read_with(p.to_str().expect("utf8"), true)
+            .and_then(|i| i.artifact())
+    };
+    let err = read(&path).expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            locksmith::input::InputError::Exchange(ExchangeError::TwoArtifacts { .. })
+        ),
+        "{err}"
+    );
     let msg = err.to_string();
     assert!(msg.contains("nks") && msg.contains("aum"), "{msg}");
     // The same code twice is one artifact.
     let same = two_codes(&a, &a);
     std::fs::write(&path, &same).expect("write");
-    assert_eq!(
-        read_input(path.to_str().expect("utf8"), true, None)
-            .expect("one artifact")
-            .kind,
-        ArtifactKind::Nks
-    );
+    assert_eq!(read(&path).expect("one artifact").kind, ArtifactKind::Nks);
 }
 
 fn require_tool(name: &str, package: &str) -> bool {

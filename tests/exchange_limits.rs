@@ -140,7 +140,13 @@ fn raw_cbor_depth_and_size_are_capped() {
     let mut deep: Vec<u8> = std::iter::repeat_n(0x81, 100_000).collect();
     deep.push(0x00);
     assert!(parse_artifact(&deep, "deep").is_err());
-    let big = vec![b'A'; limits::MAX_ARTIFACT_BYTES as usize + 2];
+    // Over the one input cap, and (as base64) over the artifact cap.
+    let big = vec![b'A'; limits::MAX_INPUT_BYTES as usize + 2];
+    assert!(matches!(
+        parse_artifact(&big, "big"),
+        Err(ExchangeError::TooLarge { .. })
+    ));
+    let big = vec![b'Q'; (limits::MAX_ARTIFACT_BYTES as usize / 3 + 1) * 4];
     assert!(matches!(
         parse_artifact(&big, "big"),
         Err(ExchangeError::TooLarge { .. })
@@ -168,7 +174,7 @@ fn ur_parts_and_sequences_are_capped() {
     // A single-part UR over the artifact cap.
     let big = format!(
         "ur:bytes/{}",
-        "ae".repeat(limits::MAX_ARTIFACT_BYTES as usize / 2 + 1)
+        "ae".repeat(limits::MAX_ARTIFACT_BYTES as usize + 16)
     );
     assert!(matches!(
         parse_artifact(big.as_bytes(), "big"),

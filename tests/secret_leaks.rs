@@ -351,10 +351,49 @@ fn no_secret_reaches_output_or_files() {
         .find(|l| l.starts_with("tskey-"))
         .expect("the wrapped key is printed")
         .to_string();
+    // Bulk credentials (--auth-keys LIST --out DIR): nothing secret on
+    // stdout either (it is scanned), only in the files of DIR.
+    let bulk_keys: Vec<String> = (0..2)
+        .map(|_| format!("tskey-auth-k{}CNTRL-{}", random_hex(5), random_hex(16)))
+        .collect();
+    let bulk_list = tmp.path().join("authkeys.txt");
+    std::fs::write(&bulk_list, bulk_keys.join("\n")).unwrap();
+    w.run(
+        &[
+            "lock",
+            "sign",
+            "--auth-keys",
+            &format!("file:{}", bulk_list.display()),
+            "--signer",
+            key1,
+            "--store",
+            "store",
+            "--out",
+            "bulk",
+            "--json",
+            "-y",
+        ],
+        Some(&key_pass),
+        "",
+        true,
+    );
+    let mut bulk_files = Vec::new();
+    all_files(&w.dir.join("bulk"), &mut bulk_files);
+    bulk_files.sort();
+    assert_eq!(bulk_files.len(), 2, "{bulk_files:?}");
+    let bulk_wrapped: Vec<String> = bulk_files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect();
     let mut credential_privates: Vec<Vec<u8>> = Vec::new();
-    for wrapped in [&wrapped_json, &wrapped_stdin] {
-        let w = locksmith::tka::wrapped_authkey::decode(wrapped).expect("a wrapped key");
-        assert_eq!(w.auth_key.as_str(), auth_key);
+    for wrapped in [&wrapped_json, &wrapped_stdin]
+        .into_iter()
+        .chain(bulk_wrapped.iter())
+    {
+        let w = locksmith::tka::wrapped_authkey::decode(wrapped.trim()).expect("a wrapped key");
+        assert!(
+            w.auth_key.as_str() == auth_key || bulk_keys.iter().any(|k| k == w.auth_key.as_str())
+        );
         credential_privates.push(w.private.to_vec());
     }
 
@@ -476,8 +515,10 @@ fn no_secret_reaches_output_or_files() {
             needles.push((format!("software key seed {} ({form})", i + 1), bytes));
         }
     }
-    for (form, bytes) in forms(auth_key.as_bytes()) {
-        needles.push((format!("pre-auth key ({form})"), bytes));
+    for k in std::iter::once(&auth_key).chain(&bulk_keys) {
+        for (form, bytes) in forms(k.as_bytes()) {
+            needles.push((format!("pre-auth key ({form})"), bytes));
+        }
     }
     for (i, p) in credential_privates.iter().enumerate() {
         for (form, bytes) in forms(p) {
@@ -509,7 +550,12 @@ fn no_secret_reaches_output_or_files() {
     all_files(&w.dir, &mut files);
     // The pin-source file and the age identity are the user's inputs.
     files.retain(|f| {
-        f != &pin_file && f != &id_file && f != &auth_file && f != &w.dir.join("cred.txt")
+        f != &pin_file
+            && f != &id_file
+            && f != &auth_file
+            && f != &w.dir.join("cred.txt")
+            && f != &bulk_list
+            && !bulk_files.contains(f)
     });
     assert!(files.len() >= 5, "{files:?}");
     for f in &files {

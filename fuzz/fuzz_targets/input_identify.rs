@@ -6,11 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use locksmith::input::{artifact_name, identify, Input};
 
 fuzz_target!(|data: &[u8]| {
-    let input = Input {
-        name: "fuzz input".into(),
-        bytes: data.to_vec(),
-        path: None,
-    };
+    let input = Input::from_bytes("fuzz input", data.to_vec());
     match identify(&input) {
         Ok((encoding, artifact)) => {
             let _ = encoding.name();

@@ -9,6 +9,6 @@ fuzz_target!(|data: &[u8]| {
         let _ = upstream_json::parse_status(text);
         let _ = upstream_json::looks_like_log(text);
     }
-    let input = locksmith::input::Input { name: "fuzz".into(), bytes: data.to_vec(), path: None };
+    let input = locksmith::input::Input::from_bytes("fuzz", data.to_vec());
     let _ = locksmith::input::identify(&input);
 });

@@ -288,8 +288,9 @@ fn run_plan(
     allow_network: bool,
     json: bool,
 ) -> anyhow::Result<()> {
-    let text = std::fs::read(plan_path)
-        .with_context(|| format!("reading the plan {}", plan_path.display()))?;
+    let text = crate::input::Input::read_path(plan_path)
+        .context("the plan")?
+        .bytes;
     let shown = plan_path.display().to_string();
     let plan = Plan::parse(
         &shown,

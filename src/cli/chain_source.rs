@@ -52,7 +52,7 @@ impl ChainSource {
             Store::ensure_released(&dir)?;
             return self.authority();
         }
-        let chain = verify_chain(input::read_chain(&super::path_hint::checked(&self.chain)?)?)?;
+        let chain = verify_chain(input::read_chain(&self.chain)?)?;
         if self.unpinned {
             let genesis = chain.oldest_ancestor();
             eprintln!(
@@ -81,7 +81,7 @@ impl ChainSource {
     /// chain is pinned to the store as for signing.
     pub fn authority(&self) -> anyhow::Result<Authority> {
         if !self.chain.is_empty() {
-            let chain = verify_chain(input::read_chain(&super::path_hint::checked(&self.chain)?)?)?;
+            let chain = verify_chain(input::read_chain(&self.chain)?)?;
             return match &self.store {
                 Some(dir) => pin_to_store(chain, &Store::open(dir, false)?.load()?),
                 None => Ok(chain),

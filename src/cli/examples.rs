@@ -75,11 +75,16 @@ Examples:
   $ locksmith lock sign --from-status lock-status.json \\
       --signer 'yubikey:serial=12345678;slot=9c' --store ./store --out signatures/
 
-  # A node key with its rotation key (recorded as the WrappingPubkey)
-  $ locksmith lock sign \\
-      nodekey:6aa620e57d429fec2fd9a18bc4b692dca029568b77295d0c65ec5e59163b3028 \\
-      tlpub:50f3d75e0d8dab9b1c3280a76092bb07e8c32119f4fd0e31196acf6ea0b1be67 \\
-      --signer 'yubikey:serial=12345678;slot=9c' --store ./store
+  # Bulk credentials: one per node in one run (one PIN), one pre-auth key per line,
+  # written to credentials/credential-NN.txt (0600), none printed
+  $ locksmith lock sign --auth-keys file:authkeys.txt \\
+      --signer 'yubikey:serial=12345678;slot=9c' --store ./store --out credentials/
+
+One per node or one reusable: one credential per node (--auth-keys with one-off pre-auth keys, or \
+--count N) means a leaked file compromises one join (its one-off pre-auth key) and each node's signature \
+names its own wrapping key, so it can be traced; one reusable credential (--credential --auth-key with a \
+reusable pre-auth key) is one secret that lets any number of nodes join until the token key is removed or \
+revoked. No credential is bound to its pre-auth key: with another valid one it still signs node keys.
 
 Credentials (--credential): upstream makes a separate lock key per credential; \
 locksmith signs the credential with the token key itself, so a leaked credential made here can only be revoked \

@@ -12,9 +12,10 @@ use serde_json::json;
 use crate::exchange::qr_out::{self, QrRendered};
 use crate::exchange::qr_render::render_terminal;
 use crate::exchange::{
-    self, read_input, read_qr_images, to_raw, Artifact, ArtifactKind, Density, Ecc, Envelope,
-    Progress, QrContent, QrFormat, QrOptions, RawForm, TerminalColors,
+    self, to_raw, Artifact, ArtifactKind, Density, Ecc, Envelope, Progress, QrContent, QrFormat,
+    QrOptions, RawForm, TerminalColors,
 };
+use crate::input::Input;
 use crate::output::{write_atomic, write_dir_atomic};
 
 #[derive(Debug, Subcommand)]
@@ -170,7 +171,8 @@ pub fn run(cmd: ExchangeCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Prints reassembly progress on stderr ("17/24 parts").
+/// Prints reassembly progress on stderr ("17/24 parts"): the CLI's
+/// progress sink for the input front door ([`crate::input::set_progress`]).
 pub fn progress_printer() -> impl Fn(&Progress) + Send + Sync {
     let tty = std::io::stderr().is_terminal();
     move |p: &Progress| {
@@ -183,18 +185,6 @@ pub fn progress_printer() -> impl Fn(&Progress) + Send + Sync {
             eprintln!("{p}");
         }
     }
-}
-
-/// Reads one artifact input, or several QR images/directories.
-pub fn read_artifact(inputs: &[String], qr_in: bool) -> anyhow::Result<Artifact> {
-    let mut progress = progress_printer();
-    let art = if inputs.len() == 1 {
-        read_input(&inputs[0], qr_in, Some(&mut progress))?
-    } else {
-        let paths: Vec<PathBuf> = inputs.iter().map(PathBuf::from).collect();
-        read_qr_images(&paths, Some(&mut progress))?
-    };
-    Ok(art)
 }
 
 fn describe(art: &Artifact) -> serde_json::Value {
@@ -295,7 +285,7 @@ pub fn write_qr(
 }
 
 fn encode(args: EncodeArgs) -> anyhow::Result<ExitCode> {
-    let art = read_artifact(std::slice::from_ref(&args.input), args.qr_in)?;
+    let art = Input::read_with(&args.input, args.qr_in)?.artifact()?;
     let mut env = art.to_envelope();
     if let Some(kind) = args.kind {
         env.kind = kind;
@@ -306,7 +296,8 @@ fn encode(args: EncodeArgs) -> anyhow::Result<ExitCode> {
     if let Some(answers) = &args.answers {
         let nonce = match exchange::Nonce::from_hex(answers) {
             Some(n) => n,
-            None => read_input(answers, false, None)?
+            None => Input::read(answers)?
+                .artifact()?
                 .envelope
                 .and_then(|e| e.request)
                 .map(|r| r.nonce)
@@ -355,7 +346,7 @@ fn encode(args: EncodeArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
-    let mut art = read_artifact(&args.inputs, args.qr_in)?;
+    let mut art = Input::read_all(&args.inputs, args.qr_in)?.artifact()?;
     if let Some(kind) = args.kind {
         art = art.expect_kind(kind, &args.inputs.join(" "))?;
     }

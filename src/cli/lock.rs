@@ -384,27 +384,33 @@ fn import(
     let dir = store.unwrap_or_else(Store::default_dir);
     // Status exports (plain, or inside a `locksmith online export`) are
     // kept for the lockout preview; everything else must be AUMs.
+    // Each input is read and identified once, here.
     let mut statuses = Vec::new();
     let mut chain_inputs = Vec::new();
     for arg in inputs {
-        if arg != "-" && !std::path::Path::new(arg).is_dir() {
-            let input = Input::read(arg)?;
-            if let Some(text) = crate::lockout_export::status_text_of(&input)? {
-                let status_only = matches!(input::identify(&input)?, (_, Artifact::LockStatus(_)));
-                statuses.push((input.name.clone(), text));
-                if status_only {
-                    continue;
-                }
+        if std::path::Path::new(arg).is_dir() {
+            chain_inputs.push(input::ChainInput::Dir(arg.clone()));
+            continue;
+        }
+        let input = Input::read(arg)?;
+        let (_, artifact) = input::identify(&input)?;
+        if let Some(text) = crate::lockout_export::status_text_of(&input)? {
+            statuses.push((input.name.clone(), text));
+            if matches!(artifact, Artifact::LockStatus(_)) {
+                continue;
             }
         }
-        chain_inputs.push(arg.clone());
+        chain_inputs.push(input::ChainInput::Found {
+            name: input.name,
+            artifact,
+        });
     }
     let opened;
     let (authority, added) = if init {
         if chain_inputs.is_empty() {
             bail!("--init needs a chain (AUM files, a directory of them, or `tailscale lock log --json=1` output); a status export alone holds no AUMs");
         }
-        let authority = verify_chain(input::read_chain(&chain_inputs)?)?;
+        let authority = verify_chain(input::chain_of(chain_inputs)?)?;
         let count = authority.tree().len();
         opened = Store::create(&dir, &authority)?;
         (authority, count)
@@ -413,7 +419,7 @@ fn import(
         if chain_inputs.is_empty() {
             (opened.load()?, 0)
         } else {
-            let aums = input::read_chain(&chain_inputs)?;
+            let aums = input::chain_of(chain_inputs)?;
             let unseen = crate::tka::recovery::check_imported_checkpoints(
                 &opened.load()?,
                 &aums,

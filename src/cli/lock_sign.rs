@@ -34,6 +34,8 @@ use serde_json::json;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
+mod bulk;
+
 #[derive(Debug, clap::Args)]
 // The credentials note lives with the examples (super::examples::LOCK_SIGN).
 #[command(after_help = super::examples::LOCK_SIGN)]
@@ -56,6 +58,21 @@ pub struct SignArgs {
     /// never the key itself. Implies --credential.
     #[arg(long, value_name = "SOURCE", conflicts_with = "from_status")]
     pub auth_key: Option<super::secret_input::SecretSource>,
+    /// Bulk credentials: make N in one run (one PIN, one confirmation, one
+    /// transcript record), each with its own wrapping key, written to
+    /// --out DIR as credential-NN.txt (mode 0600) and never printed. With
+    /// --auth-key each file is that pre-auth key wrapped (use a reusable
+    /// one); without, each holds a `--TL…` suffix. Implies --credential.
+    #[arg(long, value_name = "N", requires = "out", conflicts_with_all = ["from_status", "target"],
+          value_parser = clap::value_parser!(u16).range(1..=bulk::MAX_BULK as i64))]
+    pub count: Option<u16>,
+    /// Bulk credentials, one per pre-auth key: a list of `tskey-auth-…`
+    /// keys, one per line, read from `file:PATH` or `-` (standard input);
+    /// each is wrapped with its own credential into --out DIR as
+    /// credential-NN.txt (mode 0600), in line order. Implies --credential.
+    #[arg(long, value_name = "SOURCE", requires = "out",
+          conflicts_with_all = ["from_status", "target", "auth_key", "count"])]
+    pub auth_keys: Option<super::secret_input::SecretSource>,
     #[command(flatten)]
     pub signer: SignerArgs,
     #[command(flatten)]
@@ -83,10 +100,13 @@ struct Request {
 const AUTH_KEY_IN_ARGV: &str = "a pre-auth key on the command line is visible to every process on \
 this machine (ps, /proc/PID/cmdline) and lands in shell history, so locksmith refuses it (nothing was \
 signed). Revoke that key in the admin console if other users share this machine, then give a key with \
---auth-key - (standard input), --auth-key file:PATH or --auth-key prompt";
+--auth-key - (standard input), --auth-key file:PATH or --auth-key prompt (a list: --auth-keys file:PATH \
+or --auth-keys -)";
 
 pub fn run(args: SignArgs) -> anyhow::Result<()> {
-    let literal_key = args.auth_key.as_ref().is_some_and(|s| s.is_literal());
+    let literal_key = [&args.auth_key, &args.auth_keys]
+        .iter()
+        .any(|s| s.as_ref().is_some_and(|s| s.is_literal()));
     if literal_key
         || args
             .target
@@ -99,6 +119,9 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
         yes: args.confirm.yes,
         hooks: Hooks::from_env(),
     };
+    if args.count.is_some() || args.auth_keys.is_some() {
+        return bulk::run(args, &options);
+    }
     if args.credential || args.auth_key.is_some() {
         let mut c = CredentialCeremony {
             args,
@@ -460,7 +483,6 @@ fn single_request(
 }
 
 fn from_status(authority: &Authority, path: &str) -> anyhow::Result<Vec<Request>> {
-    super::path_hint::require_existing(path, "--from-status")?;
     let input = Input::read(path)?;
     let status = match identify(&input)? {
         (_, Artifact::LockStatus(s)) | (_, Artifact::NodeExport { status: s, .. }) => s,
@@ -515,15 +537,27 @@ fn from_status(authority: &Authority, path: &str) -> anyhow::Result<Vec<Request>
 /// `tskey-…` key with no credential yet.
 fn read_auth_key(source: &super::secret_input::SecretSource) -> anyhow::Result<Zeroizing<String>> {
     let text = source.read("pre-auth key")?;
-    let first = text.lines().next().unwrap_or("").trim();
+    checked_auth_key(
+        text.lines().next().unwrap_or(""),
+        "the pre-auth key read with --auth-key",
+    )
+}
+
+/// One pre-auth key (`what` names it in errors, which never show it):
+/// trimmed, a `tskey-…` key with no credential yet.
+fn checked_auth_key(line: &str, what: &str) -> anyhow::Result<Zeroizing<String>> {
+    let first = line.trim();
     if !first.starts_with("tskey-") || first.chars().any(|c| c.is_whitespace() || c.is_control()) {
         bail!(
-            "the pre-auth key read with --auth-key does not look like `tskey-auth-…` (not shown); \
+            "{what} does not look like `tskey-auth-…` (not shown); \
              give the key the admin console made"
         );
     }
-    if wrapped_authkey::decode(first).is_ok() {
-        bail!("this auth key is already wrapped with a credential (it has a --TL suffix)");
+    // Any `--TL`, decodable or not (as upstream's runTskeyWrapCmd refuses
+    // it, cmd/tailscale/cli/tailnet-lock.go): a node cuts at the first one
+    // (tka.DecodeWrappedAuthkey), so a second suffix would never be read.
+    if first.contains("--TL") {
+        bail!("{what} is already wrapped with a credential (it has a --TL suffix)");
     }
     let mut key = Zeroizing::new(String::with_capacity(first.len()));
     key.push_str(first);

@@ -64,7 +64,6 @@ mod lock_revoke;
 mod lock_sign;
 mod lock_update;
 mod lockout;
-mod path_hint;
 pub mod record;
 pub mod render;
 mod secret_input;

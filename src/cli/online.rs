@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::exchange::{read_artifact, write_qr, QrArgs};
+use super::exchange::{write_qr, QrArgs};
 use crate::exchange::unix_now;
 use crate::online::{build_export, plan_submission, ExportSource, RequestStore, Tailscale};
 use crate::output::write_atomic;
@@ -195,7 +195,7 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
-    let art = read_artifact(&args.response, args.qr_in)?;
+    let art = crate::input::Input::read_all(&args.response, args.qr_in)?.artifact()?;
     let input = args.response.join(" ");
     let store = args.common.store();
     let mut sub = plan_submission(&art, &input, &store, unix_now())?;

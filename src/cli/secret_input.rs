@@ -92,12 +92,19 @@ fn prompt(what: &str) -> anyhow::Result<Zeroizing<String>> {
 /// Reads at most [`MAX_SECRET_BYTES`] into a buffer sized for them up
 /// front (so it never reallocates and leaves a copy), as UTF-8.
 pub fn read_bounded(reader: impl Read, what: &str) -> anyhow::Result<Zeroizing<String>> {
-    let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_SECRET_BYTES + 1));
-    reader
-        .take(MAX_SECRET_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() > MAX_SECRET_BYTES {
-        bail!("the {what} is longer than {MAX_SECRET_BYTES} bytes; give only the secret");
+    read_bounded_to(reader, what, MAX_SECRET_BYTES)
+}
+
+/// [`read_bounded`] with another cap (a list of secrets, one per line).
+pub fn read_bounded_to(
+    reader: impl Read,
+    what: &str,
+    cap: usize,
+) -> anyhow::Result<Zeroizing<String>> {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(cap + 1));
+    reader.take(cap as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > cap {
+        bail!("the {what} is longer than {cap} bytes; give only the secret(s)");
     }
     match std::str::from_utf8(&bytes) {
         Ok(text) => {

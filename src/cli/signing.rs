@@ -91,8 +91,9 @@ pub fn check_primary_output(path: &Path, confirm: &ConfirmArgs, force: bool) -> 
 }
 
 fn read_request(request_path: &Path) -> anyhow::Result<crate::exchange::RequestInfo> {
-    let bytes = std::fs::read(request_path)
-        .with_context(|| format!("reading the request {}", request_path.display()))?;
+    let bytes = crate::input::Input::read_path(request_path)
+        .context("--respond-to")?
+        .bytes;
     let request =
         crate::exchange::Envelope::from_bytes(&bytes, &request_path.display().to_string())?;
     let Some(info) = request.request else {

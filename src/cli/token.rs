@@ -59,7 +59,7 @@ pub enum TokenCommand {
     /// Show a key: tlpub, custody, attributes or policies, attestation verdict.
     #[command(after_help = super::examples::TOKEN_SHOW)]
     Show {
-        /// The signer spec.
+        /// The signer spec: pkcs11:…, yubikey:serial=…;slot=…, or file:PATH (a software key, dev/test only).
         #[arg(long)]
         signer: String,
         /// Show extractable PKCS#11 keys without refusing.

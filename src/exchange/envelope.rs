@@ -36,8 +36,7 @@ pub const MAGIC: &str = "lks";
 pub const VERSION: u64 = 1;
 /// The length of a request nonce.
 pub const NONCE_LEN: usize = 16;
-/// Upper bound on anything read as an artifact (16 MiB, see crate::limits).
-pub const MAX_INPUT_BYTES: u64 = crate::limits::MAX_ARTIFACT_BYTES;
+use crate::limits::MAX_ARTIFACT_BYTES;
 
 const META_NONCE: u64 = 1;
 const META_CREATED: u64 = 2;
@@ -252,11 +251,11 @@ impl Envelope {
         if !is_envelope(bytes) {
             return Err(not("it does not start with the envelope magic"));
         }
-        if bytes.len() as u64 > MAX_INPUT_BYTES {
+        if bytes.len() as u64 > MAX_ARTIFACT_BYTES {
             return Err(ExchangeError::TooLarge {
                 input: input.into(),
                 size: bytes.len() as u64,
-                limit: MAX_INPUT_BYTES,
+                limit: MAX_ARTIFACT_BYTES,
             });
         }
         // Depth-capped: the envelope is 3 levels deep (array > meta map > value).

@@ -5,8 +5,11 @@
 //!
 //! The entry points:
 //! - wrap/unwrap: [`Envelope::new`], [`Envelope::to_bytes`], [`Envelope::from_bytes`];
-//! - read any INPUT (envelope, raw form, QR image, directory of frames):
-//!   [`read_input`], [`read_qr_images`], [`parse_artifact`];
+//! - read an artifact's form (envelope, UR, raw forms): [`parse_artifact`];
+//!   QR images and directories of frames: [`read_qr_images`],
+//!   [`artifact_from_image`]. Command-line inputs (paths, `-`, inline
+//!   text) are read by the one front door, [`crate::input::Input::read`],
+//!   which calls these;
 //! - write: [`to_raw`] (raw form), [`Envelope::to_bytes`], [`qr_out::plan`]
 //!   and [`qr_out::render`] (QR); files are written by [`crate::output`].
 
@@ -14,24 +17,24 @@ pub mod animation;
 pub mod cbor;
 pub mod envelope;
 pub mod error;
-pub mod input;
 pub mod kind;
 pub mod multipart;
 pub mod node_export;
 pub mod qr_code;
 pub mod qr_decode;
 pub mod qr_out;
+pub mod qr_read;
 pub mod qr_render;
 pub mod raw_forms;
 pub mod spare_pages;
 
 pub use envelope::{is_envelope, unix_now, Envelope, Nonce, RequestInfo};
 pub use error::{ExchangeError, Result};
-pub use input::{artifact_from_qr_contents, read_input, read_qr_images};
 pub use kind::ArtifactKind;
 pub use multipart::{Progress, Reassembler};
 pub use node_export::NodeExport;
 pub use qr_code::{Ecc, QrMatrix};
 pub use qr_out::{Density, QrContent, QrFormat, QrOptions};
+pub use qr_read::{artifact_from_image, artifact_from_qr_contents, read_qr_images};
 pub use qr_render::TerminalColors;
 pub use raw_forms::{parse_artifact, to_raw, Artifact, InputForm, RawForm};

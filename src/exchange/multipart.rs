@@ -312,7 +312,7 @@ impl Reassembler {
             || info.message_len == 0
             || info.message_len > info.count.saturating_mul(info.fragment_len)
             || info.count.saturating_mul(info.fragment_len)
-                > super::envelope::MAX_INPUT_BYTES as usize
+                > crate::limits::MAX_ARTIFACT_BYTES as usize
         {
             return Err(bad("inconsistent fountain part sizes".into()));
         }

@@ -9,9 +9,10 @@ use data_encoding::{
 };
 
 use super::cbor::{self, as_u64, map_get, CborError, Value};
-use super::envelope::{is_envelope, Envelope, MAX_INPUT_BYTES};
+use super::envelope::{is_envelope, Envelope};
 use super::error::{ExchangeError, Result};
 use super::kind::ArtifactKind;
+use crate::limits::MAX_INPUT_BYTES;
 
 /// How an artifact is written outside the envelope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -164,7 +165,9 @@ impl Artifact {
 
 /// Reads an artifact from `bytes`, whatever form it is in (envelope, UR,
 /// hex, base64, raw CBOR, JSON, known text). QR images are handled one
-/// level up, in [`crate::exchange::read_input`]. `input` names the source for errors.
+/// level up ([`crate::exchange::read_qr_images`]), and command-line
+/// arguments by [`crate::input::Input::read`]. `input` names the source
+/// for errors. The size cap is the one input cap ([`MAX_INPUT_BYTES`]).
 pub fn parse_artifact(bytes: &[u8], input: &str) -> Result<Artifact> {
     if bytes.len() as u64 > MAX_INPUT_BYTES {
         return Err(ExchangeError::TooLarge {
@@ -237,7 +240,19 @@ pub fn parse_artifact(bytes: &[u8], input: &str) -> Result<Artifact> {
             .get(..3)
             .is_some_and(|p| p.eq_ignore_ascii_case("ur:"))
     {
+        // Bytewords spend two characters a byte: a UR longer than twice
+        // the artifact cap (and its scheme, type and checksum) is refused
+        // before it is decoded.
+        let most = 2 * crate::limits::MAX_ARTIFACT_BYTES + 32;
+        if trimmed.len() as u64 > most {
+            return Err(ExchangeError::TooLarge {
+                input: input.into(),
+                size: trimmed.len() as u64 / 2,
+                limit: crate::limits::MAX_ARTIFACT_BYTES,
+            });
+        }
         let decoded = super::multipart::decode_single_ur(trimmed, input)?;
+        check_decoded_size(&decoded, input)?;
         let mut art = parse_artifact(&decoded, input)?;
         if art.form != InputForm::Envelope {
             art.form = InputForm::Ur;
@@ -248,6 +263,7 @@ pub fn parse_artifact(bytes: &[u8], input: &str) -> Result<Artifact> {
     // blobs) is ignored.
     let compact: String = trimmed.chars().filter(|c| !c.is_whitespace()).collect();
     if let Some((decoded, form)) = decode_text_encoding(&compact) {
+        check_decoded_size(&decoded, input)?;
         if decoded.is_empty() {
             return Err(ExchangeError::EmptyInput {
                 input: input.into(),
@@ -272,6 +288,20 @@ pub fn parse_artifact(bytes: &[u8], input: &str) -> Result<Artifact> {
         input: input.into(),
         reason: "the text is neither hex, base64, JSON, a UR nor a known upstream text form".into(),
     })
+}
+
+/// What hex, base64 or a UR decodes to is one artifact: at most
+/// [`crate::limits::MAX_ARTIFACT_BYTES`].
+fn check_decoded_size(decoded: &[u8], input: &str) -> Result<()> {
+    let limit = crate::limits::MAX_ARTIFACT_BYTES;
+    if decoded.len() as u64 > limit {
+        return Err(ExchangeError::TooLarge {
+            input: input.into(),
+            size: decoded.len() as u64,
+            limit,
+        });
+    }
+    Ok(())
 }
 
 fn parse_binary(bytes: &[u8], input: &str) -> Result<Artifact> {

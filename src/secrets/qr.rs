@@ -28,12 +28,12 @@ pub fn secret_from_qr_image(path: &Path) -> Result<DisablementSecret, SecretsErr
     let input = path.display().to_string();
     let meta =
         std::fs::metadata(path).map_err(|e| SecretsError::io(path, "opening the image", e))?;
-    if meta.len() > crate::limits::MAX_ARTIFACT_BYTES {
+    if meta.len() > crate::limits::MAX_INPUT_BYTES {
         return Err(SecretsError::BadImage {
             input,
             reason: format!(
                 "larger than {} bytes; give the photo or scan of one sheet",
-                crate::limits::MAX_ARTIFACT_BYTES
+                crate::limits::MAX_INPUT_BYTES
             ),
         });
     }

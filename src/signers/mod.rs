@@ -75,14 +75,14 @@ pub enum SignersError {
     /// An error from the software backend.
     #[error("{0}")]
     Software(String),
-    /// A file could not be read or written.
-    #[error("{what}: {source}")]
+    /// A file could not be read or written. The I/O error is part of the
+    /// message and not also a `source` (that printed it twice).
+    #[error("{what}: {error}")]
     Io {
         /// What was being done.
         what: String,
         /// The I/O error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 

@@ -64,7 +64,7 @@ fn identities(path: &Path) -> Result<Vec<Box<dyn age::Identity + Send + Sync>>, 
     let file = age::IdentityFile::from_file(path.to_string_lossy().into_owned()).map_err(|e| {
         SignersError::Io {
             what: format!("cannot read age identity file {}", path.display()),
-            source: e,
+            error: e,
         }
     })?;
     file.into_identities().map_err(|e| {
@@ -76,9 +76,16 @@ fn identities(path: &Path) -> Result<Vec<Box<dyn age::Identity + Send + Sync>>, 
 }
 
 fn decrypt(spec: &FileSpec) -> Result<Zeroizing<Vec<u8>>, SignersError> {
-    let data = std::fs::read(&spec.path).map_err(|e| SignersError::Io {
-        what: format!("cannot read software key file {}", spec.path.display()),
-        source: e,
+    let data = std::fs::read(&spec.path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => sw(format!(
+            "software key file {}: {}",
+            crate::shown::path(&spec.path),
+            crate::input::path_hint::no_such_file(&spec.path)
+        )),
+        _ => SignersError::Io {
+            what: format!("cannot read software key file {}", spec.path.display()),
+            error: e,
+        },
     })?;
     let decryptor = age::Decryptor::new_buffered(&data[..]).map_err(|e| {
         sw(format!(
@@ -125,7 +132,7 @@ fn decrypt(spec: &FileSpec) -> Result<Zeroizing<Vec<u8>>, SignersError> {
         .read_to_end_from(&mut reader, 64 * 1024)
         .map_err(|e| SignersError::Io {
             what: format!("cannot decrypt {}", spec.path.display()),
-            source: e,
+            error: e,
         })?;
     Ok(plain.into_zeroizing())
 }
@@ -254,7 +261,7 @@ pub fn generate_signer(
                 let file = age::IdentityFile::from_file(path.to_string_lossy().into_owned())
                     .map_err(|e| SignersError::Io {
                         what: format!("cannot read age identity file {}", path.display()),
-                        source: e,
+                        error: e,
                     })?;
                 let recipients = file.to_recipients().map_err(|e| {
                     sw(format!(
@@ -277,14 +284,14 @@ pub fn generate_signer(
         .wrap_output(&mut out)
         .map_err(|e| SignersError::Io {
             what: "age encryption failed".into(),
-            source: e,
+            error: e,
         })?;
     writer
         .write_all(plain.as_bytes())
         .and_then(|_| writer.finish().map(|_| ()))
         .map_err(|e| SignersError::Io {
             what: "age encryption failed".into(),
-            source: e,
+            error: e,
         })?;
     write_atomically(&spec.path, &out, options.force)?;
     Ok((info(spec, &public), signer))
@@ -299,11 +306,11 @@ pub fn write_atomically(path: &Path, data: &[u8], overwrite: bool) -> Result<(),
                 "{} exists; refusing to overwrite it (pass --force to replace it)",
                 path.display()
             ),
-            source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+            error: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
         },
         crate::output::OutputError::Io { source, .. } => SignersError::Io {
             what: format!("cannot write {}", path.display()),
-            source,
+            error: source,
         },
     })
 }

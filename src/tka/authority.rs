@@ -672,16 +672,20 @@ fn compute_state_at(tree: &AumTree, want: AumHash) -> Result<State, TkaError> {
 /// breadth-first (siblings by hash). Duplicates are dropped. Fails when the
 /// AUMs do not form a single tree.
 pub fn order_by_parent_links(aums: Vec<Aum>) -> Result<Vec<Aum>, TkaError> {
-    let mut by_hash: HashMap<AumHash, Aum> = HashMap::with_capacity(aums.len());
-    for aum in aums {
-        by_hash.entry(aum.hash()).or_insert(aum);
+    // Indices, not the AUMs, go into the maps: the AUMs stay where they
+    // are until each is moved once into the output.
+    let hashes: Vec<AumHash> = aums.iter().map(Aum::hash).collect();
+    let mut index: HashMap<AumHash, usize> = HashMap::with_capacity(aums.len());
+    for (i, h) in hashes.iter().enumerate() {
+        // A duplicate keeps its first copy.
+        index.entry(*h).or_insert(i);
     }
-    let mut children: HashMap<AumHash, Vec<AumHash>> = HashMap::new();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); aums.len()];
     let mut roots = Vec::new();
-    for (h, aum) in &by_hash {
-        match aum.parent() {
-            Some(p) if by_hash.contains_key(&p) => children.entry(p).or_default().push(*h),
-            _ => roots.push(*h),
+    for (h, &i) in &index {
+        match aums[i].parent().and_then(|p| index.get(&p)) {
+            Some(&parent) => children[parent].push(i),
+            None => roots.push(*h),
         }
     }
     if roots.len() != 1 {
@@ -693,14 +697,15 @@ pub fn order_by_parent_links(aums: Vec<Aum>) -> Result<Vec<Aum>, TkaError> {
             shown.join(", ")
         )));
     }
-    let mut out = Vec::with_capacity(by_hash.len());
-    let mut queue = std::collections::VecDeque::from(roots);
-    while let Some(h) = queue.pop_front() {
-        if let Some(mut kids) = children.remove(&h) {
-            kids.sort();
-            queue.extend(kids);
-        }
-        if let Some(aum) = by_hash.remove(&h) {
+    let mut slots: Vec<Option<Aum>> = aums.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(index.len());
+    let mut queue: std::collections::VecDeque<usize> =
+        roots.iter().filter_map(|h| index.get(h).copied()).collect();
+    while let Some(i) = queue.pop_front() {
+        let mut kids = std::mem::take(&mut children[i]);
+        kids.sort_by_key(|&k| hashes[k]);
+        queue.extend(kids);
+        if let Some(aum) = slots[i].take() {
             out.push(aum);
         }
     }

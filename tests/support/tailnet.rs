@@ -104,6 +104,33 @@ impl Tailnet {
         n.signature = Some(sig);
     }
 
+    /// `tailscale up --force-reauth --auth-key file:PATH` with a wrapped
+    /// key as `lock sign --credential` wrote it: control/controlclient/
+    /// direct.go `doLogin` decodes it (tka.DecodeWrappedAuthkey; a suffix
+    /// that does not decode leaves the key unwrapped, so the node gets no
+    /// signature) and signs the new node key with SignByCredential. Returns
+    /// the pre-auth key the node presented to control.
+    pub fn reauth_with_wrapped_key(
+        &mut self,
+        name: &str,
+        new_node_key: [u8; 32],
+        text: &str,
+    ) -> String {
+        // cmd/tailscale/cli/up.go resolveValueFromFile trims the file.
+        let wrapped = locksmith::tka::wrapped_authkey::decode(text.trim()).expect("a wrapped key");
+        let seed: [u8; 32] = wrapped.private[..32]
+            .try_into()
+            .expect("a 64-byte private key");
+        let mut signer = SoftwareSigner::from_seed(&seed, "wrapped key");
+        assert_eq!(
+            &wrapped.private[32..],
+            &signer.public_key()[..],
+            "seed then public key"
+        );
+        self.reauth_with_credential(name, new_node_key, &wrapped.credential, &mut signer);
+        wrapped.auth_key.to_string()
+    }
+
     /// The status export a node with tailnet lock enabled prints: every
     /// node with a signature as a visible peer (stock nodes show peers
     /// they have verified; the model lists them all so the preview sees

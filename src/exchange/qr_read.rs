@@ -1,27 +1,30 @@
-//! Reads an INPUT given on the command line: a file path, `-` for stdin,
-//! or the artifact inline; image files and directories of frames are
-//! decoded as QR codes and multi-part sequences reassembled.
+//! QR images in: decodes image files (or directories of frames, or an
+//! image already read) and reassembles what their codes carry, one code
+//! or a multi-part sequence in any order. Reading a command-line input
+//! is the front door's ([`crate::input::Input::read`]), which calls this
+//! for images; this module reads no argument itself.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::envelope::MAX_INPUT_BYTES;
 use super::error::{ExchangeError, Result};
 use super::multipart::{is_multipart_ur, Progress, Reassembler};
-use super::qr_decode::{decode_image_file, is_image};
+use super::qr_decode::decode_image_file;
 use super::raw_forms::{parse_artifact, Artifact, InputForm};
 use super::spare_pages::SparePage;
+use crate::limits::MAX_INPUT_BYTES;
 
 /// Receives reassembly progress ("17/24 parts").
 pub type ProgressFn<'a> = &'a mut dyn FnMut(&Progress);
 
-fn read_limited(mut reader: impl Read, name: &str) -> Result<Vec<u8>> {
+/// One image file, under the one input cap ([`MAX_INPUT_BYTES`]).
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| ExchangeError::io(path, "open", e))?;
     let mut bytes = Vec::new();
-    reader
-        .by_ref()
-        .take(MAX_INPUT_BYTES + 1)
+    file.take(MAX_INPUT_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| ExchangeError::io(name, "read", e))?;
+        .map_err(|e| ExchangeError::io(path, "read", e))?;
     if bytes.len() as u64 > MAX_INPUT_BYTES {
         return Err(ExchangeError::TooLarge {
             input: name.into(),
@@ -32,67 +35,32 @@ fn read_limited(mut reader: impl Read, name: &str) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>> {
-    let file = std::fs::File::open(path).map_err(|e| ExchangeError::io(path, "open", e))?;
-    read_limited(file, &path.display().to_string())
-}
-
-/// Reads one INPUT: `-` (stdin), an existing file or directory, or inline
-/// text. With `qr_in`, the input must be QR images (a file or directory);
-/// without it, images are still recognised by their magic bytes.
-pub fn read_input(spec: &str, qr_in: bool, progress: Option<ProgressFn>) -> Result<Artifact> {
-    if spec == "-" {
-        let bytes = read_limited(std::io::stdin().lock(), "stdin")?;
-        return artifact_from_bytes(bytes, "stdin", qr_in, progress);
-    }
-    let path = Path::new(spec);
-    if path.is_dir() {
-        return read_qr_images(&[path.to_path_buf()], progress);
-    }
-    if path.exists() {
-        let bytes = read_file(path)?;
-        return artifact_from_bytes(bytes, spec, qr_in, progress);
-    }
-    if qr_in {
-        return Err(ExchangeError::NoSuchInput { input: spec.into() });
-    }
-    // Inline: only accepted if it parses; otherwise report the missing file.
-    parse_artifact(spec.as_bytes(), "inline argument").map_err(|e| match e {
-        ExchangeError::UnrecognisedForm { .. } | ExchangeError::EmptyInput { .. }
-            if looks_like_path(spec) =>
-        {
-            ExchangeError::NoSuchInput { input: spec.into() }
-        }
-        other => other,
-    })
-}
-
-fn looks_like_path(spec: &str) -> bool {
-    spec.contains('/') || spec.contains('.') || spec.len() < 16
-}
-
-fn artifact_from_bytes(
-    bytes: Vec<u8>,
+/// The artifact in the codes of one image already read (`name` names it).
+pub fn artifact_from_image(
+    bytes: &[u8],
     name: &str,
-    qr_in: bool,
     progress: Option<ProgressFn>,
 ) -> Result<Artifact> {
-    if is_image(&bytes) {
-        let contents = decode_image_file(&bytes, name)?;
-        let named: Vec<(String, Vec<u8>)> = contents
-            .into_iter()
-            .enumerate()
-            .map(|(i, c)| (format!("{name} code {}", i + 1), c))
-            .collect();
-        return artifact_from_qr_contents(named, progress);
-    }
-    if qr_in {
-        return Err(ExchangeError::ImageRead {
-            input: name.into(),
-            reason: "--qr-in was given but this is not a PNG, JPEG or GIF image".into(),
-        });
-    }
-    parse_artifact(&bytes, name)
+    let contents = decode_image_file(bytes, name)?;
+    let n = contents.len();
+    let named: Vec<(String, Vec<u8>)> = contents
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let label = if n > 1 {
+                format!("{name} code {}", i + 1)
+            } else {
+                name.to_string()
+            };
+            (label, c)
+        })
+        .collect();
+    artifact_from_qr_contents(named, progress)
+}
+
+/// Whether `dir` holds any image file [`read_qr_images`] would read.
+pub fn has_images(dir: &Path) -> bool {
+    images_in(dir).is_ok()
 }
 
 /// The image files in `dir`, sorted by name (frame order does not matter
