@@ -104,6 +104,26 @@ pub fn problem() -> Option<String> {
     }
 }
 
+/// What the check looked at, for a report that says what it found:
+/// `ROOT: lo (unknown), eth0 (down)` (every interface, up or not).
+pub fn checked() -> String {
+    let root = sysfs_root();
+    let mut seen: Vec<String> = match std::fs::read_dir(&root) {
+        Ok(entries) => entries
+            .flatten()
+            .map(|e| {
+                let state = std::fs::read_to_string(e.path().join("operstate"))
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or_else(|_| "unreadable".into());
+                format!("{} ({state})", e.file_name().to_string_lossy())
+            })
+            .collect(),
+        Err(e) => vec![format!("unreadable: {e}")],
+    };
+    seen.sort();
+    format!("{}: {}", root.display(), seen.join(", "))
+}
+
 /// For signing commands: a warning on standard error when an interface is
 /// up (or the check cannot be made), unless `allow_network`.
 pub fn warn_if_online(allow_network: bool) {

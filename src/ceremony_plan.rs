@@ -26,7 +26,10 @@
 //! stores the answer in the variable named by the step's `id`. `run` args
 //! may use `${var}` (plan `[vars]` or an earlier answer) and `${env:NAME}`.
 //! `record = true` appends `--operator ${operator}` and one `--witness` per
-//! comma-separated name in `${witnesses}`.
+//! comma-separated name in `${witnesses}`. A `run` step may not contain
+//! `--yes`: a command that signs shows its plan and is confirmed by the
+//! people in the room at its own prompt; only `ceremony run --answers FILE`
+//! with `step-id = "yes"` runs it with `--yes` (rehearsals and tests).
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -165,6 +168,19 @@ impl Plan {
             }
             s.action()
                 .map_err(|e| invalid(format!("step {:?} {e}", s.id)))?;
+            if let Some(flag) = s
+                .run
+                .iter()
+                .flatten()
+                .find(|a| *a == "--yes" || *a == "-y" || a.starts_with("--yes="))
+            {
+                return Err(invalid(format!(
+                    "step {:?}: {flag} in a run step would sign without the people in the room \
+                     confirming; remove it (the command shows its plan and asks for a typed \
+                     `yes`; a rehearsal answers `{} = \"yes\"` in --answers FILE)",
+                    s.id, s.id
+                )));
+            }
             if s.record && s.run.is_none() {
                 return Err(invalid(format!("step {:?}: record = true needs run", s.id)));
             }

@@ -26,12 +26,7 @@ fn softhsm_present(test: &str) -> bool {
 }
 
 fn text(o: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    env::output_text(o)
 }
 
 /// A fake sysfs with only loopback up, so the air-gap guard passes here.
@@ -193,8 +188,13 @@ impl PlanRun {
     }
 
     fn run(&self, stop_after: Option<usize>) -> Output {
+        self.run_with(stop_after, &[])
+    }
+
+    fn run_with(&self, stop_after: Option<usize>, extra: &[&str]) -> Output {
         let mut c = locksmith();
         c.args(["ceremony", "run"])
+            .args(extra)
             .arg(repo().join("ceremony/init-softhsm.toml"))
             .arg("--state")
             .arg(self.dir.path().join("state.json"))
@@ -235,6 +235,17 @@ fn plan_runs_from_answers_stops_after_a_step_and_resumes_where_it_stopped() {
     // Stop right after step 7 (lock init), as if the power went out.
     let o = p.run(Some(7));
     assert_eq!(o.status.code(), Some(75), "{}", text(&o));
+    // Only the run step the answers file answers "yes" gets --yes, and says so.
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("step 7 (init) confirmed by the answers file"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("confirmed by the answers file").count(),
+        1,
+        "{err}"
+    );
     assert_eq!(
         p.done(),
         [
@@ -256,6 +267,7 @@ fn plan_runs_from_answers_stops_after_a_step_and_resumes_where_it_stopped() {
     assert!(o.status.success(), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("resuming: 7 step(s) already done"), "{err}");
+
     assert!(
         !err.contains("$ locksmith lock init"),
         "init ran again: {err}"
@@ -357,6 +369,71 @@ fn plan_stops_when_not_air_gapped_and_a_failed_step_is_not_marked_done() {
     assert!(err.contains("stopped at step 7 (init)"), "{err}");
     assert_eq!(p.done().len(), 6);
     assert!(!p.dir.path().join("store/anchor").exists());
+}
+
+#[test]
+fn allow_network_turns_the_refusal_into_one_recorded_warning() {
+    if !softhsm_present("allow_network_recorded") {
+        return;
+    }
+    let p = PlanRun::new();
+    std::fs::write(p.sysfs.join("eth0/flags"), "0x1003\n").unwrap();
+    std::fs::write(p.sysfs.join("eth0/operstate"), "up\n").unwrap();
+    let o = p.run_with(None, &["--allow-network"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    // It checked and says what it found, once per plan, never "verified".
+    assert_eq!(
+        err.matches("air gap NOT verified").count(),
+        1,
+        "once per plan: {err}"
+    );
+    assert!(err.contains("eth0 (up)"), "{err}");
+    assert!(!err.contains("air gap verified"), "{err}");
+    assert!(
+        !err.contains("WARNING: this machine is not air-gapped"),
+        "the commands the plan starts do not print it again: {err}"
+    );
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p.dir.path().join("state.json")).unwrap()).unwrap();
+    assert!(
+        state["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("eth0")),
+        "{state}"
+    );
+    // Every record of the plan's commands carries the finding.
+    let log = p.dir.path().join("store/transcript.jsonl");
+    let all = std::fs::read_to_string(&log).unwrap();
+    let recs: Vec<serde_json::Value> = all
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(recs.len(), 3);
+    for rec in &recs {
+        let found = rec["inputs"].as_array().unwrap().iter().any(|i| {
+            i["name"].as_str().is_some_and(|n| {
+                n.starts_with("WARNING: not air-gapped (--allow-network)") && n.contains("eth0")
+            })
+        });
+        assert!(found, "{rec}");
+    }
+    // The printout the witnesses sign shows it too.
+    let html = std::fs::read_to_string(p.dir.path().join("printout/transcript.html")).unwrap();
+    assert_eq!(
+        html.matches("WARNING: not air-gapped (--allow-network)")
+            .count(),
+        3,
+        "one per record"
+    );
+}
+
+#[test]
+fn a_plan_cannot_confirm_a_signing_step_ahead_of_time() {
+    let plan = "name = \"x\"\n[[step]]\nid = \"a\"\nairgap = true\n[[step]]\nid = \"init\"\nrun = [\"lock\", \"init\", \"--yes\"]\n";
+    let e = locksmith::ceremony_plan::Plan::parse("p.toml", plan).unwrap_err();
+    let e = e.to_string();
+    assert!(e.contains("--yes") && e.contains("init = \"yes\""), "{e}");
 }
 
 #[test]

@@ -3,6 +3,11 @@
 //! every run the terminal's mode (`stty -a`) is what it was before, and an
 //! interrupted run left no output.
 
+#[path = "support/env.rs"]
+mod env;
+#[path = "support/softhsm.rs"]
+mod softhsm;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -201,4 +206,80 @@ fn ctrl_c_at_the_confirmation_restores_the_terminal_and_writes_nothing() {
     );
     assert!(!run.path("store").exists() && !run.path("genesis.aum").exists());
     run.terminal_restored();
+}
+
+use softhsm::MODULE as SOFTHSM_MODULE;
+
+/// `ceremony run` of a plan whose step runs `token generate` on a fresh
+/// SoftHSM2 token, the PIN typed at the prompt of the command the plan
+/// started.
+fn start_plan(name: &str) -> Option<Run> {
+    if !tmux_available() {
+        return None;
+    }
+    let hsm = softhsm::require(name, &["tty-token"], &[])?;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let lo = d.join("sysfs-net/lo");
+    std::fs::create_dir_all(&lo).expect("sysfs");
+    std::fs::write(lo.join("flags"), "0x9\n").expect("flags");
+    std::fs::write(lo.join("operstate"), "unknown\n").expect("operstate");
+    std::fs::write(
+        d.join("plan.toml"),
+        format!(
+            "name = \"tty plan\"\n[[step]]\nid = \"airgap\"\nairgap = true\n[[step]]\nid = \"generate\"\n\
+             run = [\"token\", \"generate\", \"--signer\", \"pkcs11:token=tty-token?module-path={SOFTHSM_MODULE}\", \
+             \"--label\", \"tailnet-lock\", \"--transcript\", \"{}/store/transcript.jsonl\"]\n",
+            d.display()
+        ),
+    )
+    .expect("plan");
+    let bin = env!("CARGO_BIN_EXE_locksmith");
+    let script = format!(
+        "cd {d}\nunset LOCKSMITH_PIN LOCKSMITH_STORE LOCKSMITH_TEST_FAIL_AFTER LOCKSMITH_ALLOW_NETWORK\n\
+         export SOFTHSM2_CONF={conf} LOCKSMITH_SYSFS_NET={d}/sysfs-net\nstty -a > stty-before\n\
+         {bin} ceremony run {d}/plan.toml --state {d}/state.json\n\
+         echo $? > rc\nstty -a > stty-after\necho LOCKSMITH-DONE\nsleep 600\n",
+        d = d.display(),
+        conf = hsm.conf.display(),
+    );
+    std::fs::write(d.join("run.sh"), script).expect("script");
+    let tmux = Tmux::start(name, &d.join("run.sh"))?;
+    Some(Run { dir, tmux })
+}
+
+#[test]
+fn ctrl_c_at_the_pin_prompt_inside_ceremony_run_restores_the_terminal() {
+    let Some(run) = start_plan("plan-pin") else {
+        return;
+    };
+    let screen = run.tmux.wait_for("PIN for");
+    assert!(screen.contains("air gap verified"), "{screen}");
+    run.tmux.keys(&["12", "C-c"]);
+    assert_ne!(run.finished(), 0, "{}", run.tmux.screen());
+    let screen = run.tmux.screen();
+    assert!(
+        screen.contains("interrupted") && screen.contains("stopped at step 2 (generate)"),
+        "{screen}"
+    );
+    run.terminal_restored();
+    // Nothing was generated or recorded, and the step is not done.
+    assert!(!run.path("store/transcript.jsonl").exists());
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.path("state.json")).expect("state"))
+            .expect("json");
+    assert_eq!(state["done"], serde_json::json!(["airgap"]));
+    let list = Command::new(env!("CARGO_BIN_EXE_locksmith"))
+        .args(["token", "list", "--json", "--module", SOFTHSM_MODULE])
+        .env("SOFTHSM2_CONF", &softhsm::softhsm(&[], &[]).conf)
+        .env("PCSCLITE_CSOCK_NAME", "no-pcscd.sock")
+        .output()
+        .expect("token list");
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).expect("json");
+    assert!(
+        v["tokens"][0]["keys"]
+            .as_array()
+            .is_some_and(|k| k.is_empty()),
+        "{v}"
+    );
 }

@@ -5,6 +5,7 @@
 //! answer on. See docs/pipeline.md.
 
 pub mod commit;
+pub mod generate;
 pub mod pipeline;
 pub mod revoke;
 pub mod terminal;

@@ -156,8 +156,11 @@ pub trait Ceremony {
     /// Where this command's commit journal lives: a fixed path per store
     /// or per output, so the next run finds an interrupted commit.
     fn journal(&self) -> PathBuf;
-    /// Whether the confirm stage asks (a command that signs nothing, like
-    /// `revoke-keys --finish`, has nothing to confirm; its hook still runs).
+    /// Whether the confirm stage asks for a typed `yes` (or `--yes`). Every
+    /// command that changes an authority's state does; `revoke-keys
+    /// --finish` signs nothing, and `token generate` (a new key on a token,
+    /// which changes no authority) shows its plan and goes on. The confirm
+    /// hook still runs.
     fn needs_confirmation(&self) -> bool {
         true
     }

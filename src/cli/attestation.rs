@@ -119,31 +119,3 @@ pub fn summary_text(evidence: &[Evidence]) -> String {
     }
     out
 }
-
-/// `token generate`: judges the new key's attestation against the policies
-/// asked. On refusal the key stays in the slot, unaccepted: the error says so.
-pub fn judge_generated(
-    key: &crate::signers::KeyInfo,
-    att: Option<&crate::signers::piv_attestation::Attestation>,
-    pin: PinPolicyArg,
-    touch: TouchPolicyArg,
-    args: &AttestationArgs,
-) -> anyhow::Result<Vec<Evidence>> {
-    let Some(att) = att else {
-        return Ok(vec![]);
-    };
-    let judged = attestation_policy::judge(
-        att,
-        &Requirement { pin, touch },
-        args.allow_unverified_attestation,
-        &format!("the new key {} ({})", key.tlpub, key.description),
-    )
-    .map_err(|e| {
-        anyhow::anyhow!(
-            "{e}. The key was generated and stays in {}; do not use it for a ceremony \
-             (`lock init` refuses it too), or replace it with `token generate --force`",
-            key.spec
-        )
-    })?;
-    Ok(accepted(vec![judged]))
-}

@@ -385,8 +385,17 @@ fn run_plan(
                         }
                     }
                 }
-                if let Answers::File { table, .. } = &answers {
+                // A step that signs is confirmed at the command's own
+                // prompt by the people in the room; only an answers file
+                // saying `step = "yes"` (a rehearsal) runs it with --yes.
+                if let Answers::File { table, path } = &answers {
                     if table.get(&step.id).map(String::as_str) == Some("yes") {
+                        eprintln!(
+                            "step {n} ({}) confirmed by the answers file {} (`{} = \"yes\"`), not at the terminal: the command shows its plan and runs with --yes",
+                            step.id,
+                            path.display(),
+                            step.id
+                        );
                         argv.push("--yes".into());
                     }
                 }
@@ -443,7 +452,10 @@ fn check_airgap(
 ) -> anyhow::Result<()> {
     let Some(problem) = airgap::problem() else {
         if announce {
-            eprintln!("air gap verified: no network interface other than loopback is up");
+            eprintln!(
+                "air gap verified: no network interface other than loopback is up (checked {})",
+                airgap::checked()
+            );
         }
         return Ok(());
     };

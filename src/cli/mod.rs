@@ -51,7 +51,7 @@ macro_rules! outln {
     ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
-mod attestation;
+pub mod attestation;
 pub mod ceremony;
 pub(crate) mod chain_source;
 pub mod completions;
@@ -64,7 +64,7 @@ mod lock_revoke;
 mod lock_sign;
 mod lock_update;
 mod lockout;
-pub(crate) mod record;
+pub mod record;
 pub mod render;
 mod secret_input;
 pub mod secrets;

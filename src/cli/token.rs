@@ -1,6 +1,7 @@
 //! `locksmith token …`: list tokens and keys, generate a key on a token,
 //! show one key, and test that a key signs.
 
+use crate::ceremony::terminal::Tty;
 use crate::signers::{self, GenerateOptions, KeyInfo, OpenOptions, PinPolicyArg, TouchPolicyArg};
 use crate::tka::signer::sign_verified;
 use anyhow::Context as _;
@@ -142,49 +143,52 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             attestation,
             record,
         } => {
-            super::record::guard(&record);
-            let attestation_trust = attestation.trust()?;
-            if let Some(path) = &attestation_out {
-                if path.exists() && !force {
-                    anyhow::bail!(
-                        "{} exists; choose another --attestation-out or pass --force",
-                        path.display()
-                    );
-                }
-            }
-            let options = GenerateOptions {
-                label,
-                pin_policy,
-                touch_policy,
-                allow_extractable,
-                force,
-                attestation_trust,
+            use crate::ceremony::generate::{self, AfterGeneration, GenerateRequest};
+            use crate::ceremony::pipeline::{Hooks, Options, FAIL_AFTER_VAR};
+            let request = GenerateRequest {
+                signer,
+                options: GenerateOptions {
+                    label,
+                    pin_policy,
+                    touch_policy,
+                    allow_extractable,
+                    force,
+                    attestation_trust: attestation.trust()?,
+                },
+                attestation_out: attestation_out.clone(),
+                allow_unverified_attestation: attestation.allow_unverified_attestation,
+                record,
+                after_generation: std::env::var(FAIL_AFTER_VAR)
+                    .ok()
+                    .and_then(|v| AfterGeneration::parse(&v)),
             };
-            let (key, att) =
-                signers::generate_key_attested(&signer, &options).with_context(|| {
-                    format!(
-                        "generating a key with --signer {}",
-                        signers::spec::shown(&signer)
-                    )
-                })?;
-            let evidence = super::attestation::judge_generated(
-                &key,
-                att.as_ref(),
-                pin_policy,
-                touch_policy,
-                &attestation,
-            )?;
-            if let (Some(path), Some(pem)) = (&attestation_out, &key.attestation_pem) {
-                signers::software::write_atomically(path, pem.as_bytes(), force)?;
-                eprintln!("attestation certificate written to {}", path.display());
-            } else if attestation_out.is_some() {
-                eprintln!("note: this token gives no attestation; nothing written");
+            let options = Options {
+                yes: false,
+                hooks: Hooks::from_env(),
+            };
+            let done = generate::run(request, &mut Tty::open(), &options)?;
+            let g = &done.generated;
+            for note in &g.notes {
+                eprintln!("{note}");
             }
-            super::record::record_generated(&record, &signer, &key, allow_extractable, evidence)?;
+            if g.resumed {
+                eprintln!("continued with the key the interrupted attempt had generated");
+            }
+            if g.tested {
+                eprintln!(
+                    "test signature: the key signed a random digest and the signature verifies"
+                );
+            }
+            if let (Some(path), Some(_)) = (&attestation_out, &g.key.attestation_pem) {
+                eprintln!("attestation certificate written to {}", path.display());
+            }
+            if done.record.is_some() {
+                super::record::Staged::report(&done.record);
+            }
             if json {
-                println!("{}", serde_json::to_string_pretty(&key)?);
+                println!("{}", serde_json::to_string_pretty(&g.key)?);
             } else {
-                print_key(&key);
+                print_key(&g.key);
             }
             Ok(ExitCode::SUCCESS)
         }

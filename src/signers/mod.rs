@@ -259,6 +259,28 @@ pub fn generate_key_attested(
     }
 }
 
+/// A generated key, its PIV attestation, and (where the backend keeps its
+/// session) the key ready to sign.
+pub type NewKey = (
+    KeyInfo,
+    Option<piv_attestation::Attestation>,
+    Option<Box<dyn Signer>>,
+);
+
+/// [`generate_key_attested`], and the new key as a signer that needs no
+/// second PIN or passphrase (YubiKey: the card session of the generation;
+/// software: the seed just made); `None` for PKCS#11, whose generation
+/// with one login is [`pkcs11::Pkcs11Token`].
+pub fn generate_key_signer(spec: &str, options: &GenerateOptions) -> Result<NewKey, SignersError> {
+    match SignerSpec::parse(spec)? {
+        SignerSpec::YubiKey(y) => yubikey::generate_signer(&y, options)
+            .map(|(k, a, s)| (k, Some(a), Some(Box::new(s) as Box<dyn Signer>))),
+        SignerSpec::File(f) => software::generate_signer(&f, options)
+            .map(|(k, s)| (k, None, Some(Box::new(s) as Box<dyn Signer>))),
+        SignerSpec::Pkcs11(_) => generate_key_attested(spec, options).map(|(k, a)| (k, a, None)),
+    }
+}
+
 /// Describes the key a spec names (public key, policies, attestation verdict).
 pub fn show_key(spec: &str, options: &OpenOptions) -> Result<KeyInfo, SignersError> {
     show_key_attested(spec, options, &piv_attestation::TrustStore::yubico()).map(|(k, _)| k)

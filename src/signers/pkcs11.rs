@@ -536,33 +536,14 @@ impl Pkcs11Signer {
     /// Opens the key the URI names: finds the token, logs in once, checks
     /// the key is Ed25519, sensitive and non-extractable.
     pub fn open(uri: &Pkcs11Uri, options: &OpenOptions) -> Result<Self, SignersError> {
-        let module = uri.module()?;
-        let ctx = context(&module)?;
-        let (slot, info) = find_slot(&ctx, uri)?;
-        let token = token_name(&info);
-        let session = open_session(&ctx, slot, false)?;
-        let pin = login(&ctx, slot, &session, &info, uri)?;
-        let key = select_key(find_private_keys(&session, uri)?, uri, &token)?;
-        check_custody(&key, &token, options)?;
-        let public = read_public_key(&session, &key)?;
-        let context_pin = if key.always_authenticate {
-            match pin {
-                Some(p) => Some(p),
-                None => Some(obtain_pin(uri.pin_source.as_ref(), &token)?),
-            }
-        } else {
-            drop(pin);
-            None
-        };
-        Ok(Pkcs11Signer {
-            session,
-            description: format!("key \"{}\" on {token}", key.label),
-            custody: key.custody(),
-            key,
-            public,
-            context_pin,
-            mechanism: Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure)),
-        })
+        let mut token = Pkcs11Token::find(uri)?;
+        token.login_session(false)?;
+        let key = select_key(
+            find_private_keys(token.session()?, uri)?,
+            uri,
+            &token.name(),
+        )?;
+        token.signer_for(key, options)
     }
 
     fn sign_with_context_login(&self, data: &[u8], pin: &Pin) -> Result<Vec<u8>, CkError> {
@@ -702,12 +683,7 @@ fn key_info(
 /// Generates an Ed25519 key pair on the token: CKA_TOKEN, CKA_PRIVATE and
 /// CKA_SENSITIVE true, CKA_EXTRACTABLE false.
 pub fn generate(uri: &Pkcs11Uri, options: &GenerateOptions) -> Result<KeyInfo, SignersError> {
-    let module = uri.module()?;
-    let ctx = context(&module)?;
-    let (slot, info) = find_slot(&ctx, uri)?;
-    let token = token_name(&info);
-    let session = open_session(&ctx, slot, true)?;
-    let _pin = login(&ctx, slot, &session, &info, uri)?;
+    let mut token = Pkcs11Token::find(uri)?;
     let label = options
         .label
         .clone()
@@ -717,73 +693,275 @@ pub fn generate(uri: &Pkcs11Uri, options: &GenerateOptions) -> Result<KeyInfo, S
                 "give the new key a label: --label NAME or object=NAME in the URI".into(),
             )
         })?;
-    let existing = find_private_keys(
-        &session,
-        &Pkcs11Uri {
-            object: Some(label.clone()),
-            ..Default::default()
-        },
-    )?;
-    if !existing.is_empty() && !options.force {
+    token.login()?;
+    if !token.private_keys_labelled(&label)?.is_empty() && !options.force {
         return Err(SignersError::Refused(format!(
-            "{token} already holds a key labelled \"{label}\"; choose another --label, or pass \
-             --force to add a second key with that label (select it by id= afterwards)"
+            "{} already holds a key labelled \"{label}\"; choose another --label, or pass \
+             --force to add a second key with that label (select it by id= afterwards)",
+            token.name()
         )));
     }
+    token.generate(&label, &new_key_id(), options.allow_extractable)
+}
+
+/// A fresh random CKA_ID for a new key.
+pub fn new_key_id() -> Vec<u8> {
     let mut id = [0u8; 16];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);
-    let public_template = vec![
-        Attribute::Token(true),
-        Attribute::Private(false),
-        Attribute::Verify(true),
-        Attribute::EcParams(EC_PARAMS_ED25519_OID.to_vec()),
-        Attribute::Label(label.as_bytes().to_vec()),
-        Attribute::Id(id.to_vec()),
-    ];
-    let extractable = options.allow_extractable;
-    let private_template = vec![
-        Attribute::Token(true),
-        Attribute::Private(true),
-        Attribute::Sensitive(!extractable),
-        Attribute::Extractable(extractable),
-        Attribute::Sign(true),
-        Attribute::Label(label.as_bytes().to_vec()),
-        Attribute::Id(id.to_vec()),
-    ];
-    let (_public, private) = session
-        .generate_key_pair(
-            &Mechanism::EccEdwardsKeyPairGen,
-            &public_template,
-            &private_template,
-        )
-        .map_err(|e| match e {
-            CkError::Pkcs11(RvError::MechanismInvalid, _) => SignersError::Pkcs11 {
-                message: format!(
-                    "{token} cannot generate Ed25519 keys (no CKM_EC_EDWARDS_KEY_PAIR_GEN); \
-                     Tailnet Lock needs an Ed25519-capable token"
-                ),
-                source: Some(e),
+    id.to_vec()
+}
+
+/// What the token says about a private key `token generate` may resume with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundKey {
+    pub label: String,
+    pub id: Vec<u8>,
+    /// CKA_LOCAL: the token generated it.
+    pub local: Option<bool>,
+    pub extractable: Option<bool>,
+    pub sensitive: Option<bool>,
+    pub never_extractable: Option<bool>,
+}
+
+impl FoundKey {
+    /// Generated on the token and never able to leave it.
+    pub fn made_on_the_token(&self) -> bool {
+        self.local == Some(true)
+            && self.extractable == Some(false)
+            && self.sensitive == Some(true)
+            && self.never_extractable != Some(false)
+    }
+}
+
+/// A token opened to generate a key on it: found without a PIN, then
+/// logged in once ([`Pkcs11Token::login`]); the key generated, its test
+/// signature and its transcript record all use that one session, so the
+/// PIN is asked once per command.
+pub struct Pkcs11Token {
+    ctx: Pkcs11,
+    slot: Slot,
+    info: cryptoki::slot::TokenInfo,
+    module: PathBuf,
+    uri: Pkcs11Uri,
+    session: Option<Session>,
+    pin: Option<Pin>,
+}
+
+impl Pkcs11Token {
+    /// Finds the one token the URI names. Asks for no PIN.
+    pub fn find(uri: &Pkcs11Uri) -> Result<Self, SignersError> {
+        let module = uri.module()?;
+        let ctx = context(&module)?;
+        let (slot, info) = find_slot(&ctx, uri)?;
+        Ok(Pkcs11Token {
+            ctx,
+            slot,
+            info,
+            module,
+            uri: uri.clone(),
+            session: None,
+            pin: None,
+        })
+    }
+
+    /// "PKCS#11 token "LABEL" (serial …)".
+    pub fn name(&self) -> String {
+        token_name(&self.info)
+    }
+
+    pub fn label(&self) -> String {
+        self.info.label().trim().to_string()
+    }
+
+    pub fn serial(&self) -> String {
+        self.info.serial_number().trim().to_string()
+    }
+
+    pub fn module(&self) -> &Path {
+        &self.module
+    }
+
+    /// The CKA_IDs of the public key objects labelled `label`: visible
+    /// without a login, so checked before any PIN is asked.
+    pub fn public_key_ids_labelled(&self, label: &str) -> Result<Vec<Vec<u8>>, SignersError> {
+        let session = open_session(&self.ctx, self.slot, false)?;
+        let handles = session
+            .find_objects(&[
+                Attribute::Class(ObjectClass::PUBLIC_KEY),
+                Attribute::Label(label.as_bytes().to_vec()),
+            ])
+            .map_err(|e| ck("cannot search the token for keys", e))?;
+        let mut ids = Vec::new();
+        for h in handles {
+            for a in session
+                .get_attributes(h, &[AttributeType::Id])
+                .map_err(|e| ck("cannot read the key's attributes", e))?
+            {
+                if let Attribute::Id(id) = a {
+                    ids.push(id);
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Opens a read-write session and logs in: the one PIN prompt.
+    pub fn login(&mut self) -> Result<(), SignersError> {
+        self.login_session(true)
+    }
+
+    fn login_session(&mut self, rw: bool) -> Result<(), SignersError> {
+        if self.session.is_some() {
+            return Ok(());
+        }
+        let session = open_session(&self.ctx, self.slot, rw)?;
+        self.pin = login(&self.ctx, self.slot, &session, &self.info, &self.uri)?;
+        self.session = Some(session);
+        Ok(())
+    }
+
+    fn session(&self) -> Result<&Session, SignersError> {
+        self.session.as_ref().ok_or_else(|| SignersError::Pkcs11 {
+            message: format!("{} is not logged in", self.name()),
+            source: None,
+        })
+    }
+
+    /// The Ed25519 private keys labelled `label` (after [`Self::login`]).
+    pub fn private_keys_labelled(&self, label: &str) -> Result<Vec<FoundKey>, SignersError> {
+        let keys = find_private_keys(
+            self.session()?,
+            &Pkcs11Uri {
+                object: Some(label.to_string()),
+                ..Default::default()
             },
-            other => ck(
-                format!("generating an Ed25519 key on {token} failed"),
-                other,
-            ),
-        })?;
-    let keys = find_private_keys(
-        &session,
-        &Pkcs11Uri {
+        )?;
+        Ok(keys
+            .into_iter()
+            .map(|k| FoundKey {
+                label: k.label,
+                id: k.id,
+                local: k.local,
+                extractable: k.extractable,
+                sensitive: k.sensitive,
+                never_extractable: k.never_extractable,
+            })
+            .collect())
+    }
+
+    /// Generates the key pair labelled `label` with CKA_ID `id`.
+    pub fn generate(
+        &self,
+        label: &str,
+        id: &[u8],
+        extractable: bool,
+    ) -> Result<KeyInfo, SignersError> {
+        let session = self.session()?;
+        let token = self.name();
+        let public_template = vec![
+            Attribute::Token(true),
+            Attribute::Private(false),
+            Attribute::Verify(true),
+            Attribute::EcParams(EC_PARAMS_ED25519_OID.to_vec()),
+            Attribute::Label(label.as_bytes().to_vec()),
+            Attribute::Id(id.to_vec()),
+        ];
+        let private_template = vec![
+            Attribute::Token(true),
+            Attribute::Private(true),
+            Attribute::Sensitive(!extractable),
+            Attribute::Extractable(extractable),
+            Attribute::Sign(true),
+            Attribute::Label(label.as_bytes().to_vec()),
+            Attribute::Id(id.to_vec()),
+        ];
+        session
+            .generate_key_pair(
+                &Mechanism::EccEdwardsKeyPairGen,
+                &public_template,
+                &private_template,
+            )
+            .map_err(|e| match e {
+                CkError::Pkcs11(RvError::MechanismInvalid, _) => SignersError::Pkcs11 {
+                    message: format!(
+                        "{token} cannot generate Ed25519 keys (no CKM_EC_EDWARDS_KEY_PAIR_GEN); \
+                         Tailnet Lock needs an Ed25519-capable token"
+                    ),
+                    source: Some(e),
+                },
+                other => ck(
+                    format!("generating an Ed25519 key on {token} failed"),
+                    other,
+                ),
+            })?;
+        self.key_info(id)
+    }
+
+    fn key_by_id(&self, id: &[u8]) -> Result<KeyObject, SignersError> {
+        let uri = Pkcs11Uri {
             id: Some(id.to_vec()),
             ..Default::default()
-        },
-    )?;
-    let key = keys
-        .into_iter()
-        .find(|k| k.handle == private)
-        .ok_or_else(|| SignersError::Pkcs11 {
-            message: format!("the key generated on {token} cannot be found again"),
+        };
+        select_key(
+            find_private_keys(self.session()?, &uri)?,
+            &uri,
+            &self.name(),
+        )
+    }
+
+    /// What `token show` says about the key with CKA_ID `id`.
+    pub fn key_info(&self, id: &[u8]) -> Result<KeyInfo, SignersError> {
+        let key = self.key_by_id(id)?;
+        key_info(
+            self.session()?,
+            &self.name(),
+            &self.info,
+            &self.module,
+            &key,
+        )
+    }
+
+    /// The key with CKA_ID `id` as a signer on this logged-in session (no
+    /// second PIN prompt).
+    pub fn into_signer(
+        self,
+        id: &[u8],
+        options: &OpenOptions,
+    ) -> Result<Pkcs11Signer, SignersError> {
+        let key = self.key_by_id(id)?;
+        self.signer_for(key, options)
+    }
+
+    fn signer_for(
+        mut self,
+        key: KeyObject,
+        options: &OpenOptions,
+    ) -> Result<Pkcs11Signer, SignersError> {
+        let token = self.name();
+        check_custody(&key, &token, options)?;
+        let session = self.session.take().ok_or_else(|| SignersError::Pkcs11 {
+            message: format!("{token} is not logged in"),
             source: None,
         })?;
-    key_info(&session, &token, &info, &module, &key)
+        let public = read_public_key(&session, &key)?;
+        let context_pin = if key.always_authenticate {
+            match self.pin.take() {
+                Some(p) => Some(p),
+                None => Some(obtain_pin(self.uri.pin_source.as_ref(), &token)?),
+            }
+        } else {
+            None
+        };
+        Ok(Pkcs11Signer {
+            session,
+            description: format!("key \"{}\" on {token}", key.label),
+            custody: key.custody(),
+            key,
+            public,
+            context_pin,
+            mechanism: Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure)),
+        })
+    }
 }
 
 /// Describes the key the URI names.

@@ -168,17 +168,21 @@ impl FileSigner {
     pub fn open(spec: &FileSpec) -> Result<Self, SignersError> {
         let plain = decrypt(spec)?;
         let seed = parse_plaintext(&plain, &spec.path)?;
-        let inner = SoftwareSigner::from_seed(&seed, spec.path.display().to_string());
+        Ok(Self::from_seed(&seed, &spec.path))
+    }
+
+    fn from_seed(seed: &[u8; 32], path: &Path) -> Self {
+        let inner = SoftwareSigner::from_seed(seed, path.display().to_string());
         let public = inner.public_key();
-        Ok(FileSigner {
+        FileSigner {
             inner,
             public,
             description: format!(
                 "software key file {} ({})",
-                spec.path.display(),
+                path.display(),
                 KeyCustody::Software.label()
             ),
-        })
+        }
     }
 }
 
@@ -224,6 +228,14 @@ fn info(spec: &FileSpec, public: &[u8; 32]) -> KeyInfo {
 
 /// Creates a new software key file. Refuses to overwrite unless `force`.
 pub fn generate(spec: &FileSpec, options: &GenerateOptions) -> Result<KeyInfo, SignersError> {
+    generate_signer(spec, options).map(|(k, _)| k)
+}
+
+/// [`generate`], and the new key as a signer (no second passphrase prompt).
+pub fn generate_signer(
+    spec: &FileSpec,
+    options: &GenerateOptions,
+) -> Result<(KeyInfo, FileSigner), SignersError> {
     if spec.path.exists() && !options.force {
         return Err(SignersError::Refused(format!(
             "{} exists; choose another path or pass --force to replace it",
@@ -232,7 +244,7 @@ pub fn generate(spec: &FileSpec, options: &GenerateOptions) -> Result<KeyInfo, S
     }
     let mut seed = Zeroizing::new([0u8; 32]);
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed[..]);
-    let signer = SoftwareSigner::from_seed(&seed, "new");
+    let signer = FileSigner::from_seed(&seed, &spec.path);
     let public = signer.public_key();
     // Encoded into a buffer wiped on drop: `HEXLOWER.encode` would return
     // a plain String holding the seed, freed without being wiped.
@@ -282,7 +294,7 @@ pub fn generate(spec: &FileSpec, options: &GenerateOptions) -> Result<KeyInfo, S
             error: e,
         })?;
     write_atomically(&spec.path, &out, options.force)?;
-    Ok(info(spec, &public))
+    Ok((info(spec, &public), signer))
 }
 
 /// Writes `data` to `path` through a temporary file in the same directory,

@@ -747,6 +747,16 @@ pub fn generate(
     spec: &YubiKeySpec,
     options: &GenerateOptions,
 ) -> Result<(KeyInfo, Attestation), SignersError> {
+    generate_signer(spec, options).map(|(k, a, _)| (k, a))
+}
+
+/// [`generate`], and the new key as a signer on the same card session
+/// with the PIN verified for the generation (kept and re-verified before
+/// each signature): `token generate` asks the PIN once.
+pub fn generate_signer(
+    spec: &YubiKeySpec,
+    options: &GenerateOptions,
+) -> Result<(KeyInfo, Attestation, YubiKeySigner), SignersError> {
     let mut yk = open_card(spec.serial)?;
     check_version(&yk)?;
     let what = card_name(&yk);
@@ -806,13 +816,31 @@ pub fn generate(
             extra.push(("certificate".into(), format!("NOT written: {e}")));
         }
     }
-    Ok(key_record(
+    let (info, attestation) = key_record(
         &mut yk,
         spec.slot,
         &facts,
         extra,
         &options.attestation_trust,
-    ))
+    );
+    let description = format!(
+        "YubiKey serial {} slot {}",
+        yk.serial(),
+        slot_name(spec.slot)
+    );
+    let signer = YubiKeySigner {
+        slot,
+        public: facts.public,
+        pin_always: Some(pin),
+        touch: !matches!(
+            facts.touch_policy,
+            TouchPolicy::Never | TouchPolicy::Default
+        ),
+        custody: custody_of(&facts),
+        description,
+        yk,
+    };
+    Ok((info, attestation, signer))
 }
 
 /// Describes the key in a slot, with the attestation verified to `trust`.

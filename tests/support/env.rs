@@ -84,3 +84,14 @@ pub fn remove_after_exit(dir: &Path) {
         .stderr(std::process::Stdio::null())
         .spawn();
 }
+
+/// A command's exit status, standard output and standard error, for
+/// assertion messages.
+pub fn output_text(o: &std::process::Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
