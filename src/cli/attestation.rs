@@ -107,18 +107,7 @@ pub fn ensure_signers_match(
     Ok(())
 }
 
-/// The summary lines for the evidence (shown before confirmation, kept in the record).
-pub fn summary_text(evidence: &[Evidence]) -> String {
-    let mut out = String::new();
-    for e in evidence {
-        for line in attestation_policy::evidence_lines(e) {
-            out.push_str("  ");
-            out.push_str(&line);
-            out.push('\n');
-        }
-    }
-    out
-}
+pub use crate::attestation_policy::summary_text;
 
 /// `token generate`: judges the new key's attestation against the policies
 /// asked. On refusal the key stays in the slot, unaccepted: the error says so.

@@ -360,7 +360,7 @@ fn print_written(committed: &Committed, note: &Option<String>, record: &Option<S
     if let Some(note) = note {
         eprintln!("{note}");
     }
-    Staged::report(record);
+    super::record::report(record);
 }
 
 fn print_node_keys(
