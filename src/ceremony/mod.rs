@@ -12,5 +12,6 @@ pub mod outputs;
 pub mod pipeline;
 pub mod record;
 pub mod render;
+pub mod sign;
 pub mod signers;
 pub mod terminal;
