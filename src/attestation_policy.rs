@@ -370,6 +370,19 @@ pub fn recheck_records(
     Ok(lines)
 }
 
+/// The summary lines for the evidence (shown before confirmation, kept in the record).
+pub fn summary_text(evidence: &[Evidence]) -> String {
+    let mut out = String::new();
+    for e in evidence {
+        for line in evidence_lines(e) {
+            out.push_str("  ");
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,10 +2,18 @@
 //! written outputs: one [`pipeline`] (preflight → plan → show → confirm →
 //! sign → commit) for every signing command, the [`commit`] unit that
 //! writes all outputs or none, and the [`terminal`] the people present
-//! answer on. See docs/pipeline.md.
+//! answer on, and what every ceremony shares: the [`chain`] it signs on,
+//! the [`signers`] it opens, its main [`outputs`], its transcript
+//! [`record`] and the [`render`]ings it shows. See docs/pipeline.md.
 
+pub mod chain;
 pub mod commit;
 pub mod generate;
+pub mod outputs;
 pub mod pipeline;
+pub mod record;
+pub mod render;
 pub mod revoke;
+pub mod sign;
+pub mod signers;
 pub mod terminal;

@@ -205,6 +205,31 @@ fn read_answer(
 trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}
 
+/// A terminal that only prints (standard error) and has nobody to ask:
+/// what the library says to the people present, for the commands that do
+/// not run through the pipeline yet.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stderr;
+
+impl Terminal for Stderr {
+    fn say(&mut self, text: &str) {
+        eprintln!("{text}");
+    }
+    fn secret(&mut self, prompt: &str) -> Result<Zeroizing<String>, TerminalError> {
+        Err(TerminalError::NoTerminal(format!(
+            "an answer to {prompt:?} is needed"
+        )))
+    }
+    fn line(&mut self, prompt: &str) -> Result<String, TerminalError> {
+        Err(TerminalError::NoTerminal(format!(
+            "an answer to {prompt:?} is needed"
+        )))
+    }
+    fn interactive(&self) -> bool {
+        false
+    }
+}
+
 /// A terminal that answers from a script (tests, and `--yes` runs that
 /// must never block on a prompt).
 #[derive(Debug, Default)]

@@ -107,15 +107,4 @@ pub fn ensure_signers_match(
     Ok(())
 }
 
-/// The summary lines for the evidence (shown before confirmation, kept in the record).
-pub fn summary_text(evidence: &[Evidence]) -> String {
-    let mut out = String::new();
-    for e in evidence {
-        for line in attestation_policy::evidence_lines(e) {
-            out.push_str("  ");
-            out.push_str(&line);
-            out.push('\n');
-        }
-    }
-    out
-}
+pub use crate::attestation_policy::summary_text;

@@ -497,7 +497,7 @@ fn print_init(c: &InitCeremony, signed: &Signed, committed: &Committed) -> anyho
     if let Some(note) = &c.note {
         eprintln!("{note}");
     }
-    Staged::report(&c.record);
+    super::record::report(&c.record);
     let written = &c.written;
     if args.await_custodians {
         let record = store_dir.join("verifications.json");

@@ -7,7 +7,6 @@
 //! ceremony (src/ceremony/revoke.rs) on the pipeline and prints the result.
 
 use super::chain_source::ChainSource;
-use super::record::Staged;
 use super::render;
 use super::signing::{print_json, signers_json, ConfirmArgs};
 use crate::ceremony::commit::Committed;
@@ -115,7 +114,7 @@ fn print_written(committed: &Committed, c: &RevokeCeremony) {
         eprintln!("{note}");
     }
     if !matches!(c.request.step, Step::Finish { .. }) {
-        Staged::report(&c.record);
+        super::record::report(&c.record);
     }
 }
 

@@ -381,11 +381,10 @@ impl Ceremony for UpdateCeremony<'_> {
             for (i, aum) in signed.aums.iter().enumerate() {
                 let file = out_file(dir, i, aum, respond);
                 if respond {
-                    let (files, note) = super::signing::primary_outputs(
+                    let (files, note) = confirm.primary(self.out.force).files(
                         &file,
                         crate::exchange::ArtifactKind::Aum,
                         &aum.serialize(),
-                        confirm,
                     )?;
                     for (p, bytes) in files {
                         let parent = if p == file {
@@ -470,7 +469,7 @@ pub fn run(
     if let Some(note) = &c.note {
         eprintln!("{note}");
     }
-    super::record::Staged::report(&c.record);
+    super::record::report(&c.record);
     let confirm = &c.out.confirm;
     if confirm.json {
         print_json(&json!({

@@ -1,12 +1,15 @@
 //! The ceremony options every signing command takes (who is present, where
-//! the transcript goes, the air-gap override) and the one call each makes
-//! to append its transcript record.
+//! the transcript goes, the air-gap override) as arguments, converted into
+//! the library's `crate::ceremony::record::RecordOptions`; thin wrappers
+//! for the commands that print to standard error.
 
-use crate::store::Store;
+use crate::ceremony::record::RecordOptions;
+use crate::ceremony::terminal::Stderr;
 use crate::tka::signer::Signer;
-use crate::transcript::{self, Entry, People};
-use anyhow::Context;
+use crate::transcript::Entry;
 use std::path::{Path, PathBuf};
+
+pub use crate::ceremony::record::{store_of, Staged, AIRGAP_REPORTED_ENV};
 
 /// `--operator`, `--witness`, `--transcript`, `--allow-network`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -26,119 +29,40 @@ pub struct RecordArgs {
     pub allow_network: bool,
 }
 
-/// What the air-gap check of this command found, for its record.
-static AIRGAP_WARNING: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+impl From<&RecordArgs> for RecordOptions {
+    fn from(args: &RecordArgs) -> Self {
+        RecordOptions {
+            operator: args.operator.clone(),
+            witnesses: args.witnesses.clone(),
+            transcript: args.transcript.clone(),
+            allow_network: args.allow_network,
+        }
+    }
+}
 
-/// Set by `ceremony run` for the commands it starts once it has reported
-/// the air-gap finding itself: printed once per plan, still recorded.
-pub const AIRGAP_REPORTED_ENV: &str = "LOCKSMITH_AIRGAP_REPORTED";
+impl RecordArgs {
+    /// The library's record options.
+    pub fn options(&self) -> RecordOptions {
+        self.into()
+    }
+}
 
-/// The air-gap check before a command signs. It always checks: a machine
-/// that is not air-gapped gets a warning (once per command), and the
-/// finding is recorded in the command's transcript record; --allow-network
-/// only turns the warning into a note.
+/// [`crate::ceremony::record::guard`], warnings on standard error.
 pub fn guard(args: &RecordArgs) {
-    let Some(problem) = crate::airgap::problem() else {
-        return;
-    };
-    if AIRGAP_WARNING.get().is_some() {
-        return;
-    }
-    let reported = std::env::var_os(AIRGAP_REPORTED_ENV).is_some();
-    if !args.allow_network {
-        eprintln!(
-            "WARNING: this machine is not air-gapped: {problem}. \
-             Take them down (ip link set DEV down) or unplug them before a ceremony; \
-             --allow-network turns this warning into a note (it is recorded in the transcript either way)"
-        );
-    } else if !reported {
-        eprintln!("note: air gap NOT verified: {problem}; continuing because of --allow-network (recorded in the transcript)");
-    }
-    let _ = AIRGAP_WARNING.set(format!(
-        "not air-gapped{}: {problem}",
-        if args.allow_network {
-            " (--allow-network)"
-        } else {
-            ""
-        }
-    ));
+    crate::ceremony::record::guard(&args.options(), &mut Stderr)
 }
 
-/// Where this command's record goes: `--transcript`, else the store's
-/// transcript when the command used a store (`store`), else nowhere.
-fn destination(args: &RecordArgs, store: Option<&Path>) -> Option<PathBuf> {
-    args.transcript
-        .clone()
-        .or_else(|| store.map(transcript::store_transcript))
-}
-
-/// The store directory a command with `--chain`/`--store` used, if any.
-pub fn store_of(chain: &[String], store: &Option<PathBuf>) -> Option<PathBuf> {
-    if chain.is_empty() {
-        Some(store.clone().unwrap_or_else(Store::default_dir))
-    } else {
-        None
-    }
-}
-
-/// The entry with what every record says about an unpinned `--chain`.
-fn completed(entry: Entry) -> Entry {
-    let entry = match AIRGAP_WARNING.get() {
-        Some(w) => entry.input(format!("WARNING: {w}"), w.as_bytes()),
-        None => entry,
-    };
-    match super::chain_source::unpinned_genesis() {
-        Some(g) => entry.input(
-            format!("UNPINNED: --chain trusted as it is, genesis AUM {g}"),
-            &g.0,
-        ),
-        None => entry,
-    }
-}
-
-fn people(args: &RecordArgs) -> People {
-    People {
-        operator: args.operator.clone().filter(|s| !s.trim().is_empty()),
-        witnesses: args.witnesses.clone(),
-    }
-}
-
-const NO_TRANSCRIPT: &str = "note: no ceremony transcript kept (the authority came from --chain); pass --transcript FILE to keep one";
-
-/// Where the record will go, checked at preflight (the transcript is
-/// rewritten whole by the commit, so it may exist).
+/// [`crate::ceremony::record::check_destination`].
 pub fn check_destination(args: &RecordArgs, store: Option<&Path>) -> anyhow::Result<()> {
-    if let Some(path) = destination(args, store) {
-        crate::ceremony::commit::check_target(
-            &path,
-            crate::ceremony::commit::Existing::Replace,
-            crate::ceremony::commit::Parent::Create,
-        )?;
-    }
-    Ok(())
+    crate::ceremony::record::check_destination(&args.options(), store)
 }
 
-/// A staged record: printed once the commit is done.
-pub struct Staged {
-    pub seq: u64,
-    pub path: PathBuf,
+/// Prints where the staged record went, once the commit is done.
+pub fn report(staged: &Option<Staged>) {
+    eprintln!("{}", Staged::report_line(staged));
 }
 
-impl Staged {
-    pub fn report(staged: &Option<Staged>) {
-        match staged {
-            Some(s) => eprintln!(
-                "recorded as entry {} of the ceremony transcript {}",
-                s.seq,
-                s.path.display()
-            ),
-            None => eprintln!("{NO_TRANSCRIPT}"),
-        }
-    }
-}
-
-/// Signs the command's record and stages it in `unit`: it is written with
-/// the command's other outputs, or not at all.
+/// [`crate::ceremony::record::stage`].
 pub fn stage(
     args: &RecordArgs,
     store: Option<&Path>,
@@ -146,59 +70,20 @@ pub fn stage(
     signers: &mut [Box<dyn Signer>],
     unit: &mut crate::ceremony::commit::CommitUnit,
 ) -> anyhow::Result<Option<Staged>> {
-    let Some(path) = destination(args, store) else {
-        return Ok(None);
-    };
-    let prepared = transcript::prepare(&path, &completed(entry), &people(args), signers)
-        .with_context(|| {
-            format!(
-                "signing the record for the ceremony transcript {}",
-                path.display()
-            )
-        })?;
-    let seq = prepared.record.body.seq;
-    unit.add(
-        &path,
-        prepared.contents,
-        crate::ceremony::commit::Existing::Replace,
-        crate::ceremony::commit::Parent::Create,
-    )?;
-    if let Some(lock) = prepared.lock {
-        unit.hold(lock);
-    }
-    Ok(Some(Staged { seq, path }))
+    crate::ceremony::record::stage(&args.options(), store, entry, signers, unit)
 }
 
-/// Appends the command's record, signed by `signers`. Called after the
-/// outputs were written, so a failure here says so.
+/// [`crate::ceremony::record::record`], reported on standard error.
 pub fn record(
     args: &RecordArgs,
     store: Option<&Path>,
     entry: Entry,
     signers: &mut [Box<dyn Signer>],
 ) -> anyhow::Result<()> {
-    let Some(path) = destination(args, store) else {
-        eprintln!("{NO_TRANSCRIPT}");
-        return Ok(());
-    };
-    let entry = completed(entry);
-    let people = people(args);
-    let rec = transcript::append(&path, &entry, &people, signers).with_context(|| {
-        format!(
-            "the command's outputs were written, but its record could not be appended to the ceremony transcript {}",
-            path.display()
-        )
-    })?;
-    eprintln!(
-        "recorded as entry {} of the ceremony transcript {}",
-        rec.body.seq,
-        path.display()
-    );
-    Ok(())
+    crate::ceremony::record::record(&args.options(), store, entry, signers, &mut Stderr)
 }
 
-/// `token generate`: with `--transcript FILE`, a record of the new key,
-/// signed by the new key itself (opened again through its spec).
+/// [`crate::ceremony::record::record_generated`], reported on standard error.
 pub fn record_generated(
     args: &RecordArgs,
     given_spec: &str,
@@ -206,75 +91,12 @@ pub fn record_generated(
     allow_extractable: bool,
     attestations: Vec<crate::signers::piv_attestation::Evidence>,
 ) -> anyhow::Result<()> {
-    let Some(path) = &args.transcript else {
-        return Ok(());
-    };
-    let spec = with_query_of(&key.spec, given_spec);
-    let signer = crate::signers::open_signer(
-        &spec,
-        &crate::signers::OpenOptions {
-            allow_extractable,
-            ..Default::default()
-        },
+    crate::ceremony::record::record_generated(
+        &args.options(),
+        given_spec,
+        key,
+        allow_extractable,
+        attestations,
+        &mut Stderr,
     )
-    .with_context(|| {
-        format!(
-            "opening the new key {} to sign the transcript record",
-            key.spec
-        )
-    })?;
-    let mut signers = vec![signer];
-    let mut shown = format!(
-        "Generated an Ed25519 key:\n  {}\n  {}\n  custody: {}\n  spec:    {}\n",
-        key.tlpub, key.description, key.custody, key.spec
-    );
-    for (name, value) in &key.details {
-        shown.push_str(&format!("  {name}: {value}\n"));
-    }
-    shown.push_str(&super::attestation::summary_text(&attestations));
-    let mut entry = Entry::new("token generate", shown).attestations(attestations);
-    if let Some(pem) = &key.attestation_pem {
-        entry = entry.output("attestation certificate (PEM)", pem.as_bytes());
-    }
-    record(args, Some(path.as_path()), entry, &mut signers)
-}
-
-/// `spec` with the query parameters of `given` (PIN source, module path…)
-/// that `spec` lacks: the spec a backend reports for a new key names the
-/// key but not how the operator supplies the PIN.
-fn with_query_of(spec: &str, given: &str) -> String {
-    let Some((_, given_query)) = given.split_once('?') else {
-        return spec.to_string();
-    };
-    let (base, query) = spec.split_once('?').unwrap_or((spec, ""));
-    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
-    for p in given_query.split('&').filter(|p| !p.is_empty()) {
-        let name = p.split('=').next().unwrap_or(p);
-        if !params.iter().any(|q| q.split('=').next() == Some(name)) {
-            params.push(p);
-        }
-    }
-    if params.is_empty() {
-        base.to_string()
-    } else {
-        format!("{base}?{}", params.join("&"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_new_keys_spec_keeps_the_pin_source_given() {
-        assert_eq!(
-            super::with_query_of(
-                "pkcs11:token=t;id=%01?module-path=/m.so",
-                "pkcs11:token=t?module-path=/m.so&pin-source=file:/p"
-            ),
-            "pkcs11:token=t;id=%01?module-path=/m.so&pin-source=file:/p"
-        );
-        assert_eq!(
-            super::with_query_of("yubikey:slot=9c", "yubikey:slot=9c"),
-            "yubikey:slot=9c"
-        );
-    }
 }

@@ -1,13 +1,18 @@
-//! What every signing command shares: opening the signers, showing what
-//! will be signed and asking for confirmation, and writing outputs.
+//! The arguments every signing command shares (`--signer` and the
+//! PKCS#11 flags, confirmation and output options) and their conversion
+//! into the library's requests (`crate::ceremony::signers`,
+//! `crate::ceremony::outputs`); the old confirmation and output writing
+//! of the commands not on the pipeline yet.
 
+use crate::ceremony::outputs::PrimaryOutput;
+use crate::ceremony::signers::SignerRequest;
+use crate::ceremony::terminal::Stderr;
 use crate::output::write_atomic;
-use crate::signers::{open_signer, OpenOptions};
-use crate::tka::keyforms::tlpub_text;
-use crate::tka::signer::{KeyCustody, Signer};
-use anyhow::{bail, Context};
-use std::io::{BufRead, IsTerminal, Write};
+use crate::tka::signer::Signer;
+
 use std::path::Path;
+
+pub use crate::ceremony::signers::{signers_json, signers_text};
 
 /// `--signer` and what goes with it.
 #[derive(Debug, Clone, clap::Args)]
@@ -75,71 +80,23 @@ pub struct ConfirmArgs {
     pub record: super::record::RecordArgs,
 }
 
-/// Checks, at preflight, where the command's main output goes: `path`,
-/// the `--envelope-out` file, and the `--respond-to` request (readable,
-/// a request, not expired).
+impl ConfirmArgs {
+    /// The library's description of the main output's extra forms.
+    pub fn primary(&self, force: bool) -> PrimaryOutput {
+        PrimaryOutput {
+            respond_to: self.respond_to.clone(),
+            envelope_out: self.envelope_out.clone(),
+            force,
+        }
+    }
+}
+
+/// [`PrimaryOutput::check`] for the command's main output.
 pub fn check_primary_output(path: &Path, confirm: &ConfirmArgs, force: bool) -> anyhow::Result<()> {
-    use crate::ceremony::commit::{check_target, Existing, Parent};
-    check_target(path, Existing::from_force(force), Parent::MustExist)?;
-    if let Some(env_path) = &confirm.envelope_out {
-        check_target(env_path, Existing::from_force(force), Parent::MustExist)?;
-    }
-    if let Some(request_path) = &confirm.respond_to {
-        read_request(request_path)?;
-    }
-    Ok(())
+    confirm.primary(force).check(path)
 }
 
-fn read_request(request_path: &Path) -> anyhow::Result<crate::exchange::RequestInfo> {
-    let bytes = crate::input::Input::read_path(request_path)
-        .context("--respond-to")?
-        .bytes;
-    let request =
-        crate::exchange::Envelope::from_bytes(&bytes, &request_path.display().to_string())?;
-    let Some(info) = request.request else {
-        bail!("{} is not a request (it carries no nonce); use the file `locksmith online export` wrote", request_path.display());
-    };
-    if info.expires <= crate::exchange::unix_now() {
-        bail!(
-            "the request {} has expired; make a new export on the online machine",
-            request_path.display()
-        );
-    }
-    Ok(info)
-}
-
-/// The command's main output as files: the raw artifact at `path` (or
-/// with `--respond-to` a response envelope answering the request), and
-/// with `--envelope-out` the envelope. The note says what to do with a
-/// response.
-pub fn primary_outputs(
-    path: &Path,
-    kind: crate::exchange::ArtifactKind,
-    payload: &[u8],
-    confirm: &ConfirmArgs,
-) -> anyhow::Result<(Vec<(std::path::PathBuf, Vec<u8>)>, Option<String>)> {
-    let mut files = Vec::new();
-    if let Some(env_path) = &confirm.envelope_out {
-        let env = crate::exchange::Envelope::new(kind, payload.to_vec());
-        files.push((env_path.clone(), env.to_bytes()));
-    }
-    let Some(request_path) = &confirm.respond_to else {
-        files.push((path.to_path_buf(), payload.to_vec()));
-        return Ok((files, None));
-    };
-    let info = read_request(request_path)?;
-    let response = crate::exchange::Envelope::new_response(kind, payload.to_vec(), info.nonce);
-    files.push((path.to_path_buf(), response.to_bytes()));
-    let note = format!(
-        "{} is a response to request {}: run `locksmith online submit {}` on the online machine",
-        path.display(),
-        info.nonce.to_hex(),
-        path.display()
-    );
-    Ok((files, Some(note)))
-}
-
-/// Stages the command's main output (see [`primary_outputs`]) in `unit`.
+/// [`PrimaryOutput::stage`] for the command's main output.
 pub fn stage_primary_output(
     unit: &mut crate::ceremony::commit::CommitUnit,
     path: &Path,
@@ -148,31 +105,7 @@ pub fn stage_primary_output(
     confirm: &ConfirmArgs,
     force: bool,
 ) -> anyhow::Result<Option<String>> {
-    use crate::ceremony::commit::{Existing, Parent};
-    let (files, note) = primary_outputs(path, kind, payload, confirm)?;
-    for (p, bytes) in files {
-        unit.add(p, bytes, Existing::from_force(force), Parent::MustExist)?;
-    }
-    Ok(note)
-}
-
-/// Writes the command's main output: the raw artifact, or with
-/// `--respond-to` a response envelope answering the request.
-pub fn write_primary_output(
-    path: &Path,
-    kind: crate::exchange::ArtifactKind,
-    payload: &[u8],
-    confirm: &ConfirmArgs,
-    force: bool,
-) -> anyhow::Result<()> {
-    let (files, note) = primary_outputs(path, kind, payload, confirm)?;
-    for (p, bytes) in files {
-        write_output(&p, &bytes, force)?;
-    }
-    if let Some(note) = note {
-        eprintln!("{note}");
-    }
-    Ok(())
+    confirm.primary(force).stage(unit, path, kind, payload)
 }
 
 /// Shows an artifact as terminal QR codes (several, numbered, when it does
@@ -195,128 +128,38 @@ pub fn show_qr(kind: crate::exchange::ArtifactKind, payload: &[u8]) -> anyhow::R
     Ok(())
 }
 
+impl From<&SignerArgs> for SignerRequest {
+    fn from(args: &SignerArgs) -> Self {
+        SignerRequest {
+            specs: args.signers.clone(),
+            pkcs11_token: args.pkcs11_token.clone(),
+            pkcs11_module: args.pkcs11_module.clone(),
+            key_label: args.key_label.clone(),
+            key_id: args.key_id.clone(),
+            pin_source: args.pin_source.clone(),
+            allow_extractable: args.allow_extractable,
+            allow_imported: args.allow_imported,
+        }
+    }
+}
+
 impl SignerArgs {
+    /// The library's request for these keys.
+    pub fn request(&self) -> SignerRequest {
+        self.into()
+    }
+
     /// The signer specs: `--signer` values, or one `pkcs11:` URI built from the flags.
     pub fn specs(&self) -> anyhow::Result<Vec<String>> {
-        let Some(token) = &self.pkcs11_token else {
-            return Ok(self.signers.clone());
-        };
-        use crate::signers::spec::pct_encode;
-        let mut uri = format!("pkcs11:token={}", pct_encode(token.as_bytes()));
-        if let Some(label) = &self.key_label {
-            uri.push_str(&format!(";object={}", pct_encode(label.as_bytes())));
-        }
-        if let Some(id) = &self.key_id {
-            let bytes = crate::tka::hex::decode(id)
-                .with_context(|| format!("--key-id {id:?} must be hex"))?;
-            uri.push_str(&format!(";id={}", pct_encode(&bytes)));
-        }
-        let mut query = Vec::new();
-        if let Some(m) = &self.pkcs11_module {
-            query.push(format!(
-                "module-path={}",
-                pct_encode(m.display().to_string().as_bytes())
-            ));
-        }
-        if let Some(p) = &self.pin_source {
-            query.push(format!("pin-source={}", pct_encode(p.as_bytes())));
-        }
-        if !query.is_empty() {
-            uri.push('?');
-            uri.push_str(&query.join("&"));
-        }
-        Ok(vec![uri])
+        self.request().specs()
     }
 }
 
-/// Opened signers with a warning for software keys.
+/// Opened signers, a warning for software and imported keys on standard
+/// error (commands not on the pipeline yet; a ceremony opens them with
+/// [`SignerRequest::open`] on its terminal).
 pub fn open_signers(args: &SignerArgs) -> anyhow::Result<Vec<Box<dyn Signer>>> {
-    let options = OpenOptions {
-        allow_extractable: args.allow_extractable,
-        allow_imported: args.allow_imported,
-    };
-    let mut out: Vec<Box<dyn Signer>> = Vec::new();
-    for spec in &args.specs()? {
-        let signer = open_signer(spec, &options)
-            .with_context(|| format!("opening signer {}", crate::signers::spec::shown(spec)))?;
-        if out.iter().any(|s| s.public_key() == signer.public_key()) {
-            bail!(
-                "--signer {} names a key already given ({}); each key signs once",
-                crate::signers::spec::shown(spec),
-                tlpub_text(&signer.public_key())
-            );
-        }
-        match signer.custody() {
-            KeyCustody::Software => eprintln!(
-                "WARNING: {} is a software key ({}); use a hardware token for real ceremonies",
-                tlpub_text(&signer.public_key()),
-                KeyCustody::Software.label()
-            ),
-            KeyCustody::Imported => eprintln!(
-                "WARNING: {} is an {}: copies of it may exist off the token (--allow-imported-key)",
-                tlpub_text(&signer.public_key()),
-                KeyCustody::Imported.label()
-            ),
-            KeyCustody::Hardware => {}
-        }
-        out.push(signer);
-    }
-    Ok(out)
-}
-
-/// One line per signer: its key, what holds it and its custody.
-pub fn signers_text(signers: &[Box<dyn Signer>]) -> String {
-    signers
-        .iter()
-        .map(|s| {
-            format!(
-                "  signer:    {} on {} [{}]\n",
-                tlpub_text(&s.public_key()),
-                s.describe(),
-                s.custody().label()
-            )
-        })
-        .collect()
-}
-
-pub fn signers_json(signers: &[Box<dyn Signer>]) -> serde_json::Value {
-    serde_json::Value::Array(
-        signers
-            .iter()
-            .map(|s| {
-                serde_json::json!({
-                    "tlpub": tlpub_text(&s.public_key()),
-                    "token": s.describe(),
-                    "custody": s.custody().label(),
-                })
-            })
-            .collect(),
-    )
-}
-
-/// Shows `summary` on standard error and asks for confirmation. Without a
-/// terminal, `--yes` is required.
-pub fn confirm(summary: &str, action: &str, yes: bool) -> anyhow::Result<()> {
-    // The summary holds outside text: escaped at the sink too.
-    eprintln!("{}", crate::shown::for_terminal(summary));
-    if yes {
-        eprintln!("--yes given: {action} without asking");
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        bail!("confirmation needed to {action}: review the summary above and run again with --yes (standard input is not a terminal)");
-    }
-    eprint!("{action}? Type 'yes' to continue: ");
-    std::io::stderr().flush().ok();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .context("reading the confirmation")?;
-    if answer.trim() != "yes" {
-        bail!("not confirmed: nothing was signed");
-    }
-    Ok(())
+    args.request().open(&mut Stderr)
 }
 
 /// Writes an output file atomically, refusing to overwrite without `force`.

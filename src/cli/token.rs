@@ -183,7 +183,7 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                 eprintln!("attestation certificate written to {}", path.display());
             }
             if done.record.is_some() {
-                super::record::Staged::report(&done.record);
+                super::record::report(&done.record);
             }
             if json {
                 println!("{}", serde_json::to_string_pretty(&g.key)?);
