@@ -37,9 +37,17 @@ pub struct SignRequest {
     pub rotation: Option<String>,
     /// A `tailscale lock status --json=1` export whose locked-out peers are signed.
     pub from_status: Option<String>,
+    pub setup: SigningSetup,
+}
+
+/// What every `lock sign` form takes: the key, the authority, where the
+/// output and the record go.
+#[derive(Debug, Clone, Default)]
+pub struct SigningSetup {
     pub signer: SignerRequest,
     pub chain: ChainRequest,
-    /// A file; with `from_status` a directory of NODEKEY.nks files.
+    /// A file; with `from_status` a directory of NODEKEY.nks files; for a
+    /// credential the file holds a private key.
     pub out: Option<PathBuf>,
     pub force: bool,
     /// The response/envelope forms of `out` (its `force` is `force`).
@@ -58,13 +66,7 @@ pub struct CredentialRequest {
     pub target: Option<String>,
     /// The pre-auth key to wrap; none: only the `--TL…` suffix is made.
     pub auth_key: Option<AuthKeySource>,
-    pub signer: SignerRequest,
-    pub chain: ChainRequest,
-    /// The file the wrapped key (a private key) goes to.
-    pub out: Option<PathBuf>,
-    pub force: bool,
-    pub primary: PrimaryOutput,
-    pub record: RecordOptions,
+    pub setup: SigningSetup,
 }
 
 /// The checks on a pre-auth key read: the first line, trimmed, a
@@ -100,13 +102,14 @@ signed). Revoke that key in the admin console if other users share this machine,
 --auth-key - (standard input), --auth-key file:PATH or --auth-key prompt";
 
 /// The journal of a `lock sign`: in the store, else beside the output.
-fn sign_journal(chain: &ChainRequest, out: &Option<PathBuf>, record: &RecordOptions) -> PathBuf {
-    if let Some(store) = store_of(&chain.chain, &chain.store) {
+fn sign_journal(setup: &SigningSetup) -> PathBuf {
+    if let Some(store) = store_of(&setup.chain.chain, &setup.chain.store) {
         return store.join(".locksmith-journal");
     }
-    let beside = out
+    let beside = setup
+        .out
         .clone()
-        .or_else(|| record.transcript.clone())
+        .or_else(|| setup.record.transcript.clone())
         .unwrap_or_else(|| PathBuf::from("locksmith"));
     let name = beside
         .file_name()
@@ -165,7 +168,7 @@ impl NodeKeyCeremony {
     }
 
     fn out_file(&self, r: &NodeKeyTarget) -> Option<PathBuf> {
-        let out = self.args.out.as_ref()?;
+        let out = self.args.setup.out.as_ref()?;
         Some(if self.args.from_status.is_some() {
             out.join(format!("{}.nks", crate::tka::hex::lower(&r.node_key)))
         } else {
@@ -180,15 +183,12 @@ impl Ceremony for NodeKeyCeremony {
     type Signed = (Vec<[u8; 32]>, Vec<Vec<u8>>);
 
     fn journal(&self) -> PathBuf {
-        sign_journal(&self.args.chain, &self.args.out, &self.args.record)
+        sign_journal(&self.args.setup)
     }
 
     fn preflight(&mut self, term: &mut dyn Terminal) -> anyhow::Result<()> {
         let args = &self.args;
-        let authority = args.chain.authority_for_signing(term)?;
-        if args.signer.specs()?.len() != 1 {
-            bail!("give exactly one --signer: a node-key signature carries one signing key");
-        }
+        let authority = signing_authority(&args.setup, term)?;
         self.requests = if let Some(status) = &args.from_status {
             from_status(&authority, status)?
         } else {
@@ -210,22 +210,26 @@ impl Ceremony for NodeKeyCeremony {
                 .collect::<Vec<_>>()
                 .join(" "),
         };
-        if let Some(out) = &args.out {
+        if let Some(out) = &args.setup.out {
             if args.from_status.is_some() {
                 check_directory(out, Parent::Create)?;
                 for r in &self.requests {
                     if let Some(file) = self.out_file(r) {
-                        check_target(&file, Existing::from_force(args.force), Parent::Create)?;
+                        check_target(
+                            &file,
+                            Existing::from_force(args.setup.force),
+                            Parent::Create,
+                        )?;
                     }
                 }
             } else {
-                args.primary.check(out)?;
+                args.setup.primary.check(out)?;
             }
         }
-        let store = store_of(&args.chain.chain, &args.chain.store);
-        check_destination(&args.record, store.as_deref())?;
-        guard(&args.record, term);
-        self.signers = args.signer.open(term)?;
+        let store = store_of(&args.setup.chain.chain, &args.setup.chain.store);
+        check_destination(&args.setup.record, store.as_deref())?;
+        guard(&args.setup.record, term);
+        self.signers = args.setup.signer.open(term)?;
         require_trusted(&authority, self.signers[0].as_ref())?;
         self.authority = Some(authority);
         Ok(())
@@ -305,20 +309,23 @@ impl Ceremony for NodeKeyCeremony {
     ) -> anyhow::Result<()> {
         let (digests, sigs) = signed;
         let args = &self.args;
-        if let Some(out) = &args.out {
+        if let Some(out) = &args.setup.out {
             if args.from_status.is_some() {
                 for (r, bytes) in self.requests.iter().zip(sigs) {
                     if let Some(file) = self.out_file(r) {
                         unit.add(
                             file,
                             bytes.clone(),
-                            Existing::from_force(args.force),
+                            Existing::from_force(args.setup.force),
                             Parent::Create,
                         )?;
                     }
                 }
             } else if let Some(bytes) = sigs.first() {
-                self.note = args.primary.stage(unit, out, ArtifactKind::Nks, bytes)?;
+                self.note = args
+                    .setup
+                    .primary
+                    .stage(unit, out, ArtifactKind::Nks, bytes)?;
             }
         }
         let authority = self.authority()?;
@@ -332,9 +339,24 @@ impl Ceremony for NodeKeyCeremony {
                 .signed(digests.iter().copied()),
             |e, (r, b)| e.output(format!("signature for {}", node_key_text(&r.node_key)), b),
         );
-        self.record = stage_record(&args.chain, &args.record, entry, &mut self.signers, unit)?;
+        self.record = stage_record(
+            &args.setup.chain,
+            &args.setup.record,
+            entry,
+            &mut self.signers,
+            unit,
+        )?;
         Ok(())
     }
+}
+
+/// The authority to sign on, and exactly one signer asked for.
+fn signing_authority(setup: &SigningSetup, term: &mut dyn Terminal) -> anyhow::Result<Authority> {
+    let authority = setup.chain.authority_for_signing(term)?;
+    if setup.signer.specs()?.len() != 1 {
+        bail!("give exactly one --signer: a node-key signature carries one signing key");
+    }
+    Ok(authority)
 }
 
 /// Refuses a signer whose key the authority does not trust.
@@ -497,7 +519,7 @@ impl Ceremony for CredentialCeremony {
     type Signed = Credential;
 
     fn journal(&self) -> PathBuf {
-        sign_journal(&self.args.chain, &self.args.out, &self.args.record)
+        sign_journal(&self.args.setup)
     }
 
     fn preflight(&mut self, term: &mut dyn Terminal) -> anyhow::Result<()> {
@@ -508,21 +530,18 @@ impl Ceremony for CredentialCeremony {
                 crate::shown::escape_short(other, 80)
             );
         }
-        let authority = args.chain.authority_for_signing(term)?;
-        if args.signer.specs()?.len() != 1 {
-            bail!("give exactly one --signer: a node-key signature carries one signing key");
+        let authority = signing_authority(&args.setup, term)?;
+        if let Some(out) = &args.setup.out {
+            args.setup.primary.check(out)?;
         }
-        if let Some(out) = &args.out {
-            args.primary.check(out)?;
-        }
-        let store = store_of(&args.chain.chain, &args.chain.store);
-        check_destination(&args.record, store.as_deref())?;
+        let store = store_of(&args.setup.chain.chain, &args.setup.chain.store);
+        check_destination(&args.setup.record, store.as_deref())?;
         self.auth_key = match &args.auth_key {
             Some(read) => Some(check_auth_key(&read()?)?),
             None => None,
         };
-        guard(&args.record, term);
-        self.signers = args.signer.open(term)?;
+        guard(&args.setup.record, term);
+        self.signers = args.setup.signer.open(term)?;
         require_trusted(&authority, self.signers[0].as_ref())?;
         self.authority = Some(authority);
         Ok(())
@@ -596,8 +615,8 @@ impl Ceremony for CredentialCeremony {
         unit: &mut CommitUnit,
     ) -> anyhow::Result<()> {
         let args = &self.args;
-        if let Some(out) = &args.out {
-            self.note = args.primary.stage(
+        if let Some(out) = &args.setup.out {
+            self.note = args.setup.primary.stage(
                 unit,
                 out,
                 ArtifactKind::WrappedAuthKey,
@@ -618,7 +637,13 @@ impl Ceremony for CredentialCeremony {
                 "credential (without its private key)",
                 &signed.cred.serialize(),
             );
-        self.record = stage_record(&args.chain, &args.record, entry, &mut self.signers, unit)?;
+        self.record = stage_record(
+            &args.setup.chain,
+            &args.setup.record,
+            entry,
+            &mut self.signers,
+            unit,
+        )?;
         Ok(())
     }
 }

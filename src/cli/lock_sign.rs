@@ -7,6 +7,7 @@ use super::record::Staged;
 use super::signing::{print_json, ConfirmArgs, SignerArgs};
 use crate::ceremony::commit::Committed;
 use crate::ceremony::pipeline::{self, Ceremony, Hooks, Options};
+use crate::ceremony::sign::SigningSetup;
 use crate::ceremony::sign::{
     Credential, CredentialCeremony, CredentialRequest, NodeKeyCeremony, NodeKeyTarget, SignRequest,
     AUTH_KEY_IN_ARGV,
@@ -57,6 +58,18 @@ pub struct SignArgs {
 }
 
 impl SignArgs {
+    /// The key, authority, output and record options every form takes.
+    fn setup(&self) -> anyhow::Result<SigningSetup> {
+        Ok(SigningSetup {
+            signer: self.signer.request(),
+            chain: self.source.request()?,
+            out: self.out.clone(),
+            force: self.force,
+            primary: self.confirm.primary(self.force),
+            record: self.confirm.record.options(),
+        })
+    }
+
     /// The library's request for node keys. A `--from-status` argument
     /// that looks like a path must name a file.
     fn sign_request(&self) -> anyhow::Result<SignRequest> {
@@ -67,12 +80,7 @@ impl SignArgs {
             target: self.target.clone(),
             rotation: self.rotation.clone(),
             from_status: self.from_status.clone(),
-            signer: self.signer.request(),
-            chain: self.source.request()?,
-            out: self.out.clone(),
-            force: self.force,
-            primary: self.confirm.primary(self.force),
-            record: self.confirm.record.options(),
+            setup: self.setup()?,
         })
     }
 
@@ -84,12 +92,7 @@ impl SignArgs {
         Ok(CredentialRequest {
             target: self.target.clone(),
             auth_key,
-            signer: self.signer.request(),
-            chain: self.source.request()?,
-            out: self.out.clone(),
-            force: self.force,
-            primary: self.confirm.primary(self.force),
-            record: self.confirm.record.options(),
+            setup: self.setup()?,
         })
     }
 }
