@@ -120,14 +120,13 @@ fn sign_journal(setup: &SigningSetup) -> PathBuf {
 
 /// Stages the record of a `lock sign` (in the store's transcript, or --transcript).
 fn stage_record(
-    chain: &ChainRequest,
-    record: &RecordOptions,
+    setup: &SigningSetup,
     entry: crate::transcript::Entry,
     signers: &mut [Box<dyn Signer>],
     unit: &mut CommitUnit,
 ) -> anyhow::Result<Option<Staged>> {
-    let store = store_of(&chain.chain, &chain.store);
-    super::record::stage(record, store.as_deref(), entry, signers, unit)
+    let store = store_of(&setup.chain.chain, &setup.chain.store);
+    super::record::stage(&setup.record, store.as_deref(), entry, signers, unit)
 }
 
 /// `lock sign` of node keys (direct, deeplink, --from-status).
@@ -339,13 +338,7 @@ impl Ceremony for NodeKeyCeremony {
                 .signed(digests.iter().copied()),
             |e, (r, b)| e.output(format!("signature for {}", node_key_text(&r.node_key)), b),
         );
-        self.record = stage_record(
-            &args.setup.chain,
-            &args.setup.record,
-            entry,
-            &mut self.signers,
-            unit,
-        )?;
+        self.record = stage_record(&args.setup, entry, &mut self.signers, unit)?;
         Ok(())
     }
 }
@@ -637,13 +630,7 @@ impl Ceremony for CredentialCeremony {
                 "credential (without its private key)",
                 &signed.cred.serialize(),
             );
-        self.record = stage_record(
-            &args.setup.chain,
-            &args.setup.record,
-            entry,
-            &mut self.signers,
-            unit,
-        )?;
+        self.record = stage_record(&args.setup, entry, &mut self.signers, unit)?;
         Ok(())
     }
 }
