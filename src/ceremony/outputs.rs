@@ -7,6 +7,9 @@ use crate::exchange::{ArtifactKind, Envelope, RequestInfo};
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 
+/// A file to write: its path and its bytes.
+pub type OutputFile = (PathBuf, Vec<u8>);
+
 /// Where the main output goes besides its path.
 #[derive(Debug, Clone, Default)]
 pub struct PrimaryOutput {
@@ -45,7 +48,7 @@ impl PrimaryOutput {
         path: &Path,
         kind: ArtifactKind,
         payload: &[u8],
-    ) -> anyhow::Result<(Vec<(PathBuf, Vec<u8>)>, Option<String>)> {
+    ) -> anyhow::Result<(Vec<OutputFile>, Option<String>)> {
         let mut files = Vec::new();
         if let Some(env_path) = &self.envelope_out {
             let env = Envelope::new(kind, payload.to_vec());

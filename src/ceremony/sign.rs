@@ -37,9 +37,17 @@ pub struct SignRequest {
     pub rotation: Option<String>,
     /// A `tailscale lock status --json=1` export whose locked-out peers are signed.
     pub from_status: Option<String>,
+    pub setup: SigningSetup,
+}
+
+/// What every `lock sign` form takes: the key, the authority, where the
+/// output and the record go.
+#[derive(Debug, Clone, Default)]
+pub struct SigningSetup {
     pub signer: SignerRequest,
     pub chain: ChainRequest,
-    /// A file; with `from_status` a directory of NODEKEY.nks files.
+    /// A file; with `from_status` a directory of NODEKEY.nks files; for a
+    /// credential the file holds a private key.
     pub out: Option<PathBuf>,
     pub force: bool,
     /// The response/envelope forms of `out` (its `force` is `force`).
@@ -58,13 +66,7 @@ pub struct CredentialRequest {
     pub target: Option<String>,
     /// The pre-auth key to wrap; none: only the `--TL…` suffix is made.
     pub auth_key: Option<AuthKeySource>,
-    pub signer: SignerRequest,
-    pub chain: ChainRequest,
-    /// The file the wrapped key (a private key) goes to.
-    pub out: Option<PathBuf>,
-    pub force: bool,
-    pub primary: PrimaryOutput,
-    pub record: RecordOptions,
+    pub setup: SigningSetup,
 }
 
 /// The checks on a pre-auth key read: the first line, trimmed, a
@@ -113,17 +115,14 @@ signed). Revoke that key in the admin console if other users share this machine,
 or --auth-keys -)";
 
 /// The journal of a `lock sign`: in the store, else beside the output.
-pub fn sign_journal(
-    chain: &ChainRequest,
-    out: &Option<PathBuf>,
-    record: &RecordOptions,
-) -> PathBuf {
-    if let Some(store) = store_of(&chain.chain, &chain.store) {
+pub fn sign_journal(setup: &SigningSetup) -> PathBuf {
+    if let Some(store) = store_of(&setup.chain.chain, &setup.chain.store) {
         return store.join(".locksmith-journal");
     }
-    let beside = out
+    let beside = setup
+        .out
         .clone()
-        .or_else(|| record.transcript.clone())
+        .or_else(|| setup.record.transcript.clone())
         .unwrap_or_else(|| PathBuf::from("locksmith"));
     let name = beside
         .file_name()
@@ -134,14 +133,13 @@ pub fn sign_journal(
 
 /// Stages the record of a `lock sign` (in the store's transcript, or --transcript).
 pub fn stage_record(
-    chain: &ChainRequest,
-    record: &RecordOptions,
+    setup: &SigningSetup,
     entry: crate::transcript::Entry,
     signers: &mut [Box<dyn Signer>],
     unit: &mut CommitUnit,
 ) -> anyhow::Result<Option<Staged>> {
-    let store = store_of(&chain.chain, &chain.store);
-    super::record::stage(record, store.as_deref(), entry, signers, unit)
+    let store = store_of(&setup.chain.chain, &setup.chain.store);
+    super::record::stage(&setup.record, store.as_deref(), entry, signers, unit)
 }
 
 /// `lock sign` of node keys (direct, deeplink, --from-status).
@@ -182,7 +180,7 @@ impl NodeKeyCeremony {
     }
 
     fn out_file(&self, r: &NodeKeyTarget) -> Option<PathBuf> {
-        let out = self.args.out.as_ref()?;
+        let out = self.args.setup.out.as_ref()?;
         Some(if self.args.from_status.is_some() {
             out.join(format!("{}.nks", crate::tka::hex::lower(&r.node_key)))
         } else {
@@ -197,15 +195,12 @@ impl Ceremony for NodeKeyCeremony {
     type Signed = (Vec<[u8; 32]>, Vec<Vec<u8>>);
 
     fn journal(&self) -> PathBuf {
-        sign_journal(&self.args.chain, &self.args.out, &self.args.record)
+        sign_journal(&self.args.setup)
     }
 
     fn preflight(&mut self, term: &mut dyn Terminal) -> anyhow::Result<()> {
         let args = &self.args;
-        let authority = args.chain.authority_for_signing(term)?;
-        if args.signer.specs()?.len() != 1 {
-            bail!("give exactly one --signer: a node-key signature carries one signing key");
-        }
+        let authority = signing_authority(&args.setup, term)?;
         self.requests = if let Some(status) = &args.from_status {
             from_status(&authority, status)?
         } else {
@@ -227,22 +222,26 @@ impl Ceremony for NodeKeyCeremony {
                 .collect::<Vec<_>>()
                 .join(" "),
         };
-        if let Some(out) = &args.out {
+        if let Some(out) = &args.setup.out {
             if args.from_status.is_some() {
                 check_directory(out, Parent::Create)?;
                 for r in &self.requests {
                     if let Some(file) = self.out_file(r) {
-                        check_target(&file, Existing::from_force(args.force), Parent::Create)?;
+                        check_target(
+                            &file,
+                            Existing::from_force(args.setup.force),
+                            Parent::Create,
+                        )?;
                     }
                 }
             } else {
-                args.primary.check(out)?;
+                args.setup.primary.check(out)?;
             }
         }
-        let store = store_of(&args.chain.chain, &args.chain.store);
-        check_destination(&args.record, store.as_deref())?;
-        guard(&args.record, term);
-        self.signers = args.signer.open(term)?;
+        let store = store_of(&args.setup.chain.chain, &args.setup.chain.store);
+        check_destination(&args.setup.record, store.as_deref())?;
+        guard(&args.setup.record, term);
+        self.signers = args.setup.signer.open(term)?;
         require_trusted(&authority, self.signers[0].as_ref())?;
         self.authority = Some(authority);
         Ok(())
@@ -322,20 +321,23 @@ impl Ceremony for NodeKeyCeremony {
     ) -> anyhow::Result<()> {
         let (digests, sigs) = signed;
         let args = &self.args;
-        if let Some(out) = &args.out {
+        if let Some(out) = &args.setup.out {
             if args.from_status.is_some() {
                 for (r, bytes) in self.requests.iter().zip(sigs) {
                     if let Some(file) = self.out_file(r) {
                         unit.add(
                             file,
                             bytes.clone(),
-                            Existing::from_force(args.force),
+                            Existing::from_force(args.setup.force),
                             Parent::Create,
                         )?;
                     }
                 }
             } else if let Some(bytes) = sigs.first() {
-                self.note = args.primary.stage(unit, out, ArtifactKind::Nks, bytes)?;
+                self.note = args
+                    .setup
+                    .primary
+                    .stage(unit, out, ArtifactKind::Nks, bytes)?;
             }
         }
         let authority = self.authority()?;
@@ -349,9 +351,18 @@ impl Ceremony for NodeKeyCeremony {
                 .signed(digests.iter().copied()),
             |e, (r, b)| e.output(format!("signature for {}", node_key_text(&r.node_key)), b),
         );
-        self.record = stage_record(&args.chain, &args.record, entry, &mut self.signers, unit)?;
+        self.record = stage_record(&args.setup, entry, &mut self.signers, unit)?;
         Ok(())
     }
+}
+
+/// The authority to sign on, and exactly one signer asked for.
+fn signing_authority(setup: &SigningSetup, term: &mut dyn Terminal) -> anyhow::Result<Authority> {
+    let authority = setup.chain.authority_for_signing(term)?;
+    if setup.signer.specs()?.len() != 1 {
+        bail!("give exactly one --signer: a node-key signature carries one signing key");
+    }
+    Ok(authority)
 }
 
 /// Refuses a signer whose key the authority does not trust.
@@ -514,7 +525,7 @@ impl Ceremony for CredentialCeremony {
     type Signed = Credential;
 
     fn journal(&self) -> PathBuf {
-        sign_journal(&self.args.chain, &self.args.out, &self.args.record)
+        sign_journal(&self.args.setup)
     }
 
     fn preflight(&mut self, term: &mut dyn Terminal) -> anyhow::Result<()> {
@@ -525,21 +536,18 @@ impl Ceremony for CredentialCeremony {
                 crate::shown::escape_short(other, 80)
             );
         }
-        let authority = args.chain.authority_for_signing(term)?;
-        if args.signer.specs()?.len() != 1 {
-            bail!("give exactly one --signer: a node-key signature carries one signing key");
+        let authority = signing_authority(&args.setup, term)?;
+        if let Some(out) = &args.setup.out {
+            args.setup.primary.check(out)?;
         }
-        if let Some(out) = &args.out {
-            args.primary.check(out)?;
-        }
-        let store = store_of(&args.chain.chain, &args.chain.store);
-        check_destination(&args.record, store.as_deref())?;
+        let store = store_of(&args.setup.chain.chain, &args.setup.chain.store);
+        check_destination(&args.setup.record, store.as_deref())?;
         self.auth_key = match &args.auth_key {
             Some(read) => Some(check_auth_key(&read()?)?),
             None => None,
         };
-        guard(&args.record, term);
-        self.signers = args.signer.open(term)?;
+        guard(&args.setup.record, term);
+        self.signers = args.setup.signer.open(term)?;
         require_trusted(&authority, self.signers[0].as_ref())?;
         self.authority = Some(authority);
         Ok(())
@@ -613,8 +621,8 @@ impl Ceremony for CredentialCeremony {
         unit: &mut CommitUnit,
     ) -> anyhow::Result<()> {
         let args = &self.args;
-        if let Some(out) = &args.out {
-            self.note = args.primary.stage(
+        if let Some(out) = &args.setup.out {
+            self.note = args.setup.primary.stage(
                 unit,
                 out,
                 ArtifactKind::WrappedAuthKey,
@@ -635,7 +643,7 @@ impl Ceremony for CredentialCeremony {
                 "credential (without its private key)",
                 &signed.cred.serialize(),
             );
-        self.record = stage_record(&args.chain, &args.record, entry, &mut self.signers, unit)?;
+        self.record = stage_record(&args.setup, entry, &mut self.signers, unit)?;
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ use super::record::Staged;
 use super::signing::{print_json, ConfirmArgs, SignerArgs};
 use crate::ceremony::commit::Committed;
 use crate::ceremony::pipeline::{self, Ceremony, Hooks, Options};
+use crate::ceremony::sign::SigningSetup;
 use crate::ceremony::sign::{
     Credential, CredentialCeremony, CredentialRequest, NodeKeyCeremony, NodeKeyTarget, SignRequest,
     AUTH_KEY_IN_ARGV,
@@ -74,6 +75,18 @@ pub struct SignArgs {
 }
 
 impl SignArgs {
+    /// The key, authority, output and record options every form takes.
+    fn setup(&self) -> anyhow::Result<SigningSetup> {
+        Ok(SigningSetup {
+            signer: self.signer.request(),
+            chain: self.source.request()?,
+            out: self.out.clone(),
+            force: self.force,
+            primary: self.confirm.primary(self.force),
+            record: self.confirm.record.options(),
+        })
+    }
+
     /// The library's request for node keys (a mistyped `--from-status`
     /// path gets its hint from the one input front door, `crate::input`).
     fn sign_request(&self) -> anyhow::Result<SignRequest> {
@@ -81,12 +94,7 @@ impl SignArgs {
             target: self.target.clone(),
             rotation: self.rotation.clone(),
             from_status: self.from_status.clone(),
-            signer: self.signer.request(),
-            chain: self.source.request()?,
-            out: self.out.clone(),
-            force: self.force,
-            primary: self.confirm.primary(self.force),
-            record: self.confirm.record.options(),
+            setup: self.setup()?,
         })
     }
 
@@ -98,12 +106,7 @@ impl SignArgs {
         Ok(CredentialRequest {
             target: self.target.clone(),
             auth_key,
-            signer: self.signer.request(),
-            chain: self.source.request()?,
-            out: self.out.clone(),
-            force: self.force,
-            primary: self.confirm.primary(self.force),
-            record: self.confirm.record.options(),
+            setup: self.setup()?,
         })
     }
 }
@@ -239,12 +242,11 @@ fn print_credential(
 use crate::ceremony::sign::{checked_auth_key, require_trusted};
 
 fn sign_journal(args: &SignArgs) -> PathBuf {
-    let chain = crate::ceremony::chain::ChainRequest {
-        chain: args.source.chain.clone(),
-        store: args.source.store.clone(),
-        unpinned: args.source.unpinned,
-    };
-    crate::ceremony::sign::sign_journal(&chain, &args.out, &args.confirm.record.options())
+    // The setup fails only on a chain argument it cannot take; preflight
+    // reports that, and the journal then stays where no store is.
+    args.setup()
+        .map(|setup| crate::ceremony::sign::sign_journal(&setup))
+        .unwrap_or_else(|_| PathBuf::from(".locksmith-journal"))
 }
 
 fn stage_record(
@@ -253,14 +255,7 @@ fn stage_record(
     signers: &mut [Box<dyn crate::tka::signer::Signer>],
     unit: &mut crate::ceremony::commit::CommitUnit,
 ) -> anyhow::Result<Option<Staged>> {
-    let chain = args.source.request()?;
-    crate::ceremony::sign::stage_record(
-        &chain,
-        &args.confirm.record.options(),
-        entry,
-        signers,
-        unit,
-    )
+    crate::ceremony::sign::stage_record(&args.setup()?, entry, signers, unit)
 }
 
 fn read_auth_key(
