@@ -58,9 +58,7 @@ pub struct GenerateRequest {
     /// Accept a YubiKey attestation that does not meet the policies asked.
     pub allow_unverified_attestation: bool,
     /// Who is present, where the record goes, the air-gap override.
-    // TEMPORARY: crate::cli::record::RecordArgs until the record options
-    // move into src/ceremony/record.rs (helper "move", phase 1).
-    pub record: crate::cli::record::RecordArgs,
+    pub record: super::record::RecordOptions,
     /// Test hook: stop right after the key was generated.
     pub after_generation: Option<AfterGeneration>,
 }
@@ -180,13 +178,13 @@ pub struct GenerateCeremony {
     /// The pending-key marker of this run (PKCS#11), removed after the commit.
     marker: Option<PathBuf>,
     signers: Vec<Box<dyn Signer>>,
-    staged: Option<crate::cli::record::Staged>,
+    staged: Option<super::record::Staged>,
 }
 
 /// What a completed `token generate` produced.
 pub struct GenerateOutcome {
     pub generated: Generated,
-    pub record: Option<crate::cli::record::Staged>,
+    pub record: Option<super::record::Staged>,
 }
 
 /// Runs `token generate` through the pipeline, then removes the pending
@@ -497,7 +495,7 @@ impl Ceremony for GenerateCeremony {
             .join(".locksmith-generate.locksmith-journal")
     }
 
-    fn preflight(&mut self, _term: &mut dyn Terminal) -> anyhow::Result<()> {
+    fn preflight(&mut self, term: &mut dyn Terminal) -> anyhow::Result<()> {
         let req = &self.req;
         if let Some(path) = &req.attestation_out {
             check_target(
@@ -506,8 +504,8 @@ impl Ceremony for GenerateCeremony {
                 Parent::MustExist,
             )?;
         }
-        crate::cli::record::check_destination(&req.record, None)?;
-        crate::cli::record::guard(&req.record);
+        super::record::check_destination(&req.record, None)?;
+        super::record::guard(&req.record, term);
         let spec = SignerSpec::parse(&req.signer).with_context(|| {
             format!(
                 "generating a key with --signer {}",
@@ -608,7 +606,7 @@ impl Ceremony for GenerateCeremony {
                 "{}\n{}{}",
                 shown.text,
                 key_text(key),
-                crate::cli::attestation::summary_text(&generated.evidence)
+                crate::attestation_policy::summary_text(&generated.evidence)
             ),
         )
         .attestations(generated.evidence.clone());
@@ -623,8 +621,7 @@ impl Ceremony for GenerateCeremony {
         if let Some(pem) = &key.attestation_pem {
             entry = entry.output("attestation certificate (PEM)", pem.as_bytes());
         }
-        self.staged =
-            crate::cli::record::stage(&self.req.record, None, entry, &mut self.signers, unit)?;
+        self.staged = super::record::stage(&self.req.record, None, entry, &mut self.signers, unit)?;
         Ok(())
     }
 }

@@ -23,8 +23,12 @@
 //!
 //! The pure logic (rebuild, diff, tally) is in [`crate::tka::recovery`].
 
+use super::chain::ChainRequest;
 use super::commit::{check_target, CommitUnit, Existing, Parent};
+use super::outputs::PrimaryOutput;
 use super::pipeline::{Ceremony, Shown};
+use super::record::{RecordOptions, Staged};
+use super::signers::SignerRequest;
 use super::terminal::Terminal;
 use crate::input::{identify, Artifact, Input};
 use crate::lockout::Acceptance;
@@ -34,12 +38,6 @@ use crate::tka::signer::Signer;
 use crate::tka::{Aum, AumHash, AumKind, Authority, Key, State};
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
-
-// Temporary (until the shared infrastructure is in src/ceremony, see
-// docs/pipeline.md): the signing infrastructure still in src/cli.
-use crate::cli::chain_source::ChainSource;
-use crate::cli::record::{RecordArgs, Staged};
-use crate::cli::signing::{ConfirmArgs, SignerArgs};
 
 /// Which step of a recovery.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,11 +87,11 @@ pub struct RevokeRequest {
 impl RevokeRequest {
     /// The store this command works on, if it uses one.
     pub fn store_dir(&self) -> Option<PathBuf> {
-        crate::cli::record::store_of(&self.chain, &self.store)
+        super::record::store_of(&self.chain, &self.store)
     }
 
-    fn record_args(&self) -> RecordArgs {
-        RecordArgs {
+    fn record_options(&self) -> RecordOptions {
+        RecordOptions {
             operator: self.record.operator.clone(),
             witnesses: self.record.witnesses.clone(),
             transcript: self.record.transcript.clone(),
@@ -101,20 +99,17 @@ impl RevokeRequest {
         }
     }
 
-    fn confirm_args(&self) -> ConfirmArgs {
-        ConfirmArgs {
-            yes: false,
-            json: false,
-            qr: false,
+    fn primary(&self) -> PrimaryOutput {
+        PrimaryOutput {
             respond_to: self.respond_to.clone(),
             envelope_out: self.envelope_out.clone(),
-            record: self.record_args(),
+            force: self.force,
         }
     }
 
-    fn signer_args(&self) -> SignerArgs {
-        SignerArgs {
-            signers: self.signers.clone(),
+    fn signer_request(&self) -> SignerRequest {
+        SignerRequest {
+            specs: self.signers.clone(),
             pkcs11_token: None,
             pkcs11_module: None,
             key_label: None,
@@ -125,13 +120,13 @@ impl RevokeRequest {
         }
     }
 
-    fn authority(&self) -> anyhow::Result<Authority> {
-        ChainSource {
+    fn authority(&self, term: &mut dyn Terminal) -> anyhow::Result<Authority> {
+        ChainRequest {
             chain: self.chain.clone(),
             store: self.store.clone(),
             unpinned: self.unpinned,
         }
-        .authority_for_signing()
+        .authority_for_signing(term)
     }
 }
 
@@ -212,12 +207,12 @@ impl RevokeCeremony {
     fn check_outputs(&self) -> anyhow::Result<()> {
         let r = &self.request;
         if let Some(out) = &r.out {
-            crate::cli::signing::check_primary_output(out, &r.confirm_args(), r.force)?;
+            r.primary().check(out)?;
         } else if let Some(env) = &r.envelope_out {
             check_target(env, Existing::from_force(r.force), Parent::MustExist)?;
         }
         if !matches!(r.step, Step::Finish { .. }) {
-            crate::cli::record::check_destination(&r.record_args(), r.store_dir().as_deref())?;
+            super::record::check_destination(&r.record_options(), r.store_dir().as_deref())?;
         }
         Ok(())
     }
@@ -260,7 +255,7 @@ impl Ceremony for RevokeCeremony {
             bail!("give exactly one --signer: the key that signs this step of the recovery");
         }
         self.check_outputs()?;
-        let authority = self.request.authority()?;
+        let authority = self.request.authority(term)?;
         let r = &self.request;
         // The lockout gate's store: the one given, else the default.
         let lockout_store = r
@@ -331,8 +326,8 @@ impl Ceremony for RevokeCeremony {
             _ => None,
         };
         let candidate = if signing {
-            crate::cli::record::guard(&r.record_args());
-            self.signers = crate::cli::signing::open_signers(&r.signer_args())?;
+            super::record::guard(&r.record_options(), term);
+            self.signers = r.signer_request().open(term)?;
             let our_key = self.signers[0].public_key();
             let c = pick_candidate(candidates, &our_key, &authority)?;
             if c.aum.signatures().iter().any(|s| s.key_id() == our_key) {
@@ -374,14 +369,14 @@ impl Ceremony for RevokeCeremony {
             Step::Start { .. } => (
                 format!(
                     "About to start and sign a recovery (revoke-keys) AUM:\n{}",
-                    crate::cli::signing::signers_text(&self.signers)
+                    super::signers::signers_text(&self.signers)
                 ),
                 "sign the recovery AUM",
             ),
             Step::Cosign { .. } => (
                 format!(
                     "About to cosign a recovery (revoke-keys) AUM:\n{}",
-                    crate::cli::signing::signers_text(&self.signers)
+                    super::signers::signers_text(&self.signers)
                 ),
                 "sign the recovery AUM",
             ),
@@ -441,16 +436,13 @@ impl Ceremony for RevokeCeremony {
     ) -> anyhow::Result<()> {
         let r = &self.request;
         let bytes = signed.aum.serialize();
-        let confirm = r.confirm_args();
         match (&r.out, &r.envelope_out) {
             (Some(out), _) => {
-                self.note = crate::cli::signing::stage_primary_output(
+                self.note = r.primary().stage(
                     unit,
                     out,
                     crate::exchange::ArtifactKind::RecoveryAum,
                     &bytes,
-                    &confirm,
-                    r.force,
                 )?;
             }
             (None, Some(env)) => {
@@ -492,8 +484,8 @@ impl Ceremony for RevokeCeremony {
         .signed([signed.aum.sig_hash()])
         .output(format!("recovery AUM {}", signed.aum.hash()), &bytes);
         let store = r.store_dir();
-        self.record = crate::cli::record::stage(
-            &r.record_args(),
+        self.record = super::record::stage(
+            &r.record_options(),
             store.as_deref(),
             entry,
             &mut self.signers,
@@ -769,7 +761,7 @@ pub fn real_problem<'a>(t: &'a RecoveryTally, aum: &Aum) -> Option<&'a str> {
 
 /// `before` -> the recovery's new state, one line per key and change.
 fn diff_lines(before: &State, c: &CheckedRecovery) -> String {
-    use crate::cli::render::key_line;
+    use super::render::key_line;
     use recovery::StateChange as C;
     let mut s = String::new();
     let revoked = |k: &Key| c.revoked.iter().any(|r| r.public == k.public);
@@ -816,10 +808,7 @@ fn diff_lines(before: &State, c: &CheckedRecovery) -> String {
 fn recovery_text(c: &CheckedRecovery, aum: &Aum, signing: bool) -> String {
     let mut s = String::new();
     for k in &c.revoked {
-        s.push_str(&format!(
-            "  REVOKES:    {}\n",
-            crate::cli::render::key_line(k)
-        ));
+        s.push_str(&format!("  REVOKES:    {}\n", super::render::key_line(k)));
     }
     s.push_str(&format!(
         "  new state (replaces the whole state), against the state now (head {}):\n",

@@ -157,7 +157,7 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                 },
                 attestation_out: attestation_out.clone(),
                 allow_unverified_attestation: attestation.allow_unverified_attestation,
-                record,
+                record: record.options(),
                 after_generation: std::env::var(FAIL_AFTER_VAR)
                     .ok()
                     .and_then(|v| AfterGeneration::parse(&v)),

@@ -1,0 +1,67 @@
+//! The layering docs/architecture.md draws: the library (everything in
+//! `src/` but `src/cli/` and `src/main.rs`) never reaches into the CLI,
+//! and the pure core (`src/tka/`) does no I/O and knows no command line.
+
+use std::path::{Path, PathBuf};
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).expect("src readable") {
+        let p = e.expect("entry").path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+fn library_files() -> Vec<PathBuf> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.retain(|p| !p.starts_with(src.join("cli")) && *p != src.join("main.rs"));
+    files.sort();
+    assert!(files.len() > 20, "found the library's files: {files:?}");
+    files
+}
+
+#[test]
+fn the_library_does_not_use_the_cli() {
+    let offenders: Vec<String> = library_files()
+        .iter()
+        .filter(|p| {
+            let text = std::fs::read_to_string(p).expect("read");
+            text.contains("crate::cli") || text.contains("super::cli")
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "library files using src/cli: {offenders:?}"
+    );
+}
+
+#[test]
+fn the_core_does_no_io_and_knows_no_command_line() {
+    let core = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tka");
+    let mut files = Vec::new();
+    rust_files(&core, &mut files);
+    assert!(!files.is_empty());
+    for p in files {
+        let text = std::fs::read_to_string(&p).expect("read");
+        for banned in [
+            "std::fs",
+            "std::net",
+            "std::process",
+            "clap::",
+            "crate::cli",
+            "crate::signers",
+        ] {
+            assert!(
+                !text.contains(banned),
+                "{} uses {banned}: the core stays pure",
+                p.display()
+            );
+        }
+    }
+}
