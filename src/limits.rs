@@ -47,6 +47,14 @@ pub const MAX_IMAGE_PIXELS: u64 = 50_000_000;
 /// [`MAX_IMAGE_PIXELS`] plus the decoders' working buffers).
 pub const MAX_IMAGE_ALLOC: u64 = 512 * 1024 * 1024;
 
+/// Scans times pixels of one JPEG: 800 million. A progressive JPEG is
+/// decoded scan by scan over the whole image, so a small file with many
+/// scans over a large canvas costs seconds per few dozen scans (a 3 KB
+/// file with 29 scans over 4334 x 10061 pixels took 2.7 s, found by the
+/// `image_limits` fuzz campaign). A 48-megapixel progressive photo has
+/// about 10 scans (480 million); a QR photo far fewer.
+pub const MAX_JPEG_SCAN_PIXELS: u64 = 800_000_000;
+
 /// Frames of one animated GIF: 10000. locksmith's own animations have
 /// twice as many frames as parts: 202 for a 20 KB export, about 2000 for
 /// a 1 MB chain at high density.

@@ -249,3 +249,16 @@ fn transcript_line_depth_and_size_are_capped() {
     let err = verify_bytes("t.jsonl", &long, None).expect_err("refused");
     assert!(err.to_string().contains("byte limit"), "{err}");
 }
+
+/// Found by the `image_limits` fuzz campaign (2026-12-03): a 3 KB
+/// progressive JPEG whose 29 scans each cover 4334 x 10061 pixels took
+/// 2.7 s of CPU to decode (and more scans would take longer). Refused from
+/// its header and scan count, before decoding.
+#[test]
+fn a_jpeg_with_many_scans_over_a_large_canvas_is_refused_before_decoding() {
+    let bytes = include_bytes!("data/images/jpeg-29-scans-43-megapixels.jpg");
+    let err = decode_image_file(bytes, "scans.jpg").expect_err("refused");
+    assert!(matches!(err, ExchangeError::ImageTooLarge { .. }), "{err}");
+    assert!(err.to_string().contains("29 scans"), "{err}");
+    assert!(err.to_string().contains("scans.jpg"), "{err}");
+}

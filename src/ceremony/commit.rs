@@ -528,6 +528,22 @@ fn sync_dir(dir: &Path) {
     }
 }
 
+/// Where a signing command's commit journal lives: in the store it works
+/// on (`STORE/.locksmith-journal`), else beside its first output (`.NAME.locksmith-journal`
+/// next to `beside`), so the next run of the same command finds an
+/// interrupted commit.
+pub fn journal_path(store: Option<&Path>, beside: Option<PathBuf>) -> PathBuf {
+    if let Some(store) = store {
+        return store.join(".locksmith-journal");
+    }
+    let beside = beside.unwrap_or_else(|| PathBuf::from("locksmith"));
+    let name = beside
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    beside.with_file_name(format!(".{name}.locksmith-journal"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@
 pub mod chain;
 pub mod commit;
 pub mod generate;
+pub mod lockout_gate;
 pub mod outputs;
 pub mod pipeline;
 pub mod record;
@@ -17,3 +18,4 @@ pub mod revoke;
 pub mod sign;
 pub mod signers;
 pub mod terminal;
+pub mod update;

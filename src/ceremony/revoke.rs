@@ -25,6 +25,7 @@
 
 use super::chain::ChainRequest;
 use super::commit::{check_target, CommitUnit, Existing, Parent};
+use super::lockout_gate::lockout_gate;
 use super::outputs::PrimaryOutput;
 use super::pipeline::{Ceremony, Shown};
 use super::record::{RecordOptions, Staged};
@@ -37,7 +38,7 @@ use crate::tka::recovery::{self, CheckedRecovery, RecoveryTally};
 use crate::tka::signer::Signer;
 use crate::tka::{Aum, AumHash, AumKind, Authority, Key, State};
 use anyhow::{bail, Context};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Which step of a recovery.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -220,20 +221,13 @@ impl RevokeCeremony {
 
 /// The journal of a `lock revoke-keys`: in the store, else beside the output.
 fn journal_of(r: &RevokeRequest) -> PathBuf {
-    if let Some(store) = r.store_dir() {
-        return store.join(".locksmith-journal");
-    }
-    let beside = r
-        .out
-        .clone()
-        .or_else(|| r.envelope_out.clone())
-        .or_else(|| r.record.transcript.clone())
-        .unwrap_or_else(|| PathBuf::from("locksmith"));
-    let name = beside
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    beside.with_file_name(format!(".{name}.locksmith-journal"))
+    super::commit::journal_path(
+        r.store_dir().as_deref(),
+        r.out
+            .clone()
+            .or_else(|| r.envelope_out.clone())
+            .or_else(|| r.record.transcript.clone()),
+    )
 }
 
 impl Ceremony for RevokeCeremony {
@@ -646,29 +640,6 @@ fn pick_candidate(
             authority.head()
         )
     })
-}
-
-/// The lockout gate: the state the recovery installs against the state
-/// at the head it replaces. Returns the preview for the summary; a refusal
-/// shows the preview first (it names the nodes) and then fails.
-fn lockout_gate(
-    term: &mut dyn Terminal,
-    store_dir: &Path,
-    head: AumHash,
-    before: &State,
-    after: &State,
-    accepted: Option<Acceptance>,
-) -> anyhow::Result<String> {
-    let status = crate::lockout_export::load(store_dir)
-        .context("reading the latest status export for the lockout preview")?;
-    let assessment = crate::lockout::assess(head, before, after, status.as_ref())
-        .context("the latest imported status export cannot be used for the lockout preview")?;
-    let text = assessment.text();
-    if let Err(refusal) = crate::lockout::gate(&assessment, accepted) {
-        term.say(crate::shown::for_terminal(text.trim_end()).as_ref());
-        return Err(refusal.into());
-    }
-    Ok(text)
 }
 
 /// The tally of a recovery: who signed, with how many votes at the fork

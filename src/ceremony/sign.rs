@@ -116,19 +116,14 @@ or --auth-keys -)";
 
 /// The journal of a `lock sign`: in the store, else beside the output.
 pub fn sign_journal(setup: &SigningSetup) -> PathBuf {
-    if let Some(store) = store_of(&setup.chain.chain, &setup.chain.store) {
-        return store.join(".locksmith-journal");
-    }
-    let beside = setup
-        .out
-        .clone()
-        .or_else(|| setup.record.transcript.clone())
-        .unwrap_or_else(|| PathBuf::from("locksmith"));
-    let name = beside
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    beside.with_file_name(format!(".{name}.locksmith-journal"))
+    let store = store_of(&setup.chain.chain, &setup.chain.store);
+    super::commit::journal_path(
+        store.as_deref(),
+        setup
+            .out
+            .clone()
+            .or_else(|| setup.record.transcript.clone()),
+    )
 }
 
 /// Stages the record of a `lock sign` (in the store's transcript, or --transcript).

@@ -85,10 +85,34 @@ pub fn load_still(bytes: &[u8], input: &str) -> Result<GrayImage> {
         .into_dimensions()
         .map_err(|e| image_error(input, e))?;
     check_dimensions(w, h, "the image", input)?;
+    check_jpeg_scans(bytes, w, h, input)?;
     let mut r = reader()?;
     r.limits(image_limits());
     let img = r.decode().map_err(|e| image_error(input, e))?;
     Ok(img.into_luma8())
+}
+
+/// Refuses a JPEG whose scans over its pixels exceed
+/// [`limits::MAX_JPEG_SCAN_PIXELS`]. Scans are counted as start-of-scan
+/// markers (`FF DA`): entropy-coded data stuffs every `FF` with `00`, so
+/// the pair appears only as a marker or inside a segment's payload (which
+/// only overcounts, e.g. an EXIF thumbnail's own scan).
+fn check_jpeg_scans(bytes: &[u8], width: u32, height: u32, input: &str) -> Result<()> {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return Ok(());
+    }
+    let scans = bytes.windows(2).filter(|w| w == &[0xFF, 0xDA]).count() as u64;
+    let pixels = u64::from(width) * u64::from(height);
+    if scans.saturating_mul(pixels) > limits::MAX_JPEG_SCAN_PIXELS {
+        return Err(ExchangeError::ImageTooLarge {
+            input: input.into(),
+            reason: format!(
+                "the JPEG has {scans} scans over {width} x {height} pixels; locksmith decodes at most {} scan-pixels (re-save it as a baseline JPEG or a PNG)",
+                limits::MAX_JPEG_SCAN_PIXELS
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Decodes a GIF frame by frame onto its logical screen (honouring frame

@@ -39,9 +39,9 @@ case("inspect-rtl-content", "an RTL override in the content", ["inspect", F + "r
 case("inspect-oversized", "one byte over the 64 MiB input limit", ["inspect", "{tmp}/big.bin"], "larger than", make={"big.bin": BIG})
 case("inspect-stdin-empty", "nothing on standard input", ["inspect", "-"], "standard input", stdin="")
 case("inspect-stdin-truncated", "half an AUM in hex on standard input", ["inspect", "-"], "standard input", stdin_file=F + "aum-truncated.hex")
-case("inspect-long-name", "a 300-byte file name that does not exist", ["inspect", {"repeat": "a", "times": 300, "suffix": ".aum"}], "no file by that name")
-case("inspect-rtl-name", "a missing file whose name holds an RTL override", ["inspect", "evil" + RLO + "mua.aum"], "no file by that name")
-case("inspect-dir", "a directory", ["inspect", F], "is a directory")
+case("inspect-long-name", "a 300-byte file name that does not exist", ["inspect", {"repeat": "a", "times": 300, "suffix": ".aum"}], "no such file")
+case("inspect-rtl-name", "a missing file whose name holds an RTL override", ["inspect", "evil" + RLO + "mua.aum"], "no such file")
+case("inspect-dir", "a directory (read as QR frames: it holds a file that is no image)", ["inspect", F], "cannot read the image")
 case("inspect-huge-inline", "a 100 kB argument", ["inspect", {"repeat": "Z", "times": 100000}], "no file by that name")
 case("inspect-bom", "hex behind a UTF-8 byte-order mark", ["inspect", F + "bom-hex.txt"], "bom-hex.txt")
 
@@ -57,7 +57,7 @@ case("chain-dir-of-junk", "a directory of files that are not AUMs", ["lock", "st
 case("chain-oversized", "one byte over the input limit", ["lock", "status", "--chain", "{tmp}/big.aum"], "larger than", make={"big.aum": BIG})
 case("chain-stdin-garbage", "garbage on standard input", ["lock", "status", "--chain", "-"], "standard input", stdin="hello\u0000world\n")
 case("chain-log-truncated", "lock log JSON cut short", ["lock", "log", "--chain", F + "lock-log-truncated.json"], "lock-log-truncated.json")
-case("chain-rtl-name", "a missing chain file with an RTL override in its name", ["lock", "status", "--chain", "chain" + RLO + "mua.aum"], "no file by that name")
+case("chain-rtl-name", "a missing chain file with an RTL override in its name", ["lock", "status", "--chain", "chain" + RLO + "mua.aum"], "no such file")
 
 # ---- lock verify-signature NODE_KEY NKS
 VS = ["lock", "verify-signature", "--chain", S + "chain"]
