@@ -19,33 +19,7 @@ fn locksmith() -> Command {
     c
 }
 
-/// Every file under `dir` with its bytes, sorted; the advisory lock files
-/// and the store's verified cache are not outputs.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let p = e.expect("entry").path();
-            let name = p
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            if p.is_dir() {
-                out.push((p.clone(), Vec::new()));
-                todo.push(p);
-            } else if name != "lock" && !name.ends_with(".lock") && name != "verified-cache" {
-                out.push((p.clone(), std::fs::read(&p).expect("read")));
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use software_keys::snapshot;
 
 fn head(store: &Path) -> String {
     let out = locksmith()
