@@ -61,6 +61,12 @@ impl Store {
             .join("authority")
     }
 
+    /// The file of one AUM in the store at `dir`: content-named,
+    /// `aums/HASH.aum` (an existing file of that name is that AUM).
+    pub fn aum_file(dir: &Path, hash: &AumHash) -> PathBuf {
+        dir.join("aums").join(format!("{hash}.aum"))
+    }
+
     fn io(&self, e: impl std::fmt::Display) -> StoreError {
         StoreError::Io {
             path: self.dir.display().to_string(),
@@ -140,12 +146,7 @@ impl Store {
         let mut files: Vec<(PathBuf, Vec<u8>)> = authority
             .tree()
             .iter()
-            .map(|(hash, aum)| {
-                (
-                    dir.join("aums").join(format!("{hash}.aum")),
-                    aum.serialize(),
-                )
-            })
+            .map(|(hash, aum)| (Self::aum_file(dir, hash), aum.serialize()))
             .collect();
         if held {
             files.push((
@@ -334,16 +335,23 @@ impl Store {
         Ok(authority)
     }
 
+    /// The AUMs of `authority` whose files this store does not hold yet,
+    /// with the path each goes to.
+    fn missing_aums<'a>(&self, authority: &'a Authority) -> Vec<(PathBuf, &'a Aum)> {
+        authority
+            .tree()
+            .iter()
+            .map(|(hash, aum)| (Self::aum_file(&self.dir, hash), aum))
+            .filter(|(path, _)| !path.exists())
+            .collect()
+    }
+
     /// The store files of AUMs of `authority` this store does not hold yet
     /// (content-named, one per AUM), for a command that stages them with
     /// its other outputs in one commit; [`Store::note_committed`] follows.
     pub fn new_aum_files(&self, authority: &Authority) -> Vec<(PathBuf, Vec<u8>)> {
-        let dir = self.dir.join("aums");
-        authority
-            .tree()
-            .iter()
-            .map(|(hash, aum)| (dir.join(format!("{hash}.aum")), aum))
-            .filter(|(path, _)| !path.exists())
+        self.missing_aums(authority)
+            .into_iter()
             .map(|(path, aum)| (path, aum.serialize()))
             .collect()
     }
@@ -380,12 +388,7 @@ impl Store {
         use rayon::prelude::*;
         use std::io::Write;
         let dir = self.dir.join("aums");
-        let new: Vec<(PathBuf, &Aum)> = authority
-            .tree()
-            .iter()
-            .map(|(hash, aum)| (dir.join(format!("{hash}.aum")), aum))
-            .filter(|(path, _)| !path.exists())
-            .collect();
+        let new = self.missing_aums(authority);
         if new.is_empty() {
             return Ok(0);
         }

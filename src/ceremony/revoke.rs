@@ -309,7 +309,7 @@ impl Ceremony for RevokeCeremony {
         let store_file = match (&r.step, r.store_dir()) {
             (Step::Finish { .. }, Some(dir)) => {
                 let aum = &candidates[0].aum;
-                let file = dir.join("aums").join(format!("{}.aum", aum.hash()));
+                let file = crate::store::Store::aum_file(&dir, &aum.hash());
                 if authority.tree().get(&aum.hash()).is_some() {
                     None
                 } else {

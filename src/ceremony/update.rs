@@ -121,6 +121,9 @@ pub struct UpdateCeremony {
     pub store: Option<Store>,
     pub authority: Option<Authority>,
     lockout_text: String,
+    /// The AUMs built unsigned at preflight (for the lockout gate and the
+    /// output checks): the plan.
+    unsigned: Option<Vec<Aum>>,
     pub signers: Vec<Box<dyn Signer>>,
     pub record: Option<Staged>,
     pub note: Option<String>,
@@ -140,6 +143,7 @@ impl UpdateCeremony {
             store: None,
             authority: None,
             lockout_text: String::new(),
+            unsigned: None,
             signers: Vec::new(),
             record: None,
             note: None,
@@ -255,16 +259,16 @@ impl Ceremony for UpdateCeremony {
             }
         }
         self.signers = signers;
+        self.unsigned = Some(preview);
         self.store = store;
         self.authority = Some(authority);
         Ok(())
     }
 
     fn plan(&mut self) -> anyhow::Result<Vec<Aum>> {
-        let authority = self.authority()?;
-        let mut b = UpdateBuilder::new(authority, Vec::new());
-        apply(&mut b, &self.request.change)?;
-        Ok(b.finalize()?)
+        self.unsigned
+            .take()
+            .context("no AUMs planned (preflight did not run)")
     }
 
     fn show(&self, preview: &Vec<Aum>) -> Shown {
