@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[path = "support/software_keys.rs"]
 mod software_keys;
 
-const HOOK: &str = "LOCKSMITH_TEST_FAIL_AFTER";
+use software_keys::FAIL_AFTER as HOOK;
 /// Failures that must leave nothing behind.
 const BEFORE_COMMIT: [&str; 8] = [
     "preflight",
@@ -22,11 +22,7 @@ const BEFORE_COMMIT: [&str; 8] = [
     "rename:2",
 ];
 
-fn locksmith() -> Command {
-    let mut c = software_keys::locksmith();
-    c.env_remove(HOOK);
-    c
-}
+use software_keys::locksmith;
 
 use software_keys::snapshot;
 

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 mod software_keys;
 use software_keys::{init_store, key_file};
 
-const HOOK: &str = "LOCKSMITH_TEST_FAIL_AFTER";
+use software_keys::FAIL_AFTER as HOOK;
 /// Failures that must leave nothing behind (each step writes two files:
 /// the recovery AUM and the transcript, or for finish the store's AUM).
 const BEFORE_COMMIT: [&str; 8] = [
@@ -26,11 +26,7 @@ const BEFORE_COMMIT: [&str; 8] = [
     "rename:1",
 ];
 
-fn locksmith() -> assert_cmd::Command {
-    let mut c = software_keys::locksmith();
-    c.env_remove(HOOK);
-    c
-}
+use software_keys::locksmith;
 
 use software_keys::snapshot;
 

@@ -10,14 +10,10 @@ use std::path::{Path, PathBuf};
 #[path = "support/software_keys.rs"]
 mod software_keys;
 
-const HOOK: &str = "LOCKSMITH_TEST_FAIL_AFTER";
+use software_keys::FAIL_AFTER as HOOK;
 const NEW_KEY: &str = "tlpub:0000000000000000000000000000000000000000000000000000000000000007";
 
-fn locksmith() -> Command {
-    let mut c = software_keys::locksmith();
-    c.env_remove(HOOK);
-    c
-}
+use software_keys::locksmith;
 
 use software_keys::snapshot;
 

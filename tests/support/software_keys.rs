@@ -6,10 +6,15 @@
 use assert_cmd::Command;
 use std::path::Path;
 
-/// The locksmith binary, with no store taken from the environment.
+/// The pipeline's failure-injection hook (src/ceremony/pipeline.rs).
+pub const FAIL_AFTER: &str = "LOCKSMITH_TEST_FAIL_AFTER";
+
+/// The locksmith binary, with no store and no failure hook taken from the
+/// environment (a test sets the hook on the one run it means to fail).
 pub fn locksmith() -> Command {
     let mut c = Command::cargo_bin("locksmith").expect("binary");
     c.env_remove("LOCKSMITH_STORE");
+    c.env_remove(FAIL_AFTER);
     c
 }
 
