@@ -4,11 +4,15 @@
 //! Layout:
 //! - `anchor`: the base32 hash of the pinned genesis (or first checkpoint).
 //!   Written once; later imports must link to what this machine verified.
-//! - `aums/<BASE32 HASH>.aum`: each verified AUM's canonical CBOR.
+//! - `aums/<BASE32 HASH>.aum`: one verified AUM's canonical CBOR, for each
+//!   AUM this machine signed (`lock init`, `add/remove/update`,
+//!   `revoke-keys --finish`: the names those commands print).
+//! - `aums/<HEX DIGEST>.pack`: the AUMs of one `lock import` in one file
+//!   (`store/pack.rs`), so that importing 10,000 AUMs is one file.
 //! - `lock`: an advisory lock file (exclusive for writers, shared for readers).
 //! - `verified-cache`: what the last full verification established (see
 //!   `verified_cache`): anchor, head, AUM count and a BLAKE2s digest of the
-//!   anchor and every AUM file's name and bytes.
+//!   anchor and every AUM file's (`.aum` and `.pack`) name and bytes.
 //! - `held-for-custodians`: present while `lock init --await-custodians`
 //!   holds the new authority back; `verifications.json` records who verified.
 //!
@@ -19,10 +23,14 @@
 //! byte. Concurrency: writers hold the exclusive lock for the
 //! whole load-verify-write cycle, so two writers cannot interleave.
 
+mod pack;
 mod verified_cache;
 
 use crate::output::write_atomic;
+use crate::tka::hash::blake2s;
+use crate::tka::recovery::{check_imported_checkpoints, UnseenRecovery};
 use crate::tka::{order_by_parent_links, Aum, AumHash, Authority};
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -219,7 +227,7 @@ impl Store {
         let files = self.read_aum_files()?;
         let digest = verified_cache::digest(&anchor, &files);
         if let Some(record) = verified_cache::read(&self.dir) {
-            if record.matches(&anchor, files.len(), &digest) {
+            if record.matches(&anchor, record.aums, &digest) {
                 if let Some(authority) = self.load_cached(&record, &files) {
                     return Ok(authority);
                 }
@@ -245,44 +253,82 @@ impl Store {
         files: &[(String, Vec<u8>)],
     ) -> Option<Authority> {
         use rayon::prelude::*;
-        let aums: Vec<Aum> = files
+        let stored = self.stored_aums(files).ok()?;
+        let mut aums: Vec<Aum> = stored
             .par_iter()
-            .map(|(_, bytes)| Aum::decode(bytes).ok())
+            .map(|s| Aum::decode(s.bytes).ok())
             .collect::<Option<Vec<Aum>>>()?;
+        dedup_by_hash(&mut aums);
         let authority =
             Authority::from_previously_verified(record.anchor, record.head, aums).ok()?;
         (count_of(&authority) == record.aums).then_some(authority)
     }
 
-    /// Every `aums/*.aum` file (name without extension, bytes), read in
-    /// parallel, sorted by name.
+    /// Every AUM file of the store (`aums/*.aum` and `aums/*.pack`, file
+    /// name and bytes), read in parallel, sorted by name.
     fn read_aum_files(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         use rayon::prelude::*;
         let dir = self.dir.join("aums");
-        let entries = std::fs::read_dir(&dir).map_err(|e| self.io(e))?;
-        let mut names = Vec::new();
-        for entry in entries {
-            let path = entry.map_err(|e| self.io(e))?.path();
-            if path.extension().and_then(|e| e.to_str()) == Some("aum") {
-                let stem = path
-                    .file_stem()
-                    .and_then(|s| s.to_str())
-                    .unwrap_or_default();
-                names.push(stem.to_string());
-            }
-        }
-        // By name (a string sort; sorting the paths compared components).
-        names.sort_unstable();
+        let names = self.aum_file_names()?;
         names
             .into_par_iter()
             .map(|name| {
-                let bytes =
-                    std::fs::read(dir.join(format!("{name}.aum"))).map_err(|e| self.io(e))?;
+                let bytes = std::fs::read(dir.join(&name)).map_err(|e| self.io(e))?;
                 Ok((name, bytes))
             })
             .collect::<Vec<Result<_, StoreError>>>()
             .into_iter()
             .collect()
+    }
+
+    /// The names of the store's AUM files (`*.aum`, `*.pack`), sorted.
+    fn aum_file_names(&self) -> Result<Vec<String>, StoreError> {
+        let entries = std::fs::read_dir(self.dir.join("aums")).map_err(|e| self.io(e))?;
+        let mut names = Vec::new();
+        for entry in entries {
+            let name = entry.map_err(|e| self.io(e))?.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if stored_form(name).is_some() {
+                names.push(name.to_string());
+            }
+        }
+        // By name (a string sort; sorting the paths compared components).
+        names.sort_unstable();
+        Ok(names)
+    }
+
+    /// Every AUM in `files` (from [`Store::read_aum_files`]): where it is,
+    /// its bytes, and for an `.aum` file the hash its name says. Refuses a
+    /// pack that cannot be read or does not match its name.
+    fn stored_aums<'a>(
+        &self,
+        files: &'a [(String, Vec<u8>)],
+    ) -> Result<Vec<StoredAum<'a>>, StoreError> {
+        let mut out = Vec::with_capacity(files.len());
+        for (name, bytes) in files {
+            match stored_form(name) {
+                Some(StoredForm::Aum(stem)) => out.push(StoredAum {
+                    file: name,
+                    record: None,
+                    named: Some(stem),
+                    bytes,
+                }),
+                Some(StoredForm::Pack(stem)) => {
+                    let records = pack::decode(stem, bytes).map_err(|e| StoreError::Corrupt {
+                        path: self.dir.join("aums").join(name).display().to_string(),
+                        reason: e.to_string(),
+                    })?;
+                    out.extend(records.into_iter().enumerate().map(|(i, bytes)| StoredAum {
+                        file: name,
+                        record: Some(i),
+                        named: None,
+                        bytes,
+                    }));
+                }
+                None => {}
+            }
+        }
+        Ok(out)
     }
 
     /// Re-verifies the whole authority from the anchor.
@@ -297,17 +343,22 @@ impl Store {
             reason,
         };
         let dir = self.dir.join("aums");
-        let decoded: Vec<Result<Aum, StoreError>> = files
+        let stored = self.stored_aums(&files)?;
+        let decoded: Vec<Result<Aum, StoreError>> = stored
             .into_par_iter()
-            .map(|(name, bytes)| {
-                let path = dir.join(format!("{name}.aum"));
-                let aum =
-                    Aum::decode(&bytes).map_err(|e| corrupt(format!("{}: {e}", path.display())))?;
-                if name.parse::<AumHash>().ok() != Some(aum.hash()) {
-                    return Err(corrupt(format!(
-                        "{} does not hold the AUM its name says",
-                        path.display()
-                    )));
+            .map(|s| {
+                let path = dir.join(s.file);
+                let place = match s.record {
+                    Some(i) => format!("{} (AUM {i})", path.display()),
+                    None => path.display().to_string(),
+                };
+                let aum = Aum::decode(s.bytes).map_err(|e| corrupt(format!("{place}: {e}")))?;
+                if let Some(named) = s.named {
+                    if named.parse::<AumHash>().ok() != Some(aum.hash()) {
+                        return Err(corrupt(format!(
+                            "{place} does not hold the AUM its name says"
+                        )));
+                    }
                 }
                 Ok(aum)
             })
@@ -315,6 +366,7 @@ impl Store {
         let mut aums = decoded
             .into_iter()
             .collect::<Result<Vec<Aum>, StoreError>>()?;
+        dedup_by_hash(&mut aums);
         let anchor_aum = aums
             .iter()
             .position(|a| a.hash() == anchor)
@@ -335,14 +387,43 @@ impl Store {
         Ok(authority)
     }
 
+    /// The hashes of the AUMs the store's files hold (an unreadable pack
+    /// counts as holding nothing: its AUMs are written again).
+    fn stored_hashes(&self) -> HashSet<AumHash> {
+        let Ok(names) = self.aum_file_names() else {
+            return HashSet::new();
+        };
+        let mut hashes = HashSet::with_capacity(names.len());
+        for name in &names {
+            match stored_form(name) {
+                Some(StoredForm::Aum(stem)) => {
+                    if let Ok(hash) = stem.parse() {
+                        hashes.insert(hash);
+                    }
+                }
+                Some(StoredForm::Pack(stem)) => {
+                    let Ok(bytes) = std::fs::read(self.dir.join("aums").join(name)) else {
+                        continue;
+                    };
+                    if let Ok(records) = pack::decode(stem, &bytes) {
+                        hashes.extend(records.iter().map(|r| AumHash(blake2s(r))));
+                    }
+                }
+                None => {}
+            }
+        }
+        hashes
+    }
+
     /// The AUMs of `authority` whose files this store does not hold yet,
-    /// with the path each goes to.
+    /// with the path each goes to as an `.aum` file.
     fn missing_aums<'a>(&self, authority: &'a Authority) -> Vec<(PathBuf, &'a Aum)> {
+        let stored = self.stored_hashes();
         authority
             .tree()
             .iter()
+            .filter(|(hash, _)| !stored.contains(hash))
             .map(|(hash, aum)| (Self::aum_file(&self.dir, hash), aum))
-            .filter(|(path, _)| !path.exists())
             .collect()
     }
 
@@ -369,122 +450,171 @@ impl Store {
         let (Ok(anchor), Ok(files)) = (self.anchor(), self.read_aum_files()) else {
             return;
         };
-        if anchor != authority.oldest_ancestor() || files.len() != count_of(authority) {
+        let Ok(stored) = self.stored_aums(&files) else {
+            return;
+        };
+        let count = distinct_count(&stored);
+        if anchor != authority.oldest_ancestor() || count != count_of(authority) {
             return;
         }
         let digest = verified_cache::digest(&anchor, &files);
-        let _ = verified_cache::write(&self.dir, &anchor, authority.head(), files.len(), &digest);
+        let _ = verified_cache::write(&self.dir, &anchor, authority.head(), count, &digest);
     }
 
-    /// Writes every AUM not yet on disk, crash-safely and in one batch:
-    /// each goes to a temporary file (not `*.aum`, so loading ignores it),
-    /// the file system is synced once, and only then are the files renamed
-    /// to their names (never over an existing one) and the directory synced.
-    /// A crash leaves the old set plus some complete new AUMs, each already
-    /// verified; loading re-verifies them. One sync for the batch instead of
-    /// two per AUM (`write_atomic`) is what makes a 100,000-AUM import take
-    /// seconds, not minutes.
+    /// Writes every AUM not yet in the store as one pack file
+    /// (`store/pack.rs`), crash-safely: a temporary file (not `*.aum` or
+    /// `*.pack`, so loading ignores it), synced, renamed to its
+    /// content-derived name (never over an existing one), the directory
+    /// synced. A crash leaves the old set, or the old set and the complete
+    /// pack; loading re-verifies it. One file for the batch instead of one
+    /// per AUM is what makes a 10,000-AUM import one file creation, not
+    /// 10,000.
     fn write_aums(&self, authority: &Authority) -> Result<usize, StoreError> {
-        use rayon::prelude::*;
-        use std::io::Write;
-        let dir = self.dir.join("aums");
         let new = self.missing_aums(authority);
         if new.is_empty() {
             return Ok(0);
         }
-        let temps = new
-            .par_iter()
-            .map(|(path, aum)| {
-                let mut tmp = tempfile::Builder::new()
-                    .prefix(".locksmith-")
-                    .tempfile_in(&dir)
-                    .map_err(|e| self.io(e))?;
-                tmp.write_all(&aum.serialize()).map_err(|e| self.io(e))?;
-                // Closed now: a 100,000-AUM import must not hold 100,000 descriptors.
-                Ok((path, tmp.into_temp_path()))
-            })
-            .collect::<Vec<Result<_, StoreError>>>()
-            .into_iter()
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        sync_files(&dir, temps.iter().map(|(_, t)| t.as_ref())).map_err(|e| self.io(e))?;
-        for (path, tmp) in temps {
-            match tmp.persist_noclobber(path) {
-                Ok(_) => {}
-                // Content-named: an existing file of that name is this AUM.
-                Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(self.io(e.error)),
-            }
+        let records: Vec<Vec<u8>> = new.iter().map(|(_, aum)| aum.serialize()).collect();
+        let bytes = pack::encode(records.iter().map(Vec::as_slice));
+        let path = self.dir.join("aums").join(pack::file_name(&bytes));
+        match write_atomic(&path, &bytes, false) {
+            Ok(()) => {}
+            // Content-named: an existing pack of that name holds these bytes.
+            Err(crate::output::OutputError::Exists(_)) => {}
+            Err(e) => return Err(self.io(e)),
         }
-        std::fs::File::open(&dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| self.io(e))?;
         Ok(new.len())
     }
 
-    /// Verifies `updates` against the stored authority and adds them.
-    /// Refuses AUMs that do not link to what this store verified. Returns
-    /// the new authority and how many AUMs were new.
+    /// Verifies `updates` against the stored authority and adds them
+    /// ([`Store::plan_import`] then [`Store::commit_import`]; recovery
+    /// checkpoints this machine cannot rebuild are refused).
     pub fn import(&self, updates: Vec<Aum>) -> Result<(Authority, usize), StoreError> {
-        let mut authority = self.load()?;
-        let known: Vec<Aum> = updates
+        let plan = self.plan_import(updates, false)?;
+        self.commit_import(&plan)?;
+        Ok((plan.after, plan.added))
+    }
+
+    /// Verifies `updates` against the stored authority without writing
+    /// anything: they must link to what this store verified, verify, and
+    /// every checkpoint among them must restate its parent's state or be a
+    /// recovery this machine rebuilds ([`check_imported_checkpoints`]; with
+    /// `accept_unseen`, one it cannot rebuild is listed in the plan for the
+    /// caller to show and record instead of refused).
+    pub fn plan_import(
+        &self,
+        updates: Vec<Aum>,
+        accept_unseen: bool,
+    ) -> Result<ImportPlan, StoreError> {
+        let before = self.load()?;
+        let new: Vec<Aum> = updates
             .iter()
-            .filter(|a| authority.tree().get(&a.hash()).is_none())
+            .filter(|a| before.tree().get(&a.hash()).is_none())
             .cloned()
             .collect();
-        if known.is_empty() {
-            return Ok((authority, 0));
+        if new.is_empty() {
+            return Ok(ImportPlan {
+                after: before,
+                added: 0,
+                unseen: Vec::new(),
+            });
         }
-        let ordered =
-            order_by_parent_links(known).map_err(|e| StoreError::Refused(e.to_string()))?;
+        let ordered = order_by_parent_links(new).map_err(|e| StoreError::Refused(e.to_string()))?;
         if let Some(first) = ordered.first() {
             let linked = first
                 .parent()
-                .is_some_and(|p| authority.tree().get(&p).is_some());
+                .is_some_and(|p| before.tree().get(&p).is_some());
             if !linked {
                 return Err(StoreError::Refused(format!(
                     "the imported AUMs do not link to this store's authority (anchor {}): AUM {} has parent {}, which this machine never verified. \
                      Is the export from another tailnet, or older than this store?",
-                    authority.oldest_ancestor(),
+                    before.oldest_ancestor(),
                     first.hash(),
                     first.parent().map(|p| p.to_string()).unwrap_or_else(|| "none".into())
                 )));
             }
         }
-        let count = ordered.len();
-        authority
+        let added = ordered.len();
+        let mut after = before.clone();
+        after
             .inform(ordered)
             .map_err(|e| StoreError::Refused(format!("the imported AUMs do not verify: {e}")))?;
-        self.write_aums(&authority)?;
-        self.record_verified(&authority);
-        Ok((authority, count))
+        let unseen =
+            check_imported_checkpoints(&before, &after, &updates, accept_unseen).map_err(|e| {
+                StoreError::Refused(format!(
+                    "a checkpoint in the import replaces the state: {e}"
+                ))
+            })?;
+        Ok(ImportPlan {
+            after,
+            added,
+            unseen,
+        })
     }
 
-    /// Adds AUMs this machine just built and signed (already verified by
-    /// informing them into `authority`).
-    pub fn save(&self, authority: &Authority) -> Result<usize, StoreError> {
-        let written = self.write_aums(authority)?;
-        self.record_verified(authority);
+    /// Writes what [`Store::plan_import`] verified (one pack file) and
+    /// records the verified cache. Call with the same exclusive `Store`.
+    pub fn commit_import(&self, plan: &ImportPlan) -> Result<usize, StoreError> {
+        let written = self.write_aums(&plan.after)?;
+        self.record_verified(&plan.after);
         Ok(written)
     }
 }
 
-/// Makes the data of `files` (all in `dir`) durable: one `syncfs` of the
-/// file system on Linux, each file's own sync elsewhere or if that fails.
-fn sync_files<'a>(dir: &Path, files: impl Iterator<Item = &'a Path>) -> std::io::Result<()> {
-    #[cfg(target_os = "linux")]
-    if let Ok(d) = File::open(dir) {
-        if rustix::fs::syncfs(&d).is_ok() {
-            return Ok(());
-        }
-    }
-    let _ = dir;
-    for f in files {
-        File::open(f)?.sync_all()?;
-    }
-    Ok(())
+/// A verified import, not written yet.
+pub struct ImportPlan {
+    /// The store's authority with the import informed.
+    pub after: Authority,
+    /// How many AUMs are new.
+    pub added: usize,
+    /// Recovery checkpoints accepted without a rebuild (`accept_unseen`).
+    pub unseen: Vec<UnseenRecovery>,
 }
 
-/// How many AUMs an authority holds (one file each in the store).
+/// How many AUMs an authority holds.
 fn count_of(authority: &Authority) -> usize {
     authority.tree().len()
+}
+
+/// One AUM as the store holds it: in which file, which record of a pack,
+/// the hash an `.aum` file's name says, its bytes.
+struct StoredAum<'a> {
+    file: &'a str,
+    record: Option<usize>,
+    named: Option<&'a str>,
+    bytes: &'a [u8],
+}
+
+/// The two forms of AUM file in `aums/`.
+enum StoredForm<'a> {
+    /// `HASH.aum`: one AUM (what this machine signed, or older stores).
+    Aum(&'a str),
+    /// `DIGEST.pack`: the AUMs of one import.
+    Pack(&'a str),
+}
+
+fn stored_form(name: &str) -> Option<StoredForm<'_>> {
+    if name.starts_with('.') {
+        return None;
+    }
+    if let Some(stem) = name.strip_suffix(".aum") {
+        return Some(StoredForm::Aum(stem));
+    }
+    name.strip_suffix(".pack").map(StoredForm::Pack)
+}
+
+/// How many different AUMs the stored records are (an AUM may be in a pack
+/// and in an `.aum` file).
+fn distinct_count(stored: &[StoredAum<'_>]) -> usize {
+    stored
+        .iter()
+        .map(|s| blake2s(s.bytes))
+        .collect::<HashSet<_>>()
+        .len()
+}
+
+/// Drops later copies of the same AUM.
+fn dedup_by_hash(aums: &mut Vec<Aum>) {
+    let mut seen = HashSet::with_capacity(aums.len());
+    aums.retain(|a| seen.insert(a.hash()));
 }

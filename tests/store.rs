@@ -206,3 +206,141 @@ mod verified_cache {
         assert_eq!(load(dir.path()).expect("load").head(), authority.head());
     }
 }
+
+/// AUM packs (src/store/pack.rs): what `lock import` writes, one file per
+/// import, next to the `.aum` files of what this machine signed.
+mod packs {
+    use super::*;
+    use std::path::Path;
+
+    fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir.join("aums"))
+            .expect("aums")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some(ext))
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn load_fresh(dir: &Path) -> Result<Authority, locksmith::store::StoreError> {
+        // Without the cache: a full verification from the anchor.
+        let _ = std::fs::remove_file(dir.join("verified-cache"));
+        Store::open(dir, false).expect("open").load()
+    }
+
+    #[test]
+    fn an_import_is_one_pack_file_and_loads_back_in_full() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let aums = order_by_parent_links(sample_chain()).expect("ordered");
+        let genesis = Authority::from_chain(vec![aums[0].clone()]).expect("genesis");
+        Store::create(dir.path(), &genesis).expect("create");
+        let store = Store::open(dir.path(), true).expect("open");
+        let (_, added) = store.import(aums.clone()).expect("import");
+        assert_eq!(added, aums.len() - 1);
+        assert_eq!(files(dir.path(), "aum"), Vec::<PathBuf>::new());
+        assert_eq!(
+            files(dir.path(), "pack").len(),
+            2,
+            "create's pack and the import's"
+        );
+        // Importing the same AUMs again writes nothing.
+        assert_eq!(store.import(aums.clone()).expect("again").1, 0);
+        assert_eq!(files(dir.path(), "pack").len(), 2);
+        drop(store);
+        let full = Authority::from_chain(aums).expect("verifies");
+        let loaded = load_fresh(dir.path()).expect("full verification");
+        assert_eq!(loaded.head(), full.head());
+        assert_eq!(loaded.state(), full.state());
+        assert_eq!(loaded.tree().len(), full.tree().len());
+    }
+
+    #[test]
+    fn a_store_of_aum_files_and_packs_together_loads() {
+        // A store written as one `.aum` file per AUM (what earlier versions
+        // wrote, and what signing commands write) with a pack beside it
+        // that repeats some of them.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let aums = order_by_parent_links(sample_chain()).expect("ordered");
+        let full = Authority::from_chain(aums.clone()).expect("verifies");
+        Store::create(dir.path(), &full).expect("create");
+        for aum in &aums {
+            std::fs::write(Store::aum_file(dir.path(), &aum.hash()), aum.serialize())
+                .expect("write");
+        }
+        let loaded = load_fresh(dir.path()).expect("mixed store");
+        assert_eq!(loaded.head(), full.head());
+        assert_eq!(loaded.tree().len(), full.tree().len());
+        // The cache it records counts each AUM once and is used next time.
+        let record = std::fs::read_to_string(dir.path().join("verified-cache")).expect("cache");
+        assert!(
+            record.contains(&format!("aums {}\n", aums.len())),
+            "{record}"
+        );
+        let cached = Store::open(dir.path(), false)
+            .expect("open")
+            .load()
+            .expect("cached");
+        assert_eq!(cached.head(), full.head());
+    }
+
+    #[test]
+    fn a_damaged_pack_is_refused_as_corrupt() {
+        let authority = Authority::from_chain(sample_chain()).expect("verifies");
+        let damages: [(&str, fn(&mut Vec<u8>)); 4] = [
+            ("a flipped byte", |b| {
+                let i = b.len() - 3;
+                b[i] ^= 1
+            }),
+            ("cut short", |b| b.truncate(b.len() - 5)),
+            ("no magic", |b| b[0] = b'X'),
+            ("an extra byte", |b| b.push(0)),
+        ];
+        for (what, damage) in damages {
+            let dir = tempfile::tempdir().expect("tempdir");
+            Store::create(dir.path(), &authority).expect("create");
+            let pack = files(dir.path(), "pack").pop().expect("a pack");
+            let mut bytes = std::fs::read(&pack).expect("read");
+            damage(&mut bytes);
+            std::fs::write(&pack, &bytes).expect("damage");
+            let err = Store::open(dir.path(), false)
+                .expect("open")
+                .load()
+                .expect_err(what);
+            let text = err.to_string();
+            assert!(
+                text.contains("corrupt") && text.contains(".pack"),
+                "{what}: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pack_renamed_to_match_forged_contents_still_fails_verification() {
+        // Someone who rewrites a pack and renames it to its new digest gets
+        // past the name check, never past signature verification.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let aums = order_by_parent_links(sample_chain()).expect("ordered");
+        let genesis = Authority::from_chain(vec![aums[0].clone()]).expect("genesis");
+        Store::create(dir.path(), &genesis).expect("create");
+        Store::open(dir.path(), true)
+            .expect("open")
+            .import(aums.clone())
+            .expect("import");
+        let mut forged = aums[2].clone();
+        let sigs = forged.signatures.as_mut().expect("signed");
+        let sig = sigs[0].signature.as_mut().expect("signature");
+        sig[7] ^= 1;
+        let bytes = forged.serialize();
+        let mut pack = b"locksmith aum-pack 1\n".to_vec();
+        pack.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        pack.extend_from_slice(&bytes);
+        let name = locksmith::tka::hex::lower(&locksmith::tka::hash::blake2s(&pack));
+        std::fs::write(dir.path().join(format!("aums/{name}.pack")), &pack).expect("write");
+        let err = Store::open(dir.path(), false)
+            .expect("open")
+            .load()
+            .expect_err("a forged AUM in a well-named pack");
+        assert!(err.to_string().contains("corrupt"), "{err}");
+    }
+}

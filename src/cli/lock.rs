@@ -420,21 +420,19 @@ fn import(
             (opened.load()?, 0)
         } else {
             let aums = input::chain_of(chain_inputs)?;
-            let unseen = crate::tka::recovery::check_imported_checkpoints(
-                &opened.load()?,
-                &aums,
-                accept_unseen,
-            )
-            .context("refusing the import: a checkpoint in it replaces the state")?;
+            let plan = opened.plan_import(aums, accept_unseen)?;
+            let unseen = &plan.unseen;
+            let any_unseen = !unseen.is_empty();
             let bytes_of = |h: &crate::tka::AumHash| {
-                aums.iter()
-                    .find(|a| a.hash() == *h)
+                plan.after
+                    .tree()
+                    .get(h)
                     .map(|a| a.serialize())
                     .unwrap_or_default()
             };
             let mut shown = String::new();
             let mut entry_inputs = Vec::new();
-            for u in &unseen {
+            for u in unseen {
                 shown.push_str(&format!(
                 "accepted without a rebuild (--accept-unseen-recovery): recovery checkpoint {} forking from {}, where this machine's chain ended; against the state there it:\n",
                 u.checkpoint, u.fork_parent
@@ -451,7 +449,7 @@ fn import(
                 eprint!("WARNING: {shown}");
             }
             let mut signers = Vec::new();
-            if !unseen.is_empty() {
+            if any_unseen {
                 if signer_specs.is_empty() {
                     bail!("--accept-unseen-recovery needs --signer SPEC: a key in the room signs the transcript record of the acceptance (nothing was imported)");
                 }
@@ -466,8 +464,9 @@ fn import(
                     pin_source: None,
                 })?;
             }
-            let imported = opened.import(aums)?;
-            if !unseen.is_empty() {
+            opened.commit_import(&plan)?;
+            let imported = (plan.after, plan.added);
+            if any_unseen {
                 let mut entry =
                     crate::transcript::Entry::new("lock import --accept-unseen-recovery", &shown);
                 for (name, bytes) in &entry_inputs {

@@ -5,7 +5,8 @@
 //! The record (`verified-cache`, text) names the cache format, the
 //! locksmith version that verified, the anchor, the head that
 //! verification reached, the number of AUM files and a BLAKE2s-256
-//! digest over the anchor and, in name order, every `aums/*.aum` file's
+//! digest over the anchor and, in name order, every AUM file's (`aums/*.aum`,
+//! `aums/*.pack`)
 //! name, length and bytes.
 //!
 //! What it trusts, and what it does not:
@@ -34,7 +35,7 @@ use std::path::Path;
 
 /// The record's file name in the store directory.
 pub const FILE: &str = "verified-cache";
-const MAGIC: &str = "locksmith verified-cache 1";
+const MAGIC: &str = "locksmith verified-cache 2";
 
 /// A parsed record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,7 +158,7 @@ mod tests {
         let text = render(&record());
         assert_eq!(parse(&text.replace("aums 3", "aums x")), None);
         assert_eq!(
-            parse(&text.replace("locksmith verified-cache 1", "v2")),
+            parse(&text.replace(MAGIC, "locksmith verified-cache 1")),
             None
         );
         assert_eq!(parse(&text[..text.len() / 2]), None);

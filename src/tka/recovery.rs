@@ -21,6 +21,7 @@ use super::hash::AumHash;
 use super::key::Key;
 use super::signer::{sign_verified, Signer, SignerError};
 use super::state::State;
+use std::collections::{HashMap, HashSet};
 
 /// Upstream's `findParentForRewrite`.
 pub fn find_parent_for_rewrite(
@@ -515,8 +516,12 @@ pub fn check_rebuild(authority: &Authority, blob: &Aum) -> Result<CheckedRecover
 /// with `accept_unseen`, returned in the list of [`UnseenRecovery`] for
 /// the caller to show and record. Its signatures are still verified by
 /// the import against the keys trusted at the fork point.
+///
+/// `imported` is `current` informed with `updates` (the import's result,
+/// verified): ordinary checkpoints are recognised on it in one pass.
 pub fn check_imported_checkpoints(
     current: &Authority,
+    imported: &Authority,
     updates: &[Aum],
     accept_unseen: bool,
 ) -> Result<Vec<UnseenRecovery>, RebuildError> {
@@ -525,19 +530,45 @@ pub fn check_imported_checkpoints(
         .iter()
         .filter(|a| current.tree().get(&a.hash()).is_none())
         .collect();
-    for cp in new
+    let checkpoints: Vec<&&Aum> = new
         .iter()
         .filter(|a| a.kind == AumKind::CHECKPOINT && a.parent().is_some())
-    {
-        let mut after = vec![cp.hash()];
-        let mut grew = true;
-        while grew {
-            grew = false;
-            for a in &new {
-                let h = a.hash();
-                if !after.contains(&h) && a.parent().is_some_and(|p| after.contains(&p)) {
-                    after.push(h);
-                    grew = true;
+        .collect();
+    if checkpoints.is_empty() {
+        return Ok(unseen);
+    }
+    // Every import of an ordinary chain holds checkpoints with parents
+    // (upstream writes one every 50 AUMs) that restate the state at their
+    // parent. That is decided on `imported` (a state at a parent depends
+    // only on the parent's ancestors); only the other checkpoints need the
+    // authority as this machine saw it before each, one authority each.
+    let restates_parent = |seen: &Authority, cp: &Aum| {
+        cp.parent().is_some_and(|parent| {
+            seen.state_at(parent).ok().is_some_and(|st| {
+                let mut claimed = cp.state.clone().unwrap_or_default();
+                claimed.last_aum_hash = st.last_aum_hash;
+                claimed == st
+            })
+        })
+    };
+    let mut children: HashMap<AumHash, Vec<&Aum>> = HashMap::new();
+    for a in &new {
+        if let Some(p) = a.parent() {
+            children.entry(p).or_default().push(a);
+        }
+    }
+    for cp in checkpoints {
+        if restates_parent(imported, cp) {
+            continue;
+        }
+        // The checkpoint and everything built on it, in this import.
+        let mut after: HashSet<AumHash> = HashSet::from([cp.hash()]);
+        let mut queue = vec![cp.hash()];
+        while let Some(h) = queue.pop() {
+            for child in children.get(&h).into_iter().flatten() {
+                let c = child.hash();
+                if after.insert(c) {
+                    queue.push(c);
                 }
             }
         }
@@ -556,12 +587,7 @@ pub fn check_imported_checkpoints(
             }
         }
         let Some(parent) = cp.parent() else { continue };
-        let unchanged = seen.state_at(parent).ok().is_some_and(|st| {
-            let mut claimed = cp.state.clone().unwrap_or_default();
-            claimed.last_aum_hash = st.last_aum_hash;
-            claimed == st
-        });
-        if unchanged {
+        if restates_parent(&seen, cp) {
             continue;
         }
         match check_rebuild(&seen, cp) {
