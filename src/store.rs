@@ -470,20 +470,38 @@ impl Store {
     /// per AUM is what makes a 10,000-AUM import one file creation, not
     /// 10,000.
     fn write_aums(&self, authority: &Authority) -> Result<usize, StoreError> {
-        let new = self.missing_aums(authority);
-        if new.is_empty() {
+        let Some((path, bytes, count)) = self.pack_of(authority) else {
             return Ok(0);
-        }
-        let records: Vec<Vec<u8>> = new.iter().map(|(_, aum)| aum.serialize()).collect();
-        let bytes = pack::encode(records.iter().map(Vec::as_slice));
-        let path = self.dir.join("aums").join(pack::file_name(&bytes));
+        };
         match write_atomic(&path, &bytes, false) {
             Ok(()) => {}
             // Content-named: an existing pack of that name holds these bytes.
             Err(crate::output::OutputError::Exists(_)) => {}
             Err(e) => return Err(self.io(e)),
         }
-        Ok(new.len())
+        Ok(count)
+    }
+
+    /// The pack of every AUM of `authority` this store does not hold yet:
+    /// its path, bytes and how many AUMs it holds (none: nothing is new).
+    fn pack_of(&self, authority: &Authority) -> Option<(PathBuf, Vec<u8>, usize)> {
+        let new = self.missing_aums(authority);
+        if new.is_empty() {
+            return None;
+        }
+        let records: Vec<Vec<u8>> = new.iter().map(|(_, aum)| aum.serialize()).collect();
+        let bytes = pack::encode(records.iter().map(Vec::as_slice));
+        let path = self.dir.join("aums").join(pack::file_name(&bytes));
+        Some((path, bytes, new.len()))
+    }
+
+    /// The store file an import adds (one pack; none when nothing is new),
+    /// for a command that stages it with its other outputs in one commit
+    /// (content-named: an existing file of that name holds these bytes);
+    /// [`Store::note_committed`] follows.
+    pub fn import_file(&self, plan: &ImportPlan) -> Option<(PathBuf, Vec<u8>)> {
+        self.pack_of(&plan.after)
+            .map(|(path, bytes, _)| (path, bytes))
     }
 
     /// Verifies `updates` against the stored authority and adds them

@@ -909,7 +909,7 @@ fn a_recovery_of_an_unseen_branch_imports_only_when_accepted_and_recorded() {
     // Accepted explicitly: stored, the changes shown, the acceptance recorded.
     std::fs::write(dir.path().join("pw"), "test passphrase").expect("pw");
     let witness = key_file(dir.path(), "witness.key");
-    let out = ok(&[
+    let accept = [
         "lock",
         "import",
         "--store",
@@ -918,7 +918,47 @@ fn a_recovery_of_an_unseen_branch_imports_only_when_accepted_and_recorded() {
         "--signer",
         &witness,
         &good,
-    ]);
+    ];
+    // Not confirmed (no terminal, no --yes), or interrupted inside the
+    // commit: neither the AUMs nor the record are written.
+    for fail_after in [None, Some("staging:1"), Some("rename:1")] {
+        let mut cmd = locksmith();
+        cmd.args(accept);
+        if let Some(hook) = fail_after {
+            cmd.arg("--yes").env("LOCKSMITH_TEST_FAIL_AFTER", hook);
+        }
+        let out = cmd.output().expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{fail_after:?}: {stderr}");
+        if fail_after.is_none() {
+            assert!(stderr.contains("--yes"), "{stderr}");
+        }
+        assert!(
+            stderr.contains("WARNING: accepted without a rebuild"),
+            "{stderr}"
+        );
+        assert_eq!(aum_files(&store), listing, "{fail_after:?}: nothing stored");
+        assert_eq!(
+            std::fs::read(&transcript).unwrap_or_default(),
+            before,
+            "{fail_after:?}: nothing recorded"
+        );
+    }
+    // Killed inside the commit: the same command run again undoes what
+    // the killed run left and completes.
+    let mut cmd = locksmith();
+    cmd.args(accept)
+        .arg("--yes")
+        .env("LOCKSMITH_TEST_FAIL_AFTER", "crash:1");
+    assert!(!cmd.output().expect("run").status.success());
+    let mut accepted = accept.to_vec();
+    accepted.push("--yes");
+    let out = ok(&accepted);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("an earlier run was interrupted"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("WARNING: accepted without a rebuild"),

@@ -9,6 +9,7 @@
 pub mod chain;
 pub mod commit;
 pub mod generate;
+pub mod import;
 pub mod lockout_gate;
 pub mod outputs;
 pub mod pipeline;

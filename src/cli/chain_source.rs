@@ -1,6 +1,5 @@
 //! Where a command gets its authority: `--chain INPUT...` or `--store DIR`.
 
-pub use crate::ceremony::chain::verify_chain;
 use crate::ceremony::chain::ChainRequest;
 use crate::ceremony::terminal::Stderr;
 use crate::tka::Authority;

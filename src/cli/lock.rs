@@ -1,6 +1,6 @@
 //! `locksmith lock …`: reading and verifying an authority.
 
-use super::chain_source::{verify_chain, ChainSource};
+use super::chain_source::ChainSource;
 use super::render;
 use crate::input::{self, Artifact, Input};
 use crate::store::Store;
@@ -152,6 +152,12 @@ pub enum LockCommand {
             requires = "accept_unseen_recovery"
         )]
         signers: Vec<String>,
+        /// With --accept-unseen-recovery: accept without asking (after
+        /// reviewing the changes, which are still printed).
+        #[arg(long, short = 'y', requires = "accept_unseen_recovery")]
+        yes: bool,
+        #[command(flatten)]
+        record: super::record::RecordArgs,
         #[arg(long)]
         json: bool,
     },
@@ -196,12 +202,22 @@ pub fn run(cmd: LockCommand) -> anyhow::Result<()> {
             init,
             accept_unseen_recovery,
             signers,
+            yes,
+            record,
             json,
         } => import(
-            &inputs,
-            store,
-            init,
-            (accept_unseen_recovery, signers),
+            crate::ceremony::import::ImportRequest {
+                inputs,
+                store: store.unwrap_or_else(Store::default_dir),
+                init,
+                accept_unseen: accept_unseen_recovery,
+                signer: crate::ceremony::signers::SignerRequest {
+                    specs: signers,
+                    ..Default::default()
+                },
+                record: record.options(),
+            },
+            yes,
             json,
         ),
     }
@@ -375,130 +391,24 @@ fn verify_disablement(source: &ChainSource, json: bool) -> anyhow::Result<()> {
 }
 
 fn import(
-    inputs: &[String],
-    store: Option<PathBuf>,
-    init: bool,
-    (accept_unseen, signer_specs): (bool, Vec<String>),
+    request: crate::ceremony::import::ImportRequest,
+    yes: bool,
     json: bool,
 ) -> anyhow::Result<()> {
-    let dir = store.unwrap_or_else(Store::default_dir);
-    // Status exports (plain, or inside a `locksmith online export`) are
-    // kept for the lockout preview; everything else must be AUMs.
-    // Each input is read and identified once, here.
-    let mut statuses = Vec::new();
-    let mut chain_inputs = Vec::new();
-    for arg in inputs {
-        if std::path::Path::new(arg).is_dir() {
-            chain_inputs.push(input::ChainInput::Dir(arg.clone()));
-            continue;
-        }
-        let input = Input::read(arg)?;
-        let (_, artifact) = input::identify(&input)?;
-        if let Some(text) = crate::lockout_export::status_text_of(&input)? {
-            statuses.push((input.name.clone(), text));
-            if matches!(artifact, Artifact::LockStatus(_)) {
-                continue;
-            }
-        }
-        chain_inputs.push(input::ChainInput::Found {
-            name: input.name,
-            artifact,
-        });
-    }
-    let opened;
-    let (authority, added) = if init {
-        if chain_inputs.is_empty() {
-            bail!("--init needs a chain (AUM files, a directory of them, or `tailscale lock log --json=1` output); a status export alone holds no AUMs");
-        }
-        let authority = verify_chain(input::chain_of(chain_inputs)?)?;
-        let count = authority.tree().len();
-        opened = Store::create(&dir, &authority)?;
-        (authority, count)
-    } else {
-        opened = Store::open(&dir, true)?;
-        if chain_inputs.is_empty() {
-            (opened.load()?, 0)
-        } else {
-            let aums = input::chain_of(chain_inputs)?;
-            let plan = opened.plan_import(aums, accept_unseen)?;
-            let unseen = &plan.unseen;
-            let any_unseen = !unseen.is_empty();
-            let bytes_of = |h: &crate::tka::AumHash| {
-                plan.after
-                    .tree()
-                    .get(h)
-                    .map(|a| a.serialize())
-                    .unwrap_or_default()
-            };
-            let mut shown = String::new();
-            let mut entry_inputs = Vec::new();
-            for u in unseen {
-                shown.push_str(&format!(
-                "accepted without a rebuild (--accept-unseen-recovery): recovery checkpoint {} forking from {}, where this machine's chain ended; against the state there it:\n",
-                u.checkpoint, u.fork_parent
-            ));
-                for c in &u.changes {
-                    shown.push_str(&format!("  {c}\n"));
-                }
-                entry_inputs.push((
-                    format!("recovery checkpoint {}", u.checkpoint),
-                    bytes_of(&u.checkpoint),
-                ));
-            }
-            if !shown.is_empty() {
-                eprint!("WARNING: {shown}");
-            }
-            let mut signers = Vec::new();
-            if any_unseen {
-                if signer_specs.is_empty() {
-                    bail!("--accept-unseen-recovery needs --signer SPEC: a key in the room signs the transcript record of the acceptance (nothing was imported)");
-                }
-                signers = super::signing::open_signers(&super::signing::SignerArgs {
-                    signers: signer_specs,
-                    allow_extractable: false,
-                    allow_imported: false,
-                    pkcs11_token: None,
-                    pkcs11_module: None,
-                    key_label: None,
-                    key_id: None,
-                    pin_source: None,
-                })?;
-            }
-            opened.commit_import(&plan)?;
-            let imported = (plan.after, plan.added);
-            if any_unseen {
-                let mut entry =
-                    crate::transcript::Entry::new("lock import --accept-unseen-recovery", &shown);
-                for (name, bytes) in &entry_inputs {
-                    entry = entry.input(name.clone(), bytes);
-                }
-                let path = crate::transcript::store_transcript(&dir);
-                crate::transcript::append(
-                    &path,
-                    &entry,
-                    &crate::transcript::People::default(),
-                    &mut signers,
-                )
-                .with_context(|| {
-                    format!(
-                        "the AUMs were imported, but the acceptance could not be recorded in {}",
-                        path.display()
-                    )
-                })?;
-                eprintln!("recorded in the ceremony transcript {}", path.display());
-            }
-            imported
-        }
+    let dir = request.store.clone();
+    let options = crate::ceremony::pipeline::Options {
+        yes,
+        hooks: crate::ceremony::pipeline::Hooks::from_env(),
     };
-    let mut stored = Vec::new();
-    for (name, text) in &statuses {
-        stored.push(crate::lockout_export::save(
-            opened.dir(),
-            &authority,
-            name,
-            text,
-        )?);
+    let done = crate::ceremony::import::run(
+        request,
+        &mut crate::ceremony::terminal::Tty::open(),
+        &options,
+    )?;
+    if !done.unseen.is_empty() {
+        eprintln!("{}", super::record::Staged::report_line(&done.record));
     }
+    let (authority, added, stored) = (done.authority, done.added, done.status_exports);
     let stored_json: Vec<_> = stored
         .iter()
         .map(|s| json!({"head": s.head, "nodes": s.nodes, "verifying": s.verifying, "current": s.head == authority.head().to_string()}))
