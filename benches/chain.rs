@@ -8,7 +8,11 @@
 //!   directory, order it, bootstrap and inform;
 //! - `store_full`: loading a store with no verified cache (full
 //!   re-verification from the anchor);
-//! - `store_cached`: loading the same store through its verified cache.
+//! - `store_cached`: loading the same store through its verified cache;
+//! - `store_import`: `lock import` of the whole chain but its genesis into
+//!   a store that holds only the genesis (plan: verify against the store,
+//!   every checkpoint checked; commit: the one pack file written and
+//!   synced, the verified cache recorded).
 //!
 //! The chain is built with the core's own builder and a software key
 //! (`examples/support/chain_shape.rs`, shared with `gen-chain`).
@@ -120,6 +124,25 @@ fn benches(c: &mut Criterion) {
                 store.load().expect("loads").head()
             })
         });
+        let aums = locksmith::input::read_chain(&arg).expect("reads");
+        let genesis = Authority::from_chain(aums[..1].to_vec()).expect("genesis");
+        let updates = aums[1..].to_vec();
+        let mut n = 0usize;
+        g.bench_function("store_import", |b| {
+            b.iter_batched(
+                || {
+                    n += 1;
+                    let dir = tmp.path().join(format!("import-{count}-{n}"));
+                    drop(Store::create(&dir, &genesis).expect("store"));
+                    (Store::open(&dir, true).expect("open"), updates.clone())
+                },
+                |(store, updates)| {
+                    let plan = store.plan_import(updates, false).expect("verifies");
+                    store.commit_import(&plan).expect("writes")
+                },
+                criterion::BatchSize::PerIteration,
+            )
+        });
         g.finish();
     }
 }
@@ -135,7 +158,7 @@ fn main() {
     Criterion::default().configure_from_args().final_summary();
     for count in sizes() {
         let g = format!("chain_{count}");
-        for id in ["chain_dir", "store_full", "store_cached"] {
+        for id in ["chain_dir", "store_full", "store_cached", "store_import"] {
             for base in ["raw_batch_verify", "read_files"] {
                 if let (Some(t), Some(b)) = (mean_ns(&g, id), mean_ns(&g, base)) {
                     println!("RATIO {g} {id} time / {base} time = {:.2}", t / b);

@@ -196,8 +196,13 @@ impl Ceremony for NodeKeyCeremony {
     fn preflight(&mut self, term: &mut dyn Terminal) -> anyhow::Result<()> {
         let args = &self.args;
         let authority = signing_authority(&args.setup, term)?;
+        // What was asked, for the transcript: the status export (the bytes
+        // the requests were read from, read once), or the argument(s).
+        let mut status_text = None;
         self.requests = if let Some(status) = &args.from_status {
-            from_status(&authority, status)?
+            let (requests, text) = from_status(&authority, status)?;
+            status_text = Some(text);
+            requests
         } else {
             let target = args.target.as_deref().context(
                 "missing argument: nodekey:HEX, a signing deeplink, or --from-status FILE",
@@ -208,9 +213,8 @@ impl Ceremony for NodeKeyCeremony {
                 args.rotation.as_deref(),
             )?]
         };
-        // What was asked, for the transcript: the status export, or the argument(s).
-        self.source_text = match &args.from_status {
-            Some(path) => std::fs::read_to_string(path).unwrap_or_else(|_| path.clone()),
+        self.source_text = match status_text {
+            Some(text) => text,
             None => [args.target.clone(), args.rotation.clone()]
                 .into_iter()
                 .flatten()
@@ -424,9 +428,16 @@ pub fn single_request(
     })
 }
 
-/// The locked-out peers (FilteredPeers) of a status export at `path`.
-pub fn from_status(authority: &Authority, path: &str) -> anyhow::Result<Vec<NodeKeyTarget>> {
+/// The locked-out peers (FilteredPeers) of a status export at `path`, and
+/// the export's text as read (for the record: the file is read once).
+pub fn from_status(
+    authority: &Authority,
+    path: &str,
+) -> anyhow::Result<(Vec<NodeKeyTarget>, String)> {
     let input = Input::read(path)?;
+    // The status export's JSON (also inside an `online export` envelope).
+    let text = crate::lockout_export::status_text_of(&input)?
+        .unwrap_or_else(|| String::from_utf8_lossy(&input.bytes).into_owned());
     let status = match identify(&input)? {
         (_, Artifact::LockStatus(s)) | (_, Artifact::NodeExport { status: s, .. }) => s,
         (_, other) => bail!(
@@ -473,7 +484,8 @@ pub fn from_status(authority: &Authority, path: &str) -> anyhow::Result<Vec<Node
                 ),
             })
         })
-        .collect()
+        .collect::<anyhow::Result<Vec<_>>>()
+        .map(|requests| (requests, text))
 }
 
 /// `lock sign --credential`.
