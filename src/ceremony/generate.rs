@@ -3,35 +3,60 @@
 //! the one pipeline.
 //!
 //! - **preflight** (before any PIN): `--attestation-out` and the
-//!   transcript destination checked, the air-gap guard, the token found,
-//!   and the label checked on the public objects (visible without a
-//!   login); then the one login of the command (the PIN prompt) and the
-//!   private keys checked: the label is free, or holds exactly the key an
-//!   interrupted attempt made (see "Resuming" below);
+//!   transcript destination checked, the air-gap guard, the token, card
+//!   or key file found, and what is already there checked where it is
+//!   visible without a secret (PKCS#11 public objects, the PIV slot's
+//!   metadata, the key file's existence); then the one login of the
+//!   command (the PIN, or the passphrase of a key file being continued
+//!   with) and the rest checked: the place is free, or holds exactly the
+//!   key an interrupted attempt made (see "Resuming" below);
 //! - **plan/show**: what will be generated (or continued with); nothing to
 //!   confirm (a new key changes no authority);
-//! - **sign**: the pending marker written, the key generated on the
-//!   logged-in session, a test digest signed and verified on the same
-//!   session, the attestation (YubiKey) judged;
+//! - **sign**: the pending marker written, the key generated (on the
+//!   logged-in session, the card session, or from a new seed), a test
+//!   digest signed and verified on the same session, the attestation
+//!   (YubiKey) judged;
 //! - **commit**: the attestation certificate and the transcript record
 //!   (signed by the new key on the same session: no second PIN) as one
 //!   unit; then the marker is removed.
 //!
-//! ## Resuming (PKCS#11)
+//! ## Resuming
 //!
-//! Before generating, a *pending marker* (JSON: label, CKA_ID, token label
-//! and serial, module, time; no secret) is written atomically beside the
-//! transcript (else beside `--attestation-out`, else in the current
-//! directory), named after the token and label. When a run stops after the
-//! key exists (Ctrl-C, kill, a failure before the record is written), the
-//! next run of the same command finds the marker and a key with the same
-//! label and id on the same token, generated there (CKA_LOCAL true,
-//! sensitive, never extractable), and continues with it: test signature,
-//! attestation, record. A key with the label but no matching marker is
-//! never adopted: the error says how to delete it or which flag to use.
+//! Before generating, a *pending marker* ([`PendingMarker`], JSON, no
+//! secret) is written atomically: beside the transcript (else beside
+//! `--attestation-out`, else in the current directory) for a token or a
+//! card, beside the key file for a software key. When a run stops after
+//! the key exists (Ctrl-C, kill, a failure before the record is written),
+//! the same command run again finds the marker and the key it names and
+//! continues with it (test signature, attestation, record; the record
+//! says RESUMED and keeps the marker), generating nothing:
 //!
-//! Other backends (YubiKey, the software file) keep their own checks
-//! (occupied slot, existing file) and are not resumable.
+//! - **PKCS#11**: the marker names token (label, serial), module, label and
+//!   CKA_ID; adopted is a key with that label and id, generated on the
+//!   token (CKA_LOCAL true, sensitive, never extractable).
+//! - **YubiKey PIV**: the marker names the card's serial, the slot and the
+//!   policies asked for, and, written again right after generation, the
+//!   new public key. Adopted is the slot's key if it is Ed25519, the card
+//!   says it generated it (GET METADATA origin: generated; its attestation
+//!   is then verified and judged as for a new key) and its public key is
+//!   the marker's (when the marker got that far). A self-signed
+//!   certificate is written if the slot has none for the key.
+//! - **Software key file** (development only): the seed is made and
+//!   encrypted in memory, the marker (absolute path, public key) written,
+//!   then the file; adopted is the file at that path, decrypted, whose
+//!   public key is the marker's.
+//!
+//! A key that is not recognised (no marker, a marker naming another key,
+//! an imported PIV key, an extractable PKCS#11 key) is never adopted: the
+//! error, given before any PIN or passphrase, says how to continue — the
+//! `pkcs11-tool` / `ykman … piv keys delete` / `rm` command that frees the
+//! place if that key is in no authority, another label / slot / path, or
+//! `--force` (a second key with the label on PKCS#11; replacing the slot's
+//! key or the file otherwise). A matching marker is followed even with
+//! `--force`, so re-running an interrupted `--force` run does not replace
+//! its own new key. A YubiKey key whose attestation is refused is a
+//! verdict, not an interruption: its marker is removed and the error says
+//! to replace it with `--force`.
 
 use super::commit::{check_target, CommitUnit, Existing, Parent};
 use super::pipeline::{self, Ceremony, Completed, Options, PipelineError, Shown};
