@@ -1169,6 +1169,48 @@ fn token_generate_refuses_an_occupied_slot_without_a_marker_with_how_to_continue
     assert_eq!(slot_key(env, "9a").expect("key").tlpub, old.tlpub);
     assert!(records(dir.path()).is_empty() && markers(dir.path()).is_empty());
 
+    // The ykman lines the error names free the slot (on the virtual card
+    // ykman finds the reader by name, not by serial: it looks for
+    // YubiKeys on USB); then the command completes.
+    if let Some(ykman) = ykman() {
+        let lines: Vec<&str> = err
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("ykman --device "))
+            .collect();
+        assert_eq!(lines.len(), 2, "{err}");
+        for line in lines {
+            // ykman asks for the management key: Enter for the default.
+            let mut child = Command::new(&ykman)
+                .args(["--reader", "Virtual PCD 00 00"])
+                .args(line.split_whitespace().skip(3))
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("ykman");
+            use std::io::Write as _;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"\n")
+                .expect("enter");
+            let o = child.wait_with_output().expect("ykman");
+            assert!(o.status.success(), "{line}: {}", out_text(&o));
+        }
+        assert!(slot_key(env, "9a").is_none(), "ykman deleted the key");
+        let o = cli_generate(env, dir.path(), "9a", None, &[]);
+        assert!(o.status.success(), "{}", out_text(&o));
+        assert_eq!(records(dir.path()).len(), 1);
+        std::fs::remove_file(dir.path().join("transcript.jsonl")).expect("rm");
+        // Put a key made elsewhere back for the rest of the test.
+        let o = cli_generate(env, dir.path(), "9a", None, &["--force"]);
+        assert!(o.status.success(), "{}", out_text(&o));
+        std::fs::remove_file(dir.path().join("transcript.jsonl")).expect("rm");
+    }
+    let old = slot_key(env, "9a").expect("key");
+
     // The library's own generate says the same.
     let e = signers::generate_key(&env.spec("9a", &pin), &GenerateOptions::default())
         .expect_err("occupied");

@@ -981,7 +981,8 @@ pub fn occupied_guidance(serial: u32, slot: u8, why: Option<&str>) -> String {
          yubikey:serial={serial};slot={s}` against `locksmith lock status`), delete it with\n  \
          ykman --device {serial} piv keys delete {s}\n  \
          ykman --device {serial} piv certificates delete {s}\n\
-         (ykman 5.6 or later; with a non-default management key add -m KEY) and run this \
+         (ykman 5.6 or later; it asks for the management key: Enter for the default one) \
+         and run this \
          command again; or pass --force to replace it with a new key (the old key is destroyed)"
     )
 }
