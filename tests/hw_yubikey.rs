@@ -998,8 +998,20 @@ fn cli_generate(
     hook: Option<&str>,
     extra: &[&str],
 ) -> std::process::Output {
-    let pin = pin_file(env, "pin-resume", DEFAULT_PIN);
     let roots = test_roots_file(env, "resume-test-roots.pem");
+    cli_generate_trusting(env, dir, slot, hook, extra, &roots)
+}
+
+/// [`cli_generate`] with `roots` as the attestation test roots.
+fn cli_generate_trusting(
+    env: &PcscEnv,
+    dir: &std::path::Path,
+    slot: &str,
+    hook: Option<&str>,
+    extra: &[&str],
+    roots: &std::path::Path,
+) -> std::process::Output {
+    let pin = pin_file(env, "pin-resume", DEFAULT_PIN);
     let lo = dir.join("sysfs-net/lo");
     std::fs::create_dir_all(&lo).expect("sysfs");
     std::fs::write(lo.join("flags"), "0x9\n").expect("flags");
@@ -1008,7 +1020,7 @@ fn cli_generate(
     c.args(["token", "generate", "--signer", &env.spec(slot, &pin)])
         .args(["--pin-policy", "once", "--operator", "Ada"])
         .arg("--attestation-test-roots")
-        .arg(&roots)
+        .arg(roots)
         .arg("--transcript")
         .arg(dir.join("transcript.jsonl"))
         .args(extra)
@@ -1240,6 +1252,28 @@ fn token_generate_refuses_an_occupied_slot_without_a_marker_with_how_to_continue
         err.contains("names another key") && err.contains("piv keys delete 9d"),
         "{err}"
     );
+    assert!(records(dir.path()).is_empty());
+    std::fs::remove_file(&marker).expect("rm marker");
+
+    // A key whose attestation is refused (here: the card's TEST roots not
+    // trusted, a Yubico root given instead) is a verdict, not an
+    // interruption: no marker stays, and the next run treats the slot as
+    // occupied by a key it did not make.
+    let other_roots =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/yubico/yubico-piv-ca-1.pem");
+    let o = cli_generate_trusting(env, dir.path(), "9e", None, &[], &other_roots);
+    assert!(!o.status.success(), "{}", out_text(&o));
+    let refused = slot_key(env, "9e")
+        .unwrap_or_else(|| panic!("the refused key stays in 9e: {}", out_text(&o)));
+    assert!(markers(dir.path()).is_empty(), "{}", out_text(&o));
+    let o = cli_generate(env, dir.path(), "9e", None, &[]);
+    assert!(!o.status.success(), "{}", out_text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no pending-key marker"),
+        "{}",
+        out_text(&o)
+    );
+    assert_eq!(slot_key(env, "9e").expect("key").tlpub, refused.tlpub);
     assert!(records(dir.path()).is_empty());
 
     // --force replaces the key in 9a: a new key, recorded.
