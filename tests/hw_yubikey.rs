@@ -2,6 +2,10 @@
 //! repo's virtual PIV card (tests/support/virtual_piv.rs). ykman (PyPI
 //! yubikey-manager) is the independent client proving the card's fidelity.
 //!
+//! `token generate` interrupted after the key is on the card is continued
+//! with it (pending-key marker); an occupied slot without a marker gets the
+//! ykman commands that free it.
+//!
 //! Real hardware: see `real_yubikey_*` below (ignored; LOCKSMITH_TEST_YUBIKEY=1).
 
 #[path = "support/env.rs"]
@@ -982,4 +986,305 @@ fn lock_ceremony_on_the_virtual_yubikey() {
         recovery.signatures()[0].key_id(),
         &pub_from_tlpub(&tlpub)[..]
     );
+}
+
+/// `token generate` of slot `slot` through the CLI, recorded in
+/// `dir/transcript.jsonl`, with the virtual card's TEST roots trusted and
+/// the failure hook `hook` set; the marker goes beside the transcript.
+fn cli_generate(
+    env: &PcscEnv,
+    dir: &std::path::Path,
+    slot: &str,
+    hook: Option<&str>,
+    extra: &[&str],
+) -> std::process::Output {
+    let roots = test_roots_file(env, "resume-test-roots.pem");
+    cli_generate_trusting(env, dir, slot, hook, extra, &roots)
+}
+
+/// [`cli_generate`] with `roots` as the attestation test roots.
+fn cli_generate_trusting(
+    env: &PcscEnv,
+    dir: &std::path::Path,
+    slot: &str,
+    hook: Option<&str>,
+    extra: &[&str],
+    roots: &std::path::Path,
+) -> std::process::Output {
+    let pin = pin_file(env, "pin-resume", DEFAULT_PIN);
+    let lo = dir.join("sysfs-net/lo");
+    std::fs::create_dir_all(&lo).expect("sysfs");
+    std::fs::write(lo.join("flags"), "0x9\n").expect("flags");
+    std::fs::write(lo.join("operstate"), "unknown\n").expect("operstate");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_locksmith"));
+    c.args(["token", "generate", "--signer", &env.spec(slot, &pin)])
+        .args(["--pin-policy", "once", "--operator", "Ada"])
+        .arg("--attestation-test-roots")
+        .arg(roots)
+        .arg("--transcript")
+        .arg(dir.join("transcript.jsonl"))
+        .args(extra)
+        .current_dir(dir)
+        .env("LOCKSMITH_SYSFS_NET", dir.join("sysfs-net"))
+        .env_remove("LOCKSMITH_PIN")
+        .env_remove("LOCKSMITH_TEST_FAIL_AFTER")
+        .stdin(std::process::Stdio::null());
+    if let Some(h) = hook {
+        c.env("LOCKSMITH_TEST_FAIL_AFTER", h);
+    }
+    c.output().expect("run locksmith")
+}
+
+fn records(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("transcript.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("record"))
+        .collect()
+}
+
+fn markers(dir: &std::path::Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".locksmith-pending-key-"))
+        })
+        .collect()
+}
+
+/// The key in `slot` (no PIN), None for an empty slot.
+fn slot_key(env: &PcscEnv, slot: &str) -> Option<signers::KeyInfo> {
+    let pin = pin_file(env, "pin-show", DEFAULT_PIN);
+    signers::show_key(&env.spec(slot, &pin), &OpenOptions::default()).ok()
+}
+
+fn out_text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn token_generate_interrupted_after_the_key_is_on_the_card_is_resumed() {
+    let Some(env) = pcscd::env("yubikey_resume") else {
+        return;
+    };
+    for hook in ["generated", "generated-crash", "sign", "staging:0"] {
+        let _card = env.take(fresh_config(env.serial));
+        let dir = tempfile::tempdir().expect("dir");
+        let o = cli_generate(env, dir.path(), "9a", Some(hook), &[]);
+        assert!(!o.status.success(), "hook {hook}: {}", out_text(&o));
+        if hook == "generated-crash" {
+            assert_eq!(o.status.code(), Some(86), "{}", out_text(&o));
+        }
+        // The key is on the card, the marker names it, nothing is recorded.
+        let key = slot_key(env, "9a").expect("hook {hook}: the key stays in the slot");
+        assert_eq!(detail(&key, "origin"), "generated on the card");
+        let found = markers(dir.path());
+        assert_eq!(found.len(), 1, "hook {hook}: one marker");
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&found[0]).expect("marker")).expect("json");
+        assert_eq!(m["backend"], "yubikey", "{m}");
+        assert_eq!(m["serial"], env.serial, "{m}");
+        assert_eq!(m["slot"], "9a", "{m}");
+        assert_eq!(m["public"], key.tlpub.as_str(), "hook {hook}: {m}");
+        assert!(
+            records(dir.path()).is_empty(),
+            "hook {hook}: nothing recorded"
+        );
+        if hook.starts_with("generated") {
+            // Stopped before the certificate was written.
+            assert_eq!(detail(&key, "certificate_subject"), "", "{:?}", key.details);
+        }
+
+        if hook == "generated-crash" {
+            // As if killed between generation and the marker's second
+            // write: no public key in it. The slot's key, generated on
+            // the card, is still the one continued with.
+            let mut m = m.clone();
+            m.as_object_mut().expect("object").remove("public");
+            std::fs::write(&found[0], serde_json::to_vec(&m).expect("json")).expect("write");
+        }
+
+        // The same command continues with that key.
+        let o = cli_generate(env, dir.path(), "9a", None, &[]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "rerun after {hook}: {}", out_text(&o));
+        assert!(
+            err.contains("Continuing an interrupted `token generate`")
+                && err.contains("continued with the key the interrupted attempt had generated")
+                && err.contains("test signature"),
+            "after {hook}: {err}"
+        );
+        let now = slot_key(env, "9a").expect("key");
+        assert_eq!(now.tlpub, key.tlpub, "after {hook}: the same key");
+        assert_eq!(
+            detail(&now, "certificate_subject"),
+            "CN=locksmith tailnet lock key",
+            "after {hook}: the certificate is in the slot"
+        );
+        let recs = records(dir.path());
+        assert_eq!(recs.len(), 1, "after {hook}: one record");
+        assert_eq!(recs[0]["command"], "token generate");
+        assert_eq!(recs[0]["signers"][0]["tlpub"], key.tlpub.as_str());
+        assert_eq!(recs[0]["attestations"][0]["verified"], true, "{}", recs[0]);
+        assert!(
+            recs[0]["inputs"]
+                .as_array()
+                .expect("inputs")
+                .iter()
+                .any(|i| i["name"].as_str().is_some_and(|n| n.starts_with("RESUMED"))),
+            "after {hook}: {}",
+            recs[0]
+        );
+        assert!(
+            markers(dir.path()).is_empty(),
+            "after {hook}: marker removed"
+        );
+        let v = Command::new(env!("CARGO_BIN_EXE_locksmith"))
+            .args(["ceremony", "verify"])
+            .arg(dir.path().join("transcript.jsonl"))
+            .output()
+            .expect("verify");
+        assert!(v.status.success(), "{}", out_text(&v));
+    }
+}
+
+#[test]
+fn token_generate_refuses_an_occupied_slot_without_a_marker_with_how_to_continue() {
+    let Some(env) = pcscd::env("yubikey_occupied") else {
+        return;
+    };
+    let _card = env.take(fresh_config(env.serial));
+    let pin = pin_file(env, "pin-occupied", DEFAULT_PIN);
+    let old = signers::generate_key(&env.spec("9a", &pin), &GenerateOptions::default())
+        .expect("a key made elsewhere");
+    let dir = tempfile::tempdir().expect("dir");
+    let before = env.card.lock().expect("card").verify_attempts;
+    let o = cli_generate(env, dir.path(), "9a", None, &[]);
+    assert!(!o.status.success(), "{}", out_text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for needle in [
+        format!(
+            "slot 9a of YubiKey serial {} already holds a key",
+            env.serial
+        ),
+        "no pending-key marker".into(),
+        "Nothing was generated".into(),
+        format!("ykman --device {} piv keys delete 9a", env.serial),
+        format!("ykman --device {} piv certificates delete 9a", env.serial),
+        "choose another slot".into(),
+        "--force".into(),
+    ] {
+        assert!(err.contains(&needle), "{needle:?} missing: {err}");
+    }
+    assert_eq!(
+        env.card.lock().expect("card").verify_attempts,
+        before,
+        "refused before any PIN"
+    );
+    assert_eq!(slot_key(env, "9a").expect("key").tlpub, old.tlpub);
+    assert!(records(dir.path()).is_empty() && markers(dir.path()).is_empty());
+
+    // The ykman lines the error names free the slot (on the virtual card
+    // ykman finds the reader by name, not by serial: it looks for
+    // YubiKeys on USB); then the command completes.
+    if let Some(ykman) = ykman() {
+        let lines: Vec<&str> = err
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("ykman --device "))
+            .collect();
+        assert_eq!(lines.len(), 2, "{err}");
+        for line in lines {
+            // ykman asks for the management key: Enter for the default.
+            let mut child = Command::new(&ykman)
+                .args(["--reader", "Virtual PCD 00 00"])
+                .args(line.split_whitespace().skip(3))
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("ykman");
+            use std::io::Write as _;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"\n")
+                .expect("enter");
+            let o = child.wait_with_output().expect("ykman");
+            assert!(o.status.success(), "{line}: {}", out_text(&o));
+        }
+        assert!(slot_key(env, "9a").is_none(), "ykman deleted the key");
+        let o = cli_generate(env, dir.path(), "9a", None, &[]);
+        assert!(o.status.success(), "{}", out_text(&o));
+        assert_eq!(records(dir.path()).len(), 1);
+        std::fs::remove_file(dir.path().join("transcript.jsonl")).expect("rm");
+        // Put a key made elsewhere back for the rest of the test.
+        let o = cli_generate(env, dir.path(), "9a", None, &["--force"]);
+        assert!(o.status.success(), "{}", out_text(&o));
+        std::fs::remove_file(dir.path().join("transcript.jsonl")).expect("rm");
+    }
+    let old = slot_key(env, "9a").expect("key");
+
+    // The library's own generate says the same.
+    let e = signers::generate_key(&env.spec("9a", &pin), &GenerateOptions::default())
+        .expect_err("occupied");
+    assert!(e.to_string().contains("piv keys delete 9a"), "{e}");
+
+    // A marker naming another key is not adopted either.
+    let o = cli_generate(env, dir.path(), "9d", Some("generated"), &[]);
+    assert!(!o.status.success());
+    let marker = markers(dir.path()).pop().expect("marker");
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&marker).expect("read")).expect("json");
+    m["public"] = serde_json::Value::String(old.tlpub.clone());
+    std::fs::write(&marker, serde_json::to_vec(&m).expect("json")).expect("write");
+    let o = cli_generate(env, dir.path(), "9d", None, &[]);
+    assert!(!o.status.success(), "{}", out_text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("names another key") && err.contains("piv keys delete 9d"),
+        "{err}"
+    );
+    assert!(records(dir.path()).is_empty());
+    std::fs::remove_file(&marker).expect("rm marker");
+
+    // A key whose attestation is refused (here: the card's TEST roots not
+    // trusted, a Yubico root given instead) is a verdict, not an
+    // interruption: no marker stays, and the next run treats the slot as
+    // occupied by a key it did not make.
+    let other_roots =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/yubico/yubico-piv-ca-1.pem");
+    let o = cli_generate_trusting(env, dir.path(), "9e", None, &[], &other_roots);
+    assert!(!o.status.success(), "{}", out_text(&o));
+    let refused = slot_key(env, "9e")
+        .unwrap_or_else(|| panic!("the refused key stays in 9e: {}", out_text(&o)));
+    assert!(markers(dir.path()).is_empty(), "{}", out_text(&o));
+    let o = cli_generate(env, dir.path(), "9e", None, &[]);
+    assert!(!o.status.success(), "{}", out_text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no pending-key marker"),
+        "{}",
+        out_text(&o)
+    );
+    assert_eq!(slot_key(env, "9e").expect("key").tlpub, refused.tlpub);
+    assert!(records(dir.path()).is_empty());
+
+    // --force replaces the key in 9a: a new key, recorded.
+    let o = cli_generate(env, dir.path(), "9a", None, &["--force"]);
+    assert!(o.status.success(), "{}", out_text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("DESTROYING the key in it"),
+        "{}",
+        out_text(&o)
+    );
+    let new = slot_key(env, "9a").expect("key");
+    assert_ne!(new.tlpub, old.tlpub);
+    assert_eq!(records(dir.path()).len(), 1);
 }

@@ -5,6 +5,10 @@
 //! made (one key on the token, one record). A key with the label and no
 //! pending marker gets the how-to-continue error before any PIN; with
 //! `--transcript` the PIN is asked once (counted through a FIFO pin-source).
+//! The software backend the same way (no device needed): a key file left
+//! by an interrupted run is continued with through its marker (path and
+//! public key); one without a marker is refused before the passphrase with
+//! the `rm` command that frees the path. (YubiKey: tests/hw_yubikey.rs.)
 
 #[path = "support/env.rs"]
 mod env;
@@ -90,18 +94,53 @@ impl Work {
     }
 
     fn markers(&self) -> Vec<PathBuf> {
-        let Ok(entries) = std::fs::read_dir(self.dir.path().join("store")) else {
-            return vec![];
-        };
-        entries
-            .map(|e| e.expect("entry").path())
-            .filter(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with(".locksmith-pending-key-"))
-            })
-            .collect()
+        markers_in(&self.dir.path().join("store"))
     }
 
+    /// A software key file `name` in the work directory whose passphrase
+    /// is the file `pw` there; its spec.
+    fn key_spec(&self, name: &str) -> String {
+        let pw = self.dir.path().join("pw");
+        std::fs::write(&pw, "a passphrase for tests\n").expect("pw");
+        format!(
+            "file:{}?pin-source=file:{}",
+            self.dir.path().join(name).display(),
+            pw.display()
+        )
+    }
+}
+
+impl Work {
+    /// A software key file `name` encrypted to an age identity in the work
+    /// directory (no scrypt: fast); its spec.
+    fn identity_key_spec(&self, name: &str) -> String {
+        use age::secrecy::ExposeSecret;
+        let id = self.dir.path().join("identity.txt");
+        let identity = age::x25519::Identity::generate();
+        std::fs::write(&id, format!("{}\n", identity.to_string().expose_secret())).expect("id");
+        format!(
+            "file:{}?identity={}",
+            self.dir.path().join(name).display(),
+            id.display()
+        )
+    }
+}
+
+/// The pending-key markers in `dir`.
+fn markers_in(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return vec![];
+    };
+    entries
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".locksmith-pending-key-"))
+        })
+        .collect()
+}
+
+impl Work {
     /// `token generate --signer SPEC --transcript STORE/transcript.jsonl`
     /// in the work directory, with `extra` arguments.
     fn command(&self, spec: &str, extra: &[&str]) -> Command {
@@ -489,4 +528,174 @@ fn a_software_key_with_a_transcript_asks_its_passphrase_once() {
     assert_eq!(pin.reads(), 1, "one passphrase read");
     assert_eq!(w.records().len(), 1);
     assert!(String::from_utf8_lossy(&o.stderr).contains("test signature"));
+}
+
+/// `token generate` of a software key file with a transcript, `hook` set.
+fn generate_file(w: &Work, spec: &str, hook: Option<&str>) -> Output {
+    let mut c = w.command(spec, &["--operator", "Ada"]);
+    if let Some(h) = hook {
+        c.env(HOOK, h);
+    }
+    c.output().expect("run locksmith")
+}
+
+/// The tlpub of the key in a software key file (decrypted).
+fn file_tlpub(spec: &str) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_locksmith"))
+        .args(["token", "show", "--json", "--signer", spec])
+        .env_remove("LOCKSMITH_PIN")
+        .output()
+        .expect("token show");
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    v["tlpub"].as_str().expect("tlpub").to_string()
+}
+
+fn marker_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).expect("marker")).expect("json")
+}
+
+#[test]
+fn a_software_key_interrupted_after_its_file_was_written_is_resumed() {
+    for hook in [
+        "generated",
+        "generated-crash",
+        "sign",
+        "staging:0",
+        "crash:0",
+    ] {
+        let w = Work::new();
+        let key = w.dir.path().join("dev.key");
+        let spec = w.identity_key_spec("dev.key");
+        let o = generate_file(&w, &spec, Some(hook));
+        assert!(!o.status.success(), "hook {hook}: {}", text(&o));
+        assert!(key.exists(), "hook {hook}: the key file stays");
+        let markers = markers_in(w.dir.path());
+        assert_eq!(
+            markers.len(),
+            1,
+            "hook {hook}: the marker beside the key file"
+        );
+        let m = marker_json(&markers[0]);
+        let tlpub = file_tlpub(&spec);
+        assert_eq!(m["backend"], "file", "{m}");
+        assert_eq!(m["path"], key.to_str().expect("utf-8"), "{m}");
+        assert_eq!(m["public"], tlpub.as_str(), "hook {hook}: {m}");
+        if !hook.starts_with("crash") {
+            assert!(w.records().is_empty(), "hook {hook}: nothing recorded");
+        }
+
+        let o = generate_file(&w, &spec, None);
+        assert!(o.status.success(), "rerun after {hook}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("Continuing an interrupted `token generate`")
+                && err.contains("continued with the key the interrupted attempt had generated"),
+            "after {hook}: {err}"
+        );
+        assert_eq!(file_tlpub(&spec), tlpub, "after {hook}: the same key");
+        let records = w.records();
+        assert_eq!(records.len(), 1, "after {hook}: one record");
+        assert_eq!(records[0]["signers"][0]["tlpub"], tlpub.as_str());
+        let resumed = records[0]["inputs"]
+            .as_array()
+            .expect("inputs")
+            .iter()
+            .any(|i| i["name"].as_str().is_some_and(|n| n.starts_with("RESUMED")));
+        // crash:0 stopped inside the commit: the record was already there
+        // or not; either way it is there once and the marker is gone.
+        if !hook.starts_with("crash") {
+            assert!(resumed, "after {hook}: {}", records[0]);
+        }
+        assert!(
+            markers_in(w.dir.path()).is_empty(),
+            "after {hook}: the marker is removed"
+        );
+        let v = Command::new(env!("CARGO_BIN_EXE_locksmith"))
+            .args(["ceremony", "verify"])
+            .arg(w.transcript())
+            .output()
+            .expect("verify");
+        assert!(v.status.success(), "{}", text(&v));
+    }
+}
+
+#[test]
+fn an_existing_key_file_without_a_marker_gets_how_to_continue_before_the_passphrase() {
+    let w = Work::new();
+    let key = w.dir.path().join("taken key.age");
+    // A key file made by a completed run (its marker removed).
+    let o = w
+        .command(&w.key_spec("taken key.age"), &["--operator", "Ada"])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", text(&o));
+    let before = std::fs::read(&key).expect("key");
+    std::fs::remove_file(w.transcript()).expect("rm transcript");
+
+    let pin = CountingPin::new(w.dir.path());
+    let spec = format!(
+        "file:{}?pin-source=file:{}",
+        key.display(),
+        pin.path.display()
+    );
+    let o = generate_file(&w, &spec, None);
+    assert!(!o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for needle in [
+        "exists (no pending-key marker",
+        "Nothing was generated",
+        "rm -- '",
+        "--force",
+    ] {
+        assert!(err.contains(needle), "{needle:?} missing: {err}");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(pin.reads(), 0, "refused before the passphrase");
+    assert_eq!(std::fs::read(&key).expect("key"), before, "untouched");
+    assert!(w.records().is_empty() && markers_in(w.dir.path()).is_empty());
+
+    // The command the error names removes it; then the command completes.
+    let line = err
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("rm -- "))
+        .expect("an rm line");
+    let o = Command::new("sh").arg("-c").arg(line).output().expect("sh");
+    assert!(o.status.success(), "{line}: {}", text(&o));
+    assert!(!key.exists(), "{line}");
+    let o = generate_file(&w, &w.key_spec("taken key.age"), None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(w.records().len(), 1);
+    assert!(markers_in(w.dir.path()).is_empty());
+}
+
+#[test]
+fn a_software_marker_for_another_key_is_not_adopted() {
+    let w = Work::new();
+    let spec = w.identity_key_spec("dev.key");
+    let o = generate_file(&w, &spec, Some("generated"));
+    assert!(!o.status.success());
+    let marker = markers_in(w.dir.path()).pop().expect("marker");
+    let mut m = marker_json(&marker);
+    m["public"] = serde_json::Value::String(format!("tlpub:{}", "00".repeat(32)));
+    std::fs::write(&marker, serde_json::to_vec(&m).expect("json")).expect("write");
+    let o = generate_file(&w, &spec, None);
+    assert!(!o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("is not the one the pending-key marker") && err.contains("rm -- "),
+        "{err}"
+    );
+    assert!(w.records().is_empty());
+    // --force replaces it: a new key, recorded, the marker gone.
+    let old = file_tlpub(&spec);
+    let o = w
+        .command(&spec, &["--operator", "Ada", "--force"])
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", text(&o));
+    assert_ne!(file_tlpub(&spec), old);
+    assert_eq!(w.records().len(), 1);
+    assert!(markers_in(w.dir.path()).is_empty());
 }

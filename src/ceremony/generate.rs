@@ -3,35 +3,60 @@
 //! the one pipeline.
 //!
 //! - **preflight** (before any PIN): `--attestation-out` and the
-//!   transcript destination checked, the air-gap guard, the token found,
-//!   and the label checked on the public objects (visible without a
-//!   login); then the one login of the command (the PIN prompt) and the
-//!   private keys checked: the label is free, or holds exactly the key an
-//!   interrupted attempt made (see "Resuming" below);
+//!   transcript destination checked, the air-gap guard, the token, card
+//!   or key file found, and what is already there checked where it is
+//!   visible without a secret (PKCS#11 public objects, the PIV slot's
+//!   metadata, the key file's existence); then the one login of the
+//!   command (the PIN, or the passphrase of a key file being continued
+//!   with) and the rest checked: the place is free, or holds exactly the
+//!   key an interrupted attempt made (see "Resuming" below);
 //! - **plan/show**: what will be generated (or continued with); nothing to
 //!   confirm (a new key changes no authority);
-//! - **sign**: the pending marker written, the key generated on the
-//!   logged-in session, a test digest signed and verified on the same
-//!   session, the attestation (YubiKey) judged;
+//! - **sign**: the pending marker written, the key generated (on the
+//!   logged-in session, the card session, or from a new seed), a test
+//!   digest signed and verified on the same session, the attestation
+//!   (YubiKey) judged;
 //! - **commit**: the attestation certificate and the transcript record
 //!   (signed by the new key on the same session: no second PIN) as one
 //!   unit; then the marker is removed.
 //!
-//! ## Resuming (PKCS#11)
+//! ## Resuming
 //!
-//! Before generating, a *pending marker* (JSON: label, CKA_ID, token label
-//! and serial, module, time; no secret) is written atomically beside the
-//! transcript (else beside `--attestation-out`, else in the current
-//! directory), named after the token and label. When a run stops after the
-//! key exists (Ctrl-C, kill, a failure before the record is written), the
-//! next run of the same command finds the marker and a key with the same
-//! label and id on the same token, generated there (CKA_LOCAL true,
-//! sensitive, never extractable), and continues with it: test signature,
-//! attestation, record. A key with the label but no matching marker is
-//! never adopted: the error says how to delete it or which flag to use.
+//! Before generating, a *pending marker* ([`PendingMarker`], JSON, no
+//! secret) is written atomically: beside the transcript (else beside
+//! `--attestation-out`, else in the current directory) for a token or a
+//! card, beside the key file for a software key. When a run stops after
+//! the key exists (Ctrl-C, kill, a failure before the record is written),
+//! the same command run again finds the marker and the key it names and
+//! continues with it (test signature, attestation, record; the record
+//! says RESUMED and keeps the marker), generating nothing:
 //!
-//! Other backends (YubiKey, the software file) keep their own checks
-//! (occupied slot, existing file) and are not resumable.
+//! - **PKCS#11**: the marker names token (label, serial), module, label and
+//!   CKA_ID; adopted is a key with that label and id, generated on the
+//!   token (CKA_LOCAL true, sensitive, never extractable).
+//! - **YubiKey PIV**: the marker names the card's serial, the slot and the
+//!   policies asked for, and, written again right after generation, the
+//!   new public key. Adopted is the slot's key if it is Ed25519, the card
+//!   says it generated it (GET METADATA origin: generated; its attestation
+//!   is then verified and judged as for a new key) and its public key is
+//!   the marker's (when the marker got that far). A self-signed
+//!   certificate is written if the slot has none for the key.
+//! - **Software key file** (development only): the seed is made and
+//!   encrypted in memory, the marker (absolute path, public key) written,
+//!   then the file; adopted is the file at that path, decrypted, whose
+//!   public key is the marker's.
+//!
+//! A key that is not recognised (no marker, a marker naming another key,
+//! an imported PIV key, an extractable PKCS#11 key) is never adopted: the
+//! error, given before any PIN or passphrase, says how to continue — the
+//! `pkcs11-tool` / `ykman … piv keys delete` / `rm` command that frees the
+//! place if that key is in no authority, another label / slot / path, or
+//! `--force` (a second key with the label on PKCS#11; replacing the slot's
+//! key or the file otherwise). A matching marker is followed even with
+//! `--force`, so re-running an interrupted `--force` run does not replace
+//! its own new key. A YubiKey key whose attestation is refused is a
+//! verdict, not an interruption: its marker is removed and the error says
+//! to replace it with `--force`.
 
 use super::commit::{check_target, CommitUnit, Existing, Parent};
 use super::pipeline::{self, Ceremony, Completed, Options, PipelineError, Shown};
@@ -39,7 +64,9 @@ use super::terminal::Terminal;
 use crate::attestation_policy::{self, Requirement};
 use crate::signers::piv_attestation::{Attestation, Evidence};
 use crate::signers::pkcs11::{new_key_id, Pkcs11Token};
-use crate::signers::spec::SignerSpec;
+use crate::signers::software::{self, FileSigner, NewKeyFile};
+use crate::signers::spec::{FileSpec, SignerSpec, YubiKeySpec};
+use crate::signers::yubikey::{NewKeyCard, SlotState};
 use crate::signers::{self, GenerateOptions, KeyInfo, OpenOptions};
 use crate::tka::signer::{sign_verified, Signer};
 use crate::transcript::{self, Entry};
@@ -86,21 +113,80 @@ impl AfterGeneration {
 /// The exit code of the `generated-crash` hook.
 pub const CRASH_EXIT: i32 = 86;
 
-/// The pending marker: what an attempt was about to generate.
+/// The pending marker: what an attempt was about to generate (no secret).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingMarker {
     pub command: String,
-    pub label: String,
-    /// CKA_ID, lowercase hex.
-    pub id: String,
-    pub token_label: String,
-    pub token_serial: String,
-    pub module: String,
+    /// Where the key goes.
+    #[serde(flatten)]
+    pub key: PendingKey,
+    /// The new key's `tlpub:`, once known: for a YubiKey written right
+    /// after generation (absent if the attempt stopped in between), for a
+    /// software key before the file is written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<String>,
     /// Unix seconds when it was written.
     pub written: u64,
 }
 
+/// The backend a pending key is made on, and what names it there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "backend", rename_all = "lowercase")]
+pub enum PendingKey {
+    Pkcs11 {
+        label: String,
+        /// CKA_ID, lowercase hex.
+        id: String,
+        token_label: String,
+        token_serial: String,
+        module: String,
+    },
+    Yubikey {
+        serial: u32,
+        /// Two hex digits ("9a").
+        slot: String,
+        label: Option<String>,
+        /// The policies asked for (`default` is the slot's default).
+        pin_policy: String,
+        touch_policy: String,
+    },
+    File {
+        /// The key file, absolute.
+        path: PathBuf,
+    },
+}
+
+/// A PIN or touch policy as the flag spells it ("once").
+fn policy_text(p: impl std::fmt::Debug) -> String {
+    format!("{p:?}").to_lowercase()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 impl PendingMarker {
+    /// A marker for `key`, written now, public key not yet known.
+    fn new(key: PendingKey) -> Self {
+        PendingMarker {
+            command: "token generate".into(),
+            key,
+            public: None,
+            written: unix_now(),
+        }
+    }
+
+    /// The CKA_ID of a PKCS#11 marker.
+    fn pkcs11_id(&self) -> Option<&str> {
+        match &self.key {
+            PendingKey::Pkcs11 { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
     /// The file for (token serial, label) in `dir`.
     pub fn path(dir: &Path, token_serial: &str, label: &str) -> PathBuf {
         let tag = Sha256::digest(format!("{token_serial}\0{label}").as_bytes());
@@ -154,6 +240,45 @@ struct OnToken {
     start: Start,
 }
 
+/// The YubiKey side: the card (one PIN) and what preflight decided.
+struct OnCard {
+    card: NewKeyCard,
+    marker_path: PathBuf,
+    /// The marker of the interrupted attempt whose key is in the slot.
+    resume: Option<PendingMarker>,
+    /// The slot holds a key `--force` replaces.
+    replacing: bool,
+}
+
+/// The software side: the key file and what preflight decided.
+struct OnFile {
+    spec: FileSpec,
+    /// The key file, absolute.
+    path: PathBuf,
+    marker_path: PathBuf,
+    /// The interrupted attempt's marker and its key file, decrypted.
+    resume: Option<(PendingMarker, FileSigner)>,
+    /// The file exists and `--force` replaces it.
+    replacing: bool,
+}
+
+/// What preflight prepared, per backend.
+enum Prepared {
+    Pkcs11(OnToken),
+    YubiKey(OnCard),
+    File(OnFile),
+}
+
+impl Prepared {
+    fn marker_path(&self) -> &Path {
+        match self {
+            Prepared::Pkcs11(t) => &t.marker_path,
+            Prepared::YubiKey(c) => &c.marker_path,
+            Prepared::File(f) => &f.marker_path,
+        }
+    }
+}
+
 /// What the plan stage decided, shown before the sign stage.
 pub struct GeneratePlan {
     text: String,
@@ -174,8 +299,8 @@ pub struct Generated {
 
 pub struct GenerateCeremony {
     req: GenerateRequest,
-    on_token: Option<OnToken>,
-    /// The pending-key marker of this run (PKCS#11), removed after the commit.
+    prepared: Option<Prepared>,
+    /// The pending-key marker of this run, removed after the commit.
     marker: Option<PathBuf>,
     signers: Vec<Box<dyn Signer>>,
     staged: Option<super::record::Staged>,
@@ -196,7 +321,7 @@ pub fn run(
 ) -> Result<GenerateOutcome, PipelineError> {
     let mut c = GenerateCeremony {
         req,
-        on_token: None,
+        prepared: None,
         marker: None,
         signers: Vec::new(),
         staged: None,
@@ -252,9 +377,13 @@ impl GenerateCeremony {
             .context("give the new key a label: --label NAME or object=NAME in the URI")?;
         let marker_path = PendingMarker::path(&self.work_dir(), &token.serial(), &label);
         let marker = PendingMarker::read(&marker_path)?.filter(|m| {
-            m.token_serial == token.serial() && m.token_label == token.label() && m.label == label
+            matches!(&m.key, PendingKey::Pkcs11 { token_serial, token_label, label: l, .. }
+                if *token_serial == token.serial() && *token_label == token.label() && *l == label)
         });
-        let marked_id = marker.as_ref().and_then(|m| crate::tka::hex::decode(&m.id));
+        let marked_id = marker
+            .as_ref()
+            .and_then(PendingMarker::pkcs11_id)
+            .and_then(crate::tka::hex::decode);
         // Before the PIN: the public halves are visible without a login.
         let public = token.public_key_ids_labelled(&label)?;
         if let Some(other) = public.iter().find(|id| Some(*id) != marked_id.as_ref()) {
@@ -307,10 +436,10 @@ impl GenerateCeremony {
                 "no pending-key marker {} says an interrupted `token generate` made it",
                 marker_path.display()
             ),
-            Some(m) if m.id != id_hex => format!(
+            Some(m) if m.pkcs11_id() != Some(id_hex.as_str()) => format!(
                 "the pending-key marker {} names another key (id {})",
                 marker_path.display(),
-                m.id
+                m.pkcs11_id().unwrap_or("none")
             ),
             Some(_) => "it was not generated on the token as a non-extractable key (CKA_LOCAL, CKA_SENSITIVE, CKA_EXTRACTABLE, CKA_NEVER_EXTRACTABLE)".to_string(),
         };
@@ -395,18 +524,13 @@ impl GenerateCeremony {
     fn sign_pkcs11(&mut self, t: OnToken) -> anyhow::Result<Generated> {
         let (id, resumed) = match &t.start {
             Start::Fresh(id) => {
-                PendingMarker {
-                    command: "token generate".into(),
+                PendingMarker::new(PendingKey::Pkcs11 {
                     label: t.label.clone(),
                     id: crate::tka::hex::lower(id),
                     token_label: t.token.label(),
                     token_serial: t.token.serial(),
                     module: t.token.module().display().to_string(),
-                    written: std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs())
-                        .unwrap_or(0),
-                }
+                })
                 .write(&t.marker_path)?;
                 t.token
                     .generate(&t.label, id, self.req.options.allow_extractable)?;
@@ -414,7 +538,9 @@ impl GenerateCeremony {
                 (id.clone(), false)
             }
             Start::Resume(m) => (
-                crate::tka::hex::decode(&m.id).context("the pending-key marker's id is not hex")?,
+                m.pkcs11_id()
+                    .and_then(crate::tka::hex::decode)
+                    .context("the pending-key marker's id is not hex")?,
                 true,
             ),
         };
@@ -431,35 +557,204 @@ impl GenerateCeremony {
         })
     }
 
-    /// YubiKey and software keys: the backend generates (and checks its
-    /// slot or file); the new key signs on the card session of the
-    /// generation (one PIN) or from the seed just made (one passphrase).
-    fn sign_other(&mut self) -> anyhow::Result<Generated> {
-        let spec = &self.req.signer;
-        let (key, att, signer) = signers::generate_key_signer(spec, &self.req.options)
-            .with_context(|| {
+    /// The YubiKey preflight (PIN last): the slot is empty, or holds the
+    /// key an interrupted attempt made (an Ed25519 key the card generated,
+    /// with the public key the marker recorded if it got that far), or
+    /// `--force` replaces what it holds.
+    fn preflight_yubikey(&self, spec: &YubiKeySpec) -> anyhow::Result<OnCard> {
+        let force = self.req.options.force;
+        let mut card = NewKeyCard::open(spec)?;
+        let (serial, slot) = (card.serial(), card.slot());
+        let marker_path =
+            PendingMarker::path(&self.work_dir(), &format!("yubikey:{serial}"), &slot);
+        let marker = PendingMarker::read(&marker_path)?.filter(|m| {
+            matches!(&m.key, PendingKey::Yubikey { serial: s, slot: sl, .. }
+                if *s == serial && *sl == slot)
+        });
+        let state = card.slot_state()?;
+        let replacing = state != SlotState::Empty;
+        let resume = match (state, marker) {
+            (SlotState::Empty, _) => None,
+            (SlotState::Ed25519 { public, generated }, Some(m)) => {
+                let tl = signers::tlpub(&public);
+                let why = if !generated {
+                    Some(format!(
+                        "{tl}: the card says it was imported, not generated on the card, so it \
+                         is not the key an interrupted `token generate` made"
+                    ))
+                } else {
+                    m.public.as_ref().filter(|p| **p != tl).map(|p| {
+                        format!(
+                            "{tl}, but the pending-key marker {} names another key ({p})",
+                            marker_path.display()
+                        )
+                    })
+                };
+                match why {
+                    None => Some(m),
+                    Some(_) if force => None,
+                    Some(why) => bail!(card.occupied(Some(&why))),
+                }
+            }
+            _ if force => None,
+            (SlotState::Ed25519 { public, .. }, None) => bail!(card.occupied(Some(&format!(
+                "{}; no pending-key marker {} says an interrupted `token generate` made it",
+                signers::tlpub(&public),
+                marker_path.display()
+            )))),
+            (SlotState::Other(alg), _) => {
+                bail!(card.occupied(Some(&format!("a {alg} key, not Ed25519"))))
+            }
+        };
+        card.login()?;
+        Ok(OnCard {
+            card,
+            marker_path,
+            resume,
+            replacing,
+        })
+    }
+
+    /// The software preflight: the key file does not exist, or is the one
+    /// an interrupted attempt wrote (its marker names the path and the
+    /// public key: the file is decrypted here to compare), or `--force`
+    /// replaces it.
+    fn preflight_file(&self, spec: &FileSpec) -> anyhow::Result<OnFile> {
+        let path = std::path::absolute(&spec.path)
+            .with_context(|| format!("the key file {}", spec.path.display()))?;
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        if !dir.is_dir() {
+            bail!(
+                "the directory {} for the key file does not exist; create it and run the command again",
+                dir.display()
+            );
+        }
+        let marker_path = PendingMarker::path(dir, "file", &path.to_string_lossy());
+        let marker = PendingMarker::read(&marker_path)?
+            .filter(|m| matches!(&m.key, PendingKey::File { path: p } if *p == path));
+        let force = self.req.options.force;
+        let exists = spec.path.symlink_metadata().is_ok();
+        let resume = match marker {
+            _ if !exists => None,
+            Some(m) => {
+                let signer = FileSigner::open(spec)?;
+                let tl = signers::tlpub(&signer.public_key());
+                if m.public.as_deref() == Some(tl.as_str()) {
+                    Some((m, signer))
+                } else if force {
+                    None
+                } else {
+                    bail!(software::existing_file_guidance(
+                        &spec.path,
+                        Some(&format!(
+                            "its key {tl} is not the one the pending-key marker {} names ({})",
+                            marker_path.display(),
+                            m.public.as_deref().unwrap_or("none")
+                        ))
+                    ));
+                }
+            }
+            None if force => None,
+            None => bail!(software::existing_file_guidance(
+                &spec.path,
+                Some(&format!(
+                    "no pending-key marker {} says an interrupted `token generate` wrote it",
+                    marker_path.display()
+                ))
+            )),
+        };
+        Ok(OnFile {
+            spec: spec.clone(),
+            path,
+            marker_path,
+            resume,
+            replacing: exists,
+        })
+    }
+
+    /// YubiKey: the marker written, the key generated on the card session
+    /// of the login (skipped when continuing), the public key added to the
+    /// marker; then the certificate (if the slot has none for the key),
+    /// the attestation judged, the test signature on the same session.
+    fn sign_yubikey(&mut self, mut c: OnCard) -> anyhow::Result<Generated> {
+        let resumed = c.resume.is_some();
+        if !resumed {
+            let o = &self.req.options;
+            let mut marker = PendingMarker::new(PendingKey::Yubikey {
+                serial: c.card.serial(),
+                slot: c.card.slot(),
+                label: o.label.clone(),
+                pin_policy: policy_text(o.pin_policy),
+                touch_policy: policy_text(o.touch_policy),
+            });
+            marker.write(&c.marker_path)?;
+            let public = c.card.generate(o).with_context(|| {
                 format!(
-                    "generating a key with --signer {}",
-                    signers::spec::shown(spec)
+                    "generating a key in slot {} of {}",
+                    c.card.slot(),
+                    c.card.name()
                 )
             })?;
-        self.interrupt_hook()?;
-        let (evidence, mut notes) = self.judge(&key, att.as_ref())?;
-        let mut tested = false;
-        // Tested (a touch, for a touch policy) only when the record is
-        // signed anyway.
-        let recording = self.req.record.transcript.is_some();
-        if let Some(signer) = signer.filter(|_| recording) {
+            marker.public = Some(signers::tlpub(&public));
+            marker.write(&c.marker_path)?;
+            self.interrupt_hook()?;
+        }
+        let (key, att, signer) = c.card.finish(&self.req.options)?;
+        let judged = self.judge(&key, Some(&att));
+        let (evidence, notes) = match judged {
+            Ok(j) => j,
+            Err(e) => {
+                // A verdict, not an interruption: the key is not adopted
+                // by a later run either.
+                let _ = std::fs::remove_file(&c.marker_path);
+                return Err(e);
+            }
+        };
+        self.tested(key, evidence, notes, Box::new(signer), resumed)
+    }
+
+    /// Software: a new seed encrypted in memory, the marker (path and
+    /// public key) written, then the file; or the file the interrupted
+    /// attempt wrote, decrypted in preflight.
+    fn sign_file(&mut self, f: OnFile) -> anyhow::Result<Generated> {
+        let (key, signer, resumed) = match f.resume {
+            Some((_, signer)) => (software::info(&f.spec, &signer.public_key()), signer, true),
+            None => {
+                let new = NewKeyFile::prepare(&f.spec)?;
+                let mut marker = PendingMarker::new(PendingKey::File {
+                    path: f.path.clone(),
+                });
+                marker.public = Some(signers::tlpub(&new.public_key()));
+                marker.write(&f.marker_path)?;
+                let (key, signer) = match new.write(self.req.options.force) {
+                    Ok(k) => k,
+                    Err(e) => {
+                        // Nothing of this attempt is on disk but the marker.
+                        let _ = std::fs::remove_file(&f.marker_path);
+                        return Err(e.into());
+                    }
+                };
+                self.interrupt_hook()?;
+                (key, signer, false)
+            }
+        };
+        self.tested(key, vec![], vec![], Box::new(signer), resumed)
+    }
+
+    /// The test signature (when a record is signed anyway: a touch, for a
+    /// touch policy) and the notes.
+    fn tested(
+        &mut self,
+        key: KeyInfo,
+        evidence: Vec<Evidence>,
+        mut notes: Vec<String>,
+        signer: Box<dyn Signer>,
+        resumed: bool,
+    ) -> anyhow::Result<Generated> {
+        let tested = self.req.record.transcript.is_some();
+        if tested {
             self.signers = vec![signer];
             self.test_signature()?;
-            tested = true;
-        } else if recording {
-            bail!(
-                "the key {} was generated, but this backend gives no signer for its record; \
-                 run `locksmith token test --signer {}`",
-                key.tlpub,
-                key.spec
-            );
         }
         if self.req.attestation_out.is_some() && key.attestation_pem.is_none() {
             notes.push("note: this token gives no attestation; nothing written".into());
@@ -467,7 +762,7 @@ impl GenerateCeremony {
         Ok(Generated {
             key,
             evidence,
-            resumed: false,
+            resumed,
             tested,
             notes,
         })
@@ -512,9 +807,11 @@ impl Ceremony for GenerateCeremony {
                 signers::spec::shown(&req.signer)
             )
         })?;
-        if let SignerSpec::Pkcs11(uri) = spec {
-            self.on_token = Some(self.preflight_pkcs11(&uri)?);
-        }
+        self.prepared = Some(match spec {
+            SignerSpec::Pkcs11(uri) => Prepared::Pkcs11(self.preflight_pkcs11(&uri)?),
+            SignerSpec::YubiKey(y) => Prepared::YubiKey(self.preflight_yubikey(&y)?),
+            SignerSpec::File(f) => Prepared::File(self.preflight_file(&f)?),
+        });
         Ok(())
     }
 
@@ -529,29 +826,101 @@ impl Ceremony for GenerateCeremony {
             Some(p) => format!("recorded in the ceremony transcript {}", p.display()),
             None => "no transcript record (no --transcript)".into(),
         };
-        let text = match &self.on_token {
-            Some(OnToken {
+        let marker_note = |p: &Path| {
+            format!(
+                "(pending-key marker {} until the record is written)",
+                p.display()
+            )
+        };
+        let continuing = |what: String, m: &PendingMarker, p: &Path| {
+            format!(
+                "Continuing an interrupted `token generate`: {what} was made by it (pending-key \
+                 marker {}, written at unix time {}). No new key is generated; a test digest is \
+                 signed and verified; {record}.",
+                p.display(),
+                m.written
+            )
+        };
+        let text = match &self.prepared {
+            Some(Prepared::Pkcs11(OnToken {
                 token,
                 label,
                 start: Start::Fresh(id),
                 marker_path,
-            }) => format!(
-                "About to generate an Ed25519 key on {}:\n  label: {label}\n  id:    {}\n  {custody}; a test digest is signed and verified; {record}.\n  (pending-key marker {} until the record is written)",
+            })) => format!(
+                "About to generate an Ed25519 key on {}:\n  label: {label}\n  id:    {}\n  {custody}; a test digest is signed and verified; {record}.\n  {}",
                 token.name(),
                 crate::tka::hex::lower(id),
-                marker_path.display()
+                marker_note(marker_path)
             ),
-            Some(OnToken {
+            Some(Prepared::Pkcs11(OnToken {
                 token,
                 label,
                 start: Start::Resume(m),
                 marker_path,
-            }) => format!(
-                "Continuing an interrupted `token generate`: the key labelled \"{label}\" (id {}) on {} was generated by it (pending-key marker {}, written at unix time {}). No new key is generated; a test digest is signed and verified; {record}.",
-                m.id,
-                token.name(),
-                marker_path.display(),
-                m.written
+            })) => continuing(
+                format!(
+                    "the key labelled \"{label}\" (id {}) on {}",
+                    m.pkcs11_id().unwrap_or(""),
+                    token.name()
+                ),
+                m,
+                marker_path,
+            ),
+            Some(Prepared::YubiKey(OnCard {
+                card,
+                marker_path,
+                resume: None,
+                replacing,
+            })) => format!(
+                "About to generate an Ed25519 key on {} in slot {}{}:\n  pin policy: {}, touch policy: {}\n  generated on the card, never exportable; a test digest is signed and verified; {record}.\n  {}",
+                card.name(),
+                card.slot(),
+                if *replacing { ", DESTROYING the key in it (--force)" } else { "" },
+                policy_text(o.pin_policy),
+                policy_text(o.touch_policy),
+                marker_note(marker_path)
+            ),
+            Some(Prepared::YubiKey(OnCard {
+                card,
+                marker_path,
+                resume: Some(m),
+                ..
+            })) => continuing(
+                format!(
+                    "the Ed25519 key in slot {} of {}{}",
+                    card.slot(),
+                    card.name(),
+                    m.public.as_ref().map(|p| format!(" ({p})")).unwrap_or_default()
+                ),
+                m,
+                marker_path,
+            ),
+            Some(Prepared::File(OnFile {
+                spec,
+                marker_path,
+                resume: None,
+                replacing,
+                ..
+            })) => format!(
+                "About to generate a software Ed25519 key (NOT HARDWARE-BACKED) in {}{}; {record}.\n  {}",
+                crate::shown::path(&spec.path),
+                if *replacing { ", REPLACING that file (--force)" } else { "" },
+                marker_note(marker_path)
+            ),
+            Some(Prepared::File(OnFile {
+                spec,
+                marker_path,
+                resume: Some((m, _)),
+                ..
+            })) => continuing(
+                format!(
+                    "the software key file {} ({})",
+                    crate::shown::path(&spec.path),
+                    m.public.as_deref().unwrap_or("")
+                ),
+                m,
+                marker_path,
             ),
             None => format!(
                 "About to generate an Ed25519 key with --signer {}; {record}.",
@@ -573,12 +942,15 @@ impl Ceremony for GenerateCeremony {
     }
 
     fn sign(&mut self, _plan: GeneratePlan) -> anyhow::Result<Generated> {
-        match self.on_token.take() {
-            Some(t) => {
-                self.marker = Some(t.marker_path.clone());
-                self.sign_pkcs11(t)
-            }
-            None => self.sign_other(),
+        let prepared = self
+            .prepared
+            .take()
+            .context("token generate: sign stage without a preflight")?;
+        self.marker = Some(prepared.marker_path().to_path_buf());
+        match prepared {
+            Prepared::Pkcs11(t) => self.sign_pkcs11(t),
+            Prepared::YubiKey(c) => self.sign_yubikey(c),
+            Prepared::File(f) => self.sign_file(f),
         }
     }
 
@@ -639,15 +1011,41 @@ mod tests {
         assert!(PendingMarker::read(&a).unwrap().is_none());
         let m = PendingMarker {
             command: "token generate".into(),
-            label: "tailnet-lock".into(),
-            id: "00ff".into(),
-            token_label: "t".into(),
-            token_serial: "serial-1".into(),
-            module: "/m.so".into(),
+            key: PendingKey::Pkcs11 {
+                label: "tailnet-lock".into(),
+                id: "00ff".into(),
+                token_label: "t".into(),
+                token_serial: "serial-1".into(),
+                module: "/m.so".into(),
+            },
+            public: None,
             written: 1,
         };
         m.write(&a).unwrap();
-        assert_eq!(PendingMarker::read(&a).unwrap(), Some(m));
+        assert_eq!(PendingMarker::read(&a).unwrap(), Some(m.clone()));
+        // One flat JSON object: the backend's fields beside the common ones.
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&a).unwrap()).unwrap();
+        assert_eq!(v["backend"], "pkcs11");
+        assert_eq!(v["id"], "00ff");
+        assert_eq!(m.pkcs11_id(), Some("00ff"));
+        for key in [
+            PendingKey::Yubikey {
+                serial: 12345678,
+                slot: "9a".into(),
+                label: None,
+                pin_policy: "once".into(),
+                touch_policy: "default".into(),
+            },
+            PendingKey::File {
+                path: PathBuf::from("/keys/dev.key"),
+            },
+        ] {
+            let mut m = PendingMarker::new(key);
+            m.public = Some(format!("tlpub:{}", "ab".repeat(32)));
+            m.write(&a).unwrap();
+            assert_eq!(PendingMarker::read(&a).unwrap(), Some(m.clone()));
+            assert_eq!(m.pkcs11_id(), None);
+        }
         std::fs::write(&a, b"not json").unwrap();
         let e = PendingMarker::read(&a).unwrap_err().to_string();
         assert!(e.contains("remove it"), "{e}");

@@ -204,7 +204,8 @@ impl Signer for FileSigner {
     }
 }
 
-fn info(spec: &FileSpec, public: &[u8; 32]) -> KeyInfo {
+/// The record of the key in `spec`'s file, whose public key is `public`.
+pub fn info(spec: &FileSpec, public: &[u8; 32]) -> KeyInfo {
     KeyInfo {
         spec: format!("file:{}", spec.path.display()),
         tlpub: tlpub(public),
@@ -237,26 +238,76 @@ pub fn generate_signer(
     options: &GenerateOptions,
 ) -> Result<(KeyInfo, FileSigner), SignersError> {
     if spec.path.exists() && !options.force {
-        return Err(SignersError::Refused(format!(
-            "{} exists; choose another path or pass --force to replace it",
-            spec.path.display()
+        return Err(SignersError::Refused(existing_file_guidance(
+            &spec.path, None,
         )));
     }
-    let mut seed = Zeroizing::new([0u8; 32]);
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed[..]);
-    let signer = FileSigner::from_seed(&seed, &spec.path);
-    let public = signer.public_key();
-    // Encoded into a buffer wiped on drop: `HEXLOWER.encode` would return
-    // a plain String holding the seed, freed without being wiped.
-    let mut seed_hex = Zeroizing::new(String::with_capacity(64));
-    data_encoding::HEXLOWER.encode_append(&seed[..], &mut seed_hex);
-    let mut plain = Zeroizing::new(String::with_capacity(KEY_FILE_HEADER.len() + 66));
-    plain.push_str(KEY_FILE_HEADER);
-    plain.push('\n');
-    plain.push_str(&seed_hex);
-    plain.push('\n');
-    let encryptor =
-        match &spec.identity {
+    NewKeyFile::prepare(spec)?.write(options.force)
+}
+
+/// What to do about a key file `token generate` may not replace: remove
+/// it (if it is in no authority), another path, or `--force`.
+pub fn existing_file_guidance(path: &Path, why: Option<&str>) -> String {
+    let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
+    format!(
+        "{} exists{why}. Nothing was generated. To continue, either choose another path; or, \
+         if its key is in no authority (check `locksmith token show --signer file:{}` against \
+         `locksmith lock status`), remove it with\n  rm -- {}\nand run this command again; \
+         or pass --force to replace it (the old key is lost)",
+        path.display(),
+        path.display(),
+        shell_quoted(path)
+    )
+}
+
+/// `path` as one shell word: bare when it is plain, else single-quoted.
+fn shell_quoted(path: &Path) -> String {
+    let text = crate::shown::path(path);
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+,:@%".contains(c))
+    {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// A new key file made in memory, not yet written: the public key is known
+/// before anything is on disk, so `token generate` can write its
+/// pending-key marker first.
+pub struct NewKeyFile {
+    spec: FileSpec,
+    signer: FileSigner,
+    ciphertext: Vec<u8>,
+}
+
+impl std::fmt::Debug for NewKeyFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewKeyFile")
+            .field("path", &self.spec.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NewKeyFile {
+    /// A new seed, encrypted with the passphrase (asked here, typed twice
+    /// at a prompt) or to the identity file's recipients.
+    pub fn prepare(spec: &FileSpec) -> Result<Self, SignersError> {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed[..]);
+        let signer = FileSigner::from_seed(&seed, &spec.path);
+        // Encoded into a buffer wiped on drop: `HEXLOWER.encode` would return
+        // a plain String holding the seed, freed without being wiped.
+        let mut seed_hex = Zeroizing::new(String::with_capacity(64));
+        data_encoding::HEXLOWER.encode_append(&seed[..], &mut seed_hex);
+        let mut plain = Zeroizing::new(String::with_capacity(KEY_FILE_HEADER.len() + 66));
+        plain.push_str(KEY_FILE_HEADER);
+        plain.push('\n');
+        plain.push_str(&seed_hex);
+        plain.push('\n');
+        let encryptor = match &spec.identity {
             Some(path) => {
                 let file = age::IdentityFile::from_file(path.to_string_lossy().into_owned())
                     .map_err(|e| SignersError::Io {
@@ -279,22 +330,39 @@ pub fn generate_signer(
                 age::Encryptor::with_user_passphrase(SecretString::from(pass.expose().to_string()))
             }
         };
-    let mut out = Vec::new();
-    let mut writer = encryptor
-        .wrap_output(&mut out)
-        .map_err(|e| SignersError::Io {
-            what: "age encryption failed".into(),
-            error: e,
-        })?;
-    writer
-        .write_all(plain.as_bytes())
-        .and_then(|_| writer.finish().map(|_| ()))
-        .map_err(|e| SignersError::Io {
-            what: "age encryption failed".into(),
-            error: e,
-        })?;
-    write_atomically(&spec.path, &out, options.force)?;
-    Ok((info(spec, &public), signer))
+        let mut out = Vec::new();
+        let mut writer = encryptor
+            .wrap_output(&mut out)
+            .map_err(|e| SignersError::Io {
+                what: "age encryption failed".into(),
+                error: e,
+            })?;
+        writer
+            .write_all(plain.as_bytes())
+            .and_then(|_| writer.finish().map(|_| ()))
+            .map_err(|e| SignersError::Io {
+                what: "age encryption failed".into(),
+                error: e,
+            })?;
+        Ok(NewKeyFile {
+            spec: spec.clone(),
+            signer,
+            ciphertext: out,
+        })
+    }
+
+    /// The new key's public key.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.signer.public_key()
+    }
+
+    /// Writes the key file atomically (replacing one only if `overwrite`)
+    /// and returns its record and the key as a signer.
+    pub fn write(self, overwrite: bool) -> Result<(KeyInfo, FileSigner), SignersError> {
+        write_atomically(&self.spec.path, &self.ciphertext, overwrite)?;
+        let public = self.signer.public_key();
+        Ok((info(&self.spec, &public), self.signer))
+    }
 }
 
 /// Writes `data` to `path` through a temporary file in the same directory,

@@ -757,90 +757,234 @@ pub fn generate_signer(
     spec: &YubiKeySpec,
     options: &GenerateOptions,
 ) -> Result<(KeyInfo, Attestation, YubiKeySigner), SignersError> {
-    let mut yk = open_card(spec.serial)?;
-    check_version(&yk)?;
-    let what = card_name(&yk);
-    let slot = slot_id(spec.slot)?;
-    let occupied = match piv::metadata(&mut yk, slot) {
-        Ok(_) => true,
-        Err(YkError::NotFound) => false,
-        Err(e) => {
-            return Err(yk_err(
-                format!("cannot read slot {} of {what}", slot_name(spec.slot)),
-                e,
-            ))
-        }
-    };
-    if occupied && !options.force {
-        return Err(SignersError::Refused(format!(
-            "slot {} of {what} already holds a key; choose another slot (slot=9a, 9d, 82…) or pass \
-             --force to destroy it and generate a new one",
-            slot_name(spec.slot)
-        )));
+    let mut card = NewKeyCard::open(spec)?;
+    match card.slot_state()? {
+        SlotState::Empty => {}
+        _ if options.force => {}
+        _ => return Err(SignersError::Refused(card.occupied(None))),
     }
-    let pin = verify_pin(&mut yk, spec.pin_source.as_ref())?;
-    authenticate_mgmt(&mut yk, spec)?;
-    let spki = piv::generate(
-        &mut yk,
-        slot,
-        AlgorithmId::Ed25519,
-        to_pin_policy(options.pin_policy),
-        to_touch_policy(options.touch_policy),
+    card.login()?;
+    card.generate(options)?;
+    card.finish(options)
+}
+
+/// What a slot holds, read from GET METADATA (no PIN needed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SlotState {
+    /// No key.
+    Empty,
+    /// An Ed25519 key; `generated` when the card says it made it (origin
+    /// generated), not imported.
+    Ed25519 { public: [u8; 32], generated: bool },
+    /// A key of another algorithm (named).
+    Other(String),
+}
+
+/// A card opened for `token generate` one step at a time, so the ceremony
+/// can write its pending-key marker before the key exists and recognise
+/// the key an interrupted attempt made: [`NewKeyCard::open`] and
+/// [`NewKeyCard::slot_state`] (no PIN), [`NewKeyCard::login`] (the one
+/// PIN of the command), [`NewKeyCard::generate`] (skipped when
+/// continuing), [`NewKeyCard::finish`] (certificate if missing,
+/// attestation, signer).
+pub struct NewKeyCard {
+    yk: YubiKey,
+    spec: YubiKeySpec,
+    pin: Option<Pin>,
+}
+
+impl std::fmt::Debug for NewKeyCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewKeyCard")
+            .field("card", &card_name(&self.yk))
+            .field("slot", &slot_name(self.spec.slot))
+            .finish_non_exhaustive()
+    }
+}
+
+impl NewKeyCard {
+    /// Opens the card the spec names (no PIN) and checks its firmware.
+    pub fn open(spec: &YubiKeySpec) -> Result<Self, SignersError> {
+        let yk = open_card(spec.serial)?;
+        check_version(&yk)?;
+        Ok(NewKeyCard {
+            yk,
+            spec: spec.clone(),
+            pin: None,
+        })
+    }
+
+    /// The card's serial number.
+    pub fn serial(&self) -> u32 {
+        self.yk.serial().0
+    }
+
+    /// The slot, as two hex digits ("9a").
+    pub fn slot(&self) -> String {
+        slot_name(self.spec.slot)
+    }
+
+    /// "YubiKey serial N (firmware V)".
+    pub fn name(&self) -> String {
+        card_name(&self.yk)
+    }
+
+    /// What the slot holds now.
+    pub fn slot_state(&mut self) -> Result<SlotState, SignersError> {
+        let what = card_name(&self.yk);
+        let meta = match piv::metadata(&mut self.yk, slot_id(self.spec.slot)?) {
+            Ok(m) => m,
+            Err(YkError::NotFound) => return Ok(SlotState::Empty),
+            Err(e) => {
+                return Err(yk_err(
+                    format!("cannot read slot {} of {what}", self.slot()),
+                    e,
+                ))
+            }
+        };
+        Ok(match meta.algorithm {
+            SlotAlgorithmId::Asymmetric(AlgorithmId::Ed25519) => {
+                match meta.public.as_ref().and_then(ed25519_from_spki) {
+                    Some(public) => SlotState::Ed25519 {
+                        public,
+                        generated: matches!(meta.origin, Some(Origin::Generated)),
+                    },
+                    None => SlotState::Other("Ed25519 key without a readable public key".into()),
+                }
+            }
+            other => SlotState::Other(format!("{other:?}")),
+        })
+    }
+
+    /// The how-to-continue text for an occupied slot that is not (or not
+    /// recognised as) the key of an interrupted `token generate`; `why`
+    /// says why it was not recognised.
+    pub fn occupied(&self, why: Option<&str>) -> String {
+        occupied_guidance(self.serial(), self.spec.slot, why)
+    }
+
+    /// Verifies the PIN (once) and authenticates with the management key.
+    pub fn login(&mut self) -> Result<(), SignersError> {
+        let pin = verify_pin(&mut self.yk, self.spec.pin_source.as_ref())?;
+        self.pin = Some(pin);
+        authenticate_mgmt(&mut self.yk, &self.spec)
+    }
+
+    /// Generates an Ed25519 key in the slot (replacing what is there) and
+    /// returns its public key, checked against the slot's metadata.
+    pub fn generate(&mut self, options: &GenerateOptions) -> Result<[u8; 32], SignersError> {
+        let what = card_name(&self.yk);
+        let spki = piv::generate(
+            &mut self.yk,
+            slot_id(self.spec.slot)?,
+            AlgorithmId::Ed25519,
+            to_pin_policy(options.pin_policy),
+            to_touch_policy(options.touch_policy),
+        )
+        .map_err(|e| match e {
+            YkError::AlgorithmError => SignersError::Refused(format!(
+                "{what} refused to generate an Ed25519 key with these policies"
+            )),
+            other => yk_err(format!("generating a key on {what} failed"), other),
+        })?;
+        let generated = ed25519_from_spki(&spki)
+            .ok_or_else(|| yk_msg("the card returned a non-Ed25519 key"))?;
+        let facts = slot_facts(&mut self.yk, self.spec.slot)?;
+        if facts.public != generated {
+            return Err(yk_msg(
+                "the slot's public key differs from the one just generated; run `token show`",
+            ));
+        }
+        Ok(generated)
+    }
+
+    /// The key in the slot (just generated, or left by an interrupted
+    /// attempt): a self-signed certificate written unless the slot already
+    /// has one for this key, the key's record with the card's attestation
+    /// verified to `options.attestation_trust`, and the key as a signer on
+    /// this session (the PIN of [`NewKeyCard::login`] kept for it).
+    pub fn finish(
+        mut self,
+        options: &GenerateOptions,
+    ) -> Result<(KeyInfo, Attestation, YubiKeySigner), SignersError> {
+        let facts = slot_facts(&mut self.yk, self.spec.slot)?;
+        let pin = match self.pin.take() {
+            Some(p) => p,
+            None => verify_pin(&mut self.yk, self.spec.pin_source.as_ref())?,
+        };
+        let label = options
+            .label
+            .clone()
+            .unwrap_or_else(|| "locksmith tailnet lock key".to_string());
+        let mut extra = vec![("label".to_string(), label.clone())];
+        let has_cert = Certificate::read(&mut self.yk, slot_id(self.spec.slot)?)
+            .ok()
+            .and_then(|c| ed25519_from_spki(c.cert.tbs_certificate().subject_public_key_info()))
+            == Some(facts.public);
+        if has_cert {
+            extra.push((
+                "certificate".into(),
+                "a certificate for this key is already in the slot".into(),
+            ));
+        } else {
+            match write_self_signed(&mut self.yk, &self.spec, &facts, &label, &pin) {
+                Ok(()) => extra.push((
+                    "certificate".into(),
+                    "self-signed certificate written to the slot".into(),
+                )),
+                Err(e) => {
+                    eprintln!(
+                        "warning: the key was generated but its certificate was not written: {e}"
+                    );
+                    extra.push(("certificate".into(), format!("NOT written: {e}")));
+                }
+            }
+        }
+        let (info, attestation) = key_record(
+            &mut self.yk,
+            self.spec.slot,
+            &facts,
+            extra,
+            &options.attestation_trust,
+        );
+        let description = format!(
+            "YubiKey serial {} slot {}",
+            self.yk.serial(),
+            slot_name(self.spec.slot)
+        );
+        let signer = YubiKeySigner {
+            slot: slot_id(self.spec.slot)?,
+            public: facts.public,
+            pin_always: Some(pin),
+            touch: !matches!(
+                facts.touch_policy,
+                TouchPolicy::Never | TouchPolicy::Default
+            ),
+            custody: custody_of(&facts),
+            description,
+            yk: self.yk,
+        };
+        Ok((info, attestation, signer))
+    }
+}
+
+/// What to do about slot `slot` of YubiKey `serial` holding a key that
+/// `token generate` may not replace: the commands that delete it, and the
+/// flags.
+pub fn occupied_guidance(serial: u32, slot: u8, why: Option<&str>) -> String {
+    let s = slot_name(slot);
+    let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
+    format!(
+        "slot {s} of YubiKey serial {serial} already holds a key{why}. Nothing was generated. \
+         To continue, either choose another slot (slot=9a, 9c, 9d, 9e, 82…95 in the spec); or, \
+         if that key is in no authority (check `locksmith token show --signer \
+         yubikey:serial={serial};slot={s}` against `locksmith lock status`), delete it with\n  \
+         ykman --device {serial} piv keys delete {s}\n  \
+         ykman --device {serial} piv certificates delete {s}\n\
+         (ykman 5.6 or later; it asks for the management key: Enter for the default one) \
+         and run this \
+         command again; or pass --force to replace it with a new key (the old key is destroyed)"
     )
-    .map_err(|e| match e {
-        YkError::AlgorithmError => SignersError::Refused(format!(
-            "{what} refused to generate an Ed25519 key with these policies"
-        )),
-        other => yk_err(format!("generating a key on {what} failed"), other),
-    })?;
-    let generated =
-        ed25519_from_spki(&spki).ok_or_else(|| yk_msg("the card returned a non-Ed25519 key"))?;
-    let facts = slot_facts(&mut yk, spec.slot)?;
-    if facts.public != generated {
-        return Err(yk_msg(
-            "the slot's public key differs from the one just generated; run `token show`",
-        ));
-    }
-    let label = options
-        .label
-        .clone()
-        .unwrap_or_else(|| "locksmith tailnet lock key".to_string());
-    let mut extra = vec![("label".to_string(), label.clone())];
-    match write_self_signed(&mut yk, spec, &facts, &label, &pin) {
-        Ok(()) => extra.push((
-            "certificate".into(),
-            "self-signed certificate written to the slot".into(),
-        )),
-        Err(e) => {
-            eprintln!("warning: the key was generated but its certificate was not written: {e}");
-            extra.push(("certificate".into(), format!("NOT written: {e}")));
-        }
-    }
-    let (info, attestation) = key_record(
-        &mut yk,
-        spec.slot,
-        &facts,
-        extra,
-        &options.attestation_trust,
-    );
-    let description = format!(
-        "YubiKey serial {} slot {}",
-        yk.serial(),
-        slot_name(spec.slot)
-    );
-    let signer = YubiKeySigner {
-        slot,
-        public: facts.public,
-        pin_always: Some(pin),
-        touch: !matches!(
-            facts.touch_policy,
-            TouchPolicy::Never | TouchPolicy::Default
-        ),
-        custody: custody_of(&facts),
-        description,
-        yk,
-    };
-    Ok((info, attestation, signer))
 }
 
 /// Describes the key in a slot, with the attestation verified to `trust`.

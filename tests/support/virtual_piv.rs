@@ -585,6 +585,7 @@ impl VirtualPiv {
             0xCB => self.get_data(cmd),
             0xDB => self.put_data(cmd),
             0xFF => self.set_mgmt_key(cmd),
+            0xF6 => self.move_key(cmd),
             0xF9 => self.attest(cmd.p1),
             _ => sw(0x6D00),
         }
@@ -910,6 +911,24 @@ impl VirtualPiv {
             Some(v) => ok(tlv(0x53, v)),
             None => sw(0x6A82),
         }
+    }
+
+    /// MOVE KEY (firmware 5.7): P1 the destination slot, 0xFF to delete
+    /// the key in slot P2 (`ykman piv keys delete`).
+    fn move_key(&mut self, cmd: &Command) -> Vec<u8> {
+        if !self.mgmt_authenticated {
+            return sw(0x6982);
+        }
+        if !KEY_SLOTS.contains(&cmd.p2) || (cmd.p1 != 0xff && !KEY_SLOTS.contains(&cmd.p1)) {
+            return sw(0x6B00);
+        }
+        let Some(key) = self.keys.remove(&cmd.p2) else {
+            return sw(0x6A88);
+        };
+        if cmd.p1 != 0xff {
+            self.keys.insert(cmd.p1, key);
+        }
+        sw(0x9000)
     }
 
     fn put_data(&mut self, cmd: &Command) -> Vec<u8> {
