@@ -76,6 +76,16 @@ pub enum Error {
     /// An error from the software backend.
     #[error("{0}")]
     Software(String),
+    /// A value (a policy name, …) is not one of the names locksmith knows.
+    #[error("{given:?} is not a {what}; use one of: {}", .expected.join(", "))]
+    UnknownName {
+        /// What kind of value.
+        what: &'static str,
+        /// What was given.
+        given: String,
+        /// The names accepted.
+        expected: Vec<&'static str>,
+    },
     /// A certificate request could not be encoded (a bug: the request is
     /// built by locksmith itself).
     #[error("cannot build the certificate: {0}; this is a bug in locksmith, please report it with the command you ran")]
@@ -133,7 +143,7 @@ pub struct OpenOptions {
 }
 
 /// PIN policy for generated PIV keys.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum PinPolicyArg {
     /// Card default (always for 9c, never for 9e, once elsewhere).
     Default,
@@ -146,7 +156,7 @@ pub enum PinPolicyArg {
 }
 
 /// Touch policy for generated PIV keys.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum TouchPolicyArg {
     /// Card default (never).
     Default,
@@ -156,6 +166,86 @@ pub enum TouchPolicyArg {
     Always,
     /// Touch, cached for 15 seconds.
     Cached,
+}
+
+impl PinPolicyArg {
+    /// Every value, in the order `--help` lists them.
+    pub const ALL: [PinPolicyArg; 4] = [Self::Default, Self::Never, Self::Once, Self::Always];
+
+    /// The name on the command line (what [`FromStr`](std::str::FromStr) reads).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Never => "never",
+            Self::Once => "once",
+            Self::Always => "always",
+        }
+    }
+
+    /// What the value means, in one line (the CLI's help for it).
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Default => "Card default (always for 9c, never for 9e, once elsewhere)",
+            Self::Never => "Never ask for the PIN",
+            Self::Once => "Once per session",
+            Self::Always => "Before every signature",
+        }
+    }
+}
+
+impl std::str::FromStr for PinPolicyArg {
+    type Err = Error;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.name() == s)
+            .ok_or_else(|| Error::UnknownName {
+                what: "PIV PIN policy",
+                given: s.into(),
+                expected: Self::ALL.map(Self::name).to_vec(),
+            })
+    }
+}
+
+impl TouchPolicyArg {
+    /// Every value, in the order `--help` lists them.
+    pub const ALL: [TouchPolicyArg; 4] = [Self::Default, Self::Never, Self::Always, Self::Cached];
+
+    /// The name on the command line (what [`FromStr`](std::str::FromStr) reads).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Never => "never",
+            Self::Always => "always",
+            Self::Cached => "cached",
+        }
+    }
+
+    /// What the value means, in one line (the CLI's help for it).
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Default => "Card default (never)",
+            Self::Never => "No touch",
+            Self::Always => "Touch for every signature",
+            Self::Cached => "Touch, cached for 15 seconds",
+        }
+    }
+}
+
+impl std::str::FromStr for TouchPolicyArg {
+    type Err = Error;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.name() == s)
+            .ok_or_else(|| Error::UnknownName {
+                what: "PIV touch policy",
+                given: s.into(),
+                expected: Self::ALL.map(Self::name).to_vec(),
+            })
+    }
 }
 
 /// Options for generating a key on a token.
@@ -376,5 +466,29 @@ mod tests {
         let e = PinSource::parse("123456").unwrap_err();
         assert!(matches!(e, Error::Pin(PinProblem::BadSource)));
         assert!(!e.to_string().contains("123456"));
+    }
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::*;
+
+    #[test]
+    fn policy_names_parse_back_and_unknown_names_list_the_choices() {
+        for p in PinPolicyArg::ALL {
+            assert_eq!(p.name().parse::<PinPolicyArg>().expect("parses"), p);
+        }
+        for t in TouchPolicyArg::ALL {
+            assert_eq!(t.name().parse::<TouchPolicyArg>().expect("parses"), t);
+        }
+        assert_eq!(
+            "cached".parse::<TouchPolicyArg>().expect("parses"),
+            TouchPolicyArg::Cached
+        );
+        let e = "sometimes".parse::<PinPolicyArg>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "\"sometimes\" is not a PIV PIN policy; use one of: default, never, once, always"
+        );
     }
 }
