@@ -7,6 +7,12 @@
 //! [`Error`]; callers match on `Error::Cbor(CborProblem::TrailingBytes { .. })`
 //! and so on. Messages follow upstream's wording where upstream has one, so
 //! that they can be compared; locksmith's own messages say what to do next.
+//!
+//! [`SignerError`] stays the error of the [`super::signer::Signer`] trait
+//! itself (what a backend's `sign_digest`/`sign_message` return, and
+//! `check_record_message`, the implementors' helper); everything that signs
+//! through a signer (`sign_verified`, the builders, `nks::sign_*`) returns
+//! [`Error`], the signer's failure carried by [`Error::Signer`].
 
 pub use super::authority::Stage;
 pub use super::cbor::CborProblem;

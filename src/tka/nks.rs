@@ -15,7 +15,7 @@ use super::error::Error;
 use super::hash::blake2s;
 use super::keyforms::{node_key_binary, parse_node_key_binary};
 use super::sig::{verify_go_std, verify_zip215};
-use super::signer::{sign_verified, Signer, SignerError};
+use super::signer::{sign_verified, Signer};
 use super::state::State;
 use std::fmt;
 
@@ -326,7 +326,7 @@ pub fn sign_direct(
     signer: &mut dyn Signer,
     node_key: &[u8; 32],
     wrapping_pubkey: Option<[u8; 32]>,
-) -> Result<NodeKeySignature, SignerError> {
+) -> Result<NodeKeySignature, Error> {
     let mut sig = NodeKeySignature {
         kind: SigKind::DIRECT,
         pubkey: Some(node_key_binary(node_key).to_vec()),
@@ -344,7 +344,7 @@ pub fn sign_direct(
 pub fn sign_credential(
     signer: &mut dyn Signer,
     wrapping_pubkey: [u8; 32],
-) -> Result<NodeKeySignature, SignerError> {
+) -> Result<NodeKeySignature, Error> {
     let mut sig = NodeKeySignature {
         kind: SigKind::CREDENTIAL,
         key_id: Some(signer.public_key().to_vec()),
@@ -361,7 +361,7 @@ pub fn sign_rotation(
     wrapping: &mut dyn Signer,
     wrapped: NodeKeySignature,
     node_key: &[u8; 32],
-) -> Result<NodeKeySignature, SignerError> {
+) -> Result<NodeKeySignature, Error> {
     let mut sig = NodeKeySignature {
         kind: SigKind::ROTATION,
         pubkey: Some(node_key_binary(node_key).to_vec()),
