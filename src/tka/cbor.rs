@@ -11,7 +11,7 @@
 //!    indefinite lengths and tags anywhere (even inside fields that are
 //!    later ignored), nesting deeper than 16, arrays over 4096 elements and
 //!    maps over 1024 pairs are all rejected.
-//! 2. Typed decoding into structs ([`StructReader`] and the `decode_*`
+//! 2. Typed decoding into structs (`StructReader` and the `decode_*`
 //!    helpers), which is lenient where upstream is lenient (non-minimal
 //!    integers, keys out of order, unknown keys, a text key `"1"` matching
 //!    field 1, arrays of small integers as byte strings, `null` and
