@@ -22,7 +22,7 @@
 use crate::signers::piv_attestation::{
     pin_policy_rank, touch_policy_rank, Attestation, Evidence, TrustStore, Verdict,
 };
-use crate::signers::{OpenOptions, PinPolicyArg, SignersError, TouchPolicyArg};
+use crate::signers::{self, OpenOptions, PinPolicyArg, TouchPolicyArg};
 use std::path::Path;
 
 /// The override flag, as recorded in the transcript.
@@ -77,7 +77,7 @@ pub enum AttestationError {
         spec: String,
         /// The backend's error.
         #[source]
-        source: SignersError,
+        source: signers::Error,
     },
 }
 

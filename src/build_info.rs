@@ -15,7 +15,7 @@ pub const FEATURES: &str = env!("LOCKSMITH_BUILD_FEATURES");
 /// The compiler.
 pub const RUSTC: &str = env!("LOCKSMITH_BUILD_RUSTC");
 
-/// The long version text (for clap's `long_version`; clap prefixes the
+/// The long version text (the CLI's `--version` text; the argument parser prefixes the
 /// command name): the version, then one `key: value` line per fact.
 pub const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),

@@ -175,7 +175,7 @@ pub enum TranscriptError {
         reason: String,
     },
     #[error("signing the transcript record: {0}")]
-    Sign(#[from] crate::tka::signer::SignerError),
+    Sign(#[from] crate::tka::Error),
 }
 
 impl TranscriptError {

@@ -7,9 +7,7 @@ mod env;
 mod softhsm;
 
 use ed25519_dalek::Verifier;
-use locksmith::signers::{
-    self, open_signer, GenerateOptions, OpenOptions, SignersError, TriesLeft,
-};
+use locksmith::signers::{self, open_signer, GenerateOptions, OpenOptions, TriesLeft};
 use locksmith::tka::signer::{sign_verified, KeyCustody};
 use softhsm::{SoftHsm, MODULE, USER_PIN};
 use std::process::Command;
@@ -95,7 +93,7 @@ fn wrong_pin_is_reported_with_tries_and_not_retried() {
     let err = open_signer(&spec, &OpenOptions::default()).expect_err("wrong PIN must fail");
     match &err {
         // SoftHSM2 sets CKF_USER_PIN_COUNT_LOW after a failed login.
-        SignersError::WrongPin { tries_left, .. } => assert_eq!(*tries_left, TriesLeft::Low),
+        signers::Error::WrongPin { tries_left, .. } => assert_eq!(*tries_left, TriesLeft::Low),
         other => panic!("expected WrongPin, got {other:?}"),
     }
     let msg = err.to_string();
@@ -122,7 +120,7 @@ fn locked_token_is_refused_without_sending_the_pin() {
     // blocked PIN: CKF_USER_PIN_LOCKED in its token flags.
     let err = open_signer(&hsm.uri("locked", ";object=k"), &OpenOptions::default())
         .expect_err("locked token must be refused");
-    assert!(matches!(err, SignersError::PinLocked { .. }), "{err:?}");
+    assert!(matches!(err, signers::Error::PinLocked { .. }), "{err:?}");
     assert!(err.to_string().contains("blocked"), "{err}");
 }
 
@@ -134,7 +132,7 @@ fn extractable_key_is_refused_unless_allowed() {
     generate(hsm, "extract", "leaky", true);
     let spec = hsm.uri("extract", ";object=leaky");
     let err = open_signer(&spec, &OpenOptions::default()).expect_err("refused");
-    assert!(matches!(err, SignersError::Refused(_)), "{err:?}");
+    assert!(matches!(err, signers::Error::Refused(_)), "{err:?}");
     assert!(err.to_string().contains("--allow-extractable"), "{err}");
     let mut s = open_signer(
         &spec,
@@ -191,10 +189,10 @@ fn ambiguous_and_missing_keys_are_errors_not_guesses() {
     generate(hsm, "ambig", "one", false);
     generate(hsm, "ambig", "two", false);
     let err = open_signer(&hsm.uri("ambig", ""), &OpenOptions::default()).expect_err("ambiguous");
-    assert!(matches!(err, SignersError::Ambiguous(_)), "{err:?}");
+    assert!(matches!(err, signers::Error::Ambiguous(_)), "{err:?}");
     let err = open_signer(&hsm.uri("ambig", ";object=three"), &OpenOptions::default())
         .expect_err("missing");
-    assert!(matches!(err, SignersError::NotFound(_)), "{err:?}");
+    assert!(matches!(err, signers::Error::NotFound(_)), "{err:?}");
     let err =
         open_signer(&hsm.uri("no-such-token", ""), &OpenOptions::default()).expect_err("no token");
     assert!(err.to_string().contains("tokens present"), "{err}");

@@ -16,7 +16,7 @@ mod softhsm;
 use cryptoki::object::{Attribute, KeyType, ObjectClass};
 use cryptoki::session::UserType;
 use cryptoki::types::AuthPin;
-use locksmith::signers::{self, open_signer, GenerateOptions, OpenOptions, SignersError};
+use locksmith::signers::{self, open_signer, GenerateOptions, OpenOptions};
 use locksmith::tka::signer::{sign_verified, KeyCustody};
 use softhsm::{MODULE, USER_PIN};
 
@@ -90,7 +90,7 @@ fn an_imported_key_is_refused_unless_allowed_and_never_hardware_backed() {
 
     // Refused by default, with the reason and the flag that allows it.
     let err = open_signer(&spec, &OpenOptions::default()).expect_err("refused");
-    assert!(matches!(err, SignersError::Refused(_)), "{err:?}");
+    assert!(matches!(err, signers::Error::Refused(_)), "{err:?}");
     let text = err.to_string();
     assert!(
         text.contains("imported, not generated on the token"),

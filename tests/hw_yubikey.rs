@@ -17,8 +17,7 @@ mod virtual_piv;
 
 use locksmith::signers::piv_attestation::TrustStore;
 use locksmith::signers::{
-    self, open_signer, GenerateOptions, OpenOptions, PinPolicyArg, SignersError, TouchPolicyArg,
-    TriesLeft,
+    self, open_signer, GenerateOptions, OpenOptions, PinPolicyArg, TouchPolicyArg, TriesLeft,
 };
 use locksmith::tka::signer::{sign_verified, KeyCustody};
 use pcscd::{fresh_config, PcscEnv};
@@ -434,7 +433,7 @@ fn wrong_pin_counts_down_and_blocked_pin_is_refused() {
         let err =
             open_signer(&env.spec("9a", &bad), &OpenOptions::default()).expect_err("wrong PIN");
         match &err {
-            SignersError::WrongPin { tries_left, .. } => {
+            signers::Error::WrongPin { tries_left, .. } => {
                 assert_eq!(*tries_left, TriesLeft::Exactly(expected_left))
             }
             other => panic!("expected WrongPin, got {other:?}"),
@@ -451,11 +450,11 @@ fn wrong_pin_counts_down_and_blocked_pin_is_refused() {
         );
     }
     let err = open_signer(&env.spec("9a", &bad), &OpenOptions::default()).expect_err("blocks");
-    assert!(matches!(err, SignersError::PinLocked { .. }), "{err:?}");
+    assert!(matches!(err, signers::Error::PinLocked { .. }), "{err:?}");
     // Blocked: refused before any PIN is sent, even the right one.
     let before = attempts();
     let err = open_signer(&env.spec("9a", &good), &OpenOptions::default()).expect_err("blocked");
-    assert!(matches!(err, SignersError::PinLocked { .. }), "{err:?}");
+    assert!(matches!(err, signers::Error::PinLocked { .. }), "{err:?}");
     assert!(err.to_string().contains("PUK"), "{err}");
     assert_eq!(attempts(), before, "no PIN sent to a blocked card");
 }
@@ -585,10 +584,10 @@ fn several_cards_need_a_serial() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let err = open_signer("yubikey:slot=9a", &OpenOptions::default()).expect_err("ambiguous");
-    assert!(matches!(err, SignersError::Ambiguous(_)), "{err:?}");
+    assert!(matches!(err, signers::Error::Ambiguous(_)), "{err:?}");
     assert!(err.to_string().contains(&env.serial.to_string()), "{err}");
     let err = open_signer("yubikey:serial=1;slot=9a", &OpenOptions::default()).expect_err("absent");
-    assert!(matches!(err, SignersError::NotFound(_)), "{err:?}");
+    assert!(matches!(err, signers::Error::NotFound(_)), "{err:?}");
     stop.store(true, Ordering::SeqCst);
     second.join().expect("second card thread");
 }

@@ -65,3 +65,19 @@ fn the_core_does_no_io_and_knows_no_command_line() {
         }
     }
 }
+
+/// clap belongs to the CLI: library enums name their values themselves
+/// (`ALL`, `name()`, `FromStr`) and `src/cli/values.rs` makes them clap
+/// value enums.
+#[test]
+fn the_library_does_not_use_clap() {
+    let offenders: Vec<String> = library_files()
+        .iter()
+        .filter(|p| std::fs::read_to_string(p).expect("read").contains("clap"))
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "library files using clap: {offenders:?}"
+    );
+}

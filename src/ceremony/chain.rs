@@ -5,7 +5,7 @@
 use super::terminal::Terminal;
 use crate::input;
 use crate::store::Store;
-use crate::tka::{AumHash, Authority, Stage};
+use crate::tka::{AumHash, Authority};
 use anyhow::{anyhow, bail, Context};
 use std::path::PathBuf;
 
@@ -134,17 +134,7 @@ pub fn pin_to_store(chain: Authority, pinned: &Authority) -> anyhow::Result<Auth
 /// Bootstraps the first AUM and informs the rest, naming the AUM at fault
 /// (the core reports its hash, so no AUM is hashed or formatted up front).
 pub fn verify_chain(aums: Vec<crate::tka::Aum>) -> anyhow::Result<Authority> {
-    Authority::from_chain_located(aums)
-        .map_err(|e| {
-            let what = match (&e.stage, e.at) {
-                (Stage::Bootstrap, Some(h)) => {
-                    format!("the first AUM ({h}) cannot start an authority")
-                }
-                (Stage::Bootstrap, None) => "the first AUM (?) cannot start an authority".into(),
-                (Stage::Inform, Some(h)) => format!("AUM {h} does not verify"),
-                (Stage::Inform, None) => "the chain does not verify".to_string(),
-            };
-            anyhow!("invalid chain: {what}: {}", e.error)
-        })
+    Authority::from_chain(aums)
+        .map_err(|e| anyhow!("invalid chain: {e}"))
         .context("verifying the chain")
 }

@@ -79,11 +79,11 @@ fn apply(builder: &mut UpdateBuilder<'_>, change: &Change) -> anyhow::Result<()>
 
 /// Upstream's "key not found" for a key the authority does not trust,
 /// with what to do about it.
-fn not_trusted(e: crate::tka::TkaError, key: &[u8; 32]) -> anyhow::Error {
+fn not_trusted(e: crate::tka::Error, key: &[u8; 32]) -> anyhow::Error {
     // The builder words it as upstream does ("failed reading key …: key not found").
     let unknown = match &e {
-        crate::tka::TkaError::NoSuchKey => true,
-        crate::tka::TkaError::Rejected(m) => m.ends_with("key not found"),
+        crate::tka::Error::NoSuchKey => true,
+        crate::tka::Error::Rejected(m) => m.ends_with("key not found"),
         _ => false,
     };
     if !unknown {

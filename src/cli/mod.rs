@@ -70,6 +70,7 @@ mod secret_input;
 pub mod secrets;
 pub(crate) mod signing;
 pub mod token;
+mod values;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

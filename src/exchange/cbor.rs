@@ -6,7 +6,7 @@
 //! The only other CBOR code in the tree is the `minicbor` decoding of the
 //! `ur` crate's own fountain `Part` type, which that crate's API requires.
 
-pub use crate::tka::cbor::{parse, CborError, Encoder, Value};
+pub use crate::tka::cbor::{parse, CborProblem, Encoder, Value};
 
 // The exchange formats' depth cap is the core parser's.
 const _: () = assert!(crate::limits::MAX_CBOR_DEPTH == crate::tka::cbor::MAX_NESTED_LEVELS);

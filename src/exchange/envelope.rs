@@ -25,7 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
-use super::cbor::{self, as_u64, uint, CborError, Value};
+use super::cbor::{self, as_u64, uint, CborProblem, Value};
 use super::error::{ExchangeError, Result};
 use super::kind::ArtifactKind;
 use crate::shown::Untrusted;
@@ -260,7 +260,7 @@ impl Envelope {
         }
         // Depth-capped: the envelope is 3 levels deep (array > meta map > value).
         let value = cbor::parse(bytes).map_err(|e| match e {
-            CborError::TrailingBytes { count, .. } => {
+            crate::tka::Error::Cbor(CborProblem::TrailingBytes { count, .. }) => {
                 not(&format!("{count} trailing bytes after the envelope"))
             }
             e => not(&format!("malformed CBOR: {e}")),

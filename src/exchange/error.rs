@@ -109,6 +109,13 @@ pub enum ExchangeError {
 
     #[error("{input}: no such file or directory, and not an artifact given inline (envelope, hex, base64, JSON, UR or an upstream text form); check the path")]
     NoSuchInput { input: Untrusted },
+
+    #[error("{given} is not a {what}; use one of: {}", .expected.join(", "))]
+    UnknownName {
+        what: &'static str,
+        given: Untrusted,
+        expected: Vec<&'static str>,
+    },
 }
 
 impl ExchangeError {

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use super::error::{ExchangeError, Result};
 
 /// Error-correction level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Ecc {
     /// ~7% of the code can be lost: densest; for screens.
     L,
@@ -19,6 +19,46 @@ pub enum Ecc {
     Q,
     /// ~30%.
     H,
+}
+
+impl Ecc {
+    /// Every value, in the order `--help` lists them.
+    pub const ALL: [Ecc; 4] = [Self::L, Self::M, Self::Q, Self::H];
+
+    /// The name on the command line (what [`FromStr`](std::str::FromStr) reads).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::L => "l",
+            Self::M => "m",
+            Self::Q => "q",
+            Self::H => "h",
+        }
+    }
+
+    /// What the value means, in one line (the CLI's help for it).
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::L => "~7% of the code can be lost: densest; for screens",
+            Self::M => "~15%: for paper and photos",
+            Self::Q => "~25%",
+            Self::H => "~30%",
+        }
+    }
+}
+
+impl std::str::FromStr for Ecc {
+    type Err = ExchangeError;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.name() == s)
+            .ok_or_else(|| ExchangeError::UnknownName {
+                what: "QR error-correction level",
+                given: s.into(),
+                expected: Self::ALL.map(Self::name).to_vec(),
+            })
+    }
 }
 
 impl Ecc {

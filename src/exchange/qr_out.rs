@@ -18,7 +18,7 @@ use super::spare_pages::{parity_shards, SparePage};
 use crate::limits;
 
 /// Where the QR output goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QrFormat {
     /// Unicode half blocks on the terminal (animated when several parts).
     Terminal,
@@ -32,6 +32,57 @@ pub enum QrFormat {
     Gif,
     /// A self-contained HTML page that plays the animation.
     Html,
+}
+
+impl QrFormat {
+    /// Every value, in the order `--help` lists them.
+    pub const ALL: [QrFormat; 6] = [
+        Self::Terminal,
+        Self::Png,
+        Self::Svg,
+        Self::Pdf,
+        Self::Gif,
+        Self::Html,
+    ];
+
+    /// The name on the command line (what [`FromStr`](std::str::FromStr) reads).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Terminal => "terminal",
+            Self::Png => "png",
+            Self::Svg => "svg",
+            Self::Pdf => "pdf",
+            Self::Gif => "gif",
+            Self::Html => "html",
+        }
+    }
+
+    /// What the value means, in one line (the CLI's help for it).
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Terminal => "Unicode half blocks on the terminal (animated when several parts)",
+            Self::Png => "PNG: one file, or a directory of numbered frames",
+            Self::Svg => "SVG: one file, or a directory of numbered frames",
+            Self::Pdf => "A printable A4 PDF, one code a page, numbered",
+            Self::Gif => "An animated GIF",
+            Self::Html => "A self-contained HTML page that plays the animation",
+        }
+    }
+}
+
+impl std::str::FromStr for QrFormat {
+    type Err = ExchangeError;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.name() == s)
+            .ok_or_else(|| ExchangeError::UnknownName {
+                what: "QR output format",
+                given: s.into(),
+                expected: Self::ALL.map(Self::name).to_vec(),
+            })
+    }
 }
 
 impl QrFormat {
@@ -53,7 +104,7 @@ impl QrFormat {
 }
 
 /// How much data each code carries. Denser codes need a sharper camera.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Density {
     /// 100-byte fragments (QR version 8 at L): old webcams, poor light.
     Low,
@@ -61,6 +112,46 @@ pub enum Density {
     Medium,
     /// 350-byte fragments (QR version 15 at L): good cameras, large screens.
     High,
+}
+
+impl Density {
+    /// Every value, in the order `--help` lists them.
+    pub const ALL: [Density; 3] = [Self::Low, Self::Medium, Self::High];
+
+    /// The name on the command line (what [`FromStr`](std::str::FromStr) reads).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+
+    /// What the value means, in one line (the CLI's help for it).
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Low => "100-byte fragments (QR version 8 at L): old webcams, poor light",
+            Self::Medium => {
+                "200-byte fragments (QR version 11 at L): phones and HD webcams. Default"
+            }
+            Self::High => "350-byte fragments (QR version 15 at L): good cameras, large screens",
+        }
+    }
+}
+
+impl std::str::FromStr for Density {
+    type Err = ExchangeError;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.name() == s)
+            .ok_or_else(|| ExchangeError::UnknownName {
+                what: "QR density",
+                given: s.into(),
+                expected: Self::ALL.map(Self::name).to_vec(),
+            })
+    }
 }
 
 impl Density {
@@ -84,13 +175,49 @@ impl Density {
 }
 
 /// What a single code carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QrContent {
     /// The locksmith envelope (binary, byte mode): kind and checksum travel along.
     Envelope,
     /// The upstream raw form: uppercase hex for CBOR artifacts (alphanumeric
     /// mode; a phone scan yields the exact `revoke-keys` blob), text as is.
     Raw,
+}
+
+impl QrContent {
+    /// Every value, in the order `--help` lists them.
+    pub const ALL: [QrContent; 2] = [Self::Envelope, Self::Raw];
+
+    /// The name on the command line (what [`FromStr`](std::str::FromStr) reads).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Envelope => "envelope",
+            Self::Raw => "raw",
+        }
+    }
+
+    /// What the value means, in one line (the CLI's help for it).
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Envelope => "The locksmith envelope (binary, byte mode): kind and checksum travel along",
+            Self::Raw => "The upstream raw form: uppercase hex for CBOR artifacts (alphanumeric mode; a phone scan yields the exact `revoke-keys` blob), text as is",
+        }
+    }
+}
+
+impl std::str::FromStr for QrContent {
+    type Err = ExchangeError;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.name() == s)
+            .ok_or_else(|| ExchangeError::UnknownName {
+                what: "QR content",
+                given: s.into(),
+                expected: Self::ALL.map(Self::name).to_vec(),
+            })
+    }
 }
 
 /// Options for QR output.
@@ -455,5 +582,41 @@ pub fn output_path(out: &Path, rendered: &QrRendered, format: QrFormat) -> PathB
                 PathBuf::from(s)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exchange::qr_code::Ecc;
+    use crate::exchange::qr_render::TerminalColors;
+
+    #[test]
+    fn value_names_parse_back_and_unknown_names_list_the_choices() {
+        for f in QrFormat::ALL {
+            assert_eq!(f.name().parse::<QrFormat>().expect("parses"), f);
+        }
+        assert_eq!(
+            "light-on-dark".parse::<TerminalColors>().expect("parses"),
+            TerminalColors::LightOnDark
+        );
+        assert_eq!("h".parse::<Ecc>().expect("parses"), Ecc::H);
+        assert_eq!("raw".parse::<QrContent>().expect("parses"), QrContent::Raw);
+        assert_eq!("high".parse::<Density>().expect("parses"), Density::High);
+        // Case matters, as it did when the CLI derived these names.
+        let e = "PNG".parse::<QrFormat>().unwrap_err();
+        assert!(matches!(
+            e,
+            ExchangeError::UnknownName {
+                what: "QR output format",
+                ..
+            }
+        ));
+        assert!(
+            e.to_string().ends_with(
+                "is not a QR output format; use one of: terminal, png, svg, pdf, gif, html"
+            ),
+            "{e}"
+        );
     }
 }

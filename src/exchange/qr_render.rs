@@ -12,7 +12,7 @@ use super::qr_code::QrMatrix;
 pub const STANDARD_QUIET_ZONE: usize = 4;
 
 /// How the terminal shows dark and light.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TerminalColors {
     /// Explicit black-on-white ANSI colours: right on any theme.
     Ansi,
@@ -21,6 +21,44 @@ pub enum TerminalColors {
     LightOnDark,
     /// Text colour draws the dark modules: for light themes.
     DarkOnLight,
+}
+
+impl TerminalColors {
+    /// Every value, in the order `--help` lists them.
+    pub const ALL: [TerminalColors; 3] = [Self::Ansi, Self::LightOnDark, Self::DarkOnLight];
+
+    /// The name on the command line (what [`FromStr`](std::str::FromStr) reads).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ansi => "ansi",
+            Self::LightOnDark => "light-on-dark",
+            Self::DarkOnLight => "dark-on-light",
+        }
+    }
+
+    /// What the value means, in one line (the CLI's help for it).
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Ansi => "Explicit black-on-white ANSI colours: right on any theme",
+            Self::LightOnDark => "Text colour draws the light modules: for dark terminal themes (and files shown later in one)",
+            Self::DarkOnLight => "Text colour draws the dark modules: for light themes",
+        }
+    }
+}
+
+impl std::str::FromStr for TerminalColors {
+    type Err = ExchangeError;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.name() == s)
+            .ok_or_else(|| ExchangeError::UnknownName {
+                what: "terminal colour scheme",
+                given: s.into(),
+                expected: Self::ALL.map(Self::name).to_vec(),
+            })
+    }
 }
 
 /// Terminal columns a matrix needs with a `quiet`-module margin each side.

@@ -8,7 +8,7 @@ use data_encoding::{
     HEXUPPER,
 };
 
-use super::cbor::{self, as_u64, map_get, CborError, Value};
+use super::cbor::{self, as_u64, map_get, CborProblem, Value};
 use super::envelope::{is_envelope, Envelope};
 use super::error::{ExchangeError, Result};
 use super::kind::ArtifactKind;
@@ -313,7 +313,7 @@ fn parse_binary(bytes: &[u8], input: &str) -> Result<Artifact> {
     let value = cbor::parse(bytes).map_err(|e| ExchangeError::UnrecognisedForm {
         input: input.into(),
         reason: match e {
-            CborError::TrailingBytes { count, .. } => {
+            crate::tka::Error::Cbor(CborProblem::TrailingBytes { count, .. }) => {
                 format!("CBOR followed by {count} trailing bytes")
             }
             e => format!("binary data that is not CBOR: {e}"),

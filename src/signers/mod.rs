@@ -18,17 +18,18 @@ use crate::tka::signer::{KeyCustody, Signer, SignerError};
 use serde::Serialize;
 use spec::SignerSpec;
 
-pub use pin::{Pin, PinError, PinSource};
+pub use pin::{Pin, PinProblem, PinSource};
 
-/// Errors from the key backends. Every message says what to do next.
+/// The one error type of the key backends (`signers::Error`). Every
+/// message says what to do next.
 #[derive(Debug, thiserror::Error)]
-pub enum SignersError {
+pub enum Error {
     /// The signer spec is malformed or incomplete.
     #[error("{0}")]
     Spec(String),
     /// A PIN could not be obtained.
     #[error(transparent)]
-    Pin(#[from] PinError),
+    Pin(#[from] PinProblem),
     /// The token rejected the PIN; it was not retried.
     #[error("wrong PIN for {what}{}; locksmith does not retry a wrong PIN, check it and run the command again", tries_hint(.tries_left))]
     WrongPin {
@@ -75,6 +76,20 @@ pub enum SignersError {
     /// An error from the software backend.
     #[error("{0}")]
     Software(String),
+    /// A value (a policy name, …) is not one of the names locksmith knows.
+    #[error("{given:?} is not a {what}; use one of: {}", .expected.join(", "))]
+    UnknownName {
+        /// What kind of value.
+        what: &'static str,
+        /// What was given.
+        given: String,
+        /// The names accepted.
+        expected: Vec<&'static str>,
+    },
+    /// A certificate request could not be encoded (a bug: the request is
+    /// built by locksmith itself).
+    #[error("cannot build the certificate: {0}; this is a bug in locksmith, please report it with the command you ran")]
+    Certificate(String),
     /// A file could not be read or written. The I/O error is part of the
     /// message and not also a `source` (that printed it twice).
     #[error("{what}: {error}")]
@@ -109,8 +124,8 @@ fn tries_hint(t: &TriesLeft) -> String {
     }
 }
 
-impl From<SignersError> for SignerError {
-    fn from(e: SignersError) -> Self {
+impl From<Error> for SignerError {
+    fn from(e: Error) -> Self {
         SignerError::with_source(e.to_string(), e)
     }
 }
@@ -128,7 +143,7 @@ pub struct OpenOptions {
 }
 
 /// PIN policy for generated PIV keys.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum PinPolicyArg {
     /// Card default (always for 9c, never for 9e, once elsewhere).
     Default,
@@ -141,7 +156,7 @@ pub enum PinPolicyArg {
 }
 
 /// Touch policy for generated PIV keys.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum TouchPolicyArg {
     /// Card default (never).
     Default,
@@ -151,6 +166,86 @@ pub enum TouchPolicyArg {
     Always,
     /// Touch, cached for 15 seconds.
     Cached,
+}
+
+impl PinPolicyArg {
+    /// Every value, in the order `--help` lists them.
+    pub const ALL: [PinPolicyArg; 4] = [Self::Default, Self::Never, Self::Once, Self::Always];
+
+    /// The name on the command line (what [`FromStr`](std::str::FromStr) reads).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Never => "never",
+            Self::Once => "once",
+            Self::Always => "always",
+        }
+    }
+
+    /// What the value means, in one line (the CLI's help for it).
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Default => "Card default (always for 9c, never for 9e, once elsewhere)",
+            Self::Never => "Never ask for the PIN",
+            Self::Once => "Once per session",
+            Self::Always => "Before every signature",
+        }
+    }
+}
+
+impl std::str::FromStr for PinPolicyArg {
+    type Err = Error;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.name() == s)
+            .ok_or_else(|| Error::UnknownName {
+                what: "PIV PIN policy",
+                given: s.into(),
+                expected: Self::ALL.map(Self::name).to_vec(),
+            })
+    }
+}
+
+impl TouchPolicyArg {
+    /// Every value, in the order `--help` lists them.
+    pub const ALL: [TouchPolicyArg; 4] = [Self::Default, Self::Never, Self::Always, Self::Cached];
+
+    /// The name on the command line (what [`FromStr`](std::str::FromStr) reads).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Never => "never",
+            Self::Always => "always",
+            Self::Cached => "cached",
+        }
+    }
+
+    /// What the value means, in one line (the CLI's help for it).
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Default => "Card default (never)",
+            Self::Never => "No touch",
+            Self::Always => "Touch for every signature",
+            Self::Cached => "Touch, cached for 15 seconds",
+        }
+    }
+}
+
+impl std::str::FromStr for TouchPolicyArg {
+    type Err = Error;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.name() == s)
+            .ok_or_else(|| Error::UnknownName {
+                what: "PIV touch policy",
+                given: s.into(),
+                expected: Self::ALL.map(Self::name).to_vec(),
+            })
+    }
 }
 
 /// Options for generating a key on a token.
@@ -233,7 +328,7 @@ pub fn tlpub(public: &[u8; 32]) -> String {
 }
 
 /// Opens the key a spec names, ready to sign. Asks for a PIN as the spec says.
-pub fn open_signer(spec: &str, options: &OpenOptions) -> Result<Box<dyn Signer>, SignersError> {
+pub fn open_signer(spec: &str, options: &OpenOptions) -> Result<Box<dyn Signer>, Error> {
     match SignerSpec::parse(spec)? {
         SignerSpec::Pkcs11(uri) => Ok(Box::new(pkcs11::Pkcs11Signer::open(&uri, options)?)),
         SignerSpec::YubiKey(y) => Ok(Box::new(yubikey::YubiKeySigner::open(&y, options)?)),
@@ -242,7 +337,7 @@ pub fn open_signer(spec: &str, options: &OpenOptions) -> Result<Box<dyn Signer>,
 }
 
 /// Generates a key on the token a spec names and returns its record.
-pub fn generate_key(spec: &str, options: &GenerateOptions) -> Result<KeyInfo, SignersError> {
+pub fn generate_key(spec: &str, options: &GenerateOptions) -> Result<KeyInfo, Error> {
     generate_key_attested(spec, options).map(|(k, _)| k)
 }
 
@@ -251,7 +346,7 @@ pub fn generate_key(spec: &str, options: &GenerateOptions) -> Result<KeyInfo, Si
 pub fn generate_key_attested(
     spec: &str,
     options: &GenerateOptions,
-) -> Result<(KeyInfo, Option<piv_attestation::Attestation>), SignersError> {
+) -> Result<(KeyInfo, Option<piv_attestation::Attestation>), Error> {
     match SignerSpec::parse(spec)? {
         SignerSpec::Pkcs11(uri) => Ok((pkcs11::generate(&uri, options)?, None)),
         SignerSpec::YubiKey(y) => yubikey::generate(&y, options).map(|(k, a)| (k, Some(a))),
@@ -271,7 +366,7 @@ pub type NewKey = (
 /// second PIN or passphrase (YubiKey: the card session of the generation;
 /// software: the seed just made); `None` for PKCS#11, whose generation
 /// with one login is [`pkcs11::Pkcs11Token`].
-pub fn generate_key_signer(spec: &str, options: &GenerateOptions) -> Result<NewKey, SignersError> {
+pub fn generate_key_signer(spec: &str, options: &GenerateOptions) -> Result<NewKey, Error> {
     match SignerSpec::parse(spec)? {
         SignerSpec::YubiKey(y) => yubikey::generate_signer(&y, options)
             .map(|(k, a, s)| (k, Some(a), Some(Box::new(s) as Box<dyn Signer>))),
@@ -282,7 +377,7 @@ pub fn generate_key_signer(spec: &str, options: &GenerateOptions) -> Result<NewK
 }
 
 /// Describes the key a spec names (public key, policies, attestation verdict).
-pub fn show_key(spec: &str, options: &OpenOptions) -> Result<KeyInfo, SignersError> {
+pub fn show_key(spec: &str, options: &OpenOptions) -> Result<KeyInfo, Error> {
     show_key_attested(spec, options, &piv_attestation::TrustStore::yubico()).map(|(k, _)| k)
 }
 
@@ -291,7 +386,7 @@ pub fn show_key_attested(
     spec: &str,
     options: &OpenOptions,
     trust: &piv_attestation::TrustStore,
-) -> Result<(KeyInfo, Option<piv_attestation::Attestation>), SignersError> {
+) -> Result<(KeyInfo, Option<piv_attestation::Attestation>), Error> {
     match SignerSpec::parse(spec)? {
         SignerSpec::Pkcs11(uri) => Ok((pkcs11::show(&uri, options)?, None)),
         SignerSpec::YubiKey(y) => yubikey::show(&y, trust).map(|(k, a)| (k, Some(a))),
@@ -336,4 +431,64 @@ pub fn inventory(module: Option<&std::path::Path>) -> Inventory {
 /// A custody label for JSON and text output.
 pub fn custody_label(c: KeyCustody) -> &'static str {
     c.label()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_pin_says_how_many_tries_are_left_and_what_to_do() {
+        let e = Error::WrongPin {
+            what: "token A".into(),
+            tries_left: TriesLeft::Exactly(1),
+        };
+        assert_eq!(
+            e.to_string(),
+            "wrong PIN for token A (1 try left: the next wrong PIN blocks it); locksmith does \
+             not retry a wrong PIN, check it and run the command again"
+        );
+    }
+
+    #[test]
+    fn pin_problems_are_signers_errors_that_say_what_to_do() {
+        let e = PinSource::Env("LOCKSMITH_TEST_UNSET_PIN_VARIABLE".into())
+            .read("token A")
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::Pin(PinProblem::MissingEnv(ref v)) if v == "LOCKSMITH_TEST_UNSET_PIN_VARIABLE")
+        );
+        assert!(
+            e.to_string()
+                .ends_with("export it, or use pin-source=file:PATH"),
+            "{e}"
+        );
+        let e = PinSource::parse("123456").unwrap_err();
+        assert!(matches!(e, Error::Pin(PinProblem::BadSource)));
+        assert!(!e.to_string().contains("123456"));
+    }
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::*;
+
+    #[test]
+    fn policy_names_parse_back_and_unknown_names_list_the_choices() {
+        for p in PinPolicyArg::ALL {
+            assert_eq!(p.name().parse::<PinPolicyArg>().expect("parses"), p);
+        }
+        for t in TouchPolicyArg::ALL {
+            assert_eq!(t.name().parse::<TouchPolicyArg>().expect("parses"), t);
+        }
+        assert_eq!(
+            "cached".parse::<TouchPolicyArg>().expect("parses"),
+            TouchPolicyArg::Cached
+        );
+        let e = "sometimes".parse::<PinPolicyArg>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "\"sometimes\" is not a PIV PIN policy; use one of: default, never, once, always"
+        );
+    }
 }

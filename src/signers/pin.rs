@@ -53,9 +53,9 @@ pub enum PinSource {
     Env(String),
 }
 
-/// Errors while obtaining a PIN.
+/// Why a PIN could not be obtained (carried by [`super::Error::Pin`]).
 #[derive(Debug, thiserror::Error)]
-pub enum PinError {
+pub enum PinProblem {
     /// The pin-source attribute is not `file:` or `env:`.
     /// The value is neither shown nor kept (not even for `Debug`): a user
     /// who typed `pin-source=123456` has put the PIN itself there.
@@ -75,7 +75,7 @@ pub enum PinError {
         source: std::io::Error,
     },
     /// The named environment variable is not set.
-    #[error("pin-source names environment variable {0}, which is not set (or not UTF-8)")]
+    #[error("pin-source names environment variable {0}, which is not set (or not UTF-8); export it, or use pin-source=file:PATH")]
     MissingEnv(String),
     /// No terminal to prompt on and no other source.
     #[error(
@@ -87,13 +87,13 @@ pub enum PinError {
         what: String,
     },
     /// The person pressed Ctrl-C (or Ctrl-D) at the PIN prompt.
-    #[error("the PIN prompt for {what} was interrupted; nothing was sent to the token and nothing was signed or written")]
+    #[error("the PIN prompt for {what} was interrupted; nothing was sent to the token and nothing was signed or written. Run the command again to continue")]
     Interrupted {
         /// What the PIN is for.
         what: String,
     },
     /// The PIN is empty.
-    #[error("the PIN for {what} is empty; nothing was sent to the token")]
+    #[error("the PIN for {what} is empty; nothing was sent to the token. Run the command again and type the PIN")]
     Empty {
         /// What the PIN is for.
         what: String,
@@ -112,17 +112,17 @@ pub enum PinError {
 
 impl PinSource {
     /// Parses a `pin-source` value: `file:PATH` (also `file://PATH`) or `env:NAME`.
-    pub fn parse(value: &str) -> Result<Self, PinError> {
+    pub fn parse(value: &str) -> Result<Self, super::Error> {
         if let Some(rest) = value.strip_prefix("file:") {
             let path = rest.strip_prefix("//").unwrap_or(rest);
             if path.is_empty() {
-                return Err(PinError::BadSource);
+                return Err(PinProblem::BadSource.into());
             }
             return Ok(PinSource::File(PathBuf::from(path)));
         }
         if let Some(name) = value.strip_prefix("env:") {
             if name.is_empty() {
-                return Err(PinError::BadSource);
+                return Err(PinProblem::BadSource.into());
             }
             return Ok(PinSource::Env(name.to_string()));
         }
@@ -130,42 +130,44 @@ impl PinSource {
         if value.starts_with('/') {
             return Ok(PinSource::File(PathBuf::from(value)));
         }
-        Err(PinError::BadSource)
+        Err(PinProblem::BadSource.into())
     }
 
     /// Reads the PIN from this source.
-    pub fn read(&self, what: &str) -> Result<Pin, PinError> {
+    pub fn read(&self, what: &str) -> Result<Pin, super::Error> {
         let pin = match self {
             PinSource::File(path) => read_pin_file(path)?,
             PinSource::Env(name) => {
-                let value = std::env::var(name).map_err(|_| PinError::MissingEnv(name.clone()))?;
+                let value =
+                    std::env::var(name).map_err(|_| PinProblem::MissingEnv(name.clone()))?;
                 Pin::new(value)
             }
         };
-        check_pin(pin, what)
+        Ok(check_pin(pin, what)?)
     }
 }
 
-fn read_pin_file(path: &Path) -> Result<Pin, PinError> {
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path).map_err(|source| PinError::File {
-            path: path.to_path_buf(),
-            source,
-        })?,
-    );
+fn read_pin_file(path: &Path) -> Result<Pin, PinProblem> {
+    let text =
+        Zeroizing::new(
+            std::fs::read_to_string(path).map_err(|source| PinProblem::File {
+                path: path.to_path_buf(),
+                source,
+            })?,
+        );
     let first = text.lines().next().unwrap_or("");
     Ok(Pin::new(first.trim_end_matches('\r')))
 }
 
 /// Rejects empty PINs and text that looks like an OTP from an accidental touch.
-fn check_pin(pin: Pin, what: &str) -> Result<Pin, PinError> {
+fn check_pin(pin: Pin, what: &str) -> Result<Pin, PinProblem> {
     if pin.is_empty() {
-        return Err(PinError::Empty {
+        return Err(PinProblem::Empty {
             what: what.to_string(),
         });
     }
     if looks_like_yubikey_otp(pin.expose()) {
-        return Err(PinError::LooksLikeOtp {
+        return Err(PinProblem::LooksLikeOtp {
             what: what.to_string(),
         });
     }
@@ -181,39 +183,42 @@ pub fn looks_like_yubikey_otp(text: &str) -> bool {
 /// Obtains a PIN: from `source` when the spec names one, else from
 /// `LOCKSMITH_PIN`, else by prompting on the terminal. `what` names the
 /// token in the prompt and in errors.
-pub fn obtain_pin(source: Option<&PinSource>, what: &str) -> Result<Pin, PinError> {
+pub fn obtain_pin(source: Option<&PinSource>, what: &str) -> Result<Pin, super::Error> {
     crate::hygiene::before_secret_input();
     if let Some(source) = source {
         return source.read(what);
     }
     if let Ok(value) = std::env::var(PIN_ENV_VAR) {
-        return check_pin(Pin::new(value), what);
+        return Ok(check_pin(Pin::new(value), what)?);
     }
     prompt_pin(what)
 }
 
 /// Asks for a PIN on the terminal (no echo).
-pub fn prompt_pin(what: &str) -> Result<Pin, PinError> {
+pub fn prompt_pin(what: &str) -> Result<Pin, super::Error> {
     crate::hygiene::before_secret_input();
     use std::io::IsTerminal;
     if !std::io::stdin().is_terminal() && !Path::new("/dev/tty").exists() {
-        return Err(PinError::NoTerminal {
+        return Err(PinProblem::NoTerminal {
             what: what.to_string(),
-        });
+        }
+        .into());
     }
     // The terminal's mode is restored on every exit, Ctrl-C included
     // (crate::ceremony::terminal::ModeGuard).
     use crate::ceremony::terminal::{Terminal, TerminalError, Tty};
     match Tty::controlling().secret(&format!("PIN for {what}: ")) {
-        Ok(text) => check_pin(Pin::new(text.as_str().to_owned()), what),
+        Ok(text) => Ok(check_pin(Pin::new(text.as_str().to_owned()), what)?),
         Err(TerminalError::Interrupted(_) | TerminalError::EndOfInput(_)) => {
-            Err(PinError::Interrupted {
+            Err(PinProblem::Interrupted {
                 what: what.to_string(),
-            })
+            }
+            .into())
         }
-        Err(_) => Err(PinError::NoTerminal {
+        Err(_) => Err(PinProblem::NoTerminal {
             what: what.to_string(),
-        }),
+        }
+        .into()),
     }
 }
 

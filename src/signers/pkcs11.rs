@@ -18,7 +18,7 @@
 
 use super::pin::{obtain_pin, Pin};
 use super::spec::Pkcs11Uri;
-use super::{tlpub, GenerateOptions, KeyInfo, OpenOptions, SignersError, TokenInfo, TriesLeft};
+use super::{tlpub, Error, GenerateOptions, KeyInfo, OpenOptions, TokenInfo, TriesLeft};
 use crate::tka::signer::{KeyCustody, Signer, SignerError};
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
@@ -42,16 +42,16 @@ fn contexts() -> &'static Mutex<HashMap<PathBuf, Pkcs11>> {
     CONTEXTS.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-fn ck(message: impl Into<String>, e: CkError) -> SignersError {
-    SignersError::Pkcs11 {
+fn ck(message: impl Into<String>, e: CkError) -> Error {
+    Error::Pkcs11 {
         message: format!("{}: {e}", message.into()),
         source: Some(e),
     }
 }
 
 /// Loads and initializes a module once per process.
-pub fn context(module: &Path) -> Result<Pkcs11, SignersError> {
-    let mut map = contexts().lock().map_err(|_| SignersError::Pkcs11 {
+pub fn context(module: &Path) -> Result<Pkcs11, Error> {
+    let mut map = contexts().lock().map_err(|_| Error::Pkcs11 {
         message: "internal error: PKCS#11 context lock poisoned".to_string(),
         source: None,
     })?;
@@ -59,7 +59,7 @@ pub fn context(module: &Path) -> Result<Pkcs11, SignersError> {
         return Ok(ctx.clone());
     }
     if !module.exists() {
-        return Err(SignersError::Pkcs11 {
+        return Err(Error::Pkcs11 {
             message: format!(
                 "PKCS#11 module {} does not exist; install it (SoftHSM2: apt-get install softhsm2) \
                  or fix module-path",
@@ -128,10 +128,7 @@ fn token_name(info: &cryptoki::slot::TokenInfo) -> String {
 }
 
 /// Finds the one token the URI names; an error when none or several match.
-fn find_slot(
-    ctx: &Pkcs11,
-    uri: &Pkcs11Uri,
-) -> Result<(Slot, cryptoki::slot::TokenInfo), SignersError> {
+fn find_slot(ctx: &Pkcs11, uri: &Pkcs11Uri) -> Result<(Slot, cryptoki::slot::TokenInfo), Error> {
     let slots = ctx
         .get_slots_with_token()
         .map_err(|e| ck("cannot list PKCS#11 slots", e))?;
@@ -171,7 +168,7 @@ fn find_slot(
         }
     }
     match matches.len() {
-        0 => Err(SignersError::NotFound(format!(
+        0 => Err(Error::NotFound(format!(
             "no PKCS#11 token of module {} matches {}; tokens present: {}",
             crate::shown::escape_short(
                 &uri.module()
@@ -187,7 +184,7 @@ fn find_slot(
             }
         ))),
         1 => Ok(matches.remove(0)),
-        _ => Err(SignersError::Ambiguous(format!(
+        _ => Err(Error::Ambiguous(format!(
             "several PKCS#11 tokens match {}: {}; add token=LABEL or serial=… to choose one",
             crate::shown::escape_short(&uri.to_uri(), 200),
             seen.join(", ")
@@ -206,8 +203,8 @@ fn tries_left(info: &cryptoki::slot::TokenInfo) -> TriesLeft {
     }
 }
 
-fn pin_locked(what: String) -> SignersError {
-    SignersError::PinLocked {
+fn pin_locked(what: String) -> Error {
+    Error::PinLocked {
         what,
         next: "the security officer must unblock it (C_InitPIN with the SO PIN, e.g. \
                `pkcs11-tool --login --login-type so --init-pin`)"
@@ -222,7 +219,7 @@ fn login(
     session: &Session,
     info: &cryptoki::slot::TokenInfo,
     uri: &Pkcs11Uri,
-) -> Result<Option<Pin>, SignersError> {
+) -> Result<Option<Pin>, Error> {
     let what = token_name(info);
     if info.user_pin_locked() {
         return Err(pin_locked(what));
@@ -244,24 +241,24 @@ fn login(
     }
 }
 
-fn login_error(ctx: &Pkcs11, slot: Slot, what: String, e: CkError) -> SignersError {
+fn login_error(ctx: &Pkcs11, slot: Slot, what: String, e: CkError) -> Error {
     match e {
         CkError::Pkcs11(RvError::PinIncorrect, _) | CkError::Pkcs11(RvError::PinInvalid, _) => {
             // Ask the token again: the flags change with the failed attempt.
             match ctx.get_token_info(slot) {
                 Ok(info) if info.user_pin_locked() => pin_locked(what),
-                Ok(info) => SignersError::WrongPin {
+                Ok(info) => Error::WrongPin {
                     what,
                     tries_left: tries_left(&info),
                 },
-                Err(_) => SignersError::WrongPin {
+                Err(_) => Error::WrongPin {
                     what,
                     tries_left: TriesLeft::Unknown,
                 },
             }
         }
         CkError::Pkcs11(RvError::PinLocked, _) => pin_locked(what),
-        CkError::Pkcs11(RvError::PinLenRange, _) => SignersError::WrongPin {
+        CkError::Pkcs11(RvError::PinLenRange, _) => Error::WrongPin {
             what: format!("{what} (the PIN has the wrong length)"),
             tries_left: TriesLeft::Unknown,
         },
@@ -314,7 +311,7 @@ impl KeyObject {
     }
 }
 
-fn find_private_keys(session: &Session, uri: &Pkcs11Uri) -> Result<Vec<KeyObject>, SignersError> {
+fn find_private_keys(session: &Session, uri: &Pkcs11Uri) -> Result<Vec<KeyObject>, Error> {
     let mut template = vec![
         Attribute::Class(ObjectClass::PRIVATE_KEY),
         Attribute::KeyType(KeyType::EC_EDWARDS),
@@ -376,7 +373,7 @@ fn find_private_keys(session: &Session, uri: &Pkcs11Uri) -> Result<Vec<KeyObject
 
 /// Reads the Ed25519 public key for a private key: from the public key
 /// object with the same CKA_ID (and label), else from the private object.
-fn read_public_key(session: &Session, key: &KeyObject) -> Result<[u8; 32], SignersError> {
+fn read_public_key(session: &Session, key: &KeyObject) -> Result<[u8; 32], Error> {
     let mut template = vec![
         Attribute::Class(ObjectClass::PUBLIC_KEY),
         Attribute::KeyType(KeyType::EC_EDWARDS),
@@ -411,7 +408,7 @@ fn read_public_key(session: &Session, key: &KeyObject) -> Result<[u8; 32], Signe
         }
         if let Some(p) = &params {
             if !ec_params_is_ed25519(p) {
-                return Err(SignersError::Refused(format!(
+                return Err(Error::Refused(format!(
                     "key \"{}\" is an EdDSA key on curve {} (CKA_EC_PARAMS {}), not Ed25519; \
                      Tailnet Lock needs Ed25519",
                     key.label,
@@ -428,7 +425,7 @@ fn read_public_key(session: &Session, key: &KeyObject) -> Result<[u8; 32], Signe
             None => {}
         }
     }
-    Err(SignersError::Pkcs11 {
+    Err(Error::Pkcs11 {
         message: format!(
             "cannot read the public key of \"{}\" ({last_problem}); the token may store the \
              public key elsewhere, import it as a public key object with the same CKA_ID",
@@ -438,20 +435,16 @@ fn read_public_key(session: &Session, key: &KeyObject) -> Result<[u8; 32], Signe
     })
 }
 
-fn select_key(
-    keys: Vec<KeyObject>,
-    uri: &Pkcs11Uri,
-    token: &str,
-) -> Result<KeyObject, SignersError> {
+fn select_key(keys: Vec<KeyObject>, uri: &Pkcs11Uri, token: &str) -> Result<KeyObject, Error> {
     let mut keys = keys;
     match keys.len() {
-        0 => Err(SignersError::NotFound(format!(
+        0 => Err(Error::NotFound(format!(
             "no Ed25519 private key on {token} matches {}; list them with `locksmith token list` \
              or create one with `locksmith token generate`",
             uri.to_uri()
         ))),
         1 => Ok(keys.remove(0)),
-        _ => Err(SignersError::Ambiguous(format!(
+        _ => Err(Error::Ambiguous(format!(
             "{} Ed25519 keys on {token} match {}: {}; add object=LABEL or id=… to the URI",
             keys.len(),
             uri.to_uri(),
@@ -463,11 +456,11 @@ fn select_key(
     }
 }
 
-fn check_custody(key: &KeyObject, token: &str, options: &OpenOptions) -> Result<(), SignersError> {
+fn check_custody(key: &KeyObject, token: &str, options: &OpenOptions) -> Result<(), Error> {
     let extractable = key.extractable != Some(false);
     let sensitive = key.sensitive == Some(true);
     if (extractable || !sensitive) && !options.allow_extractable {
-        return Err(SignersError::Refused(format!(
+        return Err(Error::Refused(format!(
             "key \"{}\" on {token} is {}: its private key could leave the token. Generate a new \
              key with `locksmith token generate` (sensitive, non-extractable), or pass \
              --allow-extractable to use this one anyway",
@@ -490,7 +483,7 @@ fn check_custody(key: &KeyObject, token: &str, options: &OpenOptions) -> Result<
     };
     if let Some(why) = why {
         if !options.allow_imported {
-            return Err(SignersError::Refused(format!(
+            return Err(Error::Refused(format!(
                 "key \"{}\" on {token} was imported, not generated on the token: {why}. Its \
                  private key existed outside the token, so copies may exist. Generate a new key \
                  with `locksmith token generate`, or pass --allow-imported-key to sign with this \
@@ -523,7 +516,7 @@ impl std::fmt::Debug for Pkcs11Signer {
     }
 }
 
-fn open_session(ctx: &Pkcs11, slot: Slot, rw: bool) -> Result<Session, SignersError> {
+fn open_session(ctx: &Pkcs11, slot: Slot, rw: bool) -> Result<Session, Error> {
     let s = if rw {
         ctx.open_rw_session(slot)
     } else {
@@ -535,7 +528,7 @@ fn open_session(ctx: &Pkcs11, slot: Slot, rw: bool) -> Result<Session, SignersEr
 impl Pkcs11Signer {
     /// Opens the key the URI names: finds the token, logs in once, checks
     /// the key is Ed25519, sensitive and non-extractable.
-    pub fn open(uri: &Pkcs11Uri, options: &OpenOptions) -> Result<Self, SignersError> {
+    pub fn open(uri: &Pkcs11Uri, options: &OpenOptions) -> Result<Self, Error> {
         let mut token = Pkcs11Token::find(uri)?;
         token.login_session(false)?;
         let key = select_key(
@@ -639,7 +632,7 @@ fn key_info(
     info: &cryptoki::slot::TokenInfo,
     module: &Path,
     key: &KeyObject,
-) -> Result<KeyInfo, SignersError> {
+) -> Result<KeyInfo, Error> {
     let public = read_public_key(session, key)?;
     let uri = Pkcs11Uri {
         token: Some(info.label().trim().to_string()),
@@ -682,20 +675,18 @@ fn key_info(
 
 /// Generates an Ed25519 key pair on the token: CKA_TOKEN, CKA_PRIVATE and
 /// CKA_SENSITIVE true, CKA_EXTRACTABLE false.
-pub fn generate(uri: &Pkcs11Uri, options: &GenerateOptions) -> Result<KeyInfo, SignersError> {
+pub fn generate(uri: &Pkcs11Uri, options: &GenerateOptions) -> Result<KeyInfo, Error> {
     let mut token = Pkcs11Token::find(uri)?;
     let label = options
         .label
         .clone()
         .or_else(|| uri.object.clone())
         .ok_or_else(|| {
-            SignersError::Spec(
-                "give the new key a label: --label NAME or object=NAME in the URI".into(),
-            )
+            Error::Spec("give the new key a label: --label NAME or object=NAME in the URI".into())
         })?;
     token.login()?;
     if !token.private_keys_labelled(&label)?.is_empty() && !options.force {
-        return Err(SignersError::Refused(format!(
+        return Err(Error::Refused(format!(
             "{} already holds a key labelled \"{label}\"; choose another --label, or pass \
              --force to add a second key with that label (select it by id= afterwards)",
             token.name()
@@ -749,7 +740,7 @@ pub struct Pkcs11Token {
 
 impl Pkcs11Token {
     /// Finds the one token the URI names. Asks for no PIN.
-    pub fn find(uri: &Pkcs11Uri) -> Result<Self, SignersError> {
+    pub fn find(uri: &Pkcs11Uri) -> Result<Self, Error> {
         let module = uri.module()?;
         let ctx = context(&module)?;
         let (slot, info) = find_slot(&ctx, uri)?;
@@ -783,7 +774,7 @@ impl Pkcs11Token {
 
     /// The CKA_IDs of the public key objects labelled `label`: visible
     /// without a login, so checked before any PIN is asked.
-    pub fn public_key_ids_labelled(&self, label: &str) -> Result<Vec<Vec<u8>>, SignersError> {
+    pub fn public_key_ids_labelled(&self, label: &str) -> Result<Vec<Vec<u8>>, Error> {
         let session = open_session(&self.ctx, self.slot, false)?;
         let handles = session
             .find_objects(&[
@@ -806,11 +797,11 @@ impl Pkcs11Token {
     }
 
     /// Opens a read-write session and logs in: the one PIN prompt.
-    pub fn login(&mut self) -> Result<(), SignersError> {
+    pub fn login(&mut self) -> Result<(), Error> {
         self.login_session(true)
     }
 
-    fn login_session(&mut self, rw: bool) -> Result<(), SignersError> {
+    fn login_session(&mut self, rw: bool) -> Result<(), Error> {
         if self.session.is_some() {
             return Ok(());
         }
@@ -820,15 +811,15 @@ impl Pkcs11Token {
         Ok(())
     }
 
-    fn session(&self) -> Result<&Session, SignersError> {
-        self.session.as_ref().ok_or_else(|| SignersError::Pkcs11 {
+    fn session(&self) -> Result<&Session, Error> {
+        self.session.as_ref().ok_or_else(|| Error::Pkcs11 {
             message: format!("{} is not logged in", self.name()),
             source: None,
         })
     }
 
     /// The Ed25519 private keys labelled `label` (after [`Self::login`]).
-    pub fn private_keys_labelled(&self, label: &str) -> Result<Vec<FoundKey>, SignersError> {
+    pub fn private_keys_labelled(&self, label: &str) -> Result<Vec<FoundKey>, Error> {
         let keys = find_private_keys(
             self.session()?,
             &Pkcs11Uri {
@@ -850,12 +841,7 @@ impl Pkcs11Token {
     }
 
     /// Generates the key pair labelled `label` with CKA_ID `id`.
-    pub fn generate(
-        &self,
-        label: &str,
-        id: &[u8],
-        extractable: bool,
-    ) -> Result<KeyInfo, SignersError> {
+    pub fn generate(&self, label: &str, id: &[u8], extractable: bool) -> Result<KeyInfo, Error> {
         let session = self.session()?;
         let token = self.name();
         let public_template = vec![
@@ -882,7 +868,7 @@ impl Pkcs11Token {
                 &private_template,
             )
             .map_err(|e| match e {
-                CkError::Pkcs11(RvError::MechanismInvalid, _) => SignersError::Pkcs11 {
+                CkError::Pkcs11(RvError::MechanismInvalid, _) => Error::Pkcs11 {
                     message: format!(
                         "{token} cannot generate Ed25519 keys (no CKM_EC_EDWARDS_KEY_PAIR_GEN); \
                          Tailnet Lock needs an Ed25519-capable token"
@@ -897,7 +883,7 @@ impl Pkcs11Token {
         self.key_info(id)
     }
 
-    fn key_by_id(&self, id: &[u8]) -> Result<KeyObject, SignersError> {
+    fn key_by_id(&self, id: &[u8]) -> Result<KeyObject, Error> {
         let uri = Pkcs11Uri {
             id: Some(id.to_vec()),
             ..Default::default()
@@ -910,7 +896,7 @@ impl Pkcs11Token {
     }
 
     /// What `token show` says about the key with CKA_ID `id`.
-    pub fn key_info(&self, id: &[u8]) -> Result<KeyInfo, SignersError> {
+    pub fn key_info(&self, id: &[u8]) -> Result<KeyInfo, Error> {
         let key = self.key_by_id(id)?;
         key_info(
             self.session()?,
@@ -923,23 +909,15 @@ impl Pkcs11Token {
 
     /// The key with CKA_ID `id` as a signer on this logged-in session (no
     /// second PIN prompt).
-    pub fn into_signer(
-        self,
-        id: &[u8],
-        options: &OpenOptions,
-    ) -> Result<Pkcs11Signer, SignersError> {
+    pub fn into_signer(self, id: &[u8], options: &OpenOptions) -> Result<Pkcs11Signer, Error> {
         let key = self.key_by_id(id)?;
         self.signer_for(key, options)
     }
 
-    fn signer_for(
-        mut self,
-        key: KeyObject,
-        options: &OpenOptions,
-    ) -> Result<Pkcs11Signer, SignersError> {
+    fn signer_for(mut self, key: KeyObject, options: &OpenOptions) -> Result<Pkcs11Signer, Error> {
         let token = self.name();
         check_custody(&key, &token, options)?;
-        let session = self.session.take().ok_or_else(|| SignersError::Pkcs11 {
+        let session = self.session.take().ok_or_else(|| Error::Pkcs11 {
             message: format!("{token} is not logged in"),
             source: None,
         })?;
@@ -965,7 +943,7 @@ impl Pkcs11Token {
 }
 
 /// Describes the key the URI names.
-pub fn show(uri: &Pkcs11Uri, options: &OpenOptions) -> Result<KeyInfo, SignersError> {
+pub fn show(uri: &Pkcs11Uri, options: &OpenOptions) -> Result<KeyInfo, Error> {
     let module = uri.module()?;
     let ctx = context(&module)?;
     let (slot, info) = find_slot(&ctx, uri)?;
@@ -995,7 +973,7 @@ pub fn show(uri: &Pkcs11Uri, options: &OpenOptions) -> Result<KeyInfo, SignersEr
 
 /// Lists the module's tokens and their Ed25519 keys. Without a login only
 /// public key objects are visible, so keys are listed by their public half.
-pub fn list_tokens(module: &Path) -> Result<Vec<TokenInfo>, SignersError> {
+pub fn list_tokens(module: &Path) -> Result<Vec<TokenInfo>, Error> {
     let ctx = context(module)?;
     let slots = ctx
         .get_slots_with_token()

@@ -9,7 +9,7 @@
 
 use super::pin::{obtain_pin, Pin};
 use super::spec::FileSpec;
-use super::{tlpub, GenerateOptions, KeyInfo, SignersError};
+use super::{tlpub, Error, GenerateOptions, KeyInfo};
 use crate::tka::signer::{KeyCustody, Signer, SignerError, SoftwareSigner};
 use age::secrecy::SecretString;
 use std::io::Write;
@@ -34,11 +34,11 @@ impl std::fmt::Debug for FileSigner {
     }
 }
 
-fn sw(msg: impl Into<String>) -> SignersError {
-    SignersError::Software(msg.into())
+fn sw(msg: impl Into<String>) -> Error {
+    Error::Software(msg.into())
 }
 
-fn passphrase(spec: &FileSpec) -> Result<Pin, SignersError> {
+fn passphrase(spec: &FileSpec) -> Result<Pin, Error> {
     Ok(obtain_pin(
         spec.pin_source.as_ref(),
         &format!("software key file {}", spec.path.display()),
@@ -47,7 +47,7 @@ fn passphrase(spec: &FileSpec) -> Result<Pin, SignersError> {
 
 /// A passphrase for a new key file: from the spec's source or
 /// `LOCKSMITH_PIN` as given, or typed twice at the prompt.
-fn new_passphrase(spec: &FileSpec) -> Result<Pin, SignersError> {
+fn new_passphrase(spec: &FileSpec) -> Result<Pin, Error> {
     let what = format!("new software key file {}", spec.path.display());
     if spec.pin_source.is_some() || std::env::var_os(super::pin::PIN_ENV_VAR).is_some() {
         return Ok(obtain_pin(spec.pin_source.as_ref(), &what)?);
@@ -60,9 +60,9 @@ fn new_passphrase(spec: &FileSpec) -> Result<Pin, SignersError> {
     Ok(first)
 }
 
-fn identities(path: &Path) -> Result<Vec<Box<dyn age::Identity + Send + Sync>>, SignersError> {
+fn identities(path: &Path) -> Result<Vec<Box<dyn age::Identity + Send + Sync>>, Error> {
     let file = age::IdentityFile::from_file(path.to_string_lossy().into_owned()).map_err(|e| {
-        SignersError::Io {
+        Error::Io {
             what: format!("cannot read age identity file {}", path.display()),
             error: e,
         }
@@ -75,14 +75,14 @@ fn identities(path: &Path) -> Result<Vec<Box<dyn age::Identity + Send + Sync>>, 
     })
 }
 
-fn decrypt(spec: &FileSpec) -> Result<Zeroizing<Vec<u8>>, SignersError> {
+fn decrypt(spec: &FileSpec) -> Result<Zeroizing<Vec<u8>>, Error> {
     let data = std::fs::read(&spec.path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => sw(format!(
             "software key file {}: {}",
             crate::shown::path(&spec.path),
             crate::input::path_hint::no_such_file(&spec.path)
         )),
-        _ => SignersError::Io {
+        _ => Error::Io {
             what: format!("cannot read software key file {}", spec.path.display()),
             error: e,
         },
@@ -130,14 +130,14 @@ fn decrypt(spec: &FileSpec) -> Result<Zeroizing<Vec<u8>>, SignersError> {
     let mut plain = crate::secrets::secret_buf::SecretBuf::with_capacity(data.len());
     plain
         .read_to_end_from(&mut reader, 64 * 1024)
-        .map_err(|e| SignersError::Io {
+        .map_err(|e| Error::Io {
             what: format!("cannot decrypt {}", spec.path.display()),
             error: e,
         })?;
     Ok(plain.into_zeroizing())
 }
 
-fn parse_plaintext(plain: &[u8], path: &Path) -> Result<Zeroizing<[u8; 32]>, SignersError> {
+fn parse_plaintext(plain: &[u8], path: &Path) -> Result<Zeroizing<[u8; 32]>, Error> {
     let bad = || {
         sw(format!(
             "{} decrypted, but is not a locksmith software key file",
@@ -165,7 +165,7 @@ fn parse_plaintext(plain: &[u8], path: &Path) -> Result<Zeroizing<[u8; 32]>, Sig
 
 impl FileSigner {
     /// Decrypts the key file (asking for the passphrase as the spec says).
-    pub fn open(spec: &FileSpec) -> Result<Self, SignersError> {
+    pub fn open(spec: &FileSpec) -> Result<Self, Error> {
         let plain = decrypt(spec)?;
         let seed = parse_plaintext(&plain, &spec.path)?;
         Ok(Self::from_seed(&seed, &spec.path))
@@ -228,7 +228,7 @@ pub fn info(spec: &FileSpec, public: &[u8; 32]) -> KeyInfo {
 }
 
 /// Creates a new software key file. Refuses to overwrite unless `force`.
-pub fn generate(spec: &FileSpec, options: &GenerateOptions) -> Result<KeyInfo, SignersError> {
+pub fn generate(spec: &FileSpec, options: &GenerateOptions) -> Result<KeyInfo, Error> {
     generate_signer(spec, options).map(|(k, _)| k)
 }
 
@@ -236,11 +236,9 @@ pub fn generate(spec: &FileSpec, options: &GenerateOptions) -> Result<KeyInfo, S
 pub fn generate_signer(
     spec: &FileSpec,
     options: &GenerateOptions,
-) -> Result<(KeyInfo, FileSigner), SignersError> {
+) -> Result<(KeyInfo, FileSigner), Error> {
     if spec.path.exists() && !options.force {
-        return Err(SignersError::Refused(existing_file_guidance(
-            &spec.path, None,
-        )));
+        return Err(Error::Refused(existing_file_guidance(&spec.path, None)));
     }
     NewKeyFile::prepare(spec)?.write(options.force)
 }
@@ -294,7 +292,7 @@ impl std::fmt::Debug for NewKeyFile {
 impl NewKeyFile {
     /// A new seed, encrypted with the passphrase (asked here, typed twice
     /// at a prompt) or to the identity file's recipients.
-    pub fn prepare(spec: &FileSpec) -> Result<Self, SignersError> {
+    pub fn prepare(spec: &FileSpec) -> Result<Self, Error> {
         let mut seed = Zeroizing::new([0u8; 32]);
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed[..]);
         let signer = FileSigner::from_seed(&seed, &spec.path);
@@ -310,7 +308,7 @@ impl NewKeyFile {
         let encryptor = match &spec.identity {
             Some(path) => {
                 let file = age::IdentityFile::from_file(path.to_string_lossy().into_owned())
-                    .map_err(|e| SignersError::Io {
+                    .map_err(|e| Error::Io {
                         what: format!("cannot read age identity file {}", path.display()),
                         error: e,
                     })?;
@@ -331,16 +329,14 @@ impl NewKeyFile {
             }
         };
         let mut out = Vec::new();
-        let mut writer = encryptor
-            .wrap_output(&mut out)
-            .map_err(|e| SignersError::Io {
-                what: "age encryption failed".into(),
-                error: e,
-            })?;
+        let mut writer = encryptor.wrap_output(&mut out).map_err(|e| Error::Io {
+            what: "age encryption failed".into(),
+            error: e,
+        })?;
         writer
             .write_all(plain.as_bytes())
             .and_then(|_| writer.finish().map(|_| ()))
-            .map_err(|e| SignersError::Io {
+            .map_err(|e| Error::Io {
                 what: "age encryption failed".into(),
                 error: e,
             })?;
@@ -358,7 +354,7 @@ impl NewKeyFile {
 
     /// Writes the key file atomically (replacing one only if `overwrite`)
     /// and returns its record and the key as a signer.
-    pub fn write(self, overwrite: bool) -> Result<(KeyInfo, FileSigner), SignersError> {
+    pub fn write(self, overwrite: bool) -> Result<(KeyInfo, FileSigner), Error> {
         write_atomically(&self.spec.path, &self.ciphertext, overwrite)?;
         let public = self.signer.public_key();
         Ok((info(&self.spec, &public), self.signer))
@@ -367,16 +363,16 @@ impl NewKeyFile {
 
 /// Writes `data` to `path` through a temporary file in the same directory,
 /// so a crash leaves either the old file or the new one.
-pub fn write_atomically(path: &Path, data: &[u8], overwrite: bool) -> Result<(), SignersError> {
+pub fn write_atomically(path: &Path, data: &[u8], overwrite: bool) -> Result<(), Error> {
     crate::output::write_atomic(path, data, overwrite).map_err(|e| match e {
-        crate::output::OutputError::Exists(_) => SignersError::Io {
+        crate::output::OutputError::Exists(_) => Error::Io {
             what: format!(
                 "{} exists; refusing to overwrite it (pass --force to replace it)",
                 path.display()
             ),
             error: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
         },
-        crate::output::OutputError::Io { source, .. } => SignersError::Io {
+        crate::output::OutputError::Io { source, .. } => Error::Io {
             what: format!("cannot write {}", path.display()),
             error: source,
         },
@@ -384,7 +380,7 @@ pub fn write_atomically(path: &Path, data: &[u8], overwrite: bool) -> Result<(),
 }
 
 /// Describes the key in the file (decrypts it to learn the public key).
-pub fn show(spec: &FileSpec) -> Result<KeyInfo, SignersError> {
+pub fn show(spec: &FileSpec) -> Result<KeyInfo, Error> {
     let signer = FileSigner::open(spec)?;
     Ok(info(spec, &signer.public_key()))
 }

@@ -10,8 +10,8 @@
 //! - `file:PATH?pin-source=…` or `file:PATH?identity=PATH`: a software key in
 //!   an age-encrypted file, for development and tests only.
 
-use super::pin::{PinError, PinSource};
-use super::SignersError;
+use super::pin::PinSource;
+use super::Error;
 use std::path::PathBuf;
 
 /// Environment variable naming the default PKCS#11 module.
@@ -88,8 +88,8 @@ pub fn default_module() -> Option<PathBuf> {
 }
 
 /// The error when no module is given and none is found.
-pub fn no_module_error() -> SignersError {
-    SignersError::Spec(format!(
+pub fn no_module_error() -> Error {
+    Error::Spec(format!(
         "no PKCS#11 module given and p11-kit's proxy module is not installed (apt-get install \
          p11-kit-modules); add ?module-path=/path/to/module.so to the pkcs11: URI, set \
          {PKCS11_MODULE_ENV}, or put `pkcs11-module = PATH` in {} (SoftHSM2 on Debian: \
@@ -102,7 +102,7 @@ pub fn no_module_error() -> SignersError {
 
 impl Pkcs11Uri {
     /// The module to load: `module-path`, else [`default_module`].
-    pub fn module(&self) -> Result<PathBuf, SignersError> {
+    pub fn module(&self) -> Result<PathBuf, Error> {
         if let Some(path) = &self.module_path {
             return Ok(path.clone());
         }
@@ -198,7 +198,7 @@ pub const PIV_KEY_SLOTS: &[u8] = &[
 
 impl SignerSpec {
     /// Parses a signer spec.
-    pub fn parse(spec: &str) -> Result<Self, SignersError> {
+    pub fn parse(spec: &str) -> Result<Self, Error> {
         if let Some(rest) = spec.strip_prefix("pkcs11:") {
             return parse_pkcs11(rest).map(SignerSpec::Pkcs11);
         }
@@ -211,7 +211,7 @@ impl SignerSpec {
         if let Some(rest) = spec.strip_prefix("file:") {
             return parse_file(rest).map(SignerSpec::File);
         }
-        Err(SignersError::Spec(format!(
+        Err(Error::Spec(format!(
             "signer spec {} is not understood; use pkcs11:token=…;object=…?module-path=…, \
              yubikey:serial=…;slot=9c, or file:PATH",
             shown(spec)
@@ -219,15 +219,11 @@ impl SignerSpec {
     }
 }
 
-fn spec_err(msg: String) -> SignersError {
-    SignersError::Spec(msg)
+fn spec_err(msg: String) -> Error {
+    Error::Spec(msg)
 }
 
-fn pin_err(e: PinError) -> SignersError {
-    SignersError::Pin(e)
-}
-
-fn parse_pkcs11(rest: &str) -> Result<Pkcs11Uri, SignersError> {
+fn parse_pkcs11(rest: &str) -> Result<Pkcs11Uri, Error> {
     let (path, query) = match rest.split_once('?') {
         Some((p, q)) => (p, q),
         None => (rest, ""),
@@ -295,7 +291,7 @@ fn parse_pkcs11(rest: &str) -> Result<Pkcs11Uri, SignersError> {
             .map_err(|_| spec_err(format!("pkcs11: URI attribute {name} is not UTF-8")))?;
         match name {
             "module-path" => uri.module_path = Some(PathBuf::from(text)),
-            "pin-source" => uri.pin_source = Some(PinSource::parse(&text).map_err(pin_err)?),
+            "pin-source" => uri.pin_source = Some(PinSource::parse(&text)?),
             "pin-value" => {
                 return Err(spec_err(
                     "pkcs11: URI contains pin-value; a PIN on the command line is visible to \
@@ -317,7 +313,7 @@ fn parse_pkcs11(rest: &str) -> Result<Pkcs11Uri, SignersError> {
     Ok(uri)
 }
 
-fn parse_yubikey(rest: &str) -> Result<YubiKeySpec, SignersError> {
+fn parse_yubikey(rest: &str) -> Result<YubiKeySpec, Error> {
     let (path, query) = match rest.split_once('?') {
         Some((p, q)) => (p, q),
         None => (rest, ""),
@@ -358,10 +354,8 @@ fn parse_yubikey(rest: &str) -> Result<YubiKeySpec, SignersError> {
         let value = String::from_utf8(pct_decode(value)?)
             .map_err(|_| spec_err(format!("yubikey: attribute {name} is not UTF-8")))?;
         match name {
-            "pin-source" => spec.pin_source = Some(PinSource::parse(&value).map_err(pin_err)?),
-            "mgmt-key-source" => {
-                spec.mgmt_key_source = Some(PinSource::parse(&value).map_err(pin_err)?)
-            }
+            "pin-source" => spec.pin_source = Some(PinSource::parse(&value)?),
+            "mgmt-key-source" => spec.mgmt_key_source = Some(PinSource::parse(&value)?),
             "mgmt-key-alg" => match value.to_ascii_lowercase().as_str() {
                 "3des" | "tdes" | "aes128" | "aes192" | "aes256" => {
                     spec.mgmt_key_alg = Some(value.to_ascii_lowercase())
@@ -391,7 +385,7 @@ fn parse_yubikey(rest: &str) -> Result<YubiKeySpec, SignersError> {
 
 /// Parses a PIV slot name (`9c`, `0x9c`, or the names `authentication`,
 /// `signature`, `key-management`, `card-authentication`).
-pub fn parse_slot(value: &str) -> Result<u8, SignersError> {
+pub fn parse_slot(value: &str) -> Result<u8, Error> {
     let v = value.to_ascii_lowercase();
     let v = v.strip_prefix("0x").unwrap_or(&v);
     let slot = match v {
@@ -409,7 +403,7 @@ pub fn parse_slot(value: &str) -> Result<u8, SignersError> {
     }
 }
 
-fn parse_file(rest: &str) -> Result<FileSpec, SignersError> {
+fn parse_file(rest: &str) -> Result<FileSpec, Error> {
     let (path, query) = match rest.split_once('?') {
         Some((p, q)) => (p, q),
         None => (rest, ""),
@@ -432,9 +426,7 @@ fn parse_file(rest: &str) -> Result<FileSpec, SignersError> {
         let value = String::from_utf8(pct_decode(value)?)
             .map_err(|_| spec_err(format!("file: attribute {name} is not UTF-8")))?;
         match name {
-            "pin-source" | "passphrase-source" => {
-                spec.pin_source = Some(PinSource::parse(&value).map_err(pin_err)?)
-            }
+            "pin-source" | "passphrase-source" => spec.pin_source = Some(PinSource::parse(&value)?),
             "identity" => spec.identity = Some(PathBuf::from(value)),
             other => {
                 return Err(spec_err(format!(
@@ -483,7 +475,7 @@ fn is_secret_attr(name: &str) -> bool {
 }
 
 /// Decodes RFC 3986 percent-encoding.
-pub fn pct_decode(value: &str) -> Result<Vec<u8>, SignersError> {
+pub fn pct_decode(value: &str) -> Result<Vec<u8>, Error> {
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

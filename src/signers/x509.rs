@@ -77,24 +77,6 @@ pub struct CertificateRequest {
     pub extensions: Vec<Extension>,
 }
 
-/// Why a certificate could not be built.
-#[derive(Debug)]
-pub enum BuildError<E> {
-    /// The signer (card) failed.
-    Sign(E),
-    /// The request could not be encoded.
-    Encode(String),
-}
-
-impl<E: std::fmt::Display> std::fmt::Display for BuildError<E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BuildError::Sign(e) => write!(f, "{e}"),
-            BuildError::Encode(e) => write!(f, "cannot build the certificate: {e}"),
-        }
-    }
-}
-
 /// The SubjectPublicKeyInfo of an Ed25519 key.
 pub fn ed25519_spki(public: &[u8; 32]) -> der::Result<SubjectPublicKeyInfoOwned> {
     Ok(SubjectPublicKeyInfoOwned {
@@ -267,11 +249,13 @@ where
 
 /// Builds a certificate for `req`, signed with pure Ed25519 by `sign` (the
 /// issuer's key, whose public half is `issuer_public`).
-pub fn ed25519_certificate<E>(
+/// The signer's own error comes back as it is; a request that cannot be
+/// encoded is an [`super::Error::Certificate`].
+pub fn ed25519_certificate(
     req: &CertificateRequest,
     issuer_public: [u8; 32],
-    sign: impl FnMut(&[u8]) -> Result<[u8; 64], E>,
-) -> Result<Vec<u8>, BuildError<E>> {
+    sign: impl FnMut(&[u8]) -> Result<[u8; 64], super::Error>,
+) -> Result<Vec<u8>, super::Error> {
     let signer = ClosureSigner {
         public: issuer_public,
         sign: RefCell::new(sign),
@@ -280,8 +264,8 @@ pub fn ed25519_certificate<E>(
     match build_certificate::<_, Ed25519Signature>(req, &signer) {
         Ok(der) => Ok(der),
         Err(e) => Err(match signer.error.into_inner() {
-            Some(card) => BuildError::Sign(card),
-            None => BuildError::Encode(e),
+            Some(card) => card,
+            None => super::Error::Certificate(e),
         }),
     }
 }
@@ -405,7 +389,7 @@ mod tests {
         let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
         let public = key.verifying_key().to_bytes();
         let der = ed25519_certificate(&request(public, "a, b+c"), public, |tbs| {
-            Ok::<_, ()>(key.sign(tbs).to_bytes())
+            Ok(key.sign(tbs).to_bytes())
         })
         .expect("built");
         let parsed = parse_certificate(&der).expect("parsed");
@@ -421,8 +405,10 @@ mod tests {
 
     #[test]
     fn the_signers_error_comes_back() {
-        let err = ed25519_certificate(&request([9; 32], "x"), [9; 32], |_| Err("card gone"))
-            .expect_err("fails");
-        assert!(matches!(err, BuildError::Sign("card gone")));
+        let err = ed25519_certificate(&request([9; 32], "x"), [9; 32], |_| {
+            Err(super::super::Error::Software("card gone".into()))
+        })
+        .expect_err("fails");
+        assert!(matches!(err, super::super::Error::Software(ref m) if m == "card gone"));
     }
 }

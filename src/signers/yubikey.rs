@@ -22,8 +22,8 @@ use super::piv_attestation::{self, Attestation, TrustStore, Verdict};
 use super::spec::{YubiKeySpec, PIV_KEY_SLOTS};
 use super::x509;
 use super::{
-    tlpub, GenerateOptions, KeyInfo, OpenOptions, PinPolicyArg, SignersError, TokenInfo,
-    TouchPolicyArg, TriesLeft,
+    tlpub, Error, GenerateOptions, KeyInfo, OpenOptions, PinPolicyArg, TokenInfo, TouchPolicyArg,
+    TriesLeft,
 };
 use crate::tka::signer::{KeyCustody, Signer, SignerError};
 use ::yubikey::certificate::CertInfo;
@@ -44,15 +44,15 @@ const DEFAULT_MGMT_KEY: [u8; 24] = [
 ];
 const ATTESTATION_OBJECT: u32 = 0x5fff01;
 
-fn yk_err(message: impl Into<String>, e: YkError) -> SignersError {
-    SignersError::YubiKey {
+fn yk_err(message: impl Into<String>, e: YkError) -> Error {
+    Error::YubiKey {
         message: format!("{}: {e}", message.into()),
         source: Some(e),
     }
 }
 
-fn yk_msg(message: impl Into<String>) -> SignersError {
-    SignersError::YubiKey {
+fn yk_msg(message: impl Into<String>) -> Error {
+    Error::YubiKey {
         message: message.into(),
         source: None,
     }
@@ -89,17 +89,17 @@ fn slot_name(slot: u8) -> String {
     format!("{slot:02x}")
 }
 
-fn slot_id(slot: u8) -> Result<SlotId, SignersError> {
-    SlotId::try_from(slot).map_err(|_| SignersError::Spec(format!("{slot:02x} is not a PIV slot")))
+fn slot_id(slot: u8) -> Result<SlotId, Error> {
+    SlotId::try_from(slot).map_err(|_| Error::Spec(format!("{slot:02x} is not a PIV slot")))
 }
 
 fn card_name(yk: &YubiKey) -> String {
     format!("YubiKey serial {} (firmware {})", yk.serial(), yk.version())
 }
 
-fn check_version(yk: &YubiKey) -> Result<(), SignersError> {
+fn check_version(yk: &YubiKey) -> Result<(), Error> {
     if yk.version() < MIN_ED25519_VERSION {
-        return Err(SignersError::Refused(format!(
+        return Err(Error::Refused(format!(
             "{} is too old for Ed25519: PIV Ed25519 needs firmware 5.7 or later (the firmware \
              cannot be upgraded; use a newer YubiKey, or a PKCS#11 token)",
             card_name(yk)
@@ -114,7 +114,7 @@ fn leave(yk: YubiKey) {
 
 /// Opens every YubiKey PC/SC can see; problems with single readers are
 /// returned as notes.
-fn open_all() -> Result<(Vec<YubiKey>, Vec<String>), SignersError> {
+fn open_all() -> Result<(Vec<YubiKey>, Vec<String>), Error> {
     let mut ctx = Context::open().map_err(|e| match pcsc_problem(&e) {
         Some(m) => yk_msg(m),
         None => yk_err("cannot talk to PC/SC", e),
@@ -155,7 +155,7 @@ fn open_all() -> Result<(Vec<YubiKey>, Vec<String>), SignersError> {
 }
 
 /// Opens the one YubiKey the serial names (or the only one present).
-fn open_card(serial: Option<u32>) -> Result<YubiKey, SignersError> {
+fn open_card(serial: Option<u32>) -> Result<YubiKey, Error> {
     let (cards, notes) = open_all()?;
     let present: Vec<String> = cards.iter().map(|c| c.serial().to_string()).collect();
     let noted = if notes.is_empty() {
@@ -172,7 +172,7 @@ fn open_card(serial: Option<u32>) -> Result<YubiKey, SignersError> {
         }
     }
     match matching.len() {
-        0 => Err(SignersError::NotFound(match serial {
+        0 => Err(Error::NotFound(match serial {
             Some(s) if !present.is_empty() => format!(
                 "no YubiKey with serial {s}; present: {}",
                 present.join(", ")
@@ -185,7 +185,7 @@ fn open_card(serial: Option<u32>) -> Result<YubiKey, SignersError> {
             for yk in matching {
                 leave(yk);
             }
-            Err(SignersError::Ambiguous(format!(
+            Err(Error::Ambiguous(format!(
                 "several YubiKeys are present (serials {}); choose one with yubikey:serial=N",
                 present.join(", ")
             )))
@@ -200,8 +200,8 @@ fn pin_tries_left(yk: &mut YubiKey) -> Option<u8> {
     }
 }
 
-fn pin_blocked(what: String) -> SignersError {
-    SignersError::PinLocked {
+fn pin_blocked(what: String) -> Error {
+    Error::PinLocked {
         what,
         next:
             "unblock it with the PUK (`ykman piv access unblock-pin`); if the PUK is blocked too, \
@@ -211,7 +211,7 @@ fn pin_blocked(what: String) -> SignersError {
 }
 
 /// Verifies the PIN once. Refuses a blocked card before asking; never retries.
-fn verify_pin(yk: &mut YubiKey, source: Option<&PinSource>) -> Result<Pin, SignersError> {
+fn verify_pin(yk: &mut YubiKey, source: Option<&PinSource>) -> Result<Pin, Error> {
     let what = card_name(yk);
     if pin_tries_left(yk) == Some(0) {
         return Err(pin_blocked(what));
@@ -221,10 +221,10 @@ fn verify_pin(yk: &mut YubiKey, source: Option<&PinSource>) -> Result<Pin, Signe
     Ok(pin)
 }
 
-fn verify_given_pin(yk: &mut YubiKey, pin: &Pin) -> Result<(), SignersError> {
+fn verify_given_pin(yk: &mut YubiKey, pin: &Pin) -> Result<(), Error> {
     let what = card_name(yk);
     if pin.as_bytes().len() > 8 {
-        return Err(SignersError::WrongPin {
+        return Err(Error::WrongPin {
             what: format!("{what} (a PIV PIN has 6 to 8 characters; nothing was sent)"),
             tries_left: TriesLeft::Unknown,
         });
@@ -232,7 +232,7 @@ fn verify_given_pin(yk: &mut YubiKey, pin: &Pin) -> Result<(), SignersError> {
     match yk.verify_pin(pin.as_bytes()) {
         Ok(()) => Ok(()),
         Err(YkError::WrongPin { tries: 0 }) | Err(YkError::PinLocked) => Err(pin_blocked(what)),
-        Err(YkError::WrongPin { tries }) => Err(SignersError::WrongPin {
+        Err(YkError::WrongPin { tries }) => Err(Error::WrongPin {
             what,
             tries_left: TriesLeft::Exactly(u32::from(tries)),
         }),
@@ -255,7 +255,7 @@ fn mgmt_alg_from_spec(name: &str) -> Option<MgmAlgorithmId> {
 
 /// Authenticates with the management key: from `mgmt-key-source` (hex),
 /// else the default key, else a PIN-protected key stored on the card.
-fn authenticate_mgmt(yk: &mut YubiKey, spec: &YubiKeySpec) -> Result<(), SignersError> {
+fn authenticate_mgmt(yk: &mut YubiKey, spec: &YubiKeySpec) -> Result<(), Error> {
     let what = card_name(yk);
     let card_alg = match piv::metadata(yk, SlotId::Management(ManagementSlotId::Management)) {
         Ok(m) => match m.algorithm {
@@ -277,16 +277,16 @@ fn authenticate_mgmt(yk: &mut YubiKey, spec: &YubiKeySpec) -> Result<(), Signers
         let bytes = zeroize::Zeroizing::new(
             data_encoding::HEXLOWER_PERMISSIVE
                 .decode(text.expose().trim().as_bytes())
-                .map_err(|_| SignersError::Spec("the management key must be hex".into()))?,
+                .map_err(|_| Error::Spec("the management key must be hex".into()))?,
         );
         let key = MgmKey::from_bytes(&bytes[..], Some(alg)).map_err(|_| {
-            SignersError::Spec(format!(
+            Error::Spec(format!(
                 "the management key has {} bytes, which does not fit {alg:?}; give mgmt-key-alg=",
                 bytes.len()
             ))
         })?;
         return yk.authenticate(&key).map_err(|e| match e {
-            YkError::AuthenticationError => SignersError::Refused(format!(
+            YkError::AuthenticationError => Error::Refused(format!(
                 "{what} rejected the management key from mgmt-key-source ({alg:?})"
             )),
             other => yk_err("management key authentication failed", other),
@@ -306,7 +306,7 @@ fn authenticate_mgmt(yk: &mut YubiKey, spec: &YubiKeySpec) -> Result<(), Signers
             return Ok(());
         }
     }
-    Err(SignersError::Refused(format!(
+    Err(Error::Refused(format!(
         "{what} does not use the default management key; give it with \
          ?mgmt-key-source=file:PATH (hex) and, if needed, &mgmt-key-alg=aes192|aes128|aes256|3des"
     )))
@@ -345,12 +345,12 @@ struct SlotFacts {
     origin: Option<Origin>,
 }
 
-fn slot_facts(yk: &mut YubiKey, slot: u8) -> Result<SlotFacts, SignersError> {
+fn slot_facts(yk: &mut YubiKey, slot: u8) -> Result<SlotFacts, Error> {
     let what = card_name(yk);
     let meta = match piv::metadata(yk, slot_id(slot)?) {
         Ok(m) => m,
         Err(YkError::NotFound) => {
-            return Err(SignersError::NotFound(format!(
+            return Err(Error::NotFound(format!(
                 "slot {} of {what} holds no key; create one with `locksmith token generate \
                  --signer yubikey:serial={};slot={}`",
                 slot_name(slot),
@@ -359,7 +359,7 @@ fn slot_facts(yk: &mut YubiKey, slot: u8) -> Result<SlotFacts, SignersError> {
             )))
         }
         Err(YkError::NotSupported) => {
-            return Err(SignersError::Refused(format!(
+            return Err(Error::Refused(format!(
                 "{what} does not answer GET METADATA (firmware before 5.3), so it cannot hold \
                  Ed25519 keys (firmware 5.7+)"
             )))
@@ -374,7 +374,7 @@ fn slot_facts(yk: &mut YubiKey, slot: u8) -> Result<SlotFacts, SignersError> {
     match meta.algorithm {
         SlotAlgorithmId::Asymmetric(AlgorithmId::Ed25519) => {}
         other => {
-            return Err(SignersError::Refused(format!(
+            return Err(Error::Refused(format!(
                 "slot {} of {what} holds a {other:?} key, not Ed25519; Tailnet Lock needs Ed25519",
                 slot_name(slot)
             )))
@@ -425,7 +425,7 @@ impl YubiKeySigner {
     /// A key whose metadata says it was imported is refused (before any PIN
     /// is asked) unless `options.allow_imported`, and is then labelled
     /// [`KeyCustody::Imported`], never hardware-backed.
-    pub fn open(spec: &YubiKeySpec, options: &OpenOptions) -> Result<Self, SignersError> {
+    pub fn open(spec: &YubiKeySpec, options: &OpenOptions) -> Result<Self, Error> {
         let mut yk = open_card(spec.serial)?;
         check_version(&yk)?;
         let facts = slot_facts(&mut yk, spec.slot)?;
@@ -436,7 +436,7 @@ impl YubiKeySigner {
         );
         let custody = custody_of(&facts);
         if custody == KeyCustody::Imported && !options.allow_imported {
-            return Err(SignersError::Refused(format!(
+            return Err(Error::Refused(format!(
                 "the key in {description} was imported onto the card (PIV metadata: origin \
                  imported), not generated there: it existed outside the card, so copies may \
                  exist. Generate a key on the card with `locksmith token generate`, or pass \
@@ -482,7 +482,7 @@ fn sign_on_card(
     pin_always: Option<&Pin>,
     touch: bool,
     description: &str,
-) -> Result<[u8; 64], SignersError> {
+) -> Result<[u8; 64], Error> {
     if let Some(pin) = pin_always {
         verify_given_pin(yk, pin)?;
     }
@@ -492,10 +492,10 @@ fn sign_on_card(
         );
     }
     let sig = piv::sign_data(yk, message, AlgorithmId::Ed25519, slot).map_err(|e| match e {
-        YkError::AuthenticationError => SignersError::Refused(format!(
+        YkError::AuthenticationError => Error::Refused(format!(
             "{description} wants the PIN before this signature (PIN policy always?); run again"
         )),
-        YkError::GenericError if touch => SignersError::Refused(format!(
+        YkError::GenericError if touch => Error::Refused(format!(
             "{description}: touch not given in time; run again and touch the key when it blinks"
         )),
         other => match pcsc_problem(&other) {
@@ -695,7 +695,7 @@ fn write_self_signed(
     facts: &SlotFacts,
     label: &str,
     pin: &Pin,
-) -> Result<(), SignersError> {
+) -> Result<(), Error> {
     let mut serial = [0u8; 16];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut serial);
     let req = x509::CertificateRequest {
@@ -727,11 +727,7 @@ fn write_self_signed(
             .map_err(|_| yk_msg("the card returned an invalid Ed25519 public key"))?;
         vk.verify_strict(tbs, &ed25519_dalek::Signature::from_bytes(&sig))
             .map_err(|_| yk_msg("the card's signature on the certificate does not verify"))?;
-        Ok::<_, SignersError>(sig)
-    })
-    .map_err(|e| match e {
-        x509::BuildError::Sign(card) => card,
-        x509::BuildError::Encode(why) => yk_msg(format!("cannot build the certificate: {why}")),
+        Ok::<_, Error>(sig)
     })?;
     let cert =
         Certificate::from_bytes(der).map_err(|e| yk_err("cannot parse the new certificate", e))?;
@@ -746,7 +742,7 @@ fn write_self_signed(
 pub fn generate(
     spec: &YubiKeySpec,
     options: &GenerateOptions,
-) -> Result<(KeyInfo, Attestation), SignersError> {
+) -> Result<(KeyInfo, Attestation), Error> {
     generate_signer(spec, options).map(|(k, a, _)| (k, a))
 }
 
@@ -756,12 +752,12 @@ pub fn generate(
 pub fn generate_signer(
     spec: &YubiKeySpec,
     options: &GenerateOptions,
-) -> Result<(KeyInfo, Attestation, YubiKeySigner), SignersError> {
+) -> Result<(KeyInfo, Attestation, YubiKeySigner), Error> {
     let mut card = NewKeyCard::open(spec)?;
     match card.slot_state()? {
         SlotState::Empty => {}
         _ if options.force => {}
-        _ => return Err(SignersError::Refused(card.occupied(None))),
+        _ => return Err(Error::Refused(card.occupied(None))),
     }
     card.login()?;
     card.generate(options)?;
@@ -804,7 +800,7 @@ impl std::fmt::Debug for NewKeyCard {
 
 impl NewKeyCard {
     /// Opens the card the spec names (no PIN) and checks its firmware.
-    pub fn open(spec: &YubiKeySpec) -> Result<Self, SignersError> {
+    pub fn open(spec: &YubiKeySpec) -> Result<Self, Error> {
         let yk = open_card(spec.serial)?;
         check_version(&yk)?;
         Ok(NewKeyCard {
@@ -830,7 +826,7 @@ impl NewKeyCard {
     }
 
     /// What the slot holds now.
-    pub fn slot_state(&mut self) -> Result<SlotState, SignersError> {
+    pub fn slot_state(&mut self) -> Result<SlotState, Error> {
         let what = card_name(&self.yk);
         let meta = match piv::metadata(&mut self.yk, slot_id(self.spec.slot)?) {
             Ok(m) => m,
@@ -864,7 +860,7 @@ impl NewKeyCard {
     }
 
     /// Verifies the PIN (once) and authenticates with the management key.
-    pub fn login(&mut self) -> Result<(), SignersError> {
+    pub fn login(&mut self) -> Result<(), Error> {
         let pin = verify_pin(&mut self.yk, self.spec.pin_source.as_ref())?;
         self.pin = Some(pin);
         authenticate_mgmt(&mut self.yk, &self.spec)
@@ -872,7 +868,7 @@ impl NewKeyCard {
 
     /// Generates an Ed25519 key in the slot (replacing what is there) and
     /// returns its public key, checked against the slot's metadata.
-    pub fn generate(&mut self, options: &GenerateOptions) -> Result<[u8; 32], SignersError> {
+    pub fn generate(&mut self, options: &GenerateOptions) -> Result<[u8; 32], Error> {
         let what = card_name(&self.yk);
         let spki = piv::generate(
             &mut self.yk,
@@ -882,7 +878,7 @@ impl NewKeyCard {
             to_touch_policy(options.touch_policy),
         )
         .map_err(|e| match e {
-            YkError::AlgorithmError => SignersError::Refused(format!(
+            YkError::AlgorithmError => Error::Refused(format!(
                 "{what} refused to generate an Ed25519 key with these policies"
             )),
             other => yk_err(format!("generating a key on {what} failed"), other),
@@ -906,7 +902,7 @@ impl NewKeyCard {
     pub fn finish(
         mut self,
         options: &GenerateOptions,
-    ) -> Result<(KeyInfo, Attestation, YubiKeySigner), SignersError> {
+    ) -> Result<(KeyInfo, Attestation, YubiKeySigner), Error> {
         let facts = slot_facts(&mut self.yk, self.spec.slot)?;
         let pin = match self.pin.take() {
             Some(p) => p,
@@ -989,10 +985,7 @@ pub fn occupied_guidance(serial: u32, slot: u8, why: Option<&str>) -> String {
 
 /// Describes the key in a slot, with the attestation verified to `trust`.
 /// Needs no PIN.
-pub fn show(
-    spec: &YubiKeySpec,
-    trust: &TrustStore,
-) -> Result<(KeyInfo, Attestation), SignersError> {
+pub fn show(spec: &YubiKeySpec, trust: &TrustStore) -> Result<(KeyInfo, Attestation), Error> {
     let mut yk = open_card(spec.serial)?;
     check_version(&yk)?;
     let facts = slot_facts(&mut yk, spec.slot)?;
@@ -1008,7 +1001,7 @@ pub fn show(
 
 /// Lists YubiKeys and their Ed25519 keys. A missing pcscd or an empty
 /// reader is a note, not a failure.
-pub fn list_cards() -> Result<(Vec<TokenInfo>, Vec<String>), SignersError> {
+pub fn list_cards() -> Result<(Vec<TokenInfo>, Vec<String>), Error> {
     let (cards, mut notes) = match open_all() {
         Ok(x) => x,
         Err(e) => return Ok((vec![], vec![format!("YubiKey: {e}")])),

@@ -8,8 +8,8 @@
 //!   of the bytes received; SigHash likewise with the signatures removed.
 //! - Unknown message kinds decode, validate and apply as no-ops.
 
-use super::cbor::{self, CborError, Encoder, StructReader, Value};
-use super::error::TkaError;
+use super::cbor::{self, CborProblem, Encoder, StructReader, Value};
+use super::error::Error;
 use super::hash::{blake2s, AumHash};
 use super::key::{Key, Meta};
 use super::state::{strip_invalid, State};
@@ -148,12 +148,12 @@ impl Aum {
     }
 
     /// Decodes an AUM with upstream's strict decoder (upstream's `Unserialize`).
-    pub fn decode(input: &[u8]) -> Result<Aum, CborError> {
+    pub fn decode(input: &[u8]) -> Result<Aum, Error> {
         let value = cbor::parse(input)?;
-        Self::from_value(&value)
+        Ok(Self::from_value(&value)?)
     }
 
-    fn from_value(value: &Value) -> Result<Aum, CborError> {
+    fn from_value(value: &Value) -> Result<Aum, CborProblem> {
         let Some(r) = StructReader::new(value, &AUM_FIELDS, "AUM")? else {
             // A top-level null decodes to the zero AUM.
             return Ok(Aum::default());
@@ -173,7 +173,7 @@ impl Aum {
             key_id: cbor::decode_bytes(r.field(4), "AUM.4")?,
             state,
             votes: cbor::decode_opt_uint(r.field(6), "AUM.6")?,
-            meta: cbor::decode_text_map(r.field(7), "AUM.7")?,
+            meta: cbor::text_map(r.field(7), "AUM.7")?,
             signatures: cbor::decode_array(r.field(23), "AUM.23", |v| {
                 Ok(match StructReader::new(v, &[1, 2], "AUM.23")? {
                     None => Signature::default(),
@@ -231,78 +231,78 @@ impl Aum {
     }
 
     /// Upstream's `StaticValidate`.
-    pub fn static_validate(&self) -> Result<(), TkaError> {
+    pub fn static_validate(&self) -> Result<(), Error> {
         if let Some(key) = &self.key {
             key.static_validate()?;
         }
         if matches!(&self.prev_aum_hash, Some(p) if p.is_empty()) {
-            return Err(TkaError::invalid(
+            return Err(Error::invalid(
                 "absent parent must be represented by a nil slice",
             ));
         }
         for (i, sig) in self.signatures().iter().enumerate() {
             if sig.key_id().len() != 32 || sig.signature().len() != 64 {
-                return Err(TkaError::invalid(format!(
+                return Err(Error::invalid(format!(
                     "signature {i} has missing keyID or malformed signature"
                 )));
             }
         }
         if let Some(state) = &self.state {
-            state.static_validate_checkpoint().map_err(|e| {
-                TkaError::invalid(format!("checkpoint state: {}", strip_invalid(&e)))
-            })?;
+            state
+                .static_validate_checkpoint()
+                .map_err(|e| Error::invalid(format!("checkpoint state: {}", strip_invalid(&e))))?;
         }
         let key_id_empty = self.key_id.as_deref().is_none_or(<[u8]>::is_empty);
         match self.kind {
             AumKind::ADD_KEY => {
                 if self.key.is_none() {
-                    return Err(TkaError::invalid("AddKey AUMs must contain a key"));
+                    return Err(Error::invalid("AddKey AUMs must contain a key"));
                 }
                 if self.key_id.is_some()
                     || self.state.is_some()
                     || self.votes.is_some()
                     || self.meta.is_some()
                 {
-                    return Err(TkaError::invalid("AddKey AUMs may only specify a Key"));
+                    return Err(Error::invalid("AddKey AUMs may only specify a Key"));
                 }
             }
             AumKind::REMOVE_KEY => {
                 if key_id_empty {
-                    return Err(TkaError::invalid("RemoveKey AUMs must specify a key ID"));
+                    return Err(Error::invalid("RemoveKey AUMs must specify a key ID"));
                 }
                 if self.key.is_some()
                     || self.state.is_some()
                     || self.votes.is_some()
                     || self.meta.is_some()
                 {
-                    return Err(TkaError::invalid("RemoveKey AUMs may only specify a KeyID"));
+                    return Err(Error::invalid("RemoveKey AUMs may only specify a KeyID"));
                 }
             }
             AumKind::UPDATE_KEY => {
                 if key_id_empty {
-                    return Err(TkaError::invalid("UpdateKey AUMs must specify a key ID"));
+                    return Err(Error::invalid("UpdateKey AUMs must specify a key ID"));
                 }
                 if self.meta.is_none() && self.votes.is_none() {
-                    return Err(TkaError::invalid(
+                    return Err(Error::invalid(
                         "UpdateKey AUMs must contain an update to votes or key metadata",
                     ));
                 }
                 if self.key.is_some() || self.state.is_some() {
-                    return Err(TkaError::invalid(
+                    return Err(Error::invalid(
                         "UpdateKey AUMs may only specify KeyID, Votes, and Meta",
                     ));
                 }
             }
             AumKind::CHECKPOINT => {
                 if self.state.is_none() {
-                    return Err(TkaError::invalid("Checkpoint AUMs must specify the state"));
+                    return Err(Error::invalid("Checkpoint AUMs must specify the state"));
                 }
                 if self.key_id.is_some()
                     || self.key.is_some()
                     || self.votes.is_some()
                     || self.meta.is_some()
                 {
-                    return Err(TkaError::invalid("Checkpoint AUMs may only specify State"));
+                    return Err(Error::invalid("Checkpoint AUMs may only specify State"));
                 }
             }
             _ => {}

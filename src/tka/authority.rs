@@ -18,7 +18,7 @@
 //! - Walks are bounded by upstream's iteration limit (2000).
 
 use super::aum::{Aum, AumKind};
-use super::error::TkaError;
+use super::error::Error;
 use super::hash::AumHash;
 use super::key::Key;
 use super::sig::verify_zip215;
@@ -42,9 +42,9 @@ impl AumTree {
         self.aums.get(hash)
     }
 
-    fn get_or_missing(&self, hash: &AumHash) -> Result<&Aum, TkaError> {
+    fn get_or_missing(&self, hash: &AumHash) -> Result<&Aum, Error> {
         self.aums.get(hash).ok_or_else(|| {
-            TkaError::rejected(format!(
+            Error::rejected(format!(
                 "AUM {hash} is not known: the chain it links to is missing"
             ))
         })
@@ -106,15 +106,6 @@ pub enum Stage {
     Inform,
 }
 
-/// A chain that failed to verify: where, why, and (when the error belongs
-/// to one AUM) that AUM's hash.
-#[derive(Debug, Clone)]
-pub struct ChainError {
-    pub stage: Stage,
-    pub error: TkaError,
-    pub at: Option<AumHash>,
-}
-
 /// Queued signatures are checked once this many have piled up, so that
 /// memory for them stays bounded however long the chain.
 const SIG_BATCH: usize = 4096;
@@ -130,21 +121,21 @@ struct PendingSig {
 
 impl Authority {
     /// Starts an authority from a checkpoint AUM (upstream's `Bootstrap`).
-    pub fn bootstrap(aum: Aum) -> Result<Authority, TkaError> {
+    pub fn bootstrap(aum: Aum) -> Result<Authority, Error> {
         if aum.kind != AumKind::CHECKPOINT {
-            return Err(TkaError::rejected(format!(
+            return Err(Error::rejected(format!(
                 "bootstrap AUMs must be checkpoint messages, got {}",
                 aum.kind
             )));
         }
         let Some(state) = aum.state.clone() else {
-            return Err(TkaError::rejected("bootstrap AUM is missing state"));
+            return Err(Error::rejected("bootstrap AUM is missing state"));
         };
         let mut pending = Vec::new();
         aum_verify(&aum, &state, true, 0, &mut pending)
-            .map_err(|e| TkaError::rejected(format!("invalid bootstrap: {e}")))?;
+            .map_err(|e| Error::rejected(format!("invalid bootstrap: {e}")))?;
         check_pending(&pending)
-            .map_err(|(_, e)| TkaError::rejected(format!("invalid bootstrap: {e}")))?;
+            .map_err(|(_, e)| Error::rejected(format!("invalid bootstrap: {e}")))?;
         let hash = aum.hash();
         let mut tree = AumTree::default();
         tree.commit(hash, aum);
@@ -173,22 +164,20 @@ impl Authority {
         anchor: AumHash,
         head: AumHash,
         aums: Vec<Aum>,
-    ) -> Result<Authority, TkaError> {
+    ) -> Result<Authority, Error> {
         let mut tree = AumTree::default();
         for aum in aums {
             tree.commit(aum.hash(), aum);
         }
         match tree.get(&anchor) {
             Some(a) if a.kind == AumKind::CHECKPOINT => {}
-            _ => return Err(TkaError::rejected("the anchor is not a known checkpoint")),
+            _ => return Err(Error::rejected("the anchor is not a known checkpoint")),
         }
         if tree.get(&head).is_none() {
-            return Err(TkaError::rejected(
-                "the recorded head is not among the AUMs",
-            ));
+            return Err(Error::rejected("the recorded head is not among the AUMs"));
         }
         if tree.children_of(&head).next().is_some() {
-            return Err(TkaError::rejected("the recorded head has children"));
+            return Err(Error::rejected("the recorded head has children"));
         }
         let state = compute_state_at(&tree, head)?;
         Ok(Authority {
@@ -201,36 +190,34 @@ impl Authority {
 
     /// Verifies a chain given as single AUMs: the first is bootstrapped and
     /// the rest informed in one call, as upstream does.
-    pub fn from_chain(aums: Vec<Aum>) -> Result<Authority, (Stage, TkaError)> {
-        Self::from_chain_located(aums).map_err(|e| (e.stage, e.error))
-    }
-
-    /// [`Authority::from_chain`], also naming the AUM at fault (its hash)
-    /// when the error belongs to one, so that callers need not hash every
-    /// AUM up front to say which one failed.
-    pub fn from_chain_located(aums: Vec<Aum>) -> Result<Authority, ChainError> {
+    /// A failure is an [`Error::Chain`], naming the stage and the AUM at
+    /// fault (its hash) when the error belongs to one, so that callers need
+    /// not hash every AUM up front to say which one failed.
+    pub fn from_chain(aums: Vec<Aum>) -> Result<Authority, Error> {
         let mut iter = aums.into_iter();
         let Some(first) = iter.next() else {
-            return Err(ChainError {
+            return Err(Error::Chain {
                 stage: Stage::Bootstrap,
-                error: TkaError::rejected("the chain has no AUMs"),
                 at: None,
+                source: Box::new(Error::rejected(
+                    "the chain has no AUMs: give the whole chain, genesis first",
+                )),
             });
         };
         let first_hash = first.hash();
-        let mut authority = Authority::bootstrap(first).map_err(|error| ChainError {
+        let mut authority = Authority::bootstrap(first).map_err(|error| Error::Chain {
             stage: Stage::Bootstrap,
-            error,
             at: Some(first_hash),
+            source: Box::new(error),
         })?;
         let rest: Vec<Aum> = iter.collect();
         if !rest.is_empty() {
             authority
                 .inform_located(rest)
-                .map_err(|(error, at)| ChainError {
+                .map_err(|(error, at)| Error::Chain {
                     stage: Stage::Inform,
-                    error,
                     at,
+                    source: Box::new(error),
                 })?;
         }
         Ok(authority)
@@ -238,7 +225,7 @@ impl Authority {
 
     /// Adds updates, all or nothing (upstream's `Inform`). Updates should be
     /// ordered oldest first; ones already known are skipped.
-    pub fn inform(&mut self, updates: Vec<Aum>) -> Result<(), TkaError> {
+    pub fn inform(&mut self, updates: Vec<Aum>) -> Result<(), Error> {
         self.inform_located(updates).map_err(|(e, _)| e)
     }
 
@@ -252,14 +239,14 @@ impl Authority {
     /// they queue up; every check before them in update order has passed,
     /// so a bad signature found there is still the first error upstream
     /// would report.
-    fn inform_located(&mut self, updates: Vec<Aum>) -> Result<(), (TkaError, Option<AumHash>)> {
+    fn inform_located(&mut self, updates: Vec<Aum>) -> Result<(), (Error, Option<AumHash>)> {
         if updates.is_empty() {
-            return Err((TkaError::rejected("inform called with empty slice"), None));
+            return Err((Error::rejected("inform called with empty slice"), None));
         }
         let hashes: Vec<AumHash> = updates.iter().map(Aum::hash).collect();
-        let sig_error = |(u, e): (usize, TkaError)| {
+        let sig_error = |(u, e): (usize, Error)| {
             (
-                TkaError::rejected(format!("update {u} invalid: {e}")),
+                Error::rejected(format!("update {u} invalid: {e}")),
                 hashes.get(u).copied(),
             )
         };
@@ -288,7 +275,7 @@ impl Authority {
             let result = (|| {
                 let parent = update
                     .parent()
-                    .ok_or_else(|| TkaError::rejected(format!("update {i}: missing parent")))?;
+                    .ok_or_else(|| Error::rejected(format!("update {i}: missing parent")))?;
                 let remaining = uses.get_mut(&parent).map(|n| {
                     *n = n.saturating_sub(1);
                     *n
@@ -308,7 +295,7 @@ impl Authority {
                             Some(_) => state_at.remove(&parent).unwrap_or_default(),
                             None => {
                                 let s = compute_state_at(&self.tree, parent).map_err(|e| {
-                                    TkaError::rejected(format!("update {i} computing state: {e}"))
+                                    Error::rejected(format!("update {i} computing state: {e}"))
                                 })?;
                                 if !last_use {
                                     state_at.insert(parent, s.clone());
@@ -319,10 +306,10 @@ impl Authority {
                     }
                 };
                 aum_verify(update, &state, false, i, &mut pending)
-                    .map_err(|e| TkaError::rejected(format!("update {i} invalid: {e}")))?;
-                state.apply_verified_in_place(update, hash).map_err(|e| {
-                    TkaError::rejected(format!("update {i} cannot be applied: {e}"))
-                })?;
+                    .map_err(|e| Error::rejected(format!("update {i} invalid: {e}")))?;
+                state
+                    .apply_verified_in_place(update, hash)
+                    .map_err(|e| Error::rejected(format!("update {i} cannot be applied: {e}")))?;
                 // The previous newest state moves aside if a later update
                 // still needs it.
                 if let Some((h, s)) = latest.take() {
@@ -371,9 +358,9 @@ impl Authority {
                 }
             }
         }
-        let recompute = |e: TkaError| {
+        let recompute = |e: Error| {
             (
-                TkaError::rejected(format!("recomputing active chain: {e}")),
+                Error::rejected(format!("recomputing active chain: {e}")),
                 None,
             )
         };
@@ -438,7 +425,7 @@ impl Authority {
     }
 
     /// The state after the AUM `hash` (upstream's `computeStateAt`).
-    pub fn state_at(&self, hash: AumHash) -> Result<State, TkaError> {
+    pub fn state_at(&self, hash: AumHash) -> Result<State, Error> {
         compute_state_at(&self.tree, hash)
     }
 
@@ -455,20 +442,20 @@ fn aum_verify(
     is_genesis: bool,
     update: usize,
     pending: &mut Vec<PendingSig>,
-) -> Result<(), TkaError> {
+) -> Result<(), Error> {
     aum.static_validate()?;
     if !is_genesis {
         let Some(parent) = aum.parent() else {
-            return Err(TkaError::rejected("aum has no parent"));
+            return Err(Error::rejected("aum has no parent"));
         };
         match &state.last_aum_hash {
             None => {
-                return Err(TkaError::rejected(
+                return Err(Error::rejected(
                     "cannot check update parent hash against a state with no previous AUM",
                 ))
             }
             Some(last) if *last != parent => {
-                return Err(TkaError::rejected(format!(
+                return Err(Error::rejected(format!(
                     "aum with parent {} cannot be applied to a state with parent {}",
                     super::hex::lower(&parent.0),
                     super::hex::lower(&last.0)
@@ -478,19 +465,19 @@ fn aum_verify(
         }
     }
     if aum.signatures().is_empty() {
-        return Err(TkaError::rejected("unsigned AUM"));
+        return Err(Error::rejected("unsigned AUM"));
     }
     let sig_hash = aum.sig_hash();
     for (j, sig) in aum.signatures().iter().enumerate() {
         let key = state
             .get_key(sig.key_id())
-            .map_err(|e| TkaError::rejected(format!("bad keyID on signature {j}: {e}")))?;
+            .map_err(|e| Error::rejected(format!("bad keyID on signature {j}: {e}")))?;
         let public = key.public.as_deref().unwrap_or(&[]);
         let (Ok(public), Ok(signature)) = (
             <[u8; 32]>::try_from(public),
             <[u8; 64]>::try_from(sig.signature()),
         ) else {
-            return Err(TkaError::rejected(format!(
+            return Err(Error::rejected(format!(
                 "signature {j}: ed25519 key has wrong length: {}",
                 public.len()
             )));
@@ -506,9 +493,7 @@ fn aum_verify(
     if aum.kind == AumKind::REMOVE_KEY {
         if let [only] = state.keys() {
             if only.id().ok() == Some(aum.key_id.as_deref().unwrap_or(&[])) {
-                return Err(TkaError::rejected(
-                    "cannot remove the last key in the state",
-                ));
+                return Err(Error::rejected("cannot remove the last key in the state"));
             }
         }
     }
@@ -517,7 +502,7 @@ fn aum_verify(
 
 /// Checks queued signatures: in one batch when there are several, falling
 /// back to one by one to name the first bad one.
-fn check_pending(pending: &[PendingSig]) -> Result<(), (usize, TkaError)> {
+fn check_pending(pending: &[PendingSig]) -> Result<(), (usize, Error)> {
     // Large queues are split into batches verified on every core (rayon;
     // no I/O). Batches of a few hundred keep nearly all of the batch gain.
     const PARALLEL_CHUNK: usize = 512;
@@ -534,7 +519,7 @@ fn check_pending(pending: &[PendingSig]) -> Result<(), (usize, TkaError)> {
         if !verify_zip215(&p.public, &p.message, &p.signature) {
             return Err((
                 p.update,
-                TkaError::rejected(format!("signature {}: invalid signature", p.index)),
+                Error::rejected(format!("signature {}: invalid signature", p.index)),
             ));
         }
     }
@@ -587,7 +572,7 @@ fn fast_forward(
     tree: &AumTree,
     start: AumHash,
     mut state: State,
-) -> Result<(AumHash, State), TkaError> {
+) -> Result<(AumHash, State), Error> {
     let mut cursor = start;
     for _ in 0..MAX_SCAN_ITERATIONS {
         let Some((hash, next)) = pick_next(&state, tree.children_of(&cursor)) else {
@@ -595,16 +580,16 @@ fn fast_forward(
         };
         state
             .apply_verified_in_place(next, hash)
-            .map_err(|e| TkaError::rejected(format!("advance {}: advancing state: {e}", cursor)))?;
+            .map_err(|e| Error::rejected(format!("advance {}: advancing state: {e}", cursor)))?;
         cursor = hash;
     }
-    Err(TkaError::rejected(format!(
+    Err(Error::rejected(format!(
         "iteration limit exceeded ({MAX_SCAN_ITERATIONS})"
     )))
 }
 
 /// The state after the AUM `want` (upstream's `computeStateAt`).
-fn compute_state_at(tree: &AumTree, want: AumHash) -> Result<State, TkaError> {
+fn compute_state_at(tree: &AumTree, want: AumHash) -> Result<State, Error> {
     let mut cursor = tree.get_or_missing(&want)?;
     let mut cursor_hash = want;
     let mut path: HashSet<AumHash> = HashSet::new();
@@ -612,7 +597,7 @@ fn compute_state_at(tree: &AumTree, want: AumHash) -> Result<State, TkaError> {
     let mut i = 0usize;
     loop {
         if i > MAX_SCAN_ITERATIONS {
-            return Err(TkaError::rejected(format!(
+            return Err(Error::rejected(format!(
                 "iteration limit exceeded ({MAX_SCAN_ITERATIONS})"
             )));
         }
@@ -620,7 +605,7 @@ fn compute_state_at(tree: &AumTree, want: AumHash) -> Result<State, TkaError> {
         path.insert(cursor_hash);
         if cursor.kind == AumKind::CHECKPOINT {
             let Some(s) = &cursor.state else {
-                return Err(TkaError::rejected("checkpoint without state"));
+                return Err(Error::rejected("checkpoint without state"));
             };
             state = s.clone();
             state.last_aum_hash = Some(cursor_hash);
@@ -631,10 +616,10 @@ fn compute_state_at(tree: &AumTree, want: AumHash) -> Result<State, TkaError> {
                 if cursor.kind == AumKind::NO_OP || cursor.kind == AumKind::ADD_KEY {
                     state = State::default()
                         .apply_verified(cursor)
-                        .map_err(|e| TkaError::rejected(format!("applying genesis: {e}")))?;
+                        .map_err(|e| Error::rejected(format!("applying genesis: {e}")))?;
                     break;
                 }
-                return Err(TkaError::rejected(format!(
+                return Err(Error::rejected(format!(
                     "invalid genesis update: {}",
                     cursor.kind
                 )));
@@ -642,7 +627,7 @@ fn compute_state_at(tree: &AumTree, want: AumHash) -> Result<State, TkaError> {
             Some(parent) => {
                 cursor = tree
                     .get_or_missing(&parent)
-                    .map_err(|e| TkaError::rejected(format!("reading parent: {e}")))?;
+                    .map_err(|e| Error::rejected(format!("reading parent: {e}")))?;
                 cursor_hash = parent;
             }
         }
@@ -656,13 +641,13 @@ fn compute_state_at(tree: &AumTree, want: AumHash) -> Result<State, TkaError> {
         let (hash, next) = tree
             .children_of(&at)
             .find(|(h, _)| path.contains(h))
-            .ok_or_else(|| TkaError::rejected("no candidate matching path"))?;
+            .ok_or_else(|| Error::rejected("no candidate matching path"))?;
         state
             .apply_verified_in_place(next, hash)
-            .map_err(|e| TkaError::rejected(format!("advancing state: {e}")))?;
+            .map_err(|e| Error::rejected(format!("advancing state: {e}")))?;
         at = hash;
     }
-    Err(TkaError::rejected(format!(
+    Err(Error::rejected(format!(
         "iteration limit exceeded ({MAX_SCAN_ITERATIONS})"
     )))
 }
@@ -671,7 +656,7 @@ fn compute_state_at(tree: &AumTree, want: AumHash) -> Result<State, TkaError> {
 /// whose parent is not in the set comes first, then its descendants
 /// breadth-first (siblings by hash). Duplicates are dropped. Fails when the
 /// AUMs do not form a single tree.
-pub fn order_by_parent_links(aums: Vec<Aum>) -> Result<Vec<Aum>, TkaError> {
+pub fn order_by_parent_links(aums: Vec<Aum>) -> Result<Vec<Aum>, Error> {
     // Indices, not the AUMs, go into the maps: the AUMs stay where they
     // are until each is moved once into the output.
     let hashes: Vec<AumHash> = aums.iter().map(Aum::hash).collect();
@@ -691,7 +676,7 @@ pub fn order_by_parent_links(aums: Vec<Aum>) -> Result<Vec<Aum>, TkaError> {
     if roots.len() != 1 {
         roots.sort();
         let shown: Vec<String> = roots.iter().take(4).map(|h| h.to_string()).collect();
-        return Err(TkaError::rejected(format!(
+        return Err(Error::rejected(format!(
             "the AUMs do not form one chain: {} of them have no parent among the others ({})",
             roots.len(),
             shown.join(", ")

@@ -10,7 +10,7 @@
 
 use super::aum::{Aum, AumKind, Signature};
 use super::authority::Authority;
-use super::error::TkaError;
+use super::error::Error;
 use super::hash::AumHash;
 use super::key::{Key, Meta};
 use super::signer::{sign_verified, Signer};
@@ -45,12 +45,12 @@ impl<'a> UpdateBuilder<'a> {
         &self.state
     }
 
-    fn make_update(&mut self, mut update: Aum) -> Result<(), TkaError> {
+    fn make_update(&mut self, mut update: Aum) -> Result<(), Error> {
         update.prev_aum_hash = Some(self.parent.0.to_vec());
         let sig_hash = update.sig_hash();
         for signer in self.signers.iter_mut() {
             let signature = sign_verified(&mut **signer, &sig_hash)
-                .map_err(|e| TkaError::rejected(format!("signing failed: {e}")))?;
+                .map_err(|e| Error::rejected(format!("signing failed: {e}")))?;
             update
                 .signatures
                 .get_or_insert_with(Vec::new)
@@ -58,27 +58,27 @@ impl<'a> UpdateBuilder<'a> {
         }
         update
             .static_validate()
-            .map_err(|e| TkaError::rejected(format!("generated update was invalid: {e}")))?;
+            .map_err(|e| Error::rejected(format!("generated update was invalid: {e}")))?;
         self.state = self
             .state
             .apply_verified(&update)
-            .map_err(|e| TkaError::rejected(format!("update cannot be applied: {e}")))?;
+            .map_err(|e| Error::rejected(format!("update cannot be applied: {e}")))?;
         self.parent = update.hash();
         self.out.push(update);
         Ok(())
     }
 
     /// Trusts a new key.
-    pub fn add_key(&mut self, key: Key) -> Result<(), TkaError> {
+    pub fn add_key(&mut self, key: Key) -> Result<(), Error> {
         let id = key.id()?.to_vec();
         let text = super::keyforms::tlpub_text(&id);
         if self.state.get_key(&id).is_ok() {
-            return Err(TkaError::rejected(format!(
+            return Err(Error::rejected(format!(
                 "cannot add key {text}: already exists"
             )));
         }
         if self.state.keys().len() >= MAX_KEYS {
-            return Err(TkaError::rejected(format!(
+            return Err(Error::rejected(format!(
                 "cannot add key {text}: maximum number of keys reached"
             )));
         }
@@ -90,7 +90,7 @@ impl<'a> UpdateBuilder<'a> {
     }
 
     /// Stops trusting a key.
-    pub fn remove_key(&mut self, key_id: &[u8]) -> Result<(), TkaError> {
+    pub fn remove_key(&mut self, key_id: &[u8]) -> Result<(), Error> {
         self.require_key(key_id)?;
         self.make_update(Aum {
             kind: AumKind::REMOVE_KEY,
@@ -100,7 +100,7 @@ impl<'a> UpdateBuilder<'a> {
     }
 
     /// Changes a key's votes.
-    pub fn set_key_votes(&mut self, key_id: &[u8], votes: u64) -> Result<(), TkaError> {
+    pub fn set_key_votes(&mut self, key_id: &[u8], votes: u64) -> Result<(), Error> {
         self.require_key(key_id)?;
         self.make_update(Aum {
             kind: AumKind::UPDATE_KEY,
@@ -111,7 +111,7 @@ impl<'a> UpdateBuilder<'a> {
     }
 
     /// Replaces a key's metadata.
-    pub fn set_key_meta(&mut self, key_id: &[u8], meta: Meta) -> Result<(), TkaError> {
+    pub fn set_key_meta(&mut self, key_id: &[u8], meta: Meta) -> Result<(), Error> {
         self.require_key(key_id)?;
         self.make_update(Aum {
             kind: AumKind::UPDATE_KEY,
@@ -121,21 +121,21 @@ impl<'a> UpdateBuilder<'a> {
         })
     }
 
-    fn require_key(&self, key_id: &[u8]) -> Result<(), TkaError> {
+    fn require_key(&self, key_id: &[u8]) -> Result<(), Error> {
         self.state.get_key(key_id).map(|_| ()).map_err(|e| {
-            TkaError::rejected(format!(
+            Error::rejected(format!(
                 "failed reading key {}: {e}",
                 super::hex::lower(key_id)
             ))
         })
     }
 
-    fn generate_checkpoint(&mut self) -> Result<(), TkaError> {
+    fn generate_checkpoint(&mut self) -> Result<(), Error> {
         let mut state = self.authority.state().clone();
         for (i, update) in self.out.iter().enumerate() {
             state = state
                 .apply_verified(update)
-                .map_err(|e| TkaError::rejected(format!("applying update {i}: {e}")))?;
+                .map_err(|e| Error::rejected(format!("applying update {i}: {e}")))?;
         }
         state.last_aum_hash = None;
         self.make_update(Aum {
@@ -146,7 +146,7 @@ impl<'a> UpdateBuilder<'a> {
     }
 
     /// The signed updates, with a checkpoint appended when one is due.
-    pub fn finalize(mut self) -> Result<Vec<Aum>, TkaError> {
+    pub fn finalize(mut self) -> Result<Vec<Aum>, Error> {
         let mut need_checkpoint = true;
         let mut cursor = self.authority.head();
         for _ in self.out.len()..CHECKPOINT_EVERY {
@@ -168,7 +168,7 @@ impl<'a> UpdateBuilder<'a> {
         }
         if need_checkpoint {
             self.generate_checkpoint()
-                .map_err(|e| TkaError::rejected(format!("generating checkpoint: {e}")))?;
+                .map_err(|e| Error::rejected(format!("generating checkpoint: {e}")))?;
         }
         Ok(self.out)
     }
@@ -183,7 +183,7 @@ pub fn unsigned_genesis(
     disablement_values: Vec<Vec<u8>>,
     state_id1: u64,
     state_id2: u64,
-) -> Result<Aum, TkaError> {
+) -> Result<Aum, Error> {
     let genesis = Aum {
         kind: AumKind::CHECKPOINT,
         state: Some(State {
@@ -197,25 +197,22 @@ pub fn unsigned_genesis(
     };
     genesis
         .static_validate()
-        .map_err(|e| TkaError::rejected(format!("the genesis would be invalid: {e}")))?;
+        .map_err(|e| Error::rejected(format!("the genesis would be invalid: {e}")))?;
     Ok(genesis)
 }
 
 /// Signs `genesis` with every signer (each returned signature verified
 /// against the signer's key) and bootstraps the authority from it.
-pub fn sign_genesis(
-    mut genesis: Aum,
-    signers: &mut [Box<dyn Signer>],
-) -> Result<Authority, TkaError> {
+pub fn sign_genesis(mut genesis: Aum, signers: &mut [Box<dyn Signer>]) -> Result<Authority, Error> {
     let sig_hash = genesis.sig_hash();
     for s in signers.iter_mut() {
         let signature = sign_verified(s.as_mut(), &sig_hash)
-            .map_err(|e| TkaError::rejected(format!("signing failed: {e}")))?;
+            .map_err(|e| Error::rejected(format!("signing failed: {e}")))?;
         genesis
             .signatures
             .get_or_insert_with(Vec::new)
             .push(Signature::new(s.public_key(), signature));
     }
     Authority::bootstrap(genesis)
-        .map_err(|e| TkaError::rejected(format!("the signed genesis does not verify: {e}")))
+        .map_err(|e| Error::rejected(format!("the signed genesis does not verify: {e}")))
 }

@@ -11,7 +11,7 @@
 //!    indefinite lengths and tags anywhere (even inside fields that are
 //!    later ignored), nesting deeper than 16, arrays over 4096 elements and
 //!    maps over 1024 pairs are all rejected.
-//! 2. Typed decoding into structs ([`StructReader`] and the `decode_*`
+//! 2. Typed decoding into structs (`StructReader` and the `decode_*`
 //!    helpers), which is lenient where upstream is lenient (non-minimal
 //!    integers, keys out of order, unknown keys, a text key `"1"` matching
 //!    field 1, arrays of small integers as byte strings, `null` and
@@ -32,9 +32,9 @@ pub const MAX_ARRAY_ELEMENTS: u64 = 4096;
 /// Upstream's `MaxMapPairs`.
 pub const MAX_MAP_PAIRS: u64 = 1024;
 
-/// Why a CBOR input was rejected.
+/// Why a CBOR input was rejected (carried by [`super::Error::Cbor`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CborError {
+pub enum CborProblem {
     #[error("empty input")]
     Empty,
     #[error("input ends in the middle of a CBOR item (truncated)")]
@@ -115,17 +115,18 @@ impl Value {
 }
 
 /// Parses exactly one well-formed CBOR item under upstream's limits.
-pub fn parse(input: &[u8]) -> Result<Value, CborError> {
+pub fn parse(input: &[u8]) -> Result<Value, super::Error> {
     if input.is_empty() {
-        return Err(CborError::Empty);
+        return Err(CborProblem::Empty.into());
     }
     let mut p = Parser { input, pos: 0 };
     let value = p.item(1)?;
     if p.pos != input.len() {
-        return Err(CborError::TrailingBytes {
+        return Err(CborProblem::TrailingBytes {
             count: input.len() - p.pos,
             offset: p.pos,
-        });
+        }
+        .into());
     }
     Ok(value)
 }
@@ -136,20 +137,23 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], CborError> {
-        let end = self.pos.checked_add(n).ok_or(CborError::Truncated)?;
-        let slice = self.input.get(self.pos..end).ok_or(CborError::Truncated)?;
+    fn take(&mut self, n: usize) -> Result<&[u8], CborProblem> {
+        let end = self.pos.checked_add(n).ok_or(CborProblem::Truncated)?;
+        let slice = self
+            .input
+            .get(self.pos..end)
+            .ok_or(CborProblem::Truncated)?;
         self.pos = end;
         Ok(slice)
     }
 
-    fn byte(&mut self) -> Result<u8, CborError> {
+    fn byte(&mut self) -> Result<u8, CborProblem> {
         Ok(self.take(1)?[0])
     }
 
     /// Reads the argument of a head with additional information `ai`.
     /// Returns `None` for indefinite length (31).
-    fn argument(&mut self, ai: u8, start: usize) -> Result<Option<u64>, CborError> {
+    fn argument(&mut self, ai: u8, start: usize) -> Result<Option<u64>, CborProblem> {
         Ok(Some(match ai {
             0..=23 => u64::from(ai),
             24 => u64::from(self.byte()?),
@@ -158,7 +162,7 @@ impl Parser<'_> {
             27 => u64::from_be_bytes(self.fixed()?),
             31 => return Ok(None),
             _ => {
-                return Err(CborError::Malformed {
+                return Err(CborProblem::Malformed {
                     offset: start,
                     what: "reserved additional information",
                 })
@@ -166,21 +170,21 @@ impl Parser<'_> {
         }))
     }
 
-    fn fixed<const N: usize>(&mut self) -> Result<[u8; N], CborError> {
+    fn fixed<const N: usize>(&mut self) -> Result<[u8; N], CborProblem> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(N)?);
         Ok(out)
     }
 
-    fn length(&mut self, ai: u8, start: usize, what: &'static str) -> Result<u64, CborError> {
+    fn length(&mut self, ai: u8, start: usize, what: &'static str) -> Result<u64, CborProblem> {
         self.argument(ai, start)?
-            .ok_or(CborError::IndefiniteLength {
+            .ok_or(CborProblem::IndefiniteLength {
                 offset: start,
                 what,
             })
     }
 
-    fn item(&mut self, depth: usize) -> Result<Value, CborError> {
+    fn item(&mut self, depth: usize) -> Result<Value, CborProblem> {
         let start = self.pos;
         let initial = self.byte()?;
         let (major, ai) = (initial >> 5, initial & 0x1f);
@@ -194,7 +198,7 @@ impl Parser<'_> {
                     "text string"
                 };
                 let len = self.length(ai, start, what)?;
-                let len = usize::try_from(len).map_err(|_| CborError::Truncated)?;
+                let len = usize::try_from(len).map_err(|_| CborProblem::Truncated)?;
                 let data = self.take(len)?.to_vec();
                 Ok(if major == 2 {
                     Value::Bytes(data)
@@ -204,11 +208,11 @@ impl Parser<'_> {
             }
             4 => {
                 if depth > MAX_NESTED_LEVELS {
-                    return Err(CborError::TooDeep);
+                    return Err(CborProblem::TooDeep);
                 }
                 let len = self.length(ai, start, "array")?;
                 if len > MAX_ARRAY_ELEMENTS {
-                    return Err(CborError::ArrayTooLong(len));
+                    return Err(CborProblem::ArrayTooLong(len));
                 }
                 let mut items = Vec::with_capacity(len as usize);
                 for _ in 0..len {
@@ -218,11 +222,11 @@ impl Parser<'_> {
             }
             5 => {
                 if depth > MAX_NESTED_LEVELS {
-                    return Err(CborError::TooDeep);
+                    return Err(CborProblem::TooDeep);
                 }
                 let len = self.length(ai, start, "map")?;
                 if len > MAX_MAP_PAIRS {
-                    return Err(CborError::MapTooLong(len));
+                    return Err(CborProblem::MapTooLong(len));
                 }
                 let mut pairs = Vec::with_capacity(len as usize);
                 for _ in 0..len {
@@ -235,7 +239,7 @@ impl Parser<'_> {
             6 => {
                 // Well-formedness first: a truncated tag head is truncation.
                 self.argument(ai, start)?;
-                Err(CborError::Tag { offset: start })
+                Err(CborProblem::Tag { offset: start })
             }
             _ => match ai {
                 20 => Ok(Value::Bool(false)),
@@ -245,7 +249,7 @@ impl Parser<'_> {
                 0..=19 => Ok(Value::OtherPrimitive),
                 24 => {
                     if self.byte()? < 32 {
-                        return Err(CborError::Malformed {
+                        return Err(CborProblem::Malformed {
                             offset: start,
                             what: "invalid two-byte simple value",
                         });
@@ -255,11 +259,11 @@ impl Parser<'_> {
                 25 => self.take(2).map(|_| Value::OtherPrimitive),
                 26 => self.take(4).map(|_| Value::OtherPrimitive),
                 27 => self.take(8).map(|_| Value::OtherPrimitive),
-                31 => Err(CborError::Malformed {
+                31 => Err(CborProblem::Malformed {
                     offset: start,
                     what: "unexpected \"break\" code",
                 }),
-                _ => Err(CborError::Malformed {
+                _ => Err(CborProblem::Malformed {
                     offset: start,
                     what: "reserved additional information",
                 }),
@@ -272,8 +276,8 @@ impl Parser<'_> {
 // Typed decoding
 // ---------------------------------------------------------------------------
 
-fn type_error(context: &str, expected: &'static str, found: &Value) -> CborError {
-    CborError::Type {
+fn type_error(context: &str, expected: &'static str, found: &Value) -> CborProblem {
+    CborProblem::Type {
         context: context.to_string(),
         expected,
         found: found.type_name(),
@@ -290,14 +294,18 @@ enum StructKey {
 
 /// Walks a CBOR map being decoded into a struct whose fields are keyed by
 /// small integers (`keyasint`), with upstream's duplicate detection.
-pub struct StructReader<'a> {
+pub(crate) struct StructReader<'a> {
     fields: BTreeMap<u64, &'a Value>,
 }
 
 impl<'a> StructReader<'a> {
     /// Reads `value` as a struct with the given field numbers. `Ok(None)`
     /// for `null`/`undefined` (a nil pointer, or a zero struct).
-    pub fn new(value: &'a Value, known: &[u64], context: &str) -> Result<Option<Self>, CborError> {
+    pub(crate) fn new(
+        value: &'a Value,
+        known: &[u64],
+        context: &str,
+    ) -> Result<Option<Self>, CborProblem> {
         let pairs = match value {
             Value::Map(pairs) => pairs,
             v if v.is_nil() => return Ok(None),
@@ -317,7 +325,7 @@ impl<'a> StructReader<'a> {
                 }
                 Value::Negative(n) => {
                     let Ok(n) = i64::try_from(*n) else {
-                        return Err(CborError::Overflow {
+                        return Err(CborProblem::Overflow {
                             context: context.to_string(),
                             value: format!("-1-{n}"),
                             target: "int64 map key",
@@ -326,7 +334,7 @@ impl<'a> StructReader<'a> {
                     StructKey::UnknownInt(-1 - n)
                 }
                 Value::Text(raw) => {
-                    let text = std::str::from_utf8(raw).map_err(|_| CborError::InvalidUtf8 {
+                    let text = std::str::from_utf8(raw).map_err(|_| CborProblem::InvalidUtf8 {
                         context: context.to_string(),
                     })?;
                     match known.iter().find(|f| f.to_string() == text) {
@@ -342,7 +350,7 @@ impl<'a> StructReader<'a> {
                     StructKey::UnknownInt(i) => i.to_string(),
                     StructKey::UnknownText(t) => format!("{t:?}"),
                 };
-                return Err(CborError::DuplicateKey {
+                return Err(CborProblem::DuplicateKey {
                     key: shown,
                     context: context.to_string(),
                 });
@@ -356,22 +364,22 @@ impl<'a> StructReader<'a> {
     }
 
     /// The value of field `n`, if present.
-    pub fn field(&self, n: u64) -> Option<&'a Value> {
+    pub(crate) fn field(&self, n: u64) -> Option<&'a Value> {
         self.fields.get(&n).copied()
     }
 }
 
 /// Decodes an unsigned integer field of at most `max` (`null` is 0).
-pub fn decode_uint(
+pub(crate) fn decode_uint(
     value: Option<&Value>,
     max: u64,
     target: &'static str,
     context: &str,
-) -> Result<u64, CborError> {
+) -> Result<u64, CborProblem> {
     match value {
         None => Ok(0),
         Some(Value::Unsigned(n)) if *n <= max => Ok(*n),
-        Some(Value::Unsigned(n)) => Err(CborError::Overflow {
+        Some(Value::Unsigned(n)) => Err(CborProblem::Overflow {
             context: context.to_string(),
             value: n.to_string(),
             target,
@@ -382,7 +390,10 @@ pub fn decode_uint(
 }
 
 /// Decodes a pointer-to-unsigned field: absent or `null` is `None`.
-pub fn decode_opt_uint(value: Option<&Value>, context: &str) -> Result<Option<u64>, CborError> {
+pub(crate) fn decode_opt_uint(
+    value: Option<&Value>,
+    context: &str,
+) -> Result<Option<u64>, CborProblem> {
     match value {
         None => Ok(None),
         Some(v) if v.is_nil() => Ok(None),
@@ -392,7 +403,10 @@ pub fn decode_opt_uint(value: Option<&Value>, context: &str) -> Result<Option<u6
 
 /// Decodes a `[]byte` field: `None` is Go's nil slice (absent, `null` or
 /// `undefined`); an array of integers 0..=255 is accepted as bytes.
-pub fn decode_bytes(value: Option<&Value>, context: &str) -> Result<Option<Vec<u8>>, CborError> {
+pub(crate) fn decode_bytes(
+    value: Option<&Value>,
+    context: &str,
+) -> Result<Option<Vec<u8>>, CborProblem> {
     match value {
         None => Ok(None),
         Some(Value::Bytes(b)) => Ok(Some(b.clone())),
@@ -407,9 +421,9 @@ pub fn decode_bytes(value: Option<&Value>, context: &str) -> Result<Option<Vec<u
 }
 
 /// Decodes a Go `string`: `null` is the empty string.
-pub fn decode_text(value: &Value, context: &str) -> Result<String, CborError> {
+pub(crate) fn decode_text(value: &Value, context: &str) -> Result<String, CborProblem> {
     match value {
-        Value::Text(raw) => String::from_utf8(raw.clone()).map_err(|_| CborError::InvalidUtf8 {
+        Value::Text(raw) => String::from_utf8(raw.clone()).map_err(|_| CborProblem::InvalidUtf8 {
             context: context.to_string(),
         }),
         v if v.is_nil() => Ok(String::new()),
@@ -421,7 +435,15 @@ pub fn decode_text(value: &Value, context: &str) -> Result<String, CborError> {
 pub fn decode_text_map(
     value: Option<&Value>,
     context: &str,
-) -> Result<Option<BTreeMap<String, String>>, CborError> {
+) -> Result<Option<BTreeMap<String, String>>, super::Error> {
+    Ok(text_map(value, context)?)
+}
+
+/// [`decode_text_map`], for the core's own struct decoders.
+pub(crate) fn text_map(
+    value: Option<&Value>,
+    context: &str,
+) -> Result<Option<BTreeMap<String, String>>, CborProblem> {
     let pairs = match value {
         None => return Ok(None),
         Some(Value::Map(pairs)) => pairs,
@@ -435,7 +457,7 @@ pub fn decode_text_map(
             other => return Err(type_error(context, "text string map key", other)),
         };
         if out.contains_key(&key) {
-            return Err(CborError::DuplicateKey {
+            return Err(CborProblem::DuplicateKey {
                 key: format!("{key:?}"),
                 context: context.to_string(),
             });
@@ -447,11 +469,11 @@ pub fn decode_text_map(
 }
 
 /// Decodes a slice field: `None` is a nil slice.
-pub fn decode_array<'a, T>(
+pub(crate) fn decode_array<'a, T>(
     value: Option<&'a Value>,
     context: &str,
-    mut element: impl FnMut(&'a Value) -> Result<T, CborError>,
-) -> Result<Option<Vec<T>>, CborError> {
+    mut element: impl FnMut(&'a Value) -> Result<T, CborProblem>,
+) -> Result<Option<Vec<T>>, CborProblem> {
     match value {
         None => Ok(None),
         Some(Value::Array(items)) => items
@@ -560,6 +582,7 @@ impl Encoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tka::Error;
 
     fn hex(s: &str) -> Vec<u8> {
         crate::tka::hex::decode(s).unwrap()
@@ -584,41 +607,50 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        assert_eq!(parse(&[]), Err(CborError::Empty));
-        assert_eq!(
+        assert!(matches!(parse(&[]), Err(Error::Cbor(CborProblem::Empty))));
+        assert!(matches!(
             parse(&hex("1c")),
-            Err(CborError::Malformed {
+            Err(Error::Cbor(CborProblem::Malformed {
                 offset: 0,
                 what: "reserved additional information"
-            })
-        );
+            }))
+        ));
         assert!(matches!(
             parse(&hex("ff")),
-            Err(CborError::Malformed { .. })
+            Err(Error::Cbor(CborProblem::Malformed { .. }))
         ));
         assert!(matches!(
             parse(&hex("5f")),
-            Err(CborError::IndefiniteLength { .. })
+            Err(Error::Cbor(CborProblem::IndefiniteLength { .. }))
         ));
-        assert!(matches!(parse(&hex("c240")), Err(CborError::Tag { .. })));
-        assert_eq!(parse(&hex("4201")), Err(CborError::Truncated));
+        assert!(matches!(
+            parse(&hex("c240")),
+            Err(Error::Cbor(CborProblem::Tag { .. }))
+        ));
+        assert!(matches!(
+            parse(&hex("4201")),
+            Err(Error::Cbor(CborProblem::Truncated))
+        ));
         assert!(matches!(
             parse(&hex("0000")),
-            Err(CborError::TrailingBytes {
+            Err(Error::Cbor(CborProblem::TrailingBytes {
                 count: 1,
                 offset: 1
-            })
+            }))
         ));
         assert!(matches!(
             parse(&hex("f801")),
-            Err(CborError::Malformed { .. })
+            Err(Error::Cbor(CborProblem::Malformed { .. }))
         ));
         // A huge claimed length is truncation, not an allocation.
-        assert_eq!(parse(&hex("5bffffffffffffffff")), Err(CborError::Truncated));
-        assert_eq!(
+        assert!(matches!(
+            parse(&hex("5bffffffffffffffff")),
+            Err(Error::Cbor(CborProblem::Truncated))
+        ));
+        assert!(matches!(
             parse(&hex("9b0000000000001001")),
-            Err(CborError::ArrayTooLong(4097))
-        );
+            Err(Error::Cbor(CborProblem::ArrayTooLong(4097)))
+        ));
     }
 
     #[test]
@@ -626,7 +658,10 @@ mod tests {
         let ok = [vec![0x81u8; 16], vec![0x00]].concat();
         assert!(parse(&ok).is_ok());
         let deep = [vec![0x81u8; 17], vec![0x00]].concat();
-        assert_eq!(parse(&deep), Err(CborError::TooDeep));
+        assert!(matches!(
+            parse(&deep),
+            Err(Error::Cbor(CborProblem::TooDeep))
+        ));
     }
 
     #[test]
@@ -634,17 +669,17 @@ mod tests {
         let v = parse(&hex("a2010161310a")).unwrap();
         assert!(matches!(
             StructReader::new(&v, &[1], "t"),
-            Err(CborError::DuplicateKey { .. })
+            Err(CborProblem::DuplicateKey { .. })
         ));
         let v = parse(&hex("a209010902")).unwrap();
         assert!(matches!(
             StructReader::new(&v, &[1], "t"),
-            Err(CborError::DuplicateKey { .. })
+            Err(CborProblem::DuplicateKey { .. })
         ));
         let v = parse(&hex("a1410101")).unwrap();
         assert!(matches!(
             StructReader::new(&v, &[1], "t"),
-            Err(CborError::Type { .. })
+            Err(CborProblem::Type { .. })
         ));
     }
 }

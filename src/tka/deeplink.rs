@@ -89,22 +89,38 @@ fn query_unescape(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Makes a deeplink (upstream's `NewDeeplink`).
-pub fn make(state_id1: u64, p: &DeeplinkParams) -> Result<String, String> {
+/// Makes a deeplink (upstream's `NewDeeplink`); a refusal is an
+/// [`super::Error::Rejected`] worded as upstream's.
+pub fn make(state_id1: u64, p: &DeeplinkParams) -> Result<String, super::Error> {
     if !p.node_key.starts_with("nodekey:") {
-        return Err(format!("invalid node key {:?}", p.node_key));
+        return Err(super::Error::rejected(format!(
+            "invalid node key {:?}",
+            p.node_key
+        )));
     }
     if !p.tlpub.starts_with("tlpub:") {
-        return Err(format!("invalid tlpub {:?}", p.tlpub));
+        return Err(super::Error::rejected(format!(
+            "invalid tlpub {:?}",
+            p.tlpub
+        )));
     }
     if p.device_name.is_empty() {
-        return Err(format!("invalid device name {:?}", p.device_name));
+        return Err(super::Error::rejected(format!(
+            "invalid device name {:?}",
+            p.device_name
+        )));
     }
     if p.os_name.is_empty() {
-        return Err(format!("invalid os name {:?}", p.os_name));
+        return Err(super::Error::rejected(format!(
+            "invalid os name {:?}",
+            p.os_name
+        )));
     }
     if p.login_name.is_empty() {
-        return Err(format!("invalid login name {:?}", p.login_name));
+        return Err(super::Error::rejected(format!(
+            "invalid login name {:?}",
+            p.login_name
+        )));
     }
     let hm = super::hex::lower(&hmac(state_id1, p));
     // url.Values.Encode sorts by key.

@@ -36,16 +36,11 @@ impl fmt::Debug for AumHash {
     }
 }
 
-/// An AUM hash text that is not 52 base32 characters.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not an AUM hash (expected 52 base32 characters, A-Z and 2-7): {0:?}")]
-pub struct AumHashParseError(pub String);
-
 impl FromStr for AumHash {
-    type Err = AumHashParseError;
+    type Err = super::error::Error;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || AumHashParseError(s.chars().take(80).collect());
+        let err = || super::error::Error::AumHashText(s.chars().take(80).collect());
         let bytes = data_encoding::BASE32_NOPAD
             .decode(s.as_bytes())
             .map_err(|_| err())?;

@@ -1,7 +1,7 @@
 //! Tailnet lock keys as recorded in the authority's state.
 
-use super::cbor::{self, CborError, Encoder, StructReader, Value};
-use super::error::TkaError;
+use super::cbor::{self, CborProblem, Encoder, StructReader, Value};
+use super::error::Error;
 use std::collections::BTreeMap;
 
 /// Key metadata (`map[string]string`).
@@ -37,10 +37,10 @@ impl Key {
     }
 
     /// The key ID: for Ed25519, the public key bytes as they are.
-    pub fn id(&self) -> Result<&[u8], TkaError> {
+    pub fn id(&self) -> Result<&[u8], Error> {
         match self.kind {
             KEY_KIND_ED25519 => Ok(self.public.as_deref().unwrap_or(&[])),
-            other => Err(TkaError::rejected(format!(
+            other => Err(Error::rejected(format!(
                 "unknown key kind: {}",
                 kind_name(other)
             ))),
@@ -61,15 +61,15 @@ impl Key {
     }
 
     /// Upstream's `Key.StaticValidate`.
-    pub fn static_validate(&self) -> Result<(), TkaError> {
+    pub fn static_validate(&self) -> Result<(), Error> {
         if self.votes > MAX_VOTES {
-            return Err(TkaError::invalid(format!(
+            return Err(Error::invalid(format!(
                 "excessive key weight: {} > {MAX_VOTES}",
                 self.votes
             )));
         }
         if self.votes == 0 {
-            return Err(TkaError::invalid("key votes must be non-zero"));
+            return Err(Error::invalid("key votes must be non-zero"));
         }
         let meta_bytes: usize = self
             .meta
@@ -78,12 +78,12 @@ impl Key {
             .map(|(k, v)| k.len() + v.len())
             .sum();
         if meta_bytes > MAX_META_BYTES {
-            return Err(TkaError::invalid(format!(
+            return Err(Error::invalid(format!(
                 "key metadata too big ({meta_bytes} > {MAX_META_BYTES})"
             )));
         }
         if self.kind != KEY_KIND_ED25519 {
-            return Err(TkaError::invalid(format!(
+            return Err(Error::invalid(format!(
                 "unrecognized key kind: {}",
                 kind_name(self.kind)
             )));
@@ -107,7 +107,7 @@ impl Key {
     }
 
     /// Decodes a Key; `Ok(None)` for `null`.
-    pub(crate) fn decode(value: &Value, context: &str) -> Result<Option<Key>, CborError> {
+    pub(crate) fn decode(value: &Value, context: &str) -> Result<Option<Key>, CborProblem> {
         let Some(r) = StructReader::new(value, &[1, 2, 3, 12], context)? else {
             return Ok(None);
         };
@@ -116,7 +116,7 @@ impl Key {
                 as u8,
             votes: cbor::decode_uint(r.field(2), u64::MAX, "uint", &format!("{context}.2"))?,
             public: cbor::decode_bytes(r.field(3), &format!("{context}.3"))?,
-            meta: cbor::decode_text_map(r.field(12), &format!("{context}.12"))?,
+            meta: cbor::text_map(r.field(12), &format!("{context}.12"))?,
         }))
     }
 }

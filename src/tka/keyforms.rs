@@ -6,14 +6,15 @@
 //! - `nodekey:<hex>` names a node key; its binary form inside node-key
 //!   signatures is the two ASCII bytes `np` followed by the 32-byte key.
 
+use super::error::Error;
 use super::hex;
 
-/// A malformed key text or binary form.
+/// A malformed key text or binary form (carried by [`super::Error::KeyForm`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KeyFormError {
-    #[error("key text {input:?} doesn't have the expected type prefix {prefix}")]
+pub enum KeyFormProblem {
+    #[error("key text {input:?} doesn't have the expected type prefix {prefix}: give the key as {prefix}<64 hex digits>, as {} prints it", prefix_source(.prefix))]
     Prefix { input: String, prefix: &'static str },
-    #[error("key hex in {input:?} must be 64 hex digits (32 bytes)")]
+    #[error("key hex in {input:?} must be 64 hex digits (32 bytes): copy the key whole, without spaces or line breaks")]
     Hex { input: String },
     #[error("node key binary form: missing/incorrect type prefix np")]
     BinaryPrefix,
@@ -21,44 +22,51 @@ pub enum KeyFormError {
     BinaryLength(usize),
 }
 
+fn prefix_source(prefix: &str) -> &'static str {
+    match prefix {
+        "nodekey:" => "`tailscale status --json` (Self.PublicKey)",
+        _ => "`tailscale lock status` or `locksmith token list`",
+    }
+}
+
 fn shown(input: &str) -> String {
     input.chars().take(90).collect()
 }
 
-fn parse_hex32(input: &str, rest: &str) -> Result<[u8; 32], KeyFormError> {
+fn parse_hex32(input: &str, rest: &str) -> Result<[u8; 32], KeyFormProblem> {
     if rest.len() != 64 {
-        return Err(KeyFormError::Hex {
+        return Err(KeyFormProblem::Hex {
             input: shown(input),
         });
     }
     hex::decode(rest)
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(|| KeyFormError::Hex {
+        .ok_or_else(|| KeyFormProblem::Hex {
             input: shown(input),
         })
 }
 
 /// Parses `nodekey:<hex>`.
-pub fn parse_node_key(input: &str) -> Result<[u8; 32], KeyFormError> {
+pub fn parse_node_key(input: &str) -> Result<[u8; 32], Error> {
     let rest = input
         .strip_prefix("nodekey:")
-        .ok_or_else(|| KeyFormError::Prefix {
+        .ok_or_else(|| KeyFormProblem::Prefix {
             input: shown(input),
             prefix: "nodekey:",
         })?;
-    parse_hex32(input, rest)
+    Ok(parse_hex32(input, rest)?)
 }
 
 /// Parses `tlpub:<hex>` or `nlpub:<hex>`.
-pub fn parse_lock_key(input: &str) -> Result<[u8; 32], KeyFormError> {
+pub fn parse_lock_key(input: &str) -> Result<[u8; 32], Error> {
     let rest = input
         .strip_prefix("tlpub:")
         .or_else(|| input.strip_prefix("nlpub:"))
-        .ok_or_else(|| KeyFormError::Prefix {
+        .ok_or_else(|| KeyFormProblem::Prefix {
             input: shown(input),
             prefix: "tlpub:",
         })?;
-    parse_hex32(input, rest)
+    Ok(parse_hex32(input, rest)?)
 }
 
 /// `nodekey:<lowercase hex>`.
@@ -85,12 +93,12 @@ pub fn node_key_binary(key: &[u8; 32]) -> [u8; 34] {
 }
 
 /// Parses the binary form (upstream's `NodePublic.UnmarshalBinary`).
-pub fn parse_node_key_binary(binary: &[u8]) -> Result<[u8; 32], KeyFormError> {
+pub fn parse_node_key_binary(binary: &[u8]) -> Result<[u8; 32], Error> {
     if !binary.starts_with(b"np") {
-        return Err(KeyFormError::BinaryPrefix);
+        return Err(KeyFormProblem::BinaryPrefix.into());
     }
     if binary.len() != 34 {
-        return Err(KeyFormError::BinaryLength(binary.len()));
+        return Err(KeyFormProblem::BinaryLength(binary.len()).into());
     }
     let mut out = [0u8; 32];
     out.copy_from_slice(&binary[2..]);
@@ -102,4 +110,32 @@ pub fn parse_node_key_binary(binary: &[u8]) -> Result<[u8; 32], KeyFormError> {
 pub fn node_key_short(key: &[u8; 32]) -> String {
     let b64 = data_encoding::BASE64.encode(key);
     format!("[{}]", &b64[..5])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_prefix_says_which_form_to_give() {
+        let e = parse_lock_key("abcd").unwrap_err();
+        assert!(matches!(
+            e,
+            Error::KeyForm(KeyFormProblem::Prefix {
+                prefix: "tlpub:",
+                ..
+            })
+        ));
+        assert!(
+            e.to_string()
+                .ends_with("give the key as tlpub:<64 hex digits>, as `tailscale lock status` or `locksmith token list` prints it"),
+            "{e}"
+        );
+        let e = parse_node_key("nodekey:12").unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("copy the key whole, without spaces or line breaks"),
+            "{e}"
+        );
+    }
 }

@@ -16,6 +16,7 @@
 //! - [`signer`]: the `Signer` trait the key backends implement.
 //! - [`disablement`]: the disablement KDF and text forms.
 //! - [`hex`]: hex text helpers.
+//! - [`error`]: the core's one error type, [`Error`], and its detail enums.
 
 #![forbid(unsafe_code)]
 
@@ -39,8 +40,10 @@ pub mod upstream_json;
 pub mod wrapped_authkey;
 
 pub use aum::{Aum, AumKind, Signature};
-pub use authority::{order_by_parent_links, Authority, ChainError, Stage};
-pub use error::TkaError;
+pub use authority::{order_by_parent_links, Authority, Stage};
+pub use error::{
+    CborProblem, Error, KeyFormProblem, RebuildProblem, UpstreamJsonProblem, WrapProblem,
+};
 pub use hash::AumHash;
 pub use key::{Key, Meta};
 pub use nks::{NodeKeySignature, SigKind};

@@ -10,12 +10,12 @@
 //!   nested signature's wrapping key.
 //! - A credential alone never authorizes a node.
 
-use super::cbor::{self, CborError, Encoder, StructReader, Value};
-use super::error::TkaError;
+use super::cbor::{self, CborProblem, Encoder, StructReader, Value};
+use super::error::Error;
 use super::hash::blake2s;
 use super::keyforms::{node_key_binary, parse_node_key_binary};
 use super::sig::{verify_go_std, verify_zip215};
-use super::signer::{sign_verified, Signer, SignerError};
+use super::signer::{sign_verified, Signer};
 use super::state::State;
 use std::fmt;
 
@@ -125,12 +125,12 @@ impl NodeKeySignature {
     }
 
     /// Decodes with upstream's strict decoder.
-    pub fn decode(input: &[u8]) -> Result<NodeKeySignature, CborError> {
+    pub fn decode(input: &[u8]) -> Result<NodeKeySignature, Error> {
         let value = cbor::parse(input)?;
         Ok(Self::from_value(&value, "NodeKeySignature")?.unwrap_or_default())
     }
 
-    fn from_value(value: &Value, context: &str) -> Result<Option<NodeKeySignature>, CborError> {
+    fn from_value(value: &Value, context: &str) -> Result<Option<NodeKeySignature>, CborProblem> {
         let Some(r) = StructReader::new(value, &[1, 2, 3, 4, 5, 6], context)? else {
             return Ok(None);
         };
@@ -177,17 +177,17 @@ impl NodeKeySignature {
     }
 
     /// The tailnet lock key that ultimately authorizes this signature.
-    pub fn authorizing_key_id(&self) -> Result<&[u8], TkaError> {
+    pub fn authorizing_key_id(&self) -> Result<&[u8], Error> {
         match self.kind {
             SigKind::DIRECT | SigKind::CREDENTIAL => non_empty(&self.key_id)
-                .ok_or_else(|| TkaError::rejected("invalid signature: no keyID present")),
+                .ok_or_else(|| Error::rejected("invalid signature: no keyID present")),
             SigKind::ROTATION => match &self.nested {
-                None => Err(TkaError::rejected(
+                None => Err(Error::rejected(
                     "invalid signature: rotation signature missing nested signature",
                 )),
                 Some(n) => n.authorizing_key_id(),
             },
-            other => Err(TkaError::rejected(format!(
+            other => Err(Error::rejected(format!(
                 "unhandled signature type: {}",
                 other.upstream_name()
             ))),
@@ -196,58 +196,54 @@ impl NodeKeySignature {
 
     /// Upstream's `verifySignature`: `node_key` is `None` only where upstream
     /// passes a zero key (a credential nested in a rotation).
-    fn verify(&self, node_key: &[u8; 32], key_public: &[u8], key_kind: u8) -> Result<(), TkaError> {
+    fn verify(&self, node_key: &[u8; 32], key_public: &[u8], key_kind: u8) -> Result<(), Error> {
         if self.kind != SigKind::CREDENTIAL
             && self.pubkey.as_deref() != Some(&node_key_binary(node_key)[..])
         {
-            return Err(TkaError::rejected("signature does not authorize nodeKey"));
+            return Err(Error::rejected("signature does not authorize nodeKey"));
         }
         let sig_hash = self.sig_hash();
         let signature = self.signature.as_deref().unwrap_or(&[]);
         match self.kind {
             SigKind::ROTATION => {
                 let Some(nested) = &self.nested else {
-                    return Err(TkaError::rejected(
-                        "nested signatures must nest a signature",
-                    ));
+                    return Err(Error::rejected("nested signatures must nest a signature"));
                 };
                 let verify_pub = nested
                     .wrapping_public()
-                    .ok_or_else(|| TkaError::rejected("missing rotation key"))?;
+                    .ok_or_else(|| Error::rejected("missing rotation key"))?;
                 if verify_pub.len() != 32 {
-                    return Err(TkaError::rejected(format!(
+                    return Err(Error::rejected(format!(
                         "bad rotation key length: {}",
                         verify_pub.len()
                     )));
                 }
                 if !verify_go_std(verify_pub, &sig_hash, signature) {
-                    return Err(TkaError::rejected("invalid signature"));
+                    return Err(Error::rejected("invalid signature"));
                 }
                 let nested_pub = if nested.kind != SigKind::CREDENTIAL {
                     parse_node_key_binary(nested.pubkey.as_deref().unwrap_or(&[])).map_err(|e| {
-                        TkaError::rejected(format!("nested pubkey: {}", upstream_binary_error(&e)))
+                        Error::rejected(format!("nested pubkey: {}", upstream_binary_error(&e)))
                     })?
                 } else {
                     [0u8; 32]
                 };
                 nested
                     .verify(&nested_pub, key_public, key_kind)
-                    .map_err(|e| TkaError::rejected(format!("nested: {e}")))
+                    .map_err(|e| Error::rejected(format!("nested: {e}")))
             }
             SigKind::DIRECT | SigKind::CREDENTIAL => {
                 if self.nested.is_some() {
-                    return Err(TkaError::rejected(format!(
+                    return Err(Error::rejected(format!(
                         "invalid signature: signatures of type {} cannot nest another signature",
                         self.kind.upstream_name()
                     )));
                 }
                 if key_kind != super::key::KEY_KIND_ED25519 {
-                    return Err(TkaError::rejected(format!(
-                        "unhandled key type: {key_kind}"
-                    )));
+                    return Err(Error::rejected(format!("unhandled key type: {key_kind}")));
                 }
                 if key_public.len() != 32 {
-                    return Err(TkaError::rejected(format!(
+                    return Err(Error::rejected(format!(
                         "ed25519 key has wrong length: {}",
                         key_public.len()
                     )));
@@ -255,10 +251,10 @@ impl NodeKeySignature {
                 if verify_zip215(key_public, &sig_hash, signature) {
                     Ok(())
                 } else {
-                    Err(TkaError::rejected("invalid signature"))
+                    Err(Error::rejected("invalid signature"))
                 }
             }
-            other => Err(TkaError::rejected(format!(
+            other => Err(Error::rejected(format!(
                 "unhandled signature type: {}",
                 other.upstream_name()
             ))),
@@ -266,7 +262,7 @@ impl NodeKeySignature {
     }
 
     /// The rotation history of a rotation signature, `None` for other kinds.
-    pub fn rotation_details(&self) -> Result<Option<RotationDetails>, TkaError> {
+    pub fn rotation_details(&self) -> Result<Option<RotationDetails>, Error> {
         if self.kind != SigKind::ROTATION {
             return Ok(None);
         }
@@ -276,7 +272,7 @@ impl NodeKeySignature {
             if bytes_len(&n.pubkey) > 0 {
                 let key =
                     parse_node_key_binary(n.pubkey.as_deref().unwrap_or(&[])).map_err(|e| {
-                        TkaError::rejected(format!("nested pubkey: {}", upstream_binary_error(&e)))
+                        Error::rejected(format!("nested pubkey: {}", upstream_binary_error(&e)))
                     })?;
                 prev.push(key);
             }
@@ -292,11 +288,11 @@ impl NodeKeySignature {
     }
 }
 
-fn upstream_binary_error(e: &super::keyforms::KeyFormError) -> String {
-    use super::keyforms::KeyFormError::*;
+fn upstream_binary_error(e: &Error) -> String {
+    use super::keyforms::KeyFormProblem::*;
     match e {
-        BinaryPrefix => "missing/incorrect type prefix np".into(),
-        BinaryLength(n) => format!("incorrect len for NodePublic ({n} != 34)"),
+        Error::KeyForm(BinaryPrefix) => "missing/incorrect type prefix np".into(),
+        Error::KeyForm(BinaryLength(n)) => format!("incorrect len for NodePublic ({n} != 34)"),
         other => other.to_string(),
     }
 }
@@ -308,18 +304,18 @@ pub fn node_key_authorized(
     state: &State,
     node_key: &[u8; 32],
     nks: &[u8],
-) -> Result<Option<RotationDetails>, TkaError> {
-    let decoded = NodeKeySignature::decode(nks)
-        .map_err(|e| TkaError::rejected(format!("unserialize: {e}")))?;
+) -> Result<Option<RotationDetails>, Error> {
+    let decoded =
+        NodeKeySignature::decode(nks).map_err(|e| Error::rejected(format!("unserialize: {e}")))?;
     if decoded.kind == SigKind::CREDENTIAL {
-        return Err(TkaError::rejected(
+        return Err(Error::rejected(
             "credential signatures cannot authorize nodes on their own",
         ));
     }
     let key_id = decoded.authorizing_key_id()?;
     let key = state
         .get_key(key_id)
-        .map_err(|e| TkaError::rejected(format!("key: {e}")))?;
+        .map_err(|e| Error::rejected(format!("key: {e}")))?;
     decoded.verify(node_key, key.public.as_deref().unwrap_or(&[]), key.kind)?;
     decoded.rotation_details()
 }
@@ -330,7 +326,7 @@ pub fn sign_direct(
     signer: &mut dyn Signer,
     node_key: &[u8; 32],
     wrapping_pubkey: Option<[u8; 32]>,
-) -> Result<NodeKeySignature, SignerError> {
+) -> Result<NodeKeySignature, Error> {
     let mut sig = NodeKeySignature {
         kind: SigKind::DIRECT,
         pubkey: Some(node_key_binary(node_key).to_vec()),
@@ -348,7 +344,7 @@ pub fn sign_direct(
 pub fn sign_credential(
     signer: &mut dyn Signer,
     wrapping_pubkey: [u8; 32],
-) -> Result<NodeKeySignature, SignerError> {
+) -> Result<NodeKeySignature, Error> {
     let mut sig = NodeKeySignature {
         kind: SigKind::CREDENTIAL,
         key_id: Some(signer.public_key().to_vec()),
@@ -365,7 +361,7 @@ pub fn sign_rotation(
     wrapping: &mut dyn Signer,
     wrapped: NodeKeySignature,
     node_key: &[u8; 32],
-) -> Result<NodeKeySignature, SignerError> {
+) -> Result<NodeKeySignature, Error> {
     let mut sig = NodeKeySignature {
         kind: SigKind::ROTATION,
         pubkey: Some(node_key_binary(node_key).to_vec()),
@@ -386,23 +382,23 @@ pub fn resign(
     rotation: &mut dyn Signer,
     node_key: &[u8; 32],
     old: &[u8],
-) -> Result<Vec<u8>, TkaError> {
-    let old_sig = NodeKeySignature::decode(old)
-        .map_err(|e| TkaError::rejected(format!("decoding NKS: {e}")))?;
+) -> Result<Vec<u8>, Error> {
+    let old_sig =
+        NodeKeySignature::decode(old).map_err(|e| Error::rejected(format!("decoding NKS: {e}")))?;
     let nk = node_key_binary(node_key);
     if old_sig.pubkey.as_deref() == Some(&nk[..]) {
         return Ok(old.to_vec());
     }
     let nested = trim_rotation_chain(old_sig, rotation)?;
     let sig = sign_rotation(rotation, nested, node_key)
-        .map_err(|e| TkaError::rejected(format!("signing NKS: {e}")))?;
+        .map_err(|e| Error::rejected(format!("signing NKS: {e}")))?;
     Ok(sig.serialize())
 }
 
 fn trim_rotation_chain(
     sig: NodeKeySignature,
     rotation: &mut dyn Signer,
-) -> Result<NodeKeySignature, TkaError> {
+) -> Result<NodeKeySignature, Error> {
     if sig.kind != SigKind::ROTATION {
         return Ok(sig);
     }
@@ -431,7 +427,7 @@ fn trim_rotation_chain(
         r.signature = Some(
             rotation
                 .sign_digest(&r.sig_hash())
-                .map_err(|e| TkaError::rejected(format!("signing NKS: {e}")))?
+                .map_err(|e| Error::rejected(format!("signing NKS: {e}")))?
                 .to_vec(),
         );
         result = Some(Box::new(r));

@@ -16,10 +16,10 @@
 
 use super::aum::{Aum, AumKind, Signature};
 use super::authority::{Authority, MAX_SCAN_ITERATIONS};
-use super::error::TkaError;
+use super::error::Error;
 use super::hash::AumHash;
 use super::key::Key;
-use super::signer::{sign_verified, Signer, SignerError};
+use super::signer::{sign_verified, Signer};
 use super::state::State;
 use std::collections::{HashMap, HashSet};
 
@@ -28,7 +28,7 @@ pub fn find_parent_for_rewrite(
     authority: &Authority,
     remove: &[Vec<u8>],
     our_key: &[u8],
-) -> Result<AumHash, TkaError> {
+) -> Result<AumHash, Error> {
     let mut cursor = authority.head();
     for _ in 0..=MAX_SCAN_ITERATIONS {
         if cursor == authority.oldest_ancestor() {
@@ -37,10 +37,10 @@ pub fn find_parent_for_rewrite(
         let aum = authority
             .tree()
             .get(&cursor)
-            .ok_or_else(|| TkaError::rejected(format!("reading AUM {cursor}: not known")))?;
+            .ok_or_else(|| Error::rejected(format!("reading AUM {cursor}: not known")))?;
         let state = authority
             .state_at(cursor)
-            .map_err(|e| TkaError::rejected(format!("computing state for {cursor}: {e}")))?;
+            .map_err(|e| Error::rejected(format!("computing state for {cursor}: {e}")))?;
         let revoked_trusted = remove.iter().any(|k| state.get_key(k).is_ok());
         if !revoked_trusted && state.get_key(our_key).is_ok() {
             return Ok(cursor);
@@ -50,7 +50,7 @@ pub fn find_parent_for_rewrite(
             Some(p) => cursor = p,
         }
     }
-    Err(TkaError::rejected(format!(
+    Err(Error::rejected(format!(
         "iteration limit exceeded ({MAX_SCAN_ITERATIONS})"
     )))
 }
@@ -61,15 +61,15 @@ pub fn make_retroactive_revocation(
     remove: &[Vec<u8>],
     our_key: &[u8],
     fork_from: Option<AumHash>,
-) -> Result<Aum, TkaError> {
+) -> Result<Aum, Error> {
     let parent = match fork_from.filter(|h| !h.is_zero()) {
         Some(p) => p,
         None => {
             if !remove.iter().any(|k| authority.key_trusted(k)) {
-                return Err(TkaError::rejected("no provided key is currently trusted"));
+                return Err(Error::rejected("no provided key is currently trusted"));
             }
             find_parent_for_rewrite(authority, remove, our_key)
-                .map_err(|e| TkaError::rejected(format!("finding parent: {e}")))?
+                .map_err(|e| Error::rejected(format!("finding parent: {e}")))?
         }
     };
     let mut state = authority.state().clone();
@@ -88,7 +88,7 @@ pub fn make_retroactive_revocation(
         }
     }
     if state.keys().is_empty() {
-        return Err(TkaError::rejected("cannot revoke all trusted keys"));
+        return Err(Error::rejected("cannot revoke all trusted keys"));
     }
     state.last_aum_hash = None;
     let aum = Aum {
@@ -128,12 +128,12 @@ pub struct RecoveryTally {
 }
 
 /// Tallies a (partly) signed recovery AUM against the authority.
-pub fn tally(authority: &Authority, recovery: &Aum) -> Result<RecoveryTally, TkaError> {
+pub fn tally(authority: &Authority, recovery: &Aum) -> Result<RecoveryTally, Error> {
     let fork_parent = recovery
         .parent()
-        .ok_or_else(|| TkaError::rejected("the recovery AUM has no parent AUM hash"))?;
+        .ok_or_else(|| Error::rejected("the recovery AUM has no parent AUM hash"))?;
     let state = authority.state_at(fork_parent).map_err(|e| {
-        TkaError::rejected(format!(
+        Error::rejected(format!(
             "the recovery AUM forks from {fork_parent}, which this authority does not know: {e}"
         ))
     })?;
@@ -176,23 +176,13 @@ pub fn tally(authority: &Authority, recovery: &Aum) -> Result<RecoveryTally, Tka
     })
 }
 
-/// Why a cosignature was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum CosignError {
-    #[error("key tlpub:{0} has already signed this recovery AUM; a second signature from the same key adds no votes")]
-    AlreadySigned(String),
-    #[error("existing signature {index} (by tlpub:{key}) does not verify: the blob was altered or corrupted")]
-    BadSignature { index: usize, key: String },
-    #[error(transparent)]
-    Signer(#[from] SignerError),
-}
-
 /// Checks that every existing signature on `aum` verifies (ZIP-215) over its SigHash.
-pub fn check_existing_signatures(aum: &Aum) -> Result<(), CosignError> {
+/// A failure is an [`Error::BadSignature`].
+pub fn check_existing_signatures(aum: &Aum) -> Result<(), Error> {
     let sig_hash = aum.sig_hash();
     for (index, s) in aum.signatures().iter().enumerate() {
         if !super::sig::verify_zip215(s.key_id(), &sig_hash, s.signature()) {
-            return Err(CosignError::BadSignature {
+            return Err(Error::BadSignature {
                 index,
                 key: super::hex::lower(s.key_id()),
             });
@@ -202,12 +192,12 @@ pub fn check_existing_signatures(aum: &Aum) -> Result<(), CosignError> {
 }
 
 /// Adds `signer`'s signature to a recovery AUM, refusing a second
-/// signature from the same key.
-pub fn cosign(aum: &mut Aum, signer: &mut dyn Signer) -> Result<(), CosignError> {
+/// signature from the same key ([`Error::AlreadySigned`]).
+pub fn cosign(aum: &mut Aum, signer: &mut dyn Signer) -> Result<(), Error> {
     check_existing_signatures(aum)?;
     let public = signer.public_key();
     if aum.signatures().iter().any(|s| s.key_id() == public) {
-        return Err(CosignError::AlreadySigned(super::hex::lower(&public)));
+        return Err(Error::AlreadySigned(super::hex::lower(&public)));
     }
     let signature = sign_verified(signer, &aum.sig_hash())?;
     aum.signatures
@@ -346,9 +336,9 @@ pub struct CheckedRecovery {
     pub revoked: Vec<Key>,
 }
 
-/// Why a recovery AUM blob was refused.
+/// Why a recovery AUM blob was refused (carried by [`super::Error::Rebuild`]).
 #[derive(Debug, thiserror::Error)]
-pub enum RebuildError {
+pub enum RebuildProblem {
     #[error("the recovery AUM forks from {0}, which this machine's authority does not know (another tailnet's, or this machine's chain is behind: import the current chain first)")]
     UnknownParent(AumHash),
     #[error("the recovery AUM revokes no key that this authority trusts now (head {0}): there is nothing to recover, refusing to sign it")]
@@ -359,7 +349,7 @@ pub enum RebuildError {
         differences: Vec<Difference>,
     },
     #[error("the recovery AUM cannot be rebuilt from this machine's authority: {0}")]
-    Rebuild(TkaError),
+    Rebuild(Box<Error>),
     #[error("the checkpoint {checkpoint} replaces the state at {fork_parent}, where this machine's chain ends: this machine never saw the branch it recovers from, so it cannot rebuild the revocation from what it knows. Against the state at that fork point it: {}. If the people in the room agree this is the genuine recovery (compare its hash with the other signers'), import again with --accept-unseen-recovery; the acceptance is recorded in the store's transcript", .changes.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("; "))]
     UnseenBranch {
         checkpoint: AumHash,
@@ -444,6 +434,11 @@ impl std::fmt::Display for Difference {
     }
 }
 
+/// The rebuild failed for a reason of the core (wrapped, to name the rebuild).
+fn rebuild(e: Error) -> Error {
+    RebuildProblem::Rebuild(Box::new(e)).into()
+}
+
 /// Rebuilds the revocation `blob` claims to be from the local authority
 /// and refuses it unless its SigHash is the rebuilt one's.
 ///
@@ -455,12 +450,12 @@ impl std::fmt::Display for Difference {
 /// from its state); anything else it carries (an added key, changed votes
 /// or meta, other disablement values or state IDs) is a difference and is
 /// refused, each one named.
-pub fn check_rebuild(authority: &Authority, blob: &Aum) -> Result<CheckedRecovery, RebuildError> {
+pub fn check_rebuild(authority: &Authority, blob: &Aum) -> Result<CheckedRecovery, Error> {
     let head = authority.head();
     let fork_parent = match blob.parent() {
         Some(p) if !p.is_zero() && authority.tree().get(&p).is_some() => p,
-        Some(p) => return Err(RebuildError::UnknownParent(p)),
-        None => return Err(RebuildError::UnknownParent(AumHash([0; 32]))),
+        Some(p) => return Err(RebuildProblem::UnknownParent(p).into()),
+        None => return Err(RebuildProblem::UnknownParent(AumHash([0; 32])).into()),
     };
     let claimed = blob.state.clone().unwrap_or_default();
     let revoked: Vec<Key> = authority
@@ -470,14 +465,12 @@ pub fn check_rebuild(authority: &Authority, blob: &Aum) -> Result<CheckedRecover
         .cloned()
         .collect();
     if revoked.is_empty() {
-        return Err(RebuildError::RevokesNothing(head));
+        return Err(RebuildProblem::RevokesNothing(head).into());
     }
     let ids: Vec<Vec<u8>> = revoked.iter().map(|k| key_id_bytes(k).to_vec()).collect();
-    let rebuilt = make_retroactive_revocation(authority, &ids, &[], Some(fork_parent))
-        .map_err(RebuildError::Rebuild)?;
-    let fork_state = authority
-        .state_at(fork_parent)
-        .map_err(RebuildError::Rebuild)?;
+    let rebuilt =
+        make_retroactive_revocation(authority, &ids, &[], Some(fork_parent)).map_err(rebuild)?;
+    let fork_state = authority.state_at(fork_parent).map_err(rebuild)?;
     if rebuilt.sig_hash() != blob.sig_hash() {
         let rebuilt_state = rebuilt.state.clone().unwrap_or_default();
         let mut differences: Vec<Difference> = state_diff(&rebuilt_state, &claimed)
@@ -490,7 +483,7 @@ pub fn check_rebuild(authority: &Authority, blob: &Aum) -> Result<CheckedRecover
         if same_state.sig_hash() != rebuilt.sig_hash() {
             differences.push(Difference::OtherFields);
         }
-        return Err(RebuildError::Smuggled { head, differences });
+        return Err(RebuildProblem::Smuggled { head, differences }.into());
     }
     Ok(CheckedRecovery {
         fork_parent,
@@ -524,7 +517,7 @@ pub fn check_imported_checkpoints(
     imported: &Authority,
     updates: &[Aum],
     accept_unseen: bool,
-) -> Result<Vec<UnseenRecovery>, RebuildError> {
+) -> Result<Vec<UnseenRecovery>, Error> {
     let mut unseen = Vec::new();
     let new: Vec<&Aum> = updates
         .iter()
@@ -592,10 +585,10 @@ pub fn check_imported_checkpoints(
         }
         match check_rebuild(&seen, cp) {
             Ok(_) => {}
-            Err(RebuildError::RevokesNothing(_) | RebuildError::Smuggled { .. })
-                if seen.head() == parent =>
-            {
-                let fork_state = seen.state_at(parent).map_err(RebuildError::Rebuild)?;
+            Err(Error::Rebuild(
+                RebuildProblem::RevokesNothing(_) | RebuildProblem::Smuggled { .. },
+            )) if seen.head() == parent => {
+                let fork_state = seen.state_at(parent).map_err(rebuild)?;
                 let claimed = cp.state.clone().unwrap_or_default();
                 let changes: Vec<Difference> = state_diff(&fork_state, &claimed)
                     .into_iter()
@@ -608,11 +601,12 @@ pub fn check_imported_checkpoints(
                     changes,
                 };
                 if !accept_unseen {
-                    return Err(RebuildError::UnseenBranch {
+                    return Err(RebuildProblem::UnseenBranch {
                         checkpoint: found.checkpoint,
                         fork_parent: found.fork_parent,
                         changes: found.changes,
-                    });
+                    }
+                    .into());
                 }
                 unseen.push(found);
             }

@@ -8,6 +8,7 @@
 //! signature a backend returns before using it (see [`sign_verified`]); a
 //! token that answers with a wrong signature is reported, never written out.
 
+use super::error::Error;
 use std::fmt;
 
 /// What kind of store holds a signer's private key.
@@ -113,13 +114,10 @@ pub fn check_record_message(message: &[u8]) -> Result<(), SignerError> {
 
 /// [`Signer::sign_message`], with the returned signature checked against
 /// the signer's public key (ZIP-215) before it is returned.
-pub fn sign_message_verified(
-    signer: &mut dyn Signer,
-    message: &[u8],
-) -> Result<[u8; 64], SignerError> {
+pub fn sign_message_verified(signer: &mut dyn Signer, message: &[u8]) -> Result<[u8; 64], Error> {
     check_record_message(message)?;
     let sig = signer.sign_message(message)?;
-    check_returned(signer, message, sig)
+    Ok(check_returned(signer, message, sig)?)
 }
 
 impl fmt::Debug for dyn Signer + '_ {
@@ -133,9 +131,9 @@ impl fmt::Debug for dyn Signer + '_ {
 /// Signs `digest` and checks the signature against the signer's public key
 /// (ZIP-215 rules, as upstream verifies AUM and node-key signatures) before
 /// returning it.
-pub fn sign_verified(signer: &mut dyn Signer, digest: &[u8; 32]) -> Result<[u8; 64], SignerError> {
+pub fn sign_verified(signer: &mut dyn Signer, digest: &[u8; 32]) -> Result<[u8; 64], Error> {
     let sig = signer.sign_digest(digest)?;
-    check_returned(signer, digest, sig)
+    Ok(check_returned(signer, digest, sig)?)
 }
 
 /// Checks a signature `signer` returned over `message` against its public
@@ -235,11 +233,11 @@ impl Signer for SoftwareSigner {
 pub fn sign_verified_batch(
     signer: &mut dyn Signer,
     digests: &[[u8; 32]],
-) -> Result<Vec<[u8; 64]>, SignerError> {
+) -> Result<Vec<[u8; 64]>, Error> {
     let public = signer.public_key();
     let describe = signer.describe();
     let (tx, rx) = std::sync::mpsc::channel::<(usize, [u8; 32], [u8; 64])>();
-    std::thread::scope(|scope| {
+    let signed: Result<Vec<[u8; 64]>, SignerError> = std::thread::scope(|scope| {
         let checker = scope.spawn(move || {
             // Batches of 64 (ed25519-consensus batch verification, the same
             // ZIP-215 rules as single verification, about half the cost per
@@ -308,5 +306,6 @@ pub fn sign_verified_batch(
             )));
         }
         Ok(sigs)
-    })
+    });
+    Ok(signed?)
 }

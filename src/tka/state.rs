@@ -1,9 +1,9 @@
 //! The authority's state and the rules for applying verified AUMs to it.
 
 use super::aum::{Aum, AumKind};
-use super::cbor::{self, CborError, Encoder, StructReader, Value};
+use super::cbor::{self, CborProblem, Encoder, StructReader, Value};
 use super::disablement::{disablement_kdf, DISABLEMENT_LENGTH};
-use super::error::TkaError;
+use super::error::Error;
 use super::hash::AumHash;
 use super::key::Key;
 use subtle::ConstantTimeEq;
@@ -35,13 +35,13 @@ impl State {
     }
 
     /// The key with this ID (upstream's `GetKey`).
-    pub fn get_key(&self, key_id: &[u8]) -> Result<&Key, TkaError> {
+    pub fn get_key(&self, key_id: &[u8]) -> Result<&Key, Error> {
         for k in self.keys() {
             if k.id()? == key_id {
                 return Ok(k);
             }
         }
-        Err(TkaError::NoSuchKey)
+        Err(Error::NoSuchKey)
     }
 
     /// The disablement values, skipping nil entries.
@@ -77,7 +77,7 @@ impl State {
     }
 
     /// Applies an AUM whose signatures were verified (upstream's `applyVerifiedAUM`).
-    pub fn apply_verified(&self, update: &Aum) -> Result<State, TkaError> {
+    pub fn apply_verified(&self, update: &Aum) -> Result<State, Error> {
         let mut out = self.clone();
         out.apply_verified_in_place(update, update.hash())?;
         Ok(out)
@@ -93,17 +93,17 @@ impl State {
         &mut self,
         update: &Aum,
         hash: AumHash,
-    ) -> Result<(), TkaError> {
+    ) -> Result<(), Error> {
         if !self.parent_matches(update) {
-            return Err(TkaError::rejected("parent AUMHash mismatch"));
+            return Err(Error::rejected("parent AUMHash mismatch"));
         }
         match update.kind {
             AumKind::CHECKPOINT => {
                 let Some(state) = &update.state else {
-                    return Err(TkaError::rejected("missing checkpoint state"));
+                    return Err(Error::rejected("missing checkpoint state"));
                 };
                 if state.state_id1 != self.state_id1 || state.state_id2 != self.state_id2 {
-                    return Err(TkaError::rejected(
+                    return Err(Error::rejected(
                         "checkpointed state has an incorrect stateID",
                     ));
                 }
@@ -111,11 +111,11 @@ impl State {
             }
             AumKind::ADD_KEY => {
                 let Some(key) = &update.key else {
-                    return Err(TkaError::rejected("no key to add provided"));
+                    return Err(Error::rejected("no key to add provided"));
                 };
                 let id = key.id()?;
                 if self.get_key(id).is_ok() {
-                    return Err(TkaError::rejected("key already exists"));
+                    return Err(Error::rejected("key already exists"));
                 }
                 self.keys.get_or_insert_with(Vec::new).push(key.clone());
             }
@@ -129,7 +129,7 @@ impl State {
                     k.meta = Some(meta.clone());
                 }
                 k.static_validate().map_err(|e| {
-                    TkaError::rejected(format!(
+                    Error::rejected(format!(
                         "updated key fails validation: {}",
                         strip_invalid(&e)
                     ))
@@ -150,7 +150,7 @@ impl State {
                     }
                 }
                 let Some(idx) = idx else {
-                    return Err(TkaError::NoSuchKey);
+                    return Err(Error::NoSuchKey);
                 };
                 if let Some(keys) = self.keys.as_mut() {
                     keys.remove(idx);
@@ -165,18 +165,16 @@ impl State {
     }
 
     /// Rules a checkpoint's state must meet (upstream's `staticValidateCheckpoint`).
-    pub fn static_validate_checkpoint(&self) -> Result<(), TkaError> {
+    pub fn static_validate_checkpoint(&self) -> Result<(), Error> {
         if self.last_aum_hash.is_some() {
-            return Err(TkaError::invalid("cannot specify a parent AUM"));
+            return Err(Error::invalid("cannot specify a parent AUM"));
         }
         let values = self.disablement_values.as_deref().unwrap_or(&[]);
         if values.is_empty() {
-            return Err(TkaError::invalid(
-                "at least one disablement secret required",
-            ));
+            return Err(Error::invalid("at least one disablement secret required"));
         }
         if values.len() > MAX_DISABLEMENT_VALUES {
-            return Err(TkaError::invalid(format!(
+            return Err(Error::invalid(format!(
                 "too many disablement values ({}, max {MAX_DISABLEMENT_VALUES})",
                 values.len()
             )));
@@ -184,14 +182,14 @@ impl State {
         for (i, ds) in values.iter().enumerate() {
             let ds = ds.as_deref().unwrap_or(&[]);
             if ds.len() != DISABLEMENT_LENGTH {
-                return Err(TkaError::invalid(format!(
+                return Err(Error::invalid(format!(
                     "disablement[{i}]: invalid length (got {}, want {DISABLEMENT_LENGTH})",
                     ds.len()
                 )));
             }
             for (j, ds2) in values.iter().enumerate() {
                 if i != j && ds == ds2.as_deref().unwrap_or(&[]) {
-                    return Err(TkaError::invalid(format!(
+                    return Err(Error::invalid(format!(
                         "disablement[{i}]: duplicates disablement[{j}]"
                     )));
                 }
@@ -199,22 +197,22 @@ impl State {
         }
         let keys = self.keys();
         if keys.is_empty() {
-            return Err(TkaError::invalid("at least one key is required"));
+            return Err(Error::invalid("at least one key is required"));
         }
         if keys.len() > MAX_KEYS {
-            return Err(TkaError::invalid(format!(
+            return Err(Error::invalid(format!(
                 "too many keys ({}, max {MAX_KEYS})",
                 keys.len()
             )));
         }
         for (i, k) in keys.iter().enumerate() {
             k.static_validate()
-                .map_err(|e| TkaError::invalid(format!("key[{i}]: {}", strip_invalid(&e))))?;
+                .map_err(|e| Error::invalid(format!("key[{i}]: {}", strip_invalid(&e))))?;
         }
         for (i, k) in keys.iter().enumerate() {
             for (j, k2) in keys.iter().enumerate() {
                 if i != j && k.id()? == k2.id()? {
-                    return Err(TkaError::invalid(format!("key[{i}]: duplicates key[{j}]")));
+                    return Err(Error::invalid(format!("key[{i}]: duplicates key[{j}]")));
                 }
             }
         }
@@ -257,7 +255,7 @@ impl State {
     }
 
     /// Decodes a State; `Ok(None)` for `null`.
-    pub(crate) fn decode(value: &Value, context: &str) -> Result<Option<State>, CborError> {
+    pub(crate) fn decode(value: &Value, context: &str) -> Result<Option<State>, CborProblem> {
         let Some(r) = StructReader::new(value, &[1, 2, 3, 4, 5], context)? else {
             return Ok(None);
         };
@@ -286,9 +284,9 @@ impl State {
 }
 
 /// The message of an `Invalid` error without its "invalid: " prefix.
-pub(crate) fn strip_invalid(e: &TkaError) -> String {
+pub(crate) fn strip_invalid(e: &Error) -> String {
     match e {
-        TkaError::Invalid(m) => m.clone(),
+        Error::Invalid(m) => m.clone(),
         other => other.to_string(),
     }
 }

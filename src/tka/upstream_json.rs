@@ -13,13 +13,14 @@
 //! Nothing here is trusted until the AUMs verify as a chain.
 
 use super::aum::Aum;
+use super::error::Error;
 use super::hash::AumHash;
 use serde::Deserialize;
 
-/// A problem with an upstream JSON document.
+/// A problem with an upstream JSON document (carried by [`super::Error::UpstreamJson`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UpstreamJsonError {
-    #[error("not valid JSON of the expected shape: {0}")]
+pub enum UpstreamJsonProblem {
+    #[error("not valid JSON of the expected shape: {0}; give the output of `tailscale lock log --json=1` or `tailscale lock status --json=1` unchanged")]
     Json(String),
     #[error("log message {index}: Raw is not base64 (URL alphabet, padded): {reason}")]
     RawBase64 { index: usize, reason: String },
@@ -40,7 +41,7 @@ pub enum UpstreamJsonError {
 }
 
 /// The size and depth caps of [`crate::limits`], checked before parsing.
-fn check_limits(text: &str) -> Result<(), UpstreamJsonError> {
+fn check_limits(text: &str) -> Result<(), UpstreamJsonProblem> {
     crate::limits::check_text(
         text.as_bytes(),
         "the JSON document",
@@ -48,7 +49,7 @@ fn check_limits(text: &str) -> Result<(), UpstreamJsonError> {
         crate::limits::MAX_JSON_BYTES,
         crate::limits::MAX_JSON_DEPTH,
     )
-    .map_err(UpstreamJsonError::TooBig)
+    .map_err(UpstreamJsonProblem::TooBig)
 }
 
 #[derive(Deserialize)]
@@ -86,31 +87,32 @@ fn decode_raw(raw: &str) -> Result<Vec<u8>, data_encoding::DecodeError> {
 
 /// Parses a lock log export into its AUMs, newest first as printed, each
 /// checked against its stated hash.
-pub fn parse_log(text: &str) -> Result<Vec<Aum>, UpstreamJsonError> {
+pub fn parse_log(text: &str) -> Result<Vec<Aum>, Error> {
     check_limits(text)?;
     let log: LogJson =
-        serde_json::from_str(text).map_err(|e| UpstreamJsonError::Json(e.to_string()))?;
+        serde_json::from_str(text).map_err(|e| UpstreamJsonProblem::Json(e.to_string()))?;
     let mut out = Vec::with_capacity(log.messages.len());
     for (index, m) in log.messages.iter().enumerate() {
         let stated: AumHash = m
             .hash
             .parse()
-            .map_err(|_| UpstreamJsonError::BadHash(m.hash.clone(), index))?;
-        let raw = decode_raw(&m.raw).map_err(|e| UpstreamJsonError::RawBase64 {
+            .map_err(|_| UpstreamJsonProblem::BadHash(m.hash.clone(), index))?;
+        let raw = decode_raw(&m.raw).map_err(|e| UpstreamJsonProblem::RawBase64 {
             index,
             reason: e.to_string(),
         })?;
-        let aum = Aum::decode(&raw).map_err(|e| UpstreamJsonError::RawAum {
+        let aum = Aum::decode(&raw).map_err(|e| UpstreamJsonProblem::RawAum {
             index,
             reason: e.to_string(),
         })?;
         let actual = aum.hash();
         if actual != stated {
-            return Err(UpstreamJsonError::HashMismatch {
+            return Err(UpstreamJsonProblem::HashMismatch {
                 index,
                 stated: stated.to_string(),
                 actual: actual.to_string(),
-            });
+            }
+            .into());
         }
         out.push(aum);
     }
@@ -154,10 +156,10 @@ pub struct StatusSignature {
 impl StatusSignature {
     /// Rebuilds the signature upstream serialized. Refuses unknown kind
     /// names and fields that are not `tlpub:`+hex or base64.
-    pub fn to_nks(&self) -> Result<super::nks::NodeKeySignature, UpstreamJsonError> {
+    pub fn to_nks(&self) -> Result<super::nks::NodeKeySignature, Error> {
         use super::nks::{NodeKeySignature, SigKind};
         let bad = |what: &str, why: String| {
-            UpstreamJsonError::Status(format!("NodeKeySignature.{what}: {why}"))
+            UpstreamJsonProblem::Status(format!("NodeKeySignature.{what}: {why}"))
         };
         let kind = match self.sig_kind.as_str() {
             "invalid" => SigKind::INVALID,
@@ -172,10 +174,10 @@ impl StatusSignature {
                     n.parse()
                         .map_err(|_| bad("SigKind", format!("{other:?} is not a kind")))?,
                 ),
-                None => return Err(bad("SigKind", format!("{other:?} is not a kind"))),
+                None => return Err(bad("SigKind", format!("{other:?} is not a kind")).into()),
             },
         };
-        let tl = |what: &str, text: &str| -> Result<Option<Vec<u8>>, UpstreamJsonError> {
+        let tl = |what: &str, text: &str| -> Result<Option<Vec<u8>>, UpstreamJsonProblem> {
             if text.is_empty() {
                 return Ok(None);
             }
@@ -247,13 +249,13 @@ pub struct Status {
 }
 
 /// Parses a lock status export.
-pub fn parse_status(text: &str) -> Result<Status, UpstreamJsonError> {
+pub fn parse_status(text: &str) -> Result<Status, Error> {
     check_limits(text)?;
     let status: Status =
-        serde_json::from_str(text).map_err(|e| UpstreamJsonError::Json(e.to_string()))?;
+        serde_json::from_str(text).map_err(|e| UpstreamJsonProblem::Json(e.to_string()))?;
     if let Some(head) = &status.head {
         head.parse::<AumHash>()
-            .map_err(|e| UpstreamJsonError::Status(format!("Head: {e}")))?;
+            .map_err(|e| UpstreamJsonProblem::Status(format!("Head: {e}")))?;
     }
     Ok(status)
 }

@@ -8,6 +8,7 @@
 //! as a rotation nesting the credential. A suffix that does not decode
 //! leaves the key "not wrapped", as upstream treats it.
 
+use super::error::Error;
 use super::nks::NodeKeySignature;
 use zeroize::Zeroizing;
 
@@ -30,10 +31,11 @@ impl std::fmt::Debug for WrappedAuthKey {
     }
 }
 
-/// Why a `--TL` suffix did not decode (upstream logs these and treats the key as unwrapped).
+/// Why a `--TL` suffix did not decode (upstream logs these and treats the
+/// key as unwrapped); carried by [`super::Error::Wrap`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WrapError {
-    #[error("the auth key has no --TL suffix, so it carries no credential")]
+pub enum WrapProblem {
+    #[error("the auth key has no --TL suffix, so it carries no credential: give the wrapped key that `locksmith lock sign --credential` printed (tskey-auth-…--TL…-…)")]
     NotWrapped,
     #[error("the --TL suffix has no '-' between the credential and the private key")]
     NoDelimiter,
@@ -46,15 +48,15 @@ pub enum WrapError {
 }
 
 /// Decodes a wrapped auth key (upstream's `DecodeWrappedAuthkey`).
-pub fn decode(wrapped: &str) -> Result<WrappedAuthKey, WrapError> {
-    let (auth_key, suffix) = wrapped.split_once("--TL").ok_or(WrapError::NotWrapped)?;
-    let (sig_b64, priv_b64) = suffix.split_once('-').ok_or(WrapError::NoDelimiter)?;
+pub fn decode(wrapped: &str) -> Result<WrappedAuthKey, Error> {
+    let (auth_key, suffix) = wrapped.split_once("--TL").ok_or(WrapProblem::NotWrapped)?;
+    let (sig_b64, priv_b64) = suffix.split_once('-').ok_or(WrapProblem::NoDelimiter)?;
     let credential_bytes = data_encoding::BASE64_NOPAD
         .decode(sig_b64.as_bytes())
-        .map_err(|_| WrapError::SignatureBase64)?;
-    let private = decode_secret(priv_b64.as_bytes()).ok_or(WrapError::PrivateBase64)?;
+        .map_err(|_| WrapProblem::SignatureBase64)?;
+    let private = decode_secret(priv_b64.as_bytes()).ok_or(WrapProblem::PrivateBase64)?;
     let credential = NodeKeySignature::decode(&credential_bytes)
-        .map_err(|e| WrapError::Signature(e.to_string()))?;
+        .map_err(|e| WrapProblem::Signature(e.to_string()))?;
     Ok(WrappedAuthKey {
         auth_key: Zeroizing::new(auth_key.to_string()),
         credential,
@@ -116,6 +118,9 @@ mod tests {
             "tskey-auth-x--TL{}-!!",
             data_encoding::BASE64_NOPAD.encode(&cred.serialize())
         );
-        assert_eq!(decode(&bad).unwrap_err(), WrapError::PrivateBase64);
+        assert!(matches!(
+            decode(&bad).unwrap_err(),
+            Error::Wrap(WrapProblem::PrivateBase64)
+        ));
     }
 }

@@ -1,5 +1,5 @@
 use super::harness::{b, cases, hex, load, opt_s, s, Tally};
-use locksmith::tka::{Aum, Authority, Stage};
+use locksmith::tka::{Aum, Authority, Error, Stage};
 use serde_json::Value;
 
 /// Checks an authority against an `expected` block shared by several files.
@@ -110,7 +110,8 @@ fn chain_scenarios() {
                 );
                 check_expected_state(name, &authority, expected);
             }
-            Err((stage, err)) => {
+            Err(Error::Chain { stage, source, .. }) => {
+                let err = *source;
                 assert!(
                     !b(expected, "ok"),
                     "{name}: rejected ({err}), upstream accepted"
@@ -127,6 +128,7 @@ fn chain_scenarios() {
                     "{name}: error\n ours:     {err}\n upstream: {upstream}"
                 );
             }
+            Err(other) => panic!("{name}: not a chain error: {other}"),
         }
         tally.check();
     }
