@@ -8,8 +8,10 @@
 
 pub mod chain;
 pub mod commit;
+pub mod disablement;
 pub mod generate;
 pub mod import;
+pub mod init;
 pub mod lockout_gate;
 pub mod outputs;
 pub mod pipeline;

@@ -91,23 +91,6 @@ impl ConfirmArgs {
     }
 }
 
-/// [`PrimaryOutput::check`] for the command's main output.
-pub fn check_primary_output(path: &Path, confirm: &ConfirmArgs, force: bool) -> anyhow::Result<()> {
-    confirm.primary(force).check(path)
-}
-
-/// [`PrimaryOutput::stage`] for the command's main output.
-pub fn stage_primary_output(
-    unit: &mut crate::ceremony::commit::CommitUnit,
-    path: &Path,
-    kind: crate::exchange::ArtifactKind,
-    payload: &[u8],
-    confirm: &ConfirmArgs,
-    force: bool,
-) -> anyhow::Result<Option<String>> {
-    confirm.primary(force).stage(unit, path, kind, payload)
-}
-
 /// Shows an artifact as terminal QR codes (several, numbered, when it does
 /// not fit one) in upstream's raw form.
 pub fn show_qr(kind: crate::exchange::ArtifactKind, payload: &[u8]) -> anyhow::Result<()> {
