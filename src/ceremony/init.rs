@@ -585,3 +585,194 @@ impl Ceremony for InitCeremony {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::pipeline::{Hooks, Stage};
+    use super::super::terminal::Scripted;
+    use super::*;
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    /// A request for a store in `dir` signed by `signer`, one secret shown
+    /// (not written), counting how often the passphrase is asked for.
+    fn request(dir: &Path, signer: &str, asked: &Rc<Cell<u32>>) -> InitRequest {
+        let asked = asked.clone();
+        InitRequest {
+            signer: SignerRequest {
+                specs: vec![signer.to_string()],
+                ..Default::default()
+            },
+            attestation: AttestationRequest::default(),
+            keys: Vec::new(),
+            votes: 1,
+            meta: Vec::new(),
+            disablements: Vec::new(),
+            online: OnlineNode::default(),
+            secrets_count: 1,
+            secrets: SecretsDestinations::default(),
+            passphrase: Box::new(move || {
+                asked.set(asked.get() + 1);
+                bail!("no passphrase in this test")
+            }),
+            reveal_secrets: true,
+            await_custodians: false,
+            store: Some(dir.join("store")),
+            out: Some(dir.join("genesis.aum")),
+            force: false,
+            primary: PrimaryOutput::default(),
+            record: RecordOptions {
+                allow_network: true,
+                ..Default::default()
+            },
+        }
+    }
+
+    fn yes() -> Options {
+        Options {
+            yes: true,
+            ..Default::default()
+        }
+    }
+
+    /// A software key file (passphrase in `dir/pw`); its signer spec.
+    fn key_file(dir: &Path) -> String {
+        std::fs::write(dir.join("pw"), "test passphrase\n").unwrap();
+        let spec = format!(
+            "file:{}?pin-source=file:{}",
+            dir.join("key").display(),
+            dir.join("pw").display()
+        );
+        crate::signers::generate_key(&spec, &Default::default()).unwrap();
+        spec
+    }
+
+    #[test]
+    fn an_existing_out_is_refused_at_preflight_before_any_prompt_or_signer() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("genesis.aum"), b"keep me").unwrap();
+        let asked = Rc::new(Cell::new(0));
+        let mut req = request(d.path(), "file:/nonexistent/key", &asked);
+        // A passphrase would be read after the --out check: it is not.
+        req.secrets = SecretsDestinations {
+            passphrase: true,
+            out: Some(d.path().join("age")),
+            ..Default::default()
+        };
+        let mut term = Scripted::none();
+        let e = run(req, &mut term, &yes()).err().unwrap();
+        assert_eq!(e.stage(), Some(Stage::Preflight), "{e}");
+        assert!(e.to_string().contains("genesis.aum"), "{e}");
+        assert_eq!(asked.get(), 0, "no passphrase asked");
+        assert!(
+            term.transcript.is_empty(),
+            "nothing shown or asked: {:?}",
+            term.transcript
+        );
+        assert_eq!(
+            std::fs::read(d.path().join("genesis.aum")).unwrap(),
+            b"keep me"
+        );
+        assert!(!d.path().join("store").exists());
+        assert!(!d.path().join("age").exists());
+    }
+
+    #[test]
+    fn respond_to_without_the_node_key_is_refused_before_any_signer() {
+        let d = tempfile::tempdir().unwrap();
+        let asked = Rc::new(Cell::new(0));
+        let mut req = request(d.path(), "file:/nonexistent/key", &asked);
+        let request_file = d.path().join("request");
+        req.primary.respond_to = Some(request_file.clone());
+        // The request is read at preflight: make a valid one.
+        let nonce_env = crate::exchange::Envelope::new_request(
+            ArtifactKind::NodeExport,
+            Vec::new(),
+            std::time::Duration::from_secs(3600),
+        );
+        std::fs::write(&request_file, nonce_env.to_bytes()).unwrap();
+        let e = run(req, &mut Scripted::none(), &yes()).err().unwrap();
+        assert_eq!(e.stage(), Some(Stage::Preflight), "{e}");
+        assert!(e.to_string().contains(NO_NODE_KEY), "{e}");
+        assert!(!d.path().join("store").exists());
+    }
+
+    #[test]
+    fn a_run_without_a_terminal_writes_store_out_and_record_and_a_rerun_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let spec = key_file(d.path());
+        let asked = Rc::new(Cell::new(0));
+        // A failure after signing leaves nothing behind.
+        let failing = Options {
+            yes: true,
+            hooks: Hooks {
+                fail_after: Some(Stage::Sign),
+                commit_fault: None,
+            },
+        };
+        let e = run(
+            request(d.path(), &spec, &asked),
+            &mut Scripted::none(),
+            &failing,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.stage(), Some(Stage::Sign), "{e}");
+        assert!(!d.path().join("store").join("anchor").exists());
+        assert!(!d.path().join("genesis.aum").exists());
+
+        let mut term = Scripted::none();
+        let done = run(request(d.path(), &spec, &asked), &mut term, &yes()).unwrap();
+        let said = term.transcript.join("\n");
+        assert!(
+            said.contains("About to sign a NEW tailnet lock authority"),
+            "{said}"
+        );
+        assert!(said.contains("is a software key"), "{said}");
+        assert!(said.contains(NO_NODE_KEY), "{said}");
+        assert_eq!(
+            std::fs::read(d.path().join("genesis.aum")).unwrap(),
+            done.genesis.serialize()
+        );
+        assert!(done.store.join("anchor").is_file());
+        let record = done.record.as_ref().expect("recorded in the store");
+        assert_eq!(
+            record.path,
+            crate::transcript::store_transcript(&done.store)
+        );
+        assert!(record.path.is_file());
+        assert_eq!(done.generated.as_ref().map(|g| g.secrets.len()), Some(1));
+        assert_eq!(done.authority.state().disablement_values().count(), 1);
+        assert!(done.stock_init_command().is_none(), "node key unknown");
+        assert_eq!(asked.get(), 0);
+
+        let again = run(
+            request(d.path(), &spec, &asked),
+            &mut Scripted::none(),
+            &yes(),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(again.stage(), Some(Stage::Preflight));
+        assert!(again.to_string().contains("already exists"), "{again}");
+    }
+
+    #[test]
+    fn key_and_meta_arguments_parse_as_upstream_writes_them() {
+        let key = format!("tlpub:{}", "11".repeat(32));
+        assert_eq!(parse_key_with_votes(&key).unwrap().votes, 1);
+        assert_eq!(parse_key_with_votes(&format!("{key}=3")).unwrap().votes, 3);
+        assert_eq!(parse_key_with_votes(&format!("{key}?2")).unwrap().votes, 2);
+        assert!(parse_key_with_votes(&format!("{key}=x")).is_err());
+        assert!(parse_meta(&[]).unwrap().is_none());
+        let twice = parse_meta(&["a=1".into(), "a=2".into()]).unwrap_err();
+        assert!(twice.to_string().contains("given twice"), "{twice}");
+        assert!(parse_disablement_value("disablement:00").is_err());
+        assert_eq!(
+            parse_disablement_value(&format!("disablement:{}", "ab".repeat(32)))
+                .unwrap()
+                .len(),
+            32
+        );
+    }
+}
