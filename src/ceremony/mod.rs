@@ -19,6 +19,7 @@ pub mod record;
 pub mod render;
 pub mod revoke;
 pub mod sign;
+pub mod sign_bulk;
 pub mod signers;
 pub mod terminal;
 pub mod update;

@@ -12,7 +12,7 @@ use crate::tka::signer::Signer;
 
 use std::path::Path;
 
-pub use crate::ceremony::signers::{signers_json, signers_text};
+pub use crate::ceremony::signers::signers_json;
 
 /// `--signer` and what goes with it.
 #[derive(Debug, Clone, clap::Args)]
