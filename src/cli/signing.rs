@@ -6,9 +6,7 @@
 
 use crate::ceremony::outputs::PrimaryOutput;
 use crate::ceremony::signers::SignerRequest;
-use crate::ceremony::terminal::Stderr;
 use crate::output::write_atomic;
-use crate::tka::signer::Signer;
 
 use std::path::Path;
 
@@ -136,13 +134,6 @@ impl SignerArgs {
     pub fn specs(&self) -> anyhow::Result<Vec<String>> {
         self.request().specs()
     }
-}
-
-/// Opened signers, a warning for software and imported keys on standard
-/// error (commands not on the pipeline yet; a ceremony opens them with
-/// [`SignerRequest::open`] on its terminal).
-pub fn open_signers(args: &SignerArgs) -> anyhow::Result<Vec<Box<dyn Signer>>> {
-    args.request().open(&mut Stderr)
 }
 
 /// Writes an output file atomically, refusing to overwrite without `force`.
