@@ -8,8 +8,10 @@
 
 pub mod chain;
 pub mod commit;
+pub mod disablement;
 pub mod generate;
 pub mod import;
+pub mod init;
 pub mod lockout_gate;
 pub mod outputs;
 pub mod pipeline;
@@ -17,6 +19,7 @@ pub mod record;
 pub mod render;
 pub mod revoke;
 pub mod sign;
+pub mod sign_bulk;
 pub mod signers;
 pub mod terminal;
 pub mod update;

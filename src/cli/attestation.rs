@@ -1,8 +1,9 @@
 //! The attestation options of `token generate`, `lock init` and `ceremony
 //! verify`; the checks themselves are in [`crate::attestation_policy`].
 
-use crate::attestation_policy::{self, Judged, Requirement};
-use crate::signers::piv_attestation::{Evidence, TrustStore};
+use crate::attestation_policy::{self, Requirement};
+use crate::ceremony::init::AttestationRequest;
+use crate::signers::piv_attestation::TrustStore;
 use crate::signers::{PinPolicyArg, TouchPolicyArg};
 use std::path::PathBuf;
 
@@ -60,51 +61,13 @@ impl RequiredPolicyArgs {
             touch: self.touch_policy,
         }
     }
-}
 
-/// Prints the override warnings and returns the evidence to record.
-pub fn accepted(judged: Vec<Judged>) -> Vec<Evidence> {
-    judged
-        .into_iter()
-        .map(|j| {
-            if let Some(w) = j.warning(&j.evidence.tlpub) {
-                eprintln!("{w}");
-            }
-            j.evidence
-        })
-        .collect()
-}
-
-/// `lock init`: judges every YubiKey signer before any PIN is asked.
-pub fn check_signers(specs: &[String], args: &RequiredPolicyArgs) -> anyhow::Result<Vec<Evidence>> {
-    let trust = args.attestation.trust()?;
-    let judged = attestation_policy::check_specs(
-        specs,
-        &args.requirement(),
-        args.attestation.allow_unverified_attestation,
-        &trust,
-    )?;
-    Ok(accepted(judged))
-}
-
-/// After the signers are open: each attested key is one that will sign.
-pub fn ensure_signers_match(
-    evidence: &[Evidence],
-    signers: &[Box<dyn crate::tka::signer::Signer>],
-) -> anyhow::Result<()> {
-    for e in evidence {
-        if !signers
-            .iter()
-            .any(|s| crate::tka::keyforms::tlpub_text(&s.public_key()) == e.tlpub)
-        {
-            anyhow::bail!(
-                "the attested key {} is not the key that was opened to sign (was the card \
-                 changed?); nothing was signed",
-                e.tlpub
-            );
+    /// The library's request (`lock init`).
+    pub fn request(&self) -> AttestationRequest {
+        AttestationRequest {
+            requirement: self.requirement(),
+            allow_unverified: self.attestation.allow_unverified_attestation,
+            test_roots: self.attestation.attestation_test_roots.clone(),
         }
     }
-    Ok(())
 }
-
-pub use crate::attestation_policy::summary_text;

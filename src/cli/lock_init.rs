@@ -1,33 +1,26 @@
-//! `locksmith lock init`: the genesis checkpoint, signed on the token(s),
-//! with disablement secrets made offline.
+//! `locksmith lock init`: the arguments, their conversion into the
+//! library's request (`crate::ceremony::init`), and what is printed once
+//! the genesis is signed and everything is written. `lock release`.
 
-use super::record::Staged;
 use super::render;
-use super::secrets::{plan_outputs, InitSecretsArgs, PlannedOutputs, SecretsDestinations};
-use super::signing::{
-    check_primary_output, open_signers, print_json, signers_json, signers_text,
-    stage_primary_output, ConfirmArgs, SignerArgs,
-};
-use crate::ceremony::commit::{
-    check_directory, check_target, CommitUnit, Committed, Existing, Parent,
-};
-use crate::ceremony::pipeline::{self, Ceremony, Hooks, Options, Shown};
-use crate::ceremony::terminal::{Terminal, Tty};
+use super::secrets::InitSecretsArgs;
+use super::signing::{print_json, signers_json, ConfirmArgs, SignerArgs};
+use crate::ceremony::init::{InitOutcome, InitRequest, OnlineNode};
+use crate::ceremony::pipeline::{Hooks, Options};
+use crate::ceremony::terminal::Tty;
 use crate::exchange::ArtifactKind;
-use crate::secrets::{
-    generate_secrets, render_outputs, AuthorityLabel, GeneratedSecrets, Progress, WrittenOutputs,
-};
 use crate::store::Store;
-use crate::tka::builder::{sign_genesis, unsigned_genesis};
 use crate::tka::disablement::value_text;
-use crate::tka::keyforms::{parse_lock_key, tlpub_text};
-use crate::tka::signer::Signer;
-use crate::tka::{hex, Aum, Authority, Key, Meta, State};
+use crate::tka::keyforms::tlpub_text;
+use crate::tka::{hex, Aum, State};
 use anyhow::{bail, Context};
-use rand_core::RngCore;
 use serde_json::json;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
+
+pub use crate::ceremony::init::{
+    parse_key_with_votes, parse_meta, stock_init_command, NO_NODE_KEY,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
@@ -120,354 +113,38 @@ pub struct OnlineNodeArgs {
 }
 
 impl OnlineNodeArgs {
-    /// The node's key, if given; checked before any token is opened.
-    pub fn node_key(&self) -> anyhow::Result<Option<[u8; 32]>> {
-        if let Some(text) = &self.online_node_key {
-            return parse_lock_key(text)
-                .map(Some)
-                .with_context(|| format!("--online-node-key {text:?}"));
-        }
-        let Some(path) = &self.online_export else {
-            return Ok(None);
-        };
-        let input = crate::input::Input::read(path)?;
-        let status = match crate::input::identify(&input)? {
-            (_, crate::input::Artifact::LockStatus(s))
-            | (_, crate::input::Artifact::NodeExport { status: s, .. }) => s,
-            (_, other) => bail!(
-                "--online-export {}: expected a `locksmith online export` or `tailscale lock status --json=1` output, found {}",
-                input.name,
-                crate::input::artifact_name(&other)
-            ),
-        };
-        if status.enabled {
-            bail!("--online-export {}: tailnet lock is already enabled on that node; `tailscale lock init` refuses (\"tailnet lock is already enabled\")", input.name);
-        }
-        if status.public_key.is_empty() {
-            bail!("--online-export {}: the status has no PublicKey (the node's tailnet lock key); pass --online-node-key tlpub:… instead", input.name);
-        }
-        parse_lock_key(&status.public_key)
-            .map(Some)
-            .with_context(|| format!("--online-export {}: PublicKey", input.name))
-    }
-}
-
-/// Why no stock init line is printed.
-pub const NO_NODE_KEY: &str = "no stock `tailscale lock init` line: upstream signs the genesis with the online node's own \
-tailnet lock key and refuses unless that key is listed, and it is not known here. Pass --online-node-key tlpub:… \
-(shown by `tailscale lock status` on that node) or --online-export FILE (`locksmith online export`)";
-
-/// Parses `tlpub:HEX[=N]` or `tlpub:HEX?N`.
-pub fn parse_key_with_votes(text: &str) -> anyhow::Result<Key> {
-    let (key, votes) = match text.split_once(['=', '?']) {
-        Some((k, v)) => (
-            k,
-            v.parse::<u64>()
-                .with_context(|| format!("votes in {text:?} must be a number"))?,
-        ),
-        None => (text, 1),
-    };
-    let public = parse_lock_key(key).with_context(|| format!("key {text:?}"))?;
-    let k = Key::ed25519(public, votes);
-    k.static_validate()
-        .with_context(|| format!("key {text:?}"))?;
-    Ok(k)
-}
-
-/// Parses `KEY=VALUE` pairs.
-pub fn parse_meta(pairs: &[String]) -> anyhow::Result<Option<Meta>> {
-    if pairs.is_empty() {
-        return Ok(None);
-    }
-    let mut meta = Meta::new();
-    for p in pairs {
-        let (k, v) = p
-            .split_once('=')
-            .with_context(|| format!("--meta {p:?} must be KEY=VALUE"))?;
-        if meta.insert(k.to_string(), v.to_string()).is_some() {
-            bail!("--meta key {k:?} given twice");
-        }
-    }
-    Ok(Some(meta))
-}
-
-fn parse_disablement_value(text: &str) -> anyhow::Result<Vec<u8>> {
-    let hex_part = text.strip_prefix("disablement:").with_context(|| {
-        format!(
-            "--disablement {text:?} must be `disablement:<64 hex digits>` (a value, not a secret)"
-        )
-    })?;
-    let v = hex::decode(hex_part)
-        .filter(|v| v.len() == 32)
-        .with_context(|| format!("--disablement {text:?}: expected 64 hex digits"))?;
-    Ok(v)
-}
-
-/// `lock init` on the pipeline: every check before the first PIN, every
-/// output (store, age files, sheets, --out, transcript) in one commit.
-struct InitCeremony {
-    args: InitArgs,
-    store_dir: PathBuf,
-    planned: Option<PlannedOutputs>,
-    extra_values: Vec<Vec<u8>>,
-    extra_keys: Vec<Key>,
-    meta: Option<Meta>,
-    signers: Vec<Box<dyn Signer>>,
-    generated: Option<GeneratedSecrets>,
-    node_key: Option<[u8; 32]>,
-    attested: Vec<crate::signers::piv_attestation::Evidence>,
-    // Filled by the stage step, printed after the commit.
-    written: Option<WrittenOutputs>,
-    record: Option<Staged>,
-    note: Option<String>,
-}
-
-struct Signed {
-    genesis: Aum,
-    authority: Authority,
-}
-
-impl InitCeremony {
-    fn new(args: InitArgs) -> Self {
-        InitCeremony {
-            store_dir: args.store.clone().unwrap_or_else(Store::default_dir),
-            args,
-            planned: None,
-            extra_values: Vec::new(),
-            extra_keys: Vec::new(),
-            meta: None,
-            signers: Vec::new(),
-            generated: None,
-            node_key: None,
-            attested: Vec::new(),
-            written: None,
-            record: None,
-            note: None,
+    /// The library's description of the online node.
+    pub fn request(&self) -> OnlineNode {
+        OnlineNode {
+            key: self.online_node_key.clone(),
+            export: self.online_export.clone(),
         }
     }
 }
 
-impl Ceremony for InitCeremony {
-    type Plan = Aum;
-    type Signed = Signed;
-
-    fn journal(&self) -> PathBuf {
-        let name = self
-            .store_dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "store".into());
-        self.store_dir
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."))
-            .join(format!(".{name}.locksmith-journal"))
-    }
-
-    fn preflight(&mut self, _term: &mut dyn Terminal) -> anyhow::Result<()> {
-        let args = &self.args;
-        if self.store_dir.join("anchor").exists() {
-            bail!("an authority store already exists at {}; lock init creates a new authority, use another --store", self.store_dir.display());
+impl InitArgs {
+    /// The library's request.
+    fn request(&self) -> InitRequest {
+        let passphrase = || super::secrets::read_passphrase(true);
+        InitRequest {
+            signer: self.signer.request(),
+            attestation: self.attestation.request(),
+            keys: self.keys.clone(),
+            votes: self.votes,
+            meta: self.meta.clone(),
+            disablements: self.disablements.clone(),
+            online: self.online.request(),
+            secrets_count: self.secrets.secrets_count,
+            secrets: (&self.secrets).into(),
+            passphrase: Box::new(passphrase),
+            reveal_secrets: self.reveal_secrets,
+            await_custodians: self.await_custodians,
+            store: self.store.clone(),
+            out: self.out.clone(),
+            force: self.force,
+            primary: self.confirm.primary(self.force),
+            record: self.confirm.record.options(),
         }
-        let count = args.secrets.secrets_count;
-        if count > 32 {
-            bail!("at most 32 disablement secrets (asked for {count})");
-        }
-        if args.await_custodians && count == 0 {
-            bail!("--await-custodians needs generated disablement secrets (--gen-disablements N)");
-        }
-        for d in &args.disablements {
-            self.extra_values.push(parse_disablement_value(d)?);
-        }
-        if count == 0 && self.extra_values.is_empty() {
-            bail!("no disablement values: generate some (--gen-disablements N) or give --disablement disablement:HEX");
-        }
-        self.meta = parse_meta(&args.meta)?;
-        for text in &args.keys {
-            self.extra_keys.push(parse_key_with_votes(text)?);
-        }
-        // Every output path, before any PIN or passphrase.
-        check_target(
-            &self.store_dir.join("anchor"),
-            Existing::Refuse,
-            Parent::Create,
-        )?;
-        if let Some(out) = &args.out {
-            if !args.await_custodians {
-                check_primary_output(out, &args.confirm, args.force)?;
-            }
-        }
-        let mut destinations: SecretsDestinations = (&args.secrets).into();
-        destinations.force = args.force;
-        if count > 0 {
-            for dir in destinations.out.iter().chain(destinations.sheet_dir.iter()) {
-                check_directory(dir, Parent::Create)
-                    .context("checking where the disablement secrets go")?;
-            }
-        }
-        super::record::check_destination(&args.confirm.record, Some(&self.store_dir))?;
-        if count > 0 {
-            self.planned = Some(
-                plan_outputs(&destinations, args.reveal_secrets)
-                    .context("planning where the disablement secrets go")?,
-            );
-        }
-        self.node_key = args.online.node_key()?;
-        if self.node_key.is_none() && args.confirm.respond_to.is_some() && args.out.is_some() {
-            bail!("--respond-to answers with the stock init line, and there is {NO_NODE_KEY}");
-        }
-        super::record::guard(&args.confirm.record);
-        self.attested =
-            super::attestation::check_signers(&args.signer.specs()?, &args.attestation)?;
-        self.signers = open_signers(&args.signer)?;
-        super::attestation::ensure_signers_match(&self.attested, &self.signers)?;
-        Ok(())
-    }
-
-    fn plan(&mut self) -> anyhow::Result<Aum> {
-        let mut keys: Vec<Key> = Vec::new();
-        for s in &self.signers {
-            let mut k = Key::ed25519(s.public_key(), self.args.votes);
-            k.meta = self.meta.clone();
-            keys.push(k);
-        }
-        keys.extend(self.extra_keys.iter().cloned());
-        let count = self.args.secrets.secrets_count;
-        self.generated = if count > 0 {
-            Some(generate_secrets(count, Progress::Auto)?)
-        } else {
-            None
-        };
-        let mut values: Vec<Vec<u8>> = self
-            .generated
-            .iter()
-            .flat_map(|g| g.values.iter().map(|v| v.to_vec()))
-            .collect();
-        values.extend(self.extra_values.iter().cloned());
-        let mut rng = rand_core::OsRng;
-        Ok(unsigned_genesis(
-            keys,
-            values,
-            rng.next_u64(),
-            rng.next_u64(),
-        )?)
-    }
-
-    fn show(&self, genesis: &Aum) -> Shown {
-        Shown {
-            text: format!(
-                "About to sign a NEW tailnet lock authority (genesis checkpoint):\n{}{}{}  sighash:   {}  (the value to compare: what the token signs)\n{}",
-                signers_text(&self.signers),
-                super::attestation::summary_text(&self.attested),
-                render::unsigned_aum_text(genesis, None),
-                hex::lower(&genesis.sig_hash()),
-                match self.node_key {
-                    Some(k) => format!(
-                        "  node-held key (the online node's own key, NOT on a token; the stock init line lists it and signs with it): {}\n",
-                        tlpub_text(&k)
-                    ),
-                    None => format!("  {NO_NODE_KEY}\n"),
-                }
-            ),
-            action: "sign the genesis".into(),
-        }
-    }
-
-    fn sign(&mut self, genesis: Aum) -> anyhow::Result<Signed> {
-        let authority = sign_genesis(genesis, &mut self.signers)?;
-        let genesis = authority.head_aum().clone();
-        Ok(Signed { genesis, authority })
-    }
-
-    fn stage(
-        &mut self,
-        signed: &Signed,
-        shown: &Shown,
-        unit: &mut CommitUnit,
-    ) -> anyhow::Result<()> {
-        let args = &self.args;
-        let hash = signed.authority.head();
-        let st = signed.authority.state();
-        let existing = Existing::from_force(args.force);
-        if let (Some(g), Some(p)) = (&self.generated, &self.planned) {
-            let mut written = WrittenOutputs {
-                values: g
-                    .values
-                    .iter()
-                    .map(crate::secrets::values::value_text)
-                    .collect(),
-                ..Default::default()
-            };
-            if !p.is_empty() {
-                let today = time::OffsetDateTime::now_utc().date();
-                let label =
-                    AuthorityLabel::new(&hash.to_string(), st.state_id1, st.state_id2, today)?;
-                let options = p.options();
-                for (path, bytes) in render_outputs(g, &label, &options)? {
-                    let is_age = options
-                        .age
-                        .as_ref()
-                        .is_some_and(|(d, _)| path.starts_with(d))
-                        && path.extension().is_some_and(|e| e == "age");
-                    if is_age {
-                        written.age_files.push(path.clone());
-                    } else {
-                        written.sheets.push(path.clone());
-                    }
-                    unit.add(path, bytes.to_vec(), existing, Parent::Create)?;
-                }
-            }
-            self.written = Some(written);
-        }
-        for (path, bytes) in
-            Store::new_store_files(&self.store_dir, &signed.authority, args.await_custodians)
-        {
-            unit.add(path, bytes, Existing::Refuse, Parent::Create)?;
-        }
-        if let (Some(path), false) = (&args.out, args.await_custodians) {
-            self.note = if args.confirm.respond_to.is_some() {
-                // The stock path: the online node runs `tailscale lock init` with these arguments.
-                let text = stock_init_command(st, self.node_key).context(NO_NODE_KEY)?;
-                stage_primary_output(
-                    unit,
-                    path,
-                    ArtifactKind::InitCommand,
-                    text.as_bytes(),
-                    &args.confirm,
-                    args.force,
-                )?
-            } else {
-                stage_primary_output(
-                    unit,
-                    path,
-                    ArtifactKind::Aum,
-                    &signed.genesis.serialize(),
-                    &ConfirmArgs {
-                        respond_to: None,
-                        ..args.confirm.clone()
-                    },
-                    args.force,
-                )?
-            };
-        }
-        let sig_hash = signed.genesis.sig_hash();
-        let entry = crate::transcript::Entry::new("lock init", &shown.text)
-            .signed([sig_hash])
-            .input("unsigned genesis AUM", &{
-                let mut unsigned = signed.genesis.clone();
-                unsigned.signatures = None;
-                unsigned.serialize()
-            })
-            .output("genesis AUM", &signed.genesis.serialize())
-            .attestations(self.attested.clone());
-        self.record = super::record::stage(
-            &args.confirm.record,
-            Some(&self.store_dir),
-            entry,
-            &mut self.signers,
-            unit,
-        )?;
-        Ok(())
     }
 }
 
@@ -476,29 +153,27 @@ pub fn run(args: InitArgs) -> anyhow::Result<()> {
         yes: args.confirm.yes,
         hooks: Hooks::from_env(),
     };
-    let mut ceremony = InitCeremony::new(args);
-    let done = pipeline::run(&mut ceremony, &mut Tty::open(), &options)?;
-    print_init(&ceremony, &done.signed, &done.committed)
+    let done = crate::ceremony::init::run(args.request(), &mut Tty::open(), &options)?;
+    print_init(&args, &done)
 }
 
 /// What `lock init` prints once everything is written.
-fn print_init(c: &InitCeremony, signed: &Signed, committed: &Committed) -> anyhow::Result<()> {
-    let args = &c.args;
-    let store_dir = &c.store_dir;
-    let (genesis, authority) = (&signed.genesis, &signed.authority);
+fn print_init(args: &InitArgs, done: &InitOutcome) -> anyhow::Result<()> {
+    let store_dir = &done.store;
+    let (genesis, authority) = (&done.genesis, &done.authority);
     let hash = authority.head();
     let st = authority.state();
     eprintln!("pinned the new authority in {}", store_dir.display());
     if let Some(out) = &args.out {
-        if committed.written.iter().any(|w| w == out) {
+        if done.committed.written.iter().any(|w| w == out) {
             eprintln!("wrote {}", out.display());
         }
     }
-    if let Some(note) = &c.note {
+    if let Some(note) = &done.note {
         eprintln!("{note}");
     }
-    super::record::report(&c.record);
-    let written = &c.written;
+    super::record::report(&done.record);
+    let written = &done.written;
     if args.await_custodians {
         let record = store_dir.join("verifications.json");
         if args.confirm.json {
@@ -531,8 +206,8 @@ fn print_init(c: &InitCeremony, signed: &Signed, committed: &Committed) -> anyho
         outln!("  locksmith lock release --store {}", store_dir.display());
         return Ok(());
     }
-    let node_key = c.node_key;
-    let stock = stock_init_command(st, node_key);
+    let node_key = done.node_key;
+    let stock = done.stock_init_command();
     if args.confirm.json {
         let v = json!({
             "genesis": render::aum_json(genesis),
@@ -540,7 +215,7 @@ fn print_init(c: &InitCeremony, signed: &Signed, committed: &Committed) -> anyho
             "store": store_dir.display().to_string(),
             "state_id1": st.state_id1,
             "state_id2": st.state_id2,
-            "signers": signers_json(&c.signers),
+            "signers": signers_json(&done.signers),
             "stock_init_command": stock,
             "stock_init_refused": if stock.is_none() { Some(NO_NODE_KEY) } else { None },
             "online_node_key": node_key.map(|k| tlpub_text(&k)),
@@ -551,7 +226,7 @@ fn print_init(c: &InitCeremony, signed: &Signed, committed: &Committed) -> anyho
             return Ok(());
         }
         // The secrets never enter a serde_json::Value (not zeroized).
-        let hex: Vec<Zeroizing<String>> = c
+        let hex: Vec<Zeroizing<String>> = done
             .generated
             .iter()
             .flat_map(|g| g.secrets.iter().map(|s| s.hex_upper()))
@@ -572,7 +247,7 @@ fn print_init(c: &InitCeremony, signed: &Signed, committed: &Committed) -> anyho
         }
     }
     if args.reveal_secrets {
-        if let Some(g) = &c.generated {
+        if let Some(g) = &done.generated {
             outln!("disablement secrets (shown once; keep them offline):");
             for s in &g.secrets {
                 let line =
@@ -653,7 +328,7 @@ pub fn release(args: ReleaseArgs) -> anyhow::Result<()> {
         .disablement_values()
         .filter_map(|v| v.try_into().ok())
         .collect();
-    let node_key = args.online.node_key()?;
+    let node_key = args.online.request().node_key()?;
     let missing = record.unverified(&values);
     if !missing.is_empty() {
         let shown: Vec<String> = missing.iter().map(|i| format!("#{i}")).collect();
@@ -686,38 +361,4 @@ pub fn release(args: ReleaseArgs) -> anyhow::Result<()> {
     print_genesis(&genesis, &st);
     print_online_commands(&st, node_key);
     Ok(())
-}
-
-/// `tailscale lock init --gen-disablements 0 tlpub:NODE tlpub:… disablement:…`,
-/// or `None` when the online node's key is unknown (the line would fail).
-///
-/// Argument forms checked in upstream's cmd/tailscale/cli/tailnet-lock.go:
-/// flags come before the positional arguments (Go's flag package stops at
-/// the first non-flag); keys are `tlpub:HEX` or `nlpub:HEX` with an
-/// optional `?VOTES` (parseTLArgs); `disablement:HEX` are values,
-/// `disablement-secret:HEX` would be secrets (both parsed as hex and used
-/// as given: a secret passed there would be stored as a value, so only
-/// values are printed); `--gen-disablements 0` makes no new secrets.
-pub fn stock_init_command(st: &State, node_key: Option<[u8; 32]>) -> Option<String> {
-    let node_key = node_key?;
-    let mut parts = vec!["tailscale lock init --gen-disablements 0".to_string()];
-    let listed = st
-        .keys()
-        .iter()
-        .any(|k| k.public.as_deref() == Some(&node_key[..]));
-    if !listed {
-        parts.push(tlpub_text(&node_key));
-    }
-    for k in st.keys() {
-        let key = tlpub_text(k.public.as_deref().unwrap_or(&[]));
-        parts.push(if k.votes == 1 {
-            key
-        } else {
-            format!("{key}?{}", k.votes)
-        });
-    }
-    for v in st.disablement_values() {
-        parts.push(value_text(v));
-    }
-    Some(parts.join(" "))
 }

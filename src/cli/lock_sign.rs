@@ -236,30 +236,3 @@ fn print_credential(
     }
     Ok(())
 }
-
-// What the bulk credential run (lock_sign/bulk.rs) shares with the
-// library's sign ceremonies.
-use crate::ceremony::sign::{checked_auth_key, require_trusted};
-
-fn sign_journal(args: &SignArgs) -> PathBuf {
-    // The setup fails only on a chain argument it cannot take; preflight
-    // reports that, and the journal then stays where no store is.
-    args.setup()
-        .map(|setup| crate::ceremony::sign::sign_journal(&setup))
-        .unwrap_or_else(|_| PathBuf::from(".locksmith-journal"))
-}
-
-fn stage_record(
-    args: &SignArgs,
-    entry: crate::transcript::Entry,
-    signers: &mut [Box<dyn crate::tka::signer::Signer>],
-    unit: &mut crate::ceremony::commit::CommitUnit,
-) -> anyhow::Result<Option<Staged>> {
-    crate::ceremony::sign::stage_record(&args.setup()?, entry, signers, unit)
-}
-
-fn read_auth_key(
-    source: &super::secret_input::SecretSource,
-) -> anyhow::Result<zeroize::Zeroizing<String>> {
-    crate::ceremony::sign::check_auth_key(&source.read("pre-auth key")?)
-}

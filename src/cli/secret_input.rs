@@ -95,25 +95,16 @@ pub fn read_bounded(reader: impl Read, what: &str) -> anyhow::Result<Zeroizing<S
     read_bounded_to(reader, what, MAX_SECRET_BYTES)
 }
 
-/// [`read_bounded`] with another cap (a list of secrets, one per line).
+/// [`read_bounded`] with another cap (a list of secrets, one per line):
+/// the library's [`crate::secrets::secret_buf::read_bounded_text`].
 pub fn read_bounded_to(
     reader: impl Read,
     what: &str,
     cap: usize,
 ) -> anyhow::Result<Zeroizing<String>> {
-    let mut bytes = Zeroizing::new(Vec::with_capacity(cap + 1));
-    reader.take(cap as u64 + 1).read_to_end(&mut bytes)?;
-    if bytes.len() > cap {
-        bail!("the {what} is longer than {cap} bytes; give only the secret(s)");
-    }
-    match std::str::from_utf8(&bytes) {
-        Ok(text) => {
-            let mut out = Zeroizing::new(String::with_capacity(text.len()));
-            out.push_str(text);
-            Ok(out)
-        }
-        Err(_) => bail!("the {what} is not UTF-8 text"),
-    }
+    Ok(crate::secrets::secret_buf::read_bounded_text(
+        reader, what, cap,
+    )?)
 }
 
 /// A secret member of a JSON object printed by [`print_json_with_secrets`].

@@ -14,7 +14,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::secrets::age_files::{AgeOptions, AgeRecipient, AgeTarget, FileLayout};
+use crate::ceremony::disablement::plan_outputs;
+pub use crate::ceremony::disablement::SecretsDestinations;
 use crate::secrets::decrypt::{decrypt_file, load_identities, Unlock};
 use crate::secrets::label::{parse_date, today, AuthorityLabel};
 use crate::secrets::lines::LINES;
@@ -23,9 +24,7 @@ use crate::secrets::record::{VerificationRecord, VerifyMethod};
 use crate::secrets::secret::{parse_secret_hex, DisablementSecret};
 use crate::secrets::values::{parse_value_text, DisablementValue, Progress};
 use crate::secrets::verify::{check_line, read_typed_secret, verify_secret, Verdict};
-use crate::secrets::{
-    generate_secrets, write_outputs, OutputOptions, Overwrite, SheetFormat, SheetOptions,
-};
+use crate::secrets::{generate_secrets, write_outputs, SheetFormat};
 
 /// Exit code when a secret matches none of the expected values.
 pub const EXIT_NO_MATCH: u8 = 3;
@@ -253,7 +252,7 @@ fn require_expected(expected: &[DisablementValue]) -> anyhow::Result<()> {
 
 /// Reads a passphrase: from the terminal (twice when `confirm`), or one
 /// line of stdin when stdin is not a terminal.
-fn read_passphrase(confirm: bool) -> anyhow::Result<SecretString> {
+pub fn read_passphrase(confirm: bool) -> anyhow::Result<SecretString> {
     if std::io::stdin().is_terminal() {
         let first = Zeroizing::new(
             rpassword::prompt_password("Passphrase: ").context("reading the passphrase")?,
@@ -319,24 +318,8 @@ struct GenerateReport<'a> {
     secrets: Option<Vec<Zeroizing<String>>>,
 }
 
-/// Where a ceremony's secrets go, as the user asked (shared by `secrets
-/// generate` and `lock init`'s `--secrets-*` options).
-#[derive(Debug, Clone, Default)]
-pub struct SecretsDestinations {
-    pub to: Vec<String>,
-    pub to_file: Vec<PathBuf>,
-    pub passphrase: bool,
-    pub out: Option<PathBuf>,
-    pub armor: bool,
-    pub single_file: bool,
-    pub sheet_dir: Option<PathBuf>,
-    pub sheet_format: Vec<SheetFormatArg>,
-    pub single_sheet_file: bool,
-    pub force: bool,
-}
-
 /// `lock init`'s options for the disablement secrets; flatten into its
-/// clap args and pass `(&args).into()` to [`plan_outputs`].
+/// clap args and pass `(&args).into()` to the library's request.
 #[derive(Debug, Args, Clone, Default)]
 pub struct InitSecretsArgs {
     /// How many disablement secrets (1 to 32).
@@ -386,122 +369,11 @@ impl From<&InitSecretsArgs> for SecretsDestinations {
             armor: a.secrets_armor,
             single_file: a.secrets_single_file,
             sheet_dir: a.secrets_sheet_dir.clone(),
-            sheet_format: a.secrets_sheet_format.clone(),
+            sheet_format: a.secrets_sheet_format.iter().map(|f| (*f).into()).collect(),
             single_sheet_file: a.secrets_single_sheet_file,
             force: false,
         }
     }
-}
-
-/// Checked destinations, with recipients parsed and the passphrase read.
-/// Make it **before** anything slow or irreversible (signing the genesis),
-/// so a bad recipient fails first.
-pub struct PlannedOutputs {
-    age: Option<(PathBuf, AgeOptions)>,
-    sheets: Option<(PathBuf, SheetOptions)>,
-    overwrite: Overwrite,
-}
-
-impl PlannedOutputs {
-    /// Whether anything will be written.
-    pub fn is_empty(&self) -> bool {
-        self.age.is_none() && self.sheets.is_none()
-    }
-
-    /// The options for [`write_outputs`].
-    pub fn options(&self) -> OutputOptions<'_> {
-        OutputOptions {
-            age: self.age.as_ref().map(|(d, o)| {
-                (
-                    d.as_path(),
-                    AgeOptions {
-                        target: match &o.target {
-                            AgeTarget::Recipients(r) => AgeTarget::Recipients(r.clone()),
-                            AgeTarget::Passphrase(p) => AgeTarget::Passphrase(p.clone()),
-                        },
-                        layout: o.layout,
-                        armor: o.armor,
-                        overwrite: o.overwrite,
-                        progress: o.progress,
-                    },
-                )
-            }),
-            sheets: self.sheets.as_ref().map(|(d, o)| (d.as_path(), o.clone())),
-            overwrite: self.overwrite,
-        }
-    }
-}
-
-/// Parses recipients, asks for the passphrase, and checks that the
-/// destinations make sense. `allow_none`: whether writing nothing is
-/// acceptable (e.g. `--reveal`).
-pub fn plan_outputs(d: &SecretsDestinations, allow_none: bool) -> anyhow::Result<PlannedOutputs> {
-    let mut recipients = Vec::new();
-    for r in &d.to {
-        recipients.push(AgeRecipient::parse(r).context("age recipient")?);
-    }
-    for f in &d.to_file {
-        recipients.extend(AgeRecipient::parse_file(f).context("age recipients file")?);
-    }
-    let encrypting = d.passphrase || !recipients.is_empty();
-    if encrypting && d.out.is_none() {
-        bail!("no directory for the age files: say where they go (--out / --secrets-out DIR)");
-    }
-    if d.out.is_some() && !encrypting {
-        bail!("a directory for age files but nobody to encrypt to: add a recipient (--to / --secrets-to) or a passphrase");
-    }
-    if !encrypting && d.sheet_dir.is_none() && !allow_none {
-        bail!("nowhere to put the secrets: give age recipients or a passphrase with an output directory, and/or a sheet directory");
-    }
-    let overwrite = if d.force {
-        Overwrite::Replace
-    } else {
-        Overwrite::Refuse
-    };
-    let target = if d.passphrase {
-        Some(AgeTarget::Passphrase(read_passphrase(true)?))
-    } else if recipients.is_empty() {
-        None
-    } else {
-        Some(AgeTarget::Recipients(recipients))
-    };
-    let layout = |single: bool| {
-        if single {
-            FileLayout::Single
-        } else {
-            FileLayout::PerSecret
-        }
-    };
-    let formats: Vec<SheetFormat> = if d.sheet_format.is_empty() {
-        SheetFormat::ALL.to_vec()
-    } else {
-        d.sheet_format.iter().map(|f| (*f).into()).collect()
-    };
-    Ok(PlannedOutputs {
-        age: match (&d.out, target) {
-            (Some(dir), Some(target)) => Some((
-                dir.clone(),
-                AgeOptions {
-                    target,
-                    layout: layout(d.single_file),
-                    armor: d.armor,
-                    overwrite,
-                    progress: Progress::Auto,
-                },
-            )),
-            _ => None,
-        },
-        sheets: d.sheet_dir.as_ref().map(|dir| {
-            (
-                dir.clone(),
-                SheetOptions {
-                    formats,
-                    layout: layout(d.single_sheet_file),
-                },
-            )
-        }),
-        overwrite,
-    })
 }
 
 fn run_generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
@@ -522,11 +394,12 @@ fn run_generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
             armor: args.armor,
             single_file: args.single_file,
             sheet_dir: args.sheet_dir.clone(),
-            sheet_format: args.sheet_format.clone(),
+            sheet_format: args.sheet_format.iter().map(|f| (*f).into()).collect(),
             single_sheet_file: args.single_sheet_file,
             force: args.force,
         },
         args.reveal,
+        &|| read_passphrase(true),
     )?;
     let generated = generate_secrets(args.count, Progress::Auto)?;
     let options = planned.options();
@@ -756,8 +629,13 @@ pub fn run_decrypt(args: &DecryptArgs, expected: &[DisablementValue]) -> anyhow:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secrets::AgeTarget;
     use clap::Parser;
     use std::path::Path;
+
+    fn no_passphrase() -> anyhow::Result<SecretString> {
+        bail!("no passphrase asked for here")
+    }
 
     /// Stands in for `lock init`, which flattens the secrets options.
     #[derive(Debug, Parser)]
@@ -785,7 +663,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(args.secrets.secrets_count, 5);
-        let planned = plan_outputs(&(&args.secrets).into(), false).unwrap();
+        let planned = plan_outputs(&(&args.secrets).into(), false, &no_passphrase).unwrap();
         let options = planned.options();
         let (dir, age) = options.age.as_ref().unwrap();
         assert_eq!(*dir, Path::new("/tmp/x"));
@@ -795,7 +673,9 @@ mod tests {
         assert_eq!(sheets.formats, vec![SheetFormat::Pdf, SheetFormat::Text]);
 
         let none = FakeInit::try_parse_from(["init"]).unwrap();
-        let err = plan_outputs(&(&none.secrets).into(), false).err().unwrap();
+        let err = plan_outputs(&(&none.secrets).into(), false, &no_passphrase)
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("nowhere to put the secrets"));
         assert!(
             FakeInit::try_parse_from(["init", "--secrets-passphrase", "--secrets-to", X25519])
@@ -804,7 +684,9 @@ mod tests {
         let bad =
             FakeInit::try_parse_from(["init", "--secrets-to", "age1nope", "--secrets-out", "d"])
                 .unwrap();
-        let err = plan_outputs(&(&bad.secrets).into(), false).err().unwrap();
+        let err = plan_outputs(&(&bad.secrets).into(), false, &no_passphrase)
+            .err()
+            .unwrap();
         assert!(format!("{err:#}").contains("is not an age recipient"));
     }
 }

@@ -6,13 +6,11 @@
 
 use crate::ceremony::outputs::PrimaryOutput;
 use crate::ceremony::signers::SignerRequest;
-use crate::ceremony::terminal::Stderr;
 use crate::output::write_atomic;
-use crate::tka::signer::Signer;
 
 use std::path::Path;
 
-pub use crate::ceremony::signers::{signers_json, signers_text};
+pub use crate::ceremony::signers::signers_json;
 
 /// `--signer` and what goes with it.
 #[derive(Debug, Clone, clap::Args)]
@@ -91,23 +89,6 @@ impl ConfirmArgs {
     }
 }
 
-/// [`PrimaryOutput::check`] for the command's main output.
-pub fn check_primary_output(path: &Path, confirm: &ConfirmArgs, force: bool) -> anyhow::Result<()> {
-    confirm.primary(force).check(path)
-}
-
-/// [`PrimaryOutput::stage`] for the command's main output.
-pub fn stage_primary_output(
-    unit: &mut crate::ceremony::commit::CommitUnit,
-    path: &Path,
-    kind: crate::exchange::ArtifactKind,
-    payload: &[u8],
-    confirm: &ConfirmArgs,
-    force: bool,
-) -> anyhow::Result<Option<String>> {
-    confirm.primary(force).stage(unit, path, kind, payload)
-}
-
 /// Shows an artifact as terminal QR codes (several, numbered, when it does
 /// not fit one) in upstream's raw form.
 pub fn show_qr(kind: crate::exchange::ArtifactKind, payload: &[u8]) -> anyhow::Result<()> {
@@ -153,13 +134,6 @@ impl SignerArgs {
     pub fn specs(&self) -> anyhow::Result<Vec<String>> {
         self.request().specs()
     }
-}
-
-/// Opened signers, a warning for software and imported keys on standard
-/// error (commands not on the pipeline yet; a ceremony opens them with
-/// [`SignerRequest::open`] on its terminal).
-pub fn open_signers(args: &SignerArgs) -> anyhow::Result<Vec<Box<dyn Signer>>> {
-    args.request().open(&mut Stderr)
 }
 
 /// Writes an output file atomically, refusing to overwrite without `force`.

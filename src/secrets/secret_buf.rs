@@ -144,6 +144,45 @@ impl std::fmt::Write for SecretBuf {
     }
 }
 
+/// Why [`read_bounded_text`] gave no text.
+#[derive(Debug, thiserror::Error)]
+pub enum BoundedReadError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("the {what} is longer than {cap} bytes; give only the secret(s)")]
+    TooLong { what: String, cap: usize },
+    #[error("the {what} is not UTF-8 text")]
+    NotUtf8 { what: String },
+}
+
+/// Reads at most `cap` bytes of secret text (`what` names it in errors)
+/// into a buffer sized for them up front, so it never reallocates and
+/// leaves a copy; as UTF-8, zeroized on drop.
+pub fn read_bounded_text(
+    reader: impl Read,
+    what: &str,
+    cap: usize,
+) -> Result<Zeroizing<String>, BoundedReadError> {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(cap + 1));
+    reader.take(cap as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > cap {
+        return Err(BoundedReadError::TooLong {
+            what: what.to_string(),
+            cap,
+        });
+    }
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => {
+            let mut out = Zeroizing::new(String::with_capacity(text.len()));
+            out.push_str(text);
+            Ok(out)
+        }
+        Err(_) => Err(BoundedReadError::NotUtf8 {
+            what: what.to_string(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
