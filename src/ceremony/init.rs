@@ -776,3 +776,73 @@ mod tests {
         );
     }
 }
+
+/// What `lock release` asks for: a store held back by `lock init
+/// --await-custodians`, the custodians' verification record, the online
+/// node whose key the stock `tailscale lock init` line needs.
+pub struct ReleaseRequest {
+    pub store: std::path::PathBuf,
+    /// Default: `STORE/verifications.json`.
+    pub record: Option<std::path::PathBuf>,
+    pub online: OnlineNode,
+}
+
+/// A released authority: its genesis and state, for the online commands.
+pub struct Released {
+    pub genesis: Aum,
+    pub state: State,
+    pub node_key: Option<[u8; 32]>,
+}
+
+/// `lock release`: lets a held-back authority go live once every
+/// disablement secret has a custodian's verification. Signs nothing; every
+/// check comes before the store's hold is removed.
+pub fn release(request: &ReleaseRequest) -> anyhow::Result<Released> {
+    let dir = &request.store;
+    let store = Store::open(dir, true)?;
+    if !Store::is_held(dir) {
+        bail!(
+            "the authority in {} is not held back; nothing to release",
+            crate::shown::path(dir)
+        );
+    }
+    let authority = store.load()?;
+    let record_path = request
+        .record
+        .clone()
+        .unwrap_or_else(|| dir.join("verifications.json"));
+    let record = crate::secrets::VerificationRecord::load(&record_path)?;
+    let values: Vec<[u8; 32]> = authority
+        .state()
+        .disablement_values()
+        .filter_map(|v| v.try_into().ok())
+        .collect();
+    let node_key = request.online.node_key()?;
+    let missing = record.unverified(&values);
+    if !missing.is_empty() {
+        let shown: Vec<String> = missing.iter().map(|i| format!("#{i}")).collect();
+        bail!(
+            "not every custodian has verified: disablement secret(s) {} have no verification in {}; \
+             custodians run `locksmith secrets verify --store {} --custodian NAME --record {}`",
+            shown.join(", "),
+            crate::shown::path(&record_path),
+            crate::shown::path(dir),
+            crate::shown::path(&record_path)
+        );
+    }
+    let genesis = authority
+        .tree()
+        .get(&authority.oldest_ancestor())
+        .cloned()
+        .context("the store's genesis AUM is missing: run `locksmith lock status --store` to see what the store holds")?;
+    let state = genesis
+        .state
+        .clone()
+        .context("the store's genesis AUM has no state")?;
+    store.release()?;
+    Ok(Released {
+        genesis,
+        state,
+        node_key,
+    })
+}

@@ -13,7 +13,7 @@ use crate::store::Store;
 use crate::tka::disablement::value_text;
 use crate::tka::keyforms::tlpub_text;
 use crate::tka::{hex, Aum, State};
-use anyhow::{bail, Context};
+
 use serde_json::json;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
@@ -309,56 +309,23 @@ pub struct ReleaseArgs {
 /// `locksmith lock release`: lets a held-back authority go live once every
 /// disablement secret has been verified by a custodian.
 pub fn release(args: ReleaseArgs) -> anyhow::Result<()> {
-    let dir = args.store.clone().unwrap_or_else(Store::default_dir);
-    let store = Store::open(&dir, true)?;
-    if !Store::is_held(&dir) {
-        bail!(
-            "the authority in {} is not held back; nothing to release",
-            dir.display()
-        );
-    }
-    let authority = store.load()?;
-    let record_path = args
-        .record
-        .clone()
-        .unwrap_or_else(|| dir.join("verifications.json"));
-    let record = crate::secrets::VerificationRecord::load(&record_path)?;
-    let values: Vec<[u8; 32]> = authority
-        .state()
-        .disablement_values()
-        .filter_map(|v| v.try_into().ok())
-        .collect();
-    let node_key = args.online.request().node_key()?;
-    let missing = record.unverified(&values);
-    if !missing.is_empty() {
-        let shown: Vec<String> = missing.iter().map(|i| format!("#{i}")).collect();
-        bail!(
-            "not every custodian has verified: disablement secret(s) {} have no verification in {}; \
-             custodians run `locksmith secrets verify --store {} --custodian NAME --record {}`",
-            shown.join(", "),
-            record_path.display(),
-            dir.display(),
-            record_path.display()
-        );
-    }
-    store.release()?;
-    let genesis = authority
-        .tree()
-        .get(&authority.oldest_ancestor())
-        .cloned()
-        .context("the genesis is missing")?;
-    let st = genesis.state.clone().context("the genesis has no state")?;
+    let released = crate::ceremony::init::release(&crate::ceremony::init::ReleaseRequest {
+        store: args.store.clone().unwrap_or_else(Store::default_dir),
+        record: args.record.clone(),
+        online: args.online.request(),
+    })?;
+    let (genesis, st, node_key) = (&released.genesis, &released.state, released.node_key);
     if args.json {
         print_json(&json!({
             "released": true,
-            "genesis": render::aum_json(&genesis),
-            "stock_init_command": stock_init_command(&st, node_key),
+            "genesis": render::aum_json(genesis),
+            "stock_init_command": stock_init_command(st, node_key),
             "stock_init_refused": if node_key.is_none() { Some(NO_NODE_KEY) } else { None },
         }));
         return Ok(());
     }
     outln!("every disablement secret was verified by a custodian; the authority is released.");
-    print_genesis(&genesis, &st);
-    print_online_commands(&st, node_key);
+    print_genesis(genesis, st);
+    print_online_commands(st, node_key);
     Ok(())
 }
