@@ -638,17 +638,35 @@ pub fn artifact_name(a: &Artifact) -> &'static str {
 /// CBOR (neither an envelope nor text) that decodes as a valid AUM with
 /// signatures is exactly what `identify` returns for it, without decoding
 /// it a second time as a node-key signature or copying it.
-fn read_chain_file(path: &Path) -> Result<Aum, InputError> {
+fn read_chain_file(path: &Path) -> Result<Vec<Aum>, InputError> {
     let input = Input::read_path(path)?;
+    // A store's AUM pack (`aums/DIGEST.pack`, src/store/pack.rs): the
+    // AUMs of one `lock import`, so that `--chain STORE/aums` reads a store.
+    if let Some(stem) = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".pack"))
+    {
+        let records = crate::store::pack::decode(stem, &input.bytes)
+            .map_err(|e| input.invalid(format!("a store's AUM pack that cannot be read: {e}")))?;
+        return records
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                Aum::decode(r)
+                    .map_err(|e| input.invalid(format!("record {i} of the AUM pack: {e}")))
+            })
+            .collect();
+    }
     if !crate::exchange::is_envelope(&input.bytes) && input.text().is_none() {
         if let Ok(aum) = Aum::decode(&input.bytes) {
             if !aum.signatures().is_empty() && aum.static_validate().is_ok() {
-                return Ok(aum);
+                return Ok(vec![aum]);
             }
         }
     }
     match identify(&input)? {
-        (_, Artifact::Aum(a)) => Ok(a),
+        (_, Artifact::Aum(a)) => Ok(vec![a]),
         (_, other) => Err(input.invalid(format!(
             "expected an AUM file, found {}",
             artifact_name(&other)
@@ -738,9 +756,21 @@ fn read_chain_dir(arg: &str) -> Result<Vec<Aum>, InputError> {
     entries.sort();
     // Read and decode on every core; the first error in file order wins.
     use rayon::prelude::*;
-    let read: Vec<Result<Aum, InputError>> =
+    let read: Vec<Result<Vec<Aum>, InputError>> =
         entries.par_iter().map(|p| read_chain_file(p)).collect();
-    let aums = read.into_iter().collect::<Result<Vec<Aum>, InputError>>()?;
+    let mut aums = Vec::with_capacity(read.len());
+    let mut several = false;
+    for file in read {
+        let file = file?;
+        several |= file.len() > 1;
+        aums.extend(file);
+    }
+    if several {
+        // A store keeps an AUM it signed as its own file even when an
+        // import's pack holds it too: each AUM once.
+        let mut seen = std::collections::HashSet::new();
+        aums.retain(|a| seen.insert(a.hash()));
+    }
     if aums.is_empty() {
         return Err(InputError::Invalid {
             source_name: crate::shown::escape(arg).into_owned(),

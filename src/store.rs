@@ -23,7 +23,7 @@
 //! byte. Concurrency: writers hold the exclusive lock for the
 //! whole load-verify-write cycle, so two writers cannot interleave.
 
-mod pack;
+pub mod pack;
 mod verified_cache;
 
 use crate::output::write_atomic;

@@ -256,6 +256,22 @@ mod packs {
     }
 
     #[test]
+    fn a_pack_read_as_a_chain_file_is_checked_against_its_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let aums = order_by_parent_links(sample_chain()).expect("ordered");
+        let full = Authority::from_chain(aums).expect("verifies");
+        Store::create(dir.path(), &full).expect("create");
+        let pack = files(dir.path(), "pack").remove(0);
+        let chain = tempfile::tempdir().expect("chain dir");
+        let renamed = chain.path().join(format!("{}.pack", "00".repeat(32)));
+        std::fs::copy(&pack, &renamed).expect("copy");
+        let err = locksmith::input::read_chain(&[chain.path().display().to_string()])
+            .expect_err("a renamed pack is refused");
+        let msg = err.to_string();
+        assert!(msg.contains("pack") && msg.contains("name"), "{msg}");
+    }
+
+    #[test]
     fn a_store_of_aum_files_and_packs_together_loads() {
         // A store written as one `.aum` file per AUM (what earlier versions
         // wrote, and what signing commands write) with a pack beside it
@@ -271,6 +287,13 @@ mod packs {
         let loaded = load_fresh(dir.path()).expect("mixed store");
         assert_eq!(loaded.head(), full.head());
         assert_eq!(loaded.tree().len(), full.tree().len());
+        // `--chain STORE/aums` reads the same store: packs and single
+        // files, each AUM once.
+        let chain = locksmith::input::read_chain(&[dir.path().join("aums").display().to_string()])
+            .expect("the store's directory reads as a chain");
+        assert_eq!(chain.len(), full.tree().len());
+        let from_dir = Authority::from_chain(chain).expect("verifies");
+        assert_eq!(from_dir.head(), full.head());
         // The cache it records counts each AUM once and is used next time.
         let record = std::fs::read_to_string(dir.path().join("verified-cache")).expect("cache");
         assert!(
