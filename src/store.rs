@@ -525,11 +525,16 @@ impl Store {
         accept_unseen: bool,
     ) -> Result<ImportPlan, StoreError> {
         let before = self.load()?;
-        let new: Vec<Aum> = updates
-            .iter()
-            .filter(|a| before.tree().get(&a.hash()).is_none())
-            .cloned()
-            .collect();
+        // Each update hashed once here; the new ones moved, not copied.
+        let mut new = Vec::with_capacity(updates.len());
+        let mut new_hashes = Vec::with_capacity(updates.len());
+        for aum in updates {
+            let hash = aum.hash();
+            if before.tree().get(&hash).is_none() {
+                new_hashes.push(hash);
+                new.push(aum);
+            }
+        }
         if new.is_empty() {
             return Ok(ImportPlan {
                 after: before,
@@ -557,8 +562,8 @@ impl Store {
         after
             .inform(ordered)
             .map_err(|e| StoreError::Refused(format!("the imported AUMs do not verify: {e}")))?;
-        let unseen =
-            check_imported_checkpoints(&before, &after, &updates, accept_unseen).map_err(|e| {
+        let unseen = check_imported_checkpoints(&before, &after, &new_hashes, accept_unseen)
+            .map_err(|e| {
                 StoreError::Refused(format!(
                     "a checkpoint in the import replaces the state: {e}"
                 ))

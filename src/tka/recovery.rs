@@ -510,22 +510,27 @@ pub fn check_rebuild(authority: &Authority, blob: &Aum) -> Result<CheckedRecover
 /// the caller to show and record. Its signatures are still verified by
 /// the import against the keys trusted at the fork point.
 ///
-/// `imported` is `current` informed with `updates` (the import's result,
-/// verified): ordinary checkpoints are recognised on it in one pass.
+/// `imported` is `current` informed with the import (its result,
+/// verified) and `new_hashes` the hashes of the imported AUMs: ordinary
+/// checkpoints are recognised on it in one pass.
 pub fn check_imported_checkpoints(
     current: &Authority,
     imported: &Authority,
-    updates: &[Aum],
+    new_hashes: &[AumHash],
     accept_unseen: bool,
 ) -> Result<Vec<UnseenRecovery>, Error> {
     let mut unseen = Vec::new();
-    let new: Vec<&Aum> = updates
+    // The imported AUMs `current` did not hold, as `imported` holds them
+    // (with their hashes: nothing is hashed again here).
+    let new: Vec<(AumHash, &Aum)> = new_hashes
         .iter()
-        .filter(|a| current.tree().get(&a.hash()).is_none())
+        .filter(|h| current.tree().get(h).is_none())
+        .filter_map(|h| imported.tree().get(h).map(|a| (*h, a)))
         .collect();
-    let checkpoints: Vec<&&Aum> = new
+    let checkpoints: Vec<(AumHash, &Aum)> = new
         .iter()
-        .filter(|a| a.kind == AumKind::CHECKPOINT && a.parent().is_some())
+        .filter(|(_, a)| a.kind == AumKind::CHECKPOINT && a.parent().is_some())
+        .copied()
         .collect();
     if checkpoints.is_empty() {
         return Ok(unseen);
@@ -544,31 +549,30 @@ pub fn check_imported_checkpoints(
             })
         })
     };
-    let mut children: HashMap<AumHash, Vec<&Aum>> = HashMap::new();
-    for a in &new {
+    let mut children: HashMap<AumHash, Vec<AumHash>> = HashMap::new();
+    for (h, a) in &new {
         if let Some(p) = a.parent() {
-            children.entry(p).or_default().push(a);
+            children.entry(p).or_default().push(*h);
         }
     }
-    for cp in checkpoints {
+    for (cp_hash, cp) in checkpoints {
         if restates_parent(imported, cp) {
             continue;
         }
         // The checkpoint and everything built on it, in this import.
-        let mut after: HashSet<AumHash> = HashSet::from([cp.hash()]);
-        let mut queue = vec![cp.hash()];
+        let mut after: HashSet<AumHash> = HashSet::from([cp_hash]);
+        let mut queue = vec![cp_hash];
         while let Some(h) = queue.pop() {
-            for child in children.get(&h).into_iter().flatten() {
-                let c = child.hash();
-                if after.insert(c) {
-                    queue.push(c);
+            for c in children.get(&h).into_iter().flatten() {
+                if after.insert(*c) {
+                    queue.push(*c);
                 }
             }
         }
         let others: Vec<Aum> = new
             .iter()
-            .filter(|a| !after.contains(&a.hash()))
-            .map(|a| (*a).clone())
+            .filter(|(h, _)| !after.contains(h))
+            .map(|(_, a)| (*a).clone())
             .collect();
         let mut seen = current.clone();
         if !others.is_empty() {
@@ -596,7 +600,7 @@ pub fn check_imported_checkpoints(
                     .map(Difference::State)
                     .collect();
                 let found = UnseenRecovery {
-                    checkpoint: cp.hash(),
+                    checkpoint: cp_hash,
                     fork_parent: parent,
                     changes,
                 };
