@@ -165,7 +165,7 @@ pub fn open_signers(args: &SignerArgs) -> anyhow::Result<Vec<Box<dyn Signer>>> {
 /// Writes an output file atomically, refusing to overwrite without `force`.
 pub fn write_output(path: &Path, data: &[u8], force: bool) -> anyhow::Result<()> {
     write_atomic(path, data, force)?;
-    eprintln!("wrote {}", path.display());
+    eoutln!("wrote {}", path.display());
     Ok(())
 }
 
