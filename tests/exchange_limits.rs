@@ -405,3 +405,17 @@ fn large_legitimate_images_with_a_code_still_decode() {
     assert_eq!(search_plan(1080, 12000)[0].pixels(), 1080 * 12000);
     assert_eq!(search_image(&screenshot).codes, vec![text.to_vec()]);
 }
+
+/// Found by the fourth `image_limits` campaign (2026-12-04): a 2 KB
+/// progressive JPEG with 18 scans over 4334 x 10061 pixels (785 million
+/// scan-pixels, under the first cap of 800 million) took 6 s to decode
+/// niced on a loaded machine. Refused from its header and scan count.
+#[test]
+fn a_jpeg_with_18_scans_over_a_large_canvas_is_refused_before_decoding() {
+    let bytes = include_bytes!("data/images/jpeg-18-scans-43-megapixels.jpg");
+    assert!(bytes.len() < 4096);
+    let err = decode_image_file(bytes, "scans18.jpg").expect_err("refused");
+    assert!(matches!(err, ExchangeError::ImageTooLarge { .. }), "{err}");
+    assert!(err.to_string().contains("4334 x 10061"), "{err}");
+    assert!(err.to_string().contains("scans18.jpg"), "{err}");
+}
