@@ -47,13 +47,51 @@ pub const MAX_IMAGE_PIXELS: u64 = 50_000_000;
 /// [`MAX_IMAGE_PIXELS`] plus the decoders' working buffers).
 pub const MAX_IMAGE_ALLOC: u64 = 512 * 1024 * 1024;
 
-/// Scans times pixels of one JPEG: 800 million. A progressive JPEG is
+/// Scans times pixels of one JPEG: 500 million. A progressive JPEG is
 /// decoded scan by scan over the whole image, so a small file with many
 /// scans over a large canvas costs seconds per few dozen scans (a 3 KB
 /// file with 29 scans over 4334 x 10061 pixels took 2.7 s, found by the
-/// `image_limits` fuzz campaign). A 48-megapixel progressive photo has
-/// about 10 scans (480 million); a QR photo far fewer.
-pub const MAX_JPEG_SCAN_PIXELS: u64 = 800_000_000;
+/// `image_limits` fuzz campaign; the fourth campaign found a 2 KB one with
+/// 18 over the same canvas, 785 million, just under the first cap of 800
+/// million, taking 6 s niced on a loaded machine). A 48-megapixel
+/// progressive photo has about 10 scans (480 million); a QR photo far
+/// fewer.
+pub const MAX_JPEG_SCAN_PIXELS: u64 = 500_000_000;
+
+/// Pixels of the image the QR search reads at full detail: 16 million.
+/// rxing's search costs time in proportion to the pixels it reads, and
+/// locksmith retries an image that holds no readable code (rescaled,
+/// inverted, blurred), so a larger image (a 48-megapixel photo, or any
+/// hostile file up to [`MAX_IMAGE_PIXELS`]) is searched at a reduced size
+/// of at most this many pixels: a code filling a tenth of a 48-megapixel
+/// photo's width still has about 5 pixels a module there.
+pub const MAX_QR_SEARCH_PIXELS: u64 = 16_000_000;
+
+/// Longest side of the copies the QR search retries on (rescaled,
+/// inverted, blurred): 1200 pixels, for an image whose longest side is over
+/// [`QR_RETRY_ABOVE_SIDE`]. The retries are for photos of screens and
+/// paper, where the code fills much of the frame; they used to run at full
+/// size, so a 1 KB JPEG of 122 x 11520 pixels cost 1.7 s of CPU (found
+/// by the `qr_image` fuzz campaign). A retry copy whose shorter side falls
+/// under [`MIN_QR_SEARCH_SIDE`] is not searched at all.
+pub const QR_RETRY_SIDE: u32 = 1200;
+
+/// The longest side above which the retries run on a copy reduced to
+/// [`QR_RETRY_SIDE`]: 1600 pixels. Smaller images are retried at their own
+/// size (and ones under 500 pixels also at twice it).
+pub const QR_RETRY_ABOVE_SIDE: u32 = 1600;
+
+/// The shortest side of an image that can hold a QR code worth searching
+/// for: 21 pixels, one pixel a module of the smallest code (version 1).
+pub const MIN_QR_SEARCH_SIDE: u32 = 21;
+
+/// Pixels the QR search reads in one image, over every pass: 40 million
+/// (the image at most [`MAX_QR_SEARCH_PIXELS`], three retries of at most
+/// [`QR_RETRY_SIDE`] squared, and, once a code is found, the multi-code
+/// pass over the image again: 36.3 million, with room). Checked by the
+/// search's own work counter (`qr_decode::search_image`), so one image
+/// costs a bounded amount of CPU whatever its header says.
+pub const MAX_QR_SEARCH_WORK: u64 = 40_000_000;
 
 /// Frames of one animated GIF: 10000. locksmith's own animations have
 /// twice as many frames as parts: 202 for a 20 KB export, about 2000 for

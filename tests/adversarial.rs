@@ -1137,3 +1137,39 @@ fn escape_laden_fields_of_every_input_kind_never_reach_the_terminal_raw() {
         }
     }
 }
+
+/// A file name is outside text too: the "wrote FILE" line of a signing
+/// command (src/cli/lock_update.rs, through `eoutln!`) shows a crafted
+/// output name with its ESC, CSI, OSC, C1 and bidi characters escaped,
+/// while the file itself gets the exact name asked for.
+#[test]
+fn a_crafted_output_file_name_reaches_stderr_escaped() {
+    let r = room();
+    let store = r.store();
+    let name = "upd\u{1b}[2K\u{1b}[1A\u{1b}]0;owned\u{7}\u{9b}31m\u{202e}x.aum";
+    let out_path = r.path(name);
+    let out = ok(&[
+        "lock",
+        "update",
+        &r.c_tlpub,
+        "--meta",
+        "name=c",
+        "--signer",
+        &r.a,
+        "--signer",
+        &r.b,
+        "--yes",
+        "--store",
+        &store,
+        "--out",
+        &out_path.display().to_string(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_clean(&stderr, "lock update --out with a crafted name");
+    assert!(
+        stderr.contains("upd\\u{1b}[2K\\u{1b}[1A\\u{1b}]0;owned\\u{7}\\u{9b}31m\\u{202e}x.aum"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("wrote "), "{stderr}");
+    assert!(out_path.exists(), "the file keeps its exact name");
+}

@@ -262,3 +262,160 @@ fn a_jpeg_with_many_scans_over_a_large_canvas_is_refused_before_decoding() {
     assert!(err.to_string().contains("29 scans"), "{err}");
     assert!(err.to_string().contains("scans.jpg"), "{err}");
 }
+
+/// A 122 x 11520 baseline JPEG, as the `qr_image` fuzz campaign found
+/// (2026-12-03): 1.4 megapixels, within every cap, on which rxing's search
+/// plus locksmith's retries (rescaled, inverted, blurred, each at full
+/// size) took 1.7 s of CPU. A small, mostly flat picture with a few bars,
+/// as the fuzzer's was.
+fn tall_thin_jpeg() -> Vec<u8> {
+    let img = image::GrayImage::from_fn(122, 11520, |x, y| {
+        image::Luma([if (y / 97) % 5 == 0 && x % 31 < 9 {
+            0
+        } else {
+            230
+        }])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 30)
+        .encode_image(&img)
+        .expect("jpeg");
+    out
+}
+
+/// The retries no longer run at full size: a strip too narrow to hold a
+/// code once reduced is searched once, at its own size (before: four
+/// passes, three of them over all 1.4 million pixels). Asserted on the
+/// search's plan and its own work counter, not on time.
+#[test]
+fn a_tall_thin_jpeg_is_searched_once_not_four_times() {
+    use locksmith::exchange::qr_decode::{
+        load_still, search_image, search_plan, PassKind, SearchPass,
+    };
+    let bytes = tall_thin_jpeg();
+    assert!(bytes.starts_with(&[0xFF, 0xD8, 0xFF]));
+    let err = decode_image_file(&bytes, "tall.jpg").expect_err("no code");
+    assert!(matches!(err, ExchangeError::QrNotFound { .. }), "{err}");
+    let img = load_still(&bytes, "tall.jpg").expect("decodes");
+    assert_eq!(img.dimensions(), (122, 11520));
+    assert_eq!(
+        search_plan(122, 11520),
+        vec![SearchPass {
+            kind: PassKind::Image,
+            width: 122,
+            height: 11520
+        }]
+    );
+    let search = search_image(&img);
+    assert!(search.codes.is_empty());
+    assert_eq!(search.pixels_searched, 122 * 11520);
+    // The same strip lying down is searched the same way.
+    assert_eq!(search_plan(11520, 122).len(), 1);
+}
+
+/// Whatever dimensions a header passes the caps with, the QR search reads
+/// at most `MAX_QR_SEARCH_WORK` pixels: the first pass at most
+/// `MAX_QR_SEARCH_PIXELS` (twice: once more for the multi-code pass), the
+/// retries at most `QR_RETRY_SIDE` a side.
+#[test]
+fn the_qr_search_of_any_image_within_the_caps_is_bounded() {
+    use locksmith::exchange::qr_decode::{search_plan, PassKind};
+    let side = limits::MAX_IMAGE_SIDE;
+    let most = (limits::MAX_IMAGE_PIXELS / u64::from(side)) as u32;
+    for (w, h) in [
+        (side, most),
+        (most, side),
+        (7071, 7071),
+        (8000, 6000),
+        (4000, 4000),
+        (1599, 1599),
+        (1601, 30),
+        (499, 499),
+        (20, 20),
+        (1, side),
+        (side, 1),
+        (122, 11520),
+    ] {
+        let plan = search_plan(w, h);
+        let first = plan.first().expect("a first pass");
+        assert_eq!(first.kind, PassKind::Image);
+        assert!(
+            first.pixels() <= limits::MAX_QR_SEARCH_PIXELS,
+            "{w}x{h}: {first:?}"
+        );
+        let work: u64 = plan.iter().map(|p| p.pixels()).sum::<u64>() + first.pixels();
+        assert!(
+            work <= limits::MAX_QR_SEARCH_WORK,
+            "{w}x{h}: {work} in {plan:?}"
+        );
+        for retry in &plan[1..] {
+            assert!(
+                retry.width.min(retry.height) >= limits::MIN_QR_SEARCH_SIDE,
+                "{w}x{h}: {retry:?}"
+            );
+            if w.max(h) > limits::QR_RETRY_ABOVE_SIDE {
+                assert!(
+                    retry.width.max(retry.height) <= limits::QR_RETRY_SIDE,
+                    "{w}x{h}: {retry:?}"
+                );
+            }
+        }
+    }
+    // A 48-megapixel photo: searched at 16 megapixels, aspect kept.
+    let photo = search_plan(8000, 6000);
+    assert!(photo[0].pixels() > 15_900_000, "{photo:?}");
+    let aspect = f64::from(photo[0].width) / f64::from(photo[0].height);
+    assert!((aspect - 4.0 / 3.0).abs() < 0.001, "{photo:?}");
+    assert!(search_plan(0, 100).is_empty());
+}
+
+/// `text` as a QR code drawn black on white at `px` pixels a module (with
+/// a 4-module quiet zone) at (`x0`, `y0`) on a white `w` x `h` canvas.
+fn qr_on_canvas(text: &[u8], px: u32, w: u32, h: u32, x0: u32, y0: u32) -> image::GrayImage {
+    let code = qrcode::QrCode::new(text).expect("qr");
+    let n = code.width() as u32;
+    let colors = code.to_colors();
+    image::GrayImage::from_fn(w, h, |x, y| {
+        let (Some(cx), Some(cy)) = (x.checked_sub(x0), y.checked_sub(y0)) else {
+            return image::Luma([255]);
+        };
+        let (mx, my) = ((cx / px).wrapping_sub(4), (cy / px).wrapping_sub(4));
+        if mx < n && my < n && colors[(my * n + mx) as usize] == qrcode::Color::Dark {
+            image::Luma([0])
+        } else {
+            image::Luma([255])
+        }
+    })
+}
+
+/// Large but real images still decode: a 24-megapixel photo-sized image
+/// (searched at 16 megapixels) holding a code that fills a sixth of its
+/// width, and a tall phone screenshot (1080 x 12000, under the search cap,
+/// so searched at full size) with a code in it.
+#[test]
+fn large_legitimate_images_with_a_code_still_decode() {
+    use locksmith::exchange::qr_decode::{search_image, search_plan};
+    let text = b"UR:LOCKSMITH/LARGE-IMAGE-TEST-0123456789";
+    let photo = qr_on_canvas(text, 30, 6000, 4000, 2500, 1700);
+    assert!(search_plan(6000, 4000)[0].pixels() <= limits::MAX_QR_SEARCH_PIXELS);
+    let found = search_image(&photo);
+    assert_eq!(found.codes, vec![text.to_vec()]);
+    assert!(found.pixels_searched <= limits::MAX_QR_SEARCH_WORK);
+    let screenshot = qr_on_canvas(text, 8, 1080, 12000, 300, 7000);
+    assert_eq!(search_plan(1080, 12000)[0].pixels(), 1080 * 12000);
+    assert_eq!(search_image(&screenshot).codes, vec![text.to_vec()]);
+}
+
+/// Found by the fourth `image_limits` campaign (2026-12-04): a 2 KB
+/// progressive JPEG with 18 scans over 4334 x 10061 pixels (785 million
+/// scan-pixels, under the first cap of 800 million) took 6 s to decode
+/// niced on a loaded machine. Refused from its header and scan count.
+#[test]
+fn a_jpeg_with_18_scans_over_a_large_canvas_is_refused_before_decoding() {
+    let bytes = include_bytes!("data/images/jpeg-18-scans-43-megapixels.jpg");
+    assert!(bytes.len() < 4096);
+    let err = decode_image_file(bytes, "scans18.jpg").expect_err("refused");
+    assert!(matches!(err, ExchangeError::ImageTooLarge { .. }), "{err}");
+    assert!(err.to_string().contains("4334 x 10061"), "{err}");
+    assert!(err.to_string().contains("scans18.jpg"), "{err}");
+}

@@ -85,7 +85,7 @@ impl Tty {
             )));
         };
         let guard = ModeGuard::prompt_mode(tty, echo)?;
-        tty.write_all(prompt.as_bytes())?;
+        tty.write_all(crate::shown::for_terminal(prompt).as_bytes())?;
         tty.flush()?;
         let result = read_answer(tty, echo, prompt);
         // Restore before printing the newline the user's Enter did not echo.
@@ -97,7 +97,9 @@ impl Tty {
 
 impl Terminal for Tty {
     fn say(&mut self, text: &str) {
-        eprintln!("{text}");
+        // The last line of defence: outside text that reached a message
+        // raw still cannot move the cursor or rewrite what is shown.
+        eprintln!("{}", crate::shown::for_terminal(text));
     }
     fn secret(&mut self, prompt: &str) -> Result<Zeroizing<String>, TerminalError> {
         self.ask(prompt, false)
@@ -213,7 +215,9 @@ pub struct Stderr;
 
 impl Terminal for Stderr {
     fn say(&mut self, text: &str) {
-        eprintln!("{text}");
+        // The last line of defence: outside text that reached a message
+        // raw still cannot move the cursor or rewrite what is shown.
+        eprintln!("{}", crate::shown::for_terminal(text));
     }
     fn secret(&mut self, prompt: &str) -> Result<Zeroizing<String>, TerminalError> {
         Err(TerminalError::NoTerminal(format!(

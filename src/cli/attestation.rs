@@ -27,7 +27,7 @@ impl AttestationArgs {
     pub fn trust(&self) -> anyhow::Result<TrustStore> {
         let store = attestation_policy::load_trust(self.attestation_test_roots.as_deref())?;
         if let Some(path) = &self.attestation_test_roots {
-            eprintln!(
+            eoutln!(
                 "WARNING: {} {}: TEST roots are trusted for attestation; this is for the \
                  virtual test card, never for a real ceremony",
                 attestation_policy::TEST_ROOTS_FLAG,

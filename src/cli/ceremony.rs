@@ -142,7 +142,7 @@ fn verify(
                     Ok(lines) => lines,
                     Err(e) if json => {
                         super::print_json(&json!({ "ok": false, "error": e.to_string() }));
-                        eprintln!("error: {e}");
+                        eoutln!("error: {e}");
                         return Err(super::Exit(1).into());
                     }
                     Err(e) => return Err(e.into()),
@@ -193,7 +193,7 @@ fn verify(
                     "bad_record": e.record(),
                     "error": e.to_string(),
                 }));
-                eprintln!("error: {e}");
+                eoutln!("error: {e}");
                 return Err(super::Exit(1).into());
             }
             Err(e.into())
@@ -264,7 +264,7 @@ impl Answers {
                 format!("no answer for step {step:?} in {}; add `{step} = \"…\"` and run again to resume here", path.display())
             }),
             Answers::Terminal => {
-                eprint!("{prompt} ");
+                eout!("{prompt} ");
                 std::io::stderr().flush().ok();
                 let mut line = String::new();
                 let n = std::io::stdin().lock().read_line(&mut line).context("reading the answer")?;
@@ -324,14 +324,14 @@ fn run_plan(
         .and_then(|v| v.parse().ok());
     let exe = std::env::current_exe().context("finding the locksmith executable")?;
 
-    eprintln!(
+    eoutln!(
         "ceremony plan: {} ({} steps, state in {})",
         plan.name,
         plan.steps.len(),
         state_path.display()
     );
     if !state.done.is_empty() {
-        eprintln!("resuming: {} step(s) already done", state.done.len());
+        eoutln!("resuming: {} step(s) already done", state.done.len());
     }
     let total = plan.steps.len();
     for (i, step) in plan.steps.iter().enumerate() {
@@ -339,7 +339,7 @@ fn run_plan(
             continue;
         }
         let n = i + 1;
-        eprintln!("\n== step {n}/{total}: {} ==", step.title());
+        eoutln!("\n== step {n}/{total}: {} ==", step.title());
         let action = step
             .action()
             .map_err(|e| anyhow::anyhow!("step {:?} {e}", step.id))?;
@@ -390,7 +390,7 @@ fn run_plan(
                 // saying `step = "yes"` (a rehearsal) runs it with --yes.
                 if let Answers::File { table, path } = &answers {
                     if table.get(&step.id).map(String::as_str) == Some("yes") {
-                        eprintln!(
+                        eoutln!(
                             "step {n} ({}) confirmed by the answers file {} (`{} = \"yes\"`), not at the terminal: the command shows its plan and runs with --yes",
                             step.id,
                             path.display(),
@@ -399,7 +399,7 @@ fn run_plan(
                         argv.push("--yes".into());
                     }
                 }
-                eprintln!("$ locksmith {}", argv.join(" "));
+                eoutln!("$ locksmith {}", argv.join(" "));
                 let mut cmd = std::process::Command::new(&exe);
                 cmd.args(&argv);
                 if allow_network {
@@ -421,9 +421,9 @@ fn run_plan(
         }
         state.done.push(step.id.clone());
         state.save(&state_path)?;
-        eprintln!("step {n}/{total} done ({})", step.id);
+        eoutln!("step {n}/{total} done ({})", step.id);
         if stop_after == Some(n) {
-            eprintln!("LOCKSMITH_PLAN_STOP_AFTER={n}: stopping here");
+            eoutln!("LOCKSMITH_PLAN_STOP_AFTER={n}: stopping here");
             return Err(super::Exit(STOPPED_EXIT).into());
         }
     }
@@ -452,7 +452,7 @@ fn check_airgap(
 ) -> anyhow::Result<()> {
     let Some(problem) = airgap::problem() else {
         if announce {
-            eprintln!(
+            eoutln!(
                 "air gap verified: no network interface other than loopback is up (checked {})",
                 airgap::checked()
             );
@@ -467,7 +467,7 @@ fn check_airgap(
     }
     let warning = format!("air gap NOT verified: {problem}; continuing because of --allow-network");
     if !warnings.contains(&warning) {
-        eprintln!("WARNING: {warning} (recorded in the plan state and in each command's transcript record)");
+        eoutln!("WARNING: {warning} (recorded in the plan state and in each command's transcript record)");
         warnings.push(warning);
     }
     Ok(())

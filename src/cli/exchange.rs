@@ -177,12 +177,14 @@ pub fn progress_printer() -> impl Fn(&Progress) + Send + Sync {
     let tty = std::io::stderr().is_terminal();
     move |p: &Progress| {
         if tty {
-            eprint!("\r\x1b[2K{p}");
+            // The line-erase is ours; the progress text goes through the escaper.
+            eprint!("\r\x1b[2K");
+            eout!("{p}");
             if p.resolved == p.total {
-                eprintln!();
+                eoutln!();
             }
         } else if p.resolved == p.total {
-            eprintln!("{p}");
+            eoutln!("{p}");
         }
     }
 }
@@ -231,7 +233,7 @@ pub fn write_qr(
         (QrRendered::TerminalFrames(frames, quiet), None) => {
             let mut stdout = std::io::stdout().lock();
             if std::io::stdout().is_terminal() {
-                eprintln!("playing {} frames at {} frames/s; press Ctrl-C when the receiver reports completion", frames.len(), opts.fps);
+                eoutln!("playing {} frames at {} frames/s; press Ctrl-C when the receiver reports completion", frames.len(), opts.fps);
                 crate::exchange::animation::play_terminal(
                     frames,
                     opts.fps,
@@ -334,7 +336,7 @@ fn encode(args: EncodeArgs) -> anyhow::Result<ExitCode> {
                 if args.json {
                     report["text"] = json!(text);
                 } else {
-                    println!("{text}");
+                    outln!("{text}");
                 }
             }
         }

@@ -107,11 +107,11 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<()> {
 fn print_written(committed: &Committed, c: &RevokeCeremony) {
     for w in &committed.written {
         if c.record.as_ref().is_none_or(|r| &r.path != w) {
-            eprintln!("wrote {}", w.display());
+            eoutln!("wrote {}", w.display());
         }
     }
     if let Some(note) = &c.note {
-        eprintln!("{note}");
+        eoutln!("{note}");
     }
     if !matches!(c.request.step, Step::Finish { .. }) {
         super::record::report(&c.record);
@@ -175,7 +175,7 @@ fn print_finished(args: &RevokeArgs, c: &RevokeCeremony, s: &Signed) -> anyhow::
     let blob = cli_blob(&s.aum);
     if let (Some(dir), Ok(authority)) = (c.request.store_dir(), c.authority()) {
         if authority.tree().get(&s.aum.hash()).is_none() {
-            eprintln!(
+            eoutln!(
                 "stored the recovery AUM in {}; its head is now {}",
                 dir.display(),
                 s.aum.hash()

@@ -143,11 +143,11 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
 fn print_written(committed: &Committed, note: &Option<String>, record: &Option<Staged>) {
     for w in &committed.written {
         if record.as_ref().is_none_or(|r| &r.path != w) {
-            eprintln!("wrote {}", w.display());
+            eoutln!("wrote {}", w.display());
         }
     }
     if let Some(note) = note {
-        eprintln!("{note}");
+        eoutln!("{note}");
     }
     super::record::report(record);
 }

@@ -96,16 +96,16 @@ pub fn run(
     let after = &done.signed.after;
     if let Some(s) = &c.store {
         s.note_committed(after);
-        eprintln!("stored {} new AUM(s) in {}", aums.len(), s.dir().display());
+        eoutln!("stored {} new AUM(s) in {}", aums.len(), s.dir().display());
     }
     for w in &done.committed.written {
         let in_store = c.store.as_ref().is_some_and(|s| w.starts_with(s.dir()));
         if !in_store && c.record.as_ref().is_none_or(|r| &r.path != w) {
-            eprintln!("wrote {}", w.display());
+            eoutln!("wrote {}", w.display());
         }
     }
     if let Some(note) = &c.note {
-        eprintln!("{note}");
+        eoutln!("{note}");
     }
     super::record::report(&c.record);
     let confirm = &out.confirm;

@@ -40,6 +40,29 @@ pub(crate) fn write_stdout_raw(args: std::fmt::Arguments<'_>) {
     }
 }
 
+/// Writes to standard error with hostile characters escaped
+/// (`shown::for_terminal`), as [`write_stdout`] does for standard output:
+/// file names, labels, notes and values from inputs reach the terminal
+/// only through it. An error writing to standard error is ignored (there
+/// is nowhere left to report it).
+pub(crate) fn write_stderr(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = std::io::stderr()
+        .lock()
+        .write_fmt(format_args!("{}", TerminalText(args)));
+}
+
+/// `eprint!` through [`write_stderr`].
+macro_rules! eout {
+    ($($arg:tt)*) => { $crate::cli::write_stderr(format_args!($($arg)*)) };
+}
+
+/// `eprintln!` through [`write_stderr`].
+macro_rules! eoutln {
+    () => { $crate::cli::write_stderr(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::cli::write_stderr(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
 /// `print!` through [`write_stdout`].
 macro_rules! out {
     ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*)) };

@@ -173,7 +173,7 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         )
         .context("recording the request")?;
     if args.common.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({
                 "request": info.nonce.to_hex(),
@@ -184,7 +184,7 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
             }))?
         );
     } else {
-        eprintln!(
+        eoutln!(
             "export written; request {} expires in {} s (state: {})",
             info.nonce,
             info.expires.saturating_sub(info.created),
@@ -220,7 +220,7 @@ fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
     // Secret files (an auth key for `tailscale up --auth-key=file:`) are
     // written only with --run, just before their command, and removed after.
     if args.common.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({
                 "request": sub.nonce.to_hex(),
@@ -231,14 +231,14 @@ fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
         );
     } else {
         for l in &lines {
-            println!("{l}");
+            outln!("{l}");
         }
     }
     if !args.run {
         if !args.common.json {
-            eprintln!("(not run: pass --run to execute these commands; the request stays outstanding until then)");
+            eoutln!("(not run: pass --run to execute these commands; the request stays outstanding until then)");
             if sub.commands.iter().any(|c| c.secret_file.is_some()) {
-                eprintln!("(the auth key file is not written: --run writes it just before `tailscale up` reads it and removes it after; nothing secret was written to disk)");
+                eoutln!("(the auth key file is not written: --run writes it just before `tailscale up` reads it and removes it after; nothing secret was written to disk)");
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -249,7 +249,7 @@ fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
     }
     store.complete(&sub.nonce)?;
     if !args.common.json {
-        eprintln!("applied; request {} is complete", sub.nonce);
+        eoutln!("applied; request {} is complete", sub.nonce);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -261,7 +261,7 @@ fn requests(args: RequestsArgs) -> anyhow::Result<ExitCode> {
     if args.common.json {
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else if list.is_empty() {
-        println!("no outstanding requests in {}", store.dir().display());
+        outln!("no outstanding requests in {}", store.dir().display());
     } else {
         for r in list {
             let state = if now >= r.expires {
@@ -269,7 +269,7 @@ fn requests(args: RequestsArgs) -> anyhow::Result<ExitCode> {
             } else {
                 format!("expires in {} s", r.expires - now)
             };
-            println!(
+            outln!(
                 "{} {} {} {}",
                 r.nonce,
                 r.kind,

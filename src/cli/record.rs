@@ -59,7 +59,7 @@ pub fn check_destination(args: &RecordArgs, store: Option<&Path>) -> anyhow::Res
 
 /// Prints where the staged record went, once the commit is done.
 pub fn report(staged: &Option<Staged>) {
-    eprintln!("{}", Staged::report_line(staged));
+    eoutln!("{}", Staged::report_line(staged));
 }
 
 /// [`crate::ceremony::record::stage`].

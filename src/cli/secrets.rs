@@ -421,19 +421,19 @@ fn run_generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         let json = Zeroizing::new(serde_json::to_string_pretty(&report)?);
         println!("{}", json.as_str());
     } else {
-        println!("authority: {}", label.describe());
+        outln!("authority: {}", label.describe());
         for (i, v) in written.values.iter().enumerate() {
-            println!("value {}: {v}", i + 1);
+            outln!("value {}: {v}", i + 1);
         }
         for f in &written.age_files {
-            println!("age file: {}", f.display());
+            outln!("age file: {}", f.display());
         }
         for f in &written.sheets {
-            println!("sheet (PLAINTEXT): {}", f.display());
+            outln!("sheet (PLAINTEXT): {}", f.display());
         }
         if args.reveal {
             for (i, s) in generated.secrets.iter().enumerate() {
-                println!("secret {}: {}", i + 1, s.text().as_str());
+                outln!("secret {}: {}", i + 1, s.text().as_str());
             }
         }
     }
@@ -463,8 +463,8 @@ fn read_secret_for_verify(
 /// Asks for the sheet's lines one by one (hidden input); a line whose
 /// check letter does not match is asked again.
 fn prompt_secret_lines() -> anyhow::Result<DisablementSecret> {
-    eprintln!("Type the secret from the sheet, one line at a time, each with its check letter");
-    eprintln!("(or paste the whole disablement-secret:… at the first prompt). Input is hidden.");
+    eoutln!("Type the secret from the sheet, one line at a time, each with its check letter");
+    eoutln!("(or paste the whole disablement-secret:… at the first prompt). Input is hidden.");
     let mut lines = Vec::with_capacity(LINES);
     let mut line_no = 1;
     let mut tries = 0;
@@ -486,11 +486,11 @@ fn prompt_secret_lines() -> anyhow::Result<DisablementSecret> {
             }
             Err(problem) => {
                 tries += 1;
-                eprintln!("line {line_no}: {problem}");
+                eoutln!("line {line_no}: {problem}");
                 if tries >= 3 {
                     bail!("line {line_no} of the sheet could not be read after 3 tries: {problem}");
                 }
-                eprintln!("type line {line_no} again");
+                eoutln!("type line {line_no} again");
             }
         }
     }
@@ -509,7 +509,7 @@ fn record_verification(
         let mut r = VerificationRecord::load(path)?;
         r.add(who, *index, value, method);
         r.save(path)?;
-        eprintln!(
+        eoutln!(
             "recorded: {who} verified secret #{index} in {}",
             path.display()
         );
@@ -547,7 +547,7 @@ pub fn run_verify(args: &VerifyArgs, expected: &[DisablementValue]) -> anyhow::R
     if args.json {
         println!("{}", serde_json::to_string_pretty(&verdict)?);
     } else {
-        println!("{verdict}");
+        outln!("{verdict}");
     }
     record_verification(&args.record, &verdict, method)?;
     Ok(verdict_exit(&verdict))
@@ -607,17 +607,18 @@ pub fn run_decrypt(args: &DecryptArgs, expected: &[DisablementValue]) -> anyhow:
             let which = r
                 .file_index
                 .map_or_else(|| "secret".to_owned(), |i| format!("secret {i}"));
-            println!(
+            outln!(
                 "{which}: {} (checked against {})",
-                r.verdict, r.checked_against
+                r.verdict,
+                r.checked_against
             );
             if let Some(s) = &r.secret {
-                println!("{which}: {}", s.as_str());
+                outln!("{which}: {}", s.as_str());
             }
         }
     }
     if args.record.record.is_some() && expected.is_empty() {
-        eprintln!("not recorded: a verification is recorded only against the authority's values (--value/--values)");
+        eoutln!("not recorded: a verification is recorded only against the authority's values (--value/--values)");
     }
     Ok(if all_match {
         ExitCode::SUCCESS

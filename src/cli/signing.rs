@@ -139,7 +139,7 @@ impl SignerArgs {
 /// Writes an output file atomically, refusing to overwrite without `force`.
 pub fn write_output(path: &Path, data: &[u8], force: bool) -> anyhow::Result<()> {
     write_atomic(path, data, force)?;
-    eprintln!("wrote {}", path.display());
+    eoutln!("wrote {}", path.display());
     Ok(())
 }
 

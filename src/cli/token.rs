@@ -88,12 +88,12 @@ pub enum TokenCommand {
 }
 
 fn print_key(k: &KeyInfo) {
-    println!("{}", k.tlpub);
-    eprintln!("  {}", k.description);
-    eprintln!("  custody: {}", k.custody);
-    eprintln!("  spec:    {}", k.spec);
+    outln!("{}", k.tlpub);
+    eoutln!("  {}", k.description);
+    eoutln!("  custody: {}", k.custody);
+    eoutln!("  spec:    {}", k.spec);
     for (name, value) in &k.details {
-        eprintln!("  {name}: {value}");
+        eoutln!("  {name}: {value}");
     }
 }
 
@@ -106,25 +106,25 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&inv)?);
             } else {
                 if inv.tokens.is_empty() {
-                    println!("no tokens found");
+                    outln!("no tokens found");
                 }
                 for t in &inv.tokens {
-                    println!("{} [{}]", t.description, t.kind);
-                    println!("  spec: {}", t.spec);
+                    outln!("{} [{}]", t.description, t.kind);
+                    outln!("  spec: {}", t.spec);
                     if t.keys.is_empty() {
-                        println!("  (no Ed25519 keys)");
+                        outln!("  (no Ed25519 keys)");
                     }
                     for k in &t.keys {
-                        println!("  {}  {}", k.tlpub, k.description);
-                        println!("      spec: {}", k.spec);
+                        outln!("  {}  {}", k.tlpub, k.description);
+                        outln!("      spec: {}", k.spec);
                     }
                 }
                 for p in &inv.problems {
-                    eprintln!("note: {p}");
+                    eoutln!("note: {p}");
                 }
             }
             if inv.named_module_failed {
-                eprintln!(
+                eoutln!(
                     "error: the PKCS#11 module given with --module could not be used (see above)"
                 );
                 return Ok(ExitCode::FAILURE);
@@ -169,18 +169,18 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             let done = generate::run(request, &mut Tty::open(), &options)?;
             let g = &done.generated;
             for note in &g.notes {
-                eprintln!("{note}");
+                eoutln!("{note}");
             }
             if g.resumed {
-                eprintln!("continued with the key the interrupted attempt had generated");
+                eoutln!("continued with the key the interrupted attempt had generated");
             }
             if g.tested {
-                eprintln!(
+                eoutln!(
                     "test signature: the key signed a random digest and the signature verifies"
                 );
             }
             if let (Some(path), Some(_)) = (&attestation_out, &g.key.attestation_pem) {
-                eprintln!("attestation certificate written to {}", path.display());
+                eoutln!("attestation certificate written to {}", path.display());
             }
             if done.record.is_some() {
                 super::record::report(&done.record);
@@ -210,7 +210,7 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             } else {
                 print_key(&key);
                 if let Some(pem) = &key.attestation_pem {
-                    eprintln!("{pem}");
+                    eoutln!("{pem}");
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -233,7 +233,7 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("test signature with {}", s.describe()))?;
             let public = s.public_key();
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({
                         "ok": true,
@@ -245,12 +245,12 @@ pub fn run(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                     })
                 );
             } else {
-                println!(
+                outln!(
                     "ok: {} signed a test digest and the signature verifies",
                     s.describe()
                 );
-                println!("{}", signers::tlpub(&public));
-                println!("custody: {}", s.custody().label());
+                outln!("{}", signers::tlpub(&public));
+                outln!("custody: {}", s.custody().label());
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -1,6 +1,8 @@
 //! Reads QR codes from images with rxing, which survives real photos
 //! (blur, noise, rotation, perspective) far better than the alternatives.
 
+use std::borrow::Cow;
+
 use image::GrayImage;
 use rxing::{BarcodeFormat, DecodeHints};
 
@@ -239,11 +241,184 @@ fn fill_rect(screen: &mut GrayImage, left: u16, top: u16, w: u16, h: u16, value:
 /// that an image holding two different codes is never read as just one.
 /// Distinct contents only, at most [`limits::MAX_CODES_PER_IMAGE`].
 pub fn decode_all_codes(img: &GrayImage) -> Vec<Vec<u8>> {
-    let Some(first) = decode_luma(img) else {
+    search_image(img).codes
+}
+
+/// What the QR search of one image found, and the work it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search {
+    /// The distinct contents found (see [`decode_all_codes`]).
+    pub codes: Vec<Vec<u8>>,
+    /// Pixels handed to rxing over every pass, the multi-code pass
+    /// included: at most [`limits::MAX_QR_SEARCH_WORK`].
+    pub pixels_searched: u64,
+}
+
+/// One pass of the QR search: which copy of the image, at what size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchPass {
+    /// Which copy is searched.
+    pub kind: PassKind,
+    /// Its width in pixels.
+    pub width: u32,
+    /// Its height in pixels.
+    pub height: u32,
+}
+
+impl SearchPass {
+    /// Pixels this pass reads.
+    pub fn pixels(&self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+}
+
+/// The copies of an image the QR search reads, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassKind {
+    /// The image, reduced to [`limits::MAX_QR_SEARCH_PIXELS`] if larger.
+    Image,
+    /// Rescaled: large images down to [`limits::QR_RETRY_SIDE`], small
+    /// ones up to twice their size.
+    Rescaled,
+    /// Inverted (light-on-dark screens).
+    Inverted,
+    /// Blurred (noisy photos, halftone prints).
+    Blurred,
+}
+
+/// `(width, height)` scaled by `scale`, each side at least 1 pixel.
+fn scaled(width: u32, height: u32, scale: f64) -> (u32, u32) {
+    let side = |v: u32| ((f64::from(v) * scale) as u32).max(1);
+    (side(width), side(height))
+}
+
+/// The passes the QR search makes over an image of `width` x `height`
+/// pixels, before any retry is skipped for a code found (a pure function
+/// of the dimensions, so the work is known from the header):
+///
+/// 1. the image itself, reduced (aspect kept) to at most
+///    [`limits::MAX_QR_SEARCH_PIXELS`];
+/// 2. retries on a copy of that: if its longest side is over
+///    [`limits::QR_RETRY_ABOVE_SIDE`], rescaled, inverted and blurred at a
+///    longest side of [`limits::QR_RETRY_SIDE`]; under 500 pixels,
+///    rescaled to twice its size, then inverted and blurred at its size;
+///    otherwise inverted and blurred at its size.
+///
+/// A retry whose shorter side is under [`limits::MIN_QR_SEARCH_SIDE`]
+/// cannot hold a code and is left out (a 122 x 11520 strip is searched
+/// once, not four times at full size).
+pub fn search_plan(width: u32, height: u32) -> Vec<SearchPass> {
+    if width == 0 || height == 0 {
         return Vec::new();
+    }
+    let pixels = u64::from(width) * u64::from(height);
+    let (w, h) = if pixels > limits::MAX_QR_SEARCH_PIXELS {
+        scaled(
+            width,
+            height,
+            (limits::MAX_QR_SEARCH_PIXELS as f64 / pixels as f64).sqrt(),
+        )
+    } else {
+        (width, height)
+    };
+    let pass = |kind, (width, height): (u32, u32)| SearchPass {
+        kind,
+        width,
+        height,
+    };
+    let mut plan = vec![pass(PassKind::Image, (w, h))];
+    let longest = w.max(h);
+    let retries = if longest > limits::QR_RETRY_ABOVE_SIDE {
+        let size = scaled(w, h, f64::from(limits::QR_RETRY_SIDE) / f64::from(longest));
+        [
+            pass(PassKind::Rescaled, size),
+            pass(PassKind::Inverted, size),
+            pass(PassKind::Blurred, size),
+        ]
+        .to_vec()
+    } else if longest < 500 {
+        [
+            pass(PassKind::Rescaled, (w * 2, h * 2)),
+            pass(PassKind::Inverted, (w, h)),
+            pass(PassKind::Blurred, (w, h)),
+        ]
+        .to_vec()
+    } else {
+        [
+            pass(PassKind::Inverted, (w, h)),
+            pass(PassKind::Blurred, (w, h)),
+        ]
+        .to_vec()
+    };
+    plan.extend(
+        retries
+            .into_iter()
+            .filter(|p| p.width.min(p.height) >= limits::MIN_QR_SEARCH_SIDE),
+    );
+    plan
+}
+
+/// `img` at `width` x `height` (borrowed when it already is that size).
+fn resized(img: &GrayImage, width: u32, height: u32) -> Cow<'_, GrayImage> {
+    if img.dimensions() == (width, height) {
+        return Cow::Borrowed(img);
+    }
+    let filter = if width > img.width() {
+        image::imageops::FilterType::CatmullRom
+    } else {
+        image::imageops::FilterType::Triangle
+    };
+    Cow::Owned(image::imageops::resize(img, width, height, filter))
+}
+
+/// The first code [`search_plan`]'s passes find, and the image as the
+/// first pass read it (reduced if very large; the multi-code pass reads
+/// it too).
+fn first_code<'a>(
+    img: &'a GrayImage,
+    work: &mut u64,
+) -> (Option<Vec<u8>>, Option<Cow<'a, GrayImage>>) {
+    let plan = search_plan(img.width(), img.height());
+    let Some(first) = plan.first() else {
+        return (None, None);
+    };
+    let base = resized(img, first.width, first.height);
+    for p in &plan {
+        let source = resized(&base, p.width, p.height);
+        let copy = match p.kind {
+            PassKind::Image | PassKind::Rescaled => source,
+            PassKind::Inverted => {
+                let mut inverted = source.into_owned();
+                image::imageops::invert(&mut inverted);
+                Cow::Owned(inverted)
+            }
+            PassKind::Blurred => Cow::Owned(image::imageops::blur(&*source, 1.0)),
+        };
+        *work += p.pixels();
+        let found = detect(&copy, &mut hints()).map(|r| content_bytes(&r));
+        drop(copy);
+        if found.is_some() {
+            return (found, Some(base));
+        }
+    }
+    (None, Some(base))
+}
+
+/// Searches one image for codes (see [`decode_all_codes`]) and counts the
+/// pixels read: the passes of [`search_plan`] until one finds a code, then
+/// the multi-code detector over the image (reduced as in the first pass).
+pub fn search_image(img: &GrayImage) -> Search {
+    let mut work = 0u64;
+    let (first, base) = first_code(img, &mut work);
+    let (Some(first), Some(base)) = (first, base) else {
+        return Search {
+            codes: Vec::new(),
+            pixels_searched: work,
+        };
     };
     let mut codes = vec![first];
-    for c in detect_multiple(img) {
+    work += u64::from(base.width()) * u64::from(base.height());
+    for c in detect_multiple(&base) {
         if codes.len() >= limits::MAX_CODES_PER_IMAGE {
             break;
         }
@@ -251,7 +426,10 @@ pub fn decode_all_codes(img: &GrayImage) -> Vec<Vec<u8>> {
             codes.push(c);
         }
     }
-    codes
+    Search {
+        codes,
+        pixels_searched: work,
+    }
 }
 
 fn detect_multiple(img: &GrayImage) -> Vec<Vec<u8>> {
@@ -303,39 +481,11 @@ fn detect(img: &GrayImage, hints: &mut DecodeHints) -> Option<rxing::RXingResult
 }
 
 /// Decodes one grayscale image; `None` if it holds no readable code.
-/// Tries the image as it is, then inverted (light-on-dark screens), then
-/// rescaled (large photos down to a workable size, small ones up).
+/// Tries the passes of [`search_plan`] in order: the image as it is
+/// (reduced if very large), then rescaled (large photos down to a workable
+/// size, small ones up), inverted (light-on-dark screens) and blurred.
 pub fn decode_luma(img: &GrayImage) -> Option<Vec<u8>> {
-    let mut h = hints();
-    if let Some(r) = detect(img, &mut h) {
-        return Some(content_bytes(&r));
-    }
-    let (w, hgt) = img.dimensions();
-    let longest = w.max(hgt);
-    let mut variants = Vec::new();
-    if longest > 1600 {
-        let scale = 1200.0 / longest as f32;
-        variants.push(image::imageops::resize(
-            img,
-            (w as f32 * scale) as u32,
-            (hgt as f32 * scale) as u32,
-            image::imageops::FilterType::Triangle,
-        ));
-    } else if longest < 500 {
-        variants.push(image::imageops::resize(
-            img,
-            w * 2,
-            hgt * 2,
-            image::imageops::FilterType::CatmullRom,
-        ));
-    }
-    let mut inverted = img.clone();
-    image::imageops::invert(&mut inverted);
-    variants.push(inverted);
-    variants.push(image::imageops::blur(img, 1.0));
-    variants
-        .iter()
-        .find_map(|v| detect(v, &mut hints()).map(|r| content_bytes(&r)))
+    first_code(img, &mut 0).0
 }
 
 /// The exact bytes a code carries. Byte-mode segments are decoded as

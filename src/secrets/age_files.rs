@@ -133,7 +133,8 @@ pub struct TerminalCallbacks;
 
 impl age::Callbacks for TerminalCallbacks {
     fn display_message(&self, message: &str) {
-        eprintln!("{message}");
+        // Plugin text is shown through the escaper, as all text is.
+        eprintln!("{}", crate::shown::for_terminal(message));
     }
 
     fn confirm(&self, message: &str, yes: &str, no: Option<&str>) -> Option<bool> {
@@ -143,7 +144,7 @@ impl age::Callbacks for TerminalCallbacks {
     }
 
     fn request_public_string(&self, description: &str) -> Option<String> {
-        eprint!("{description} ");
+        eprint!("{} ", crate::shown::for_terminal(description));
         let mut line = String::new();
         std::io::stdin().read_line(&mut line).ok()?;
         Some(line.trim_end().to_owned())
