@@ -311,7 +311,7 @@ fn verify_signature(
                     &json!({"authorized": false, "node_key": node_key_text(&key), "error": e.to_string()}),
                 );
             } else {
-                eprintln!("not authorized: {e}");
+                eoutln!("not authorized: {e}");
             }
             Err(super::Exit(1).into())
         }
@@ -343,7 +343,7 @@ fn kdf(secret: Option<super::secret_input::SecretSource>, json: bool) -> anyhow:
     use super::secret_input::SecretSource;
     let source = secret.unwrap_or(SecretSource::Prompt);
     if source.is_literal() {
-        eprintln!("{KDF_ARGV_WARNING}");
+        eoutln!("{KDF_ARGV_WARNING}");
     }
     let text = source.read("disablement secret")?;
     let secret = parse_secret(&text)?;
@@ -380,7 +380,7 @@ fn verify_disablement(source: &ChainSource, json: bool) -> anyhow::Result<()> {
             if json {
                 super::print_json(&json!({"matches": false}));
             } else {
-                eprintln!(
+                eoutln!(
                     "no match: the secret matches none of this authority's {} disablement values",
                     authority.state().disablement_values().count()
                 );
@@ -406,7 +406,7 @@ fn import(
         &options,
     )?;
     if !done.unseen.is_empty() {
-        eprintln!("{}", super::record::Staged::report_line(&done.record));
+        eoutln!("{}", super::record::Staged::report_line(&done.record));
     }
     let (authority, added, stored) = (done.authority, done.added, done.status_exports);
     let stored_json: Vec<_> = stored

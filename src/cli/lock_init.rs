@@ -163,14 +163,14 @@ fn print_init(args: &InitArgs, done: &InitOutcome) -> anyhow::Result<()> {
     let (genesis, authority) = (&done.genesis, &done.authority);
     let hash = authority.head();
     let st = authority.state();
-    eprintln!("pinned the new authority in {}", store_dir.display());
+    eoutln!("pinned the new authority in {}", store_dir.display());
     if let Some(out) = &args.out {
         if done.committed.written.iter().any(|w| w == out) {
-            eprintln!("wrote {}", out.display());
+            eoutln!("wrote {}", out.display());
         }
     }
     if let Some(note) = &done.note {
-        eprintln!("{note}");
+        eoutln!("{note}");
     }
     super::record::report(&done.record);
     let written = &done.written;

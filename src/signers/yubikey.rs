@@ -487,8 +487,12 @@ fn sign_on_card(
         verify_given_pin(yk, pin)?;
     }
     if touch {
+        // The description holds a card's label: escaped for the terminal.
         eprintln!(
-            "Touch your YubiKey now ({description}): it is blinking and waits about 15 seconds"
+            "{}",
+            crate::shown::for_terminal(&format!(
+                "Touch your YubiKey now ({description}): it is blinking and waits about 15 seconds"
+            ))
         );
     }
     let sig = piv::sign_data(yk, message, AlgorithmId::Ed25519, slot).map_err(|e| match e {
@@ -930,7 +934,10 @@ impl NewKeyCard {
                 )),
                 Err(e) => {
                     eprintln!(
-                        "warning: the key was generated but its certificate was not written: {e}"
+                        "{}",
+                        crate::shown::for_terminal(&format!(
+                            "warning: the key was generated but its certificate was not written: {e}"
+                        ))
                     );
                     extra.push(("certificate".into(), format!("NOT written: {e}")));
                 }
