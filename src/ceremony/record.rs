@@ -1,7 +1,7 @@
 //! The ceremony options every signing command takes (who is present,
 //! where the transcript goes, the air-gap override), the air-gap guard
-//! before signing, and the command's transcript record: staged in the
-//! commit unit (pipeline) or appended (commands not on it yet).
+//! before signing, and the command's transcript record, staged in the
+//! commit unit of the pipeline (every command that records runs on it).
 
 use super::commit::{check_target, CommitUnit, Existing, Parent};
 use super::terminal::Terminal;
@@ -160,117 +160,4 @@ pub fn stage(
         unit.hold(lock);
     }
     Ok(Some(Staged { seq, path }))
-}
-
-/// Appends the command's record, signed by `signers` (commands not on the
-/// pipeline yet). Called after the outputs were written, so a failure
-/// here says so.
-pub fn record(
-    options: &RecordOptions,
-    store: Option<&Path>,
-    entry: Entry,
-    signers: &mut [Box<dyn Signer>],
-    term: &mut dyn Terminal,
-) -> anyhow::Result<()> {
-    let Some(path) = destination(options, store) else {
-        term.say(NO_TRANSCRIPT);
-        return Ok(());
-    };
-    let entry = completed(entry);
-    let people = people(options);
-    let rec = transcript::append(&path, &entry, &people, signers).with_context(|| {
-        format!(
-            "the command's outputs were written, but its record could not be appended to the ceremony transcript {}",
-            path.display()
-        )
-    })?;
-    term.say(&format!(
-        "recorded as entry {} of the ceremony transcript {}",
-        rec.body.seq,
-        path.display()
-    ));
-    Ok(())
-}
-
-/// `token generate`: with a transcript named, a record of the new key,
-/// signed by the new key itself (opened again through its spec).
-pub fn record_generated(
-    options: &RecordOptions,
-    given_spec: &str,
-    key: &crate::signers::KeyInfo,
-    allow_extractable: bool,
-    attestations: Vec<crate::signers::piv_attestation::Evidence>,
-    term: &mut dyn Terminal,
-) -> anyhow::Result<()> {
-    let Some(path) = &options.transcript else {
-        return Ok(());
-    };
-    let spec = with_query_of(&key.spec, given_spec);
-    let signer = crate::signers::open_signer(
-        &spec,
-        &crate::signers::OpenOptions {
-            allow_extractable,
-            ..Default::default()
-        },
-    )
-    .with_context(|| {
-        format!(
-            "opening the new key {} to sign the transcript record",
-            key.spec
-        )
-    })?;
-    let mut signers = vec![signer];
-    let mut shown = format!(
-        "Generated an Ed25519 key:\n  {}\n  {}\n  custody: {}\n  spec:    {}\n",
-        key.tlpub, key.description, key.custody, key.spec
-    );
-    for (name, value) in &key.details {
-        shown.push_str(&format!("  {name}: {value}\n"));
-    }
-    shown.push_str(&crate::attestation_policy::summary_text(&attestations));
-    let mut entry = Entry::new("token generate", shown).attestations(attestations);
-    if let Some(pem) = &key.attestation_pem {
-        entry = entry.output("attestation certificate (PEM)", pem.as_bytes());
-    }
-    record(options, Some(path.as_path()), entry, &mut signers, term)
-}
-
-/// `spec` with the query parameters of `given` (PIN source, module path…)
-/// that `spec` lacks: the spec a backend reports for a new key names the
-/// key but not how the operator supplies the PIN.
-fn with_query_of(spec: &str, given: &str) -> String {
-    let Some((_, given_query)) = given.split_once('?') else {
-        return spec.to_string();
-    };
-    let (base, query) = spec.split_once('?').unwrap_or((spec, ""));
-    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
-    for p in given_query.split('&').filter(|p| !p.is_empty()) {
-        let name = p.split('=').next().unwrap_or(p);
-        if !params.iter().any(|q| q.split('=').next() == Some(name)) {
-            params.push(p);
-        }
-    }
-    if params.is_empty() {
-        base.to_string()
-    } else {
-        format!("{base}?{}", params.join("&"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_new_keys_spec_keeps_the_pin_source_given() {
-        assert_eq!(
-            super::with_query_of(
-                "pkcs11:token=t;id=%01?module-path=/m.so",
-                "pkcs11:token=t?module-path=/m.so&pin-source=file:/p"
-            ),
-            "pkcs11:token=t;id=%01?module-path=/m.so&pin-source=file:/p"
-        );
-        assert_eq!(
-            super::with_query_of("yubikey:slot=9c", "yubikey:slot=9c"),
-            "yubikey:slot=9c"
-        );
-    }
 }

@@ -72,31 +72,3 @@ pub fn stage(
 ) -> anyhow::Result<Option<Staged>> {
     crate::ceremony::record::stage(&args.options(), store, entry, signers, unit)
 }
-
-/// [`crate::ceremony::record::record`], reported on standard error.
-pub fn record(
-    args: &RecordArgs,
-    store: Option<&Path>,
-    entry: Entry,
-    signers: &mut [Box<dyn Signer>],
-) -> anyhow::Result<()> {
-    crate::ceremony::record::record(&args.options(), store, entry, signers, &mut Stderr)
-}
-
-/// [`crate::ceremony::record::record_generated`], reported on standard error.
-pub fn record_generated(
-    args: &RecordArgs,
-    given_spec: &str,
-    key: &crate::signers::KeyInfo,
-    allow_extractable: bool,
-    attestations: Vec<crate::signers::piv_attestation::Evidence>,
-) -> anyhow::Result<()> {
-    crate::ceremony::record::record_generated(
-        &args.options(),
-        given_spec,
-        key,
-        allow_extractable,
-        attestations,
-        &mut Stderr,
-    )
-}

@@ -1,8 +1,8 @@
 //! The arguments every signing command shares (`--signer` and the
 //! PKCS#11 flags, confirmation and output options) and their conversion
 //! into the library's requests (`crate::ceremony::signers`,
-//! `crate::ceremony::outputs`); the old confirmation and output writing
-//! of the commands not on the pipeline yet.
+//! `crate::ceremony::outputs`); the terminal QR of a command's output, and
+//! `write_output` for `ceremony print`'s HTML and PDF.
 
 use crate::ceremony::outputs::PrimaryOutput;
 use crate::ceremony::signers::SignerRequest;
