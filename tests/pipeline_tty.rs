@@ -162,7 +162,7 @@ fn start(name: &str) -> Option<Run> {
 #[test]
 fn pin_and_yes_typed_at_the_terminal_complete_the_ceremony() {
     let Some(run) = start("ok") else { return };
-    run.tmux.wait_for("PIN for");
+    run.tmux.wait_for("Passphrase for software key file");
     run.tmux.keys(&["tty passphrase", "Enter"]);
     let screen = run.tmux.wait_for("Type 'yes'");
     assert!(
@@ -179,7 +179,7 @@ fn pin_and_yes_typed_at_the_terminal_complete_the_ceremony() {
 #[test]
 fn ctrl_c_at_the_pin_prompt_restores_the_terminal_and_writes_nothing() {
     let Some(run) = start("pin") else { return };
-    run.tmux.wait_for("PIN for");
+    run.tmux.wait_for("Passphrase for software key file");
     run.tmux.keys(&["12", "C-c"]);
     assert_ne!(run.finished(), 0);
     assert!(
@@ -194,7 +194,7 @@ fn ctrl_c_at_the_pin_prompt_restores_the_terminal_and_writes_nothing() {
 #[test]
 fn ctrl_c_at_the_confirmation_restores_the_terminal_and_writes_nothing() {
     let Some(run) = start("yes") else { return };
-    run.tmux.wait_for("PIN for");
+    run.tmux.wait_for("Passphrase for software key file");
     run.tmux.keys(&["tty passphrase", "Enter"]);
     run.tmux.wait_for("Type 'yes'");
     run.tmux.keys(&["ye", "C-c"]);

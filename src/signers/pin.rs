@@ -87,13 +87,18 @@ pub enum PinProblem {
         what: String,
     },
     /// The person pressed Ctrl-C (or Ctrl-D) at the PIN prompt.
-    #[error("the PIN prompt for {what} was interrupted; nothing was sent to the token and nothing was signed or written. Run the command again to continue")]
+    #[error("the {} prompt for {what} was interrupted; nothing was sent to {} and nothing was signed or written. Run the command again to continue", noun(what), target(what))]
     Interrupted {
         /// What the PIN is for.
         what: String,
     },
     /// The PIN is empty.
-    #[error("the PIN for {what} is empty; nothing was sent to the token. Run the command again and type the PIN")]
+    #[error(
+        "the {} for {what} is empty; nothing was sent to {}. Run the command again and type the {}",
+        noun(what),
+        target(what),
+        noun(what)
+    )]
     Empty {
         /// What the PIN is for.
         what: String,
@@ -159,6 +164,33 @@ fn read_pin_file(path: &Path) -> Result<Pin, PinProblem> {
     Ok(Pin::new(first.trim_end_matches('\r')))
 }
 
+/// What is asked for: a software key file is opened with a passphrase
+/// (age scrypt), a token with a PIN. `what` is the prompt's subject.
+fn noun(what: &str) -> &'static str {
+    if what.contains("software key file") {
+        "passphrase"
+    } else {
+        "PIN"
+    }
+}
+
+fn capitalized_noun(what: &str) -> &'static str {
+    if what.contains("software key file") {
+        "Passphrase"
+    } else {
+        "PIN"
+    }
+}
+
+/// Where the secret would have gone.
+fn target(what: &str) -> &'static str {
+    if what.contains("software key file") {
+        "the key file"
+    } else {
+        "the token"
+    }
+}
+
 /// Rejects empty PINs and text that looks like an OTP from an accidental touch.
 fn check_pin(pin: Pin, what: &str) -> Result<Pin, PinProblem> {
     if pin.is_empty() {
@@ -207,7 +239,7 @@ pub fn prompt_pin(what: &str) -> Result<Pin, super::Error> {
     // The terminal's mode is restored on every exit, Ctrl-C included
     // (crate::ceremony::terminal::ModeGuard).
     use crate::ceremony::terminal::{Terminal, TerminalError, Tty};
-    match Tty::controlling().secret(&format!("PIN for {what}: ")) {
+    match Tty::controlling().secret(&format!("{} for {what}: ", capitalized_noun(what))) {
         Ok(text) => Ok(check_pin(Pin::new(text.as_str().to_owned()), what)?),
         Err(TerminalError::Interrupted(_) | TerminalError::EndOfInput(_)) => {
             Err(PinProblem::Interrupted {
