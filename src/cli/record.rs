@@ -25,7 +25,12 @@ pub struct RecordArgs {
     #[arg(long, value_name = "FILE")]
     pub transcript: Option<PathBuf>,
     /// Do not warn when a network interface other than loopback is up.
-    #[arg(long, env = "LOCKSMITH_ALLOW_NETWORK")]
+    #[arg(
+        long,
+        env = "LOCKSMITH_ALLOW_NETWORK",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub allow_network: bool,
 }
 
