@@ -14,6 +14,28 @@
 
 #![forbid(unsafe_code)]
 
+/// `FromStr` for a value enum that names its values itself (`ALL` and
+/// `name()`, listed by the CLI's `cli::values`): the value whose name is
+/// the text, else `$err::UnknownName` with every name as the choices.
+macro_rules! from_str_by_name {
+    ($ty:ty, $err:ident, $what:literal) => {
+        impl std::str::FromStr for $ty {
+            type Err = $err;
+
+            fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+                Self::ALL
+                    .into_iter()
+                    .find(|v| v.name() == s)
+                    .ok_or_else(|| $err::UnknownName {
+                        what: $what,
+                        given: s.into(),
+                        expected: Self::ALL.map(Self::name).to_vec(),
+                    })
+            }
+        }
+    };
+}
+
 pub mod airgap;
 pub mod attestation_policy;
 pub mod build_info;

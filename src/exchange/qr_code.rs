@@ -46,20 +46,7 @@ impl Ecc {
     }
 }
 
-impl std::str::FromStr for Ecc {
-    type Err = ExchangeError;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.name() == s)
-            .ok_or_else(|| ExchangeError::UnknownName {
-                what: "QR error-correction level",
-                given: s.into(),
-                expected: Self::ALL.map(Self::name).to_vec(),
-            })
-    }
-}
+from_str_by_name!(Ecc, ExchangeError, "QR error-correction level");
 
 impl Ecc {
     fn level(self) -> EcLevel {

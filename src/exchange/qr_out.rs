@@ -70,20 +70,7 @@ impl QrFormat {
     }
 }
 
-impl std::str::FromStr for QrFormat {
-    type Err = ExchangeError;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.name() == s)
-            .ok_or_else(|| ExchangeError::UnknownName {
-                what: "QR output format",
-                given: s.into(),
-                expected: Self::ALL.map(Self::name).to_vec(),
-            })
-    }
-}
+from_str_by_name!(QrFormat, ExchangeError, "QR output format");
 
 impl QrFormat {
     /// The file extension of this format.
@@ -139,20 +126,7 @@ impl Density {
     }
 }
 
-impl std::str::FromStr for Density {
-    type Err = ExchangeError;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.name() == s)
-            .ok_or_else(|| ExchangeError::UnknownName {
-                what: "QR density",
-                given: s.into(),
-                expected: Self::ALL.map(Self::name).to_vec(),
-            })
-    }
-}
+from_str_by_name!(Density, ExchangeError, "QR density");
 
 impl Density {
     /// Bytes of payload per part of a multi-part sequence.
@@ -205,20 +179,7 @@ impl QrContent {
     }
 }
 
-impl std::str::FromStr for QrContent {
-    type Err = ExchangeError;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.name() == s)
-            .ok_or_else(|| ExchangeError::UnknownName {
-                what: "QR content",
-                given: s.into(),
-                expected: Self::ALL.map(Self::name).to_vec(),
-            })
-    }
-}
+from_str_by_name!(QrContent, ExchangeError, "QR content");
 
 /// Options for QR output.
 #[derive(Debug, Clone)]

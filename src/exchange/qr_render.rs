@@ -46,20 +46,7 @@ impl TerminalColors {
     }
 }
 
-impl std::str::FromStr for TerminalColors {
-    type Err = ExchangeError;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.name() == s)
-            .ok_or_else(|| ExchangeError::UnknownName {
-                what: "terminal colour scheme",
-                given: s.into(),
-                expected: Self::ALL.map(Self::name).to_vec(),
-            })
-    }
-}
+from_str_by_name!(TerminalColors, ExchangeError, "terminal colour scheme");
 
 /// Terminal columns a matrix needs with a `quiet`-module margin each side.
 pub fn terminal_width(m: &QrMatrix, quiet: usize) -> usize {

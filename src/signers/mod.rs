@@ -193,20 +193,7 @@ impl PinPolicyArg {
     }
 }
 
-impl std::str::FromStr for PinPolicyArg {
-    type Err = Error;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.name() == s)
-            .ok_or_else(|| Error::UnknownName {
-                what: "PIV PIN policy",
-                given: s.into(),
-                expected: Self::ALL.map(Self::name).to_vec(),
-            })
-    }
-}
+from_str_by_name!(PinPolicyArg, Error, "PIV PIN policy");
 
 impl TouchPolicyArg {
     /// Every value, in the order `--help` lists them.
@@ -233,20 +220,7 @@ impl TouchPolicyArg {
     }
 }
 
-impl std::str::FromStr for TouchPolicyArg {
-    type Err = Error;
-
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.name() == s)
-            .ok_or_else(|| Error::UnknownName {
-                what: "PIV touch policy",
-                given: s.into(),
-                expected: Self::ALL.map(Self::name).to_vec(),
-            })
-    }
-}
+from_str_by_name!(TouchPolicyArg, Error, "PIV touch policy");
 
 /// Options for generating a key on a token.
 #[derive(Clone, Debug)]
