@@ -109,13 +109,7 @@ pub fn run(
         // store is read, so that the pack it may have left is not taken as
         // imported without its record.
         let journal = super::commit::journal_path(Some(&dir), request.record.transcript.clone());
-        if let Some(undone) = super::commit::recover(&journal)? {
-            term.say(&format!(
-                "an earlier run was interrupted while writing its outputs; undid it ({} file(s) removed or restored, journal {}). Nothing of it remains; this run starts afresh.",
-                undone.len(),
-                journal.display()
-            ));
-        }
+        pipeline::recover(&journal, term)?;
         if chain_inputs.is_empty() {
             let authority = store.load()?;
             (store, authority, 0, Vec::new(), None)

@@ -197,6 +197,19 @@ pub struct Completed<S> {
     pub committed: Committed,
 }
 
+/// Stage 0: undoes an interrupted commit of an earlier run whose journal
+/// is still at `journal`, and says so on `term`.
+pub fn recover(journal: &std::path::Path, term: &mut dyn Terminal) -> Result<(), CommitError> {
+    if let Some(undone) = commit::recover(journal)? {
+        term.say(&format!(
+            "an earlier run was interrupted while writing its outputs; undid it ({} file(s) removed or restored, journal {}). Nothing of it remains; this run starts afresh.",
+            undone.len(),
+            journal.display()
+        ));
+    }
+    Ok(())
+}
+
 /// Runs `ceremony` through every stage.
 pub fn run<C: Ceremony>(
     ceremony: &mut C,
@@ -213,13 +226,7 @@ pub fn run<C: Ceremony>(
     let step = |stage: Stage| move |error: anyhow::Error| PipelineError::Step { stage, error };
 
     let journal = ceremony.journal();
-    if let Some(undone) = commit::recover(&journal)? {
-        term.say(&format!(
-            "an earlier run was interrupted while writing its outputs; undid it ({} file(s) removed or restored, journal {}). Nothing of it remains; this run starts afresh.",
-            undone.len(),
-            journal.display()
-        ));
-    }
+    recover(&journal, term)?;
     ceremony.preflight(term).map_err(step(Stage::Preflight))?;
     after(Stage::Preflight)?;
     let plan = ceremony.plan().map_err(step(Stage::Plan))?;
