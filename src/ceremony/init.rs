@@ -635,17 +635,7 @@ mod tests {
         }
     }
 
-    /// A software key file (passphrase in `dir/pw`); its signer spec.
-    fn key_file(dir: &Path) -> String {
-        std::fs::write(dir.join("pw"), "test passphrase\n").unwrap();
-        let spec = format!(
-            "file:{}?pin-source=file:{}",
-            dir.join("key").display(),
-            dir.join("pw").display()
-        );
-        crate::signers::generate_key(&spec, &Default::default()).unwrap();
-        spec
-    }
+    use crate::ceremony::test_key_file as key_file;
 
     #[test]
     fn an_existing_out_is_refused_at_preflight_before_any_prompt_or_signer() {

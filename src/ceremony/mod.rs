@@ -23,3 +23,17 @@ pub mod sign_bulk;
 pub mod signers;
 pub mod terminal;
 pub mod update;
+
+/// A software key file made in `dir` (passphrase in `dir/pw`; development
+/// only, not hardware-backed), for the ceremonies' unit tests; its signer spec.
+#[cfg(test)]
+pub(crate) fn test_key_file(dir: &std::path::Path) -> String {
+    std::fs::write(dir.join("pw"), "test passphrase\n").unwrap();
+    let spec = format!(
+        "file:{}?pin-source=file:{}",
+        dir.join("key").display(),
+        dir.join("pw").display()
+    );
+    crate::signers::generate_key(&spec, &Default::default()).unwrap();
+    spec
+}

@@ -436,13 +436,7 @@ mod tests {
     /// A software key file in `dir` and a store at `dir/store` whose
     /// genesis that key signed; the key's signer spec.
     fn store_with_key(dir: &Path) -> String {
-        std::fs::write(dir.join("pw"), "test passphrase\n").unwrap();
-        let spec = format!(
-            "file:{}?pin-source=file:{}",
-            dir.join("key").display(),
-            dir.join("pw").display()
-        );
-        crate::signers::generate_key(&spec, &Default::default()).unwrap();
+        let spec = crate::ceremony::test_key_file(dir);
         let mut signers = vec![crate::signers::open_signer(&spec, &Default::default()).unwrap()];
         let key = Key::ed25519(signers[0].public_key(), 1);
         let genesis = unsigned_genesis(vec![key], vec![vec![7; 32]], 1, 2).unwrap();
