@@ -766,10 +766,8 @@ fn read_chain_dir(arg: &str) -> Result<Vec<Aum>, InputError> {
         aums.extend(file);
     }
     if several {
-        // A store keeps an AUM it signed as its own file even when an
-        // import's pack holds it too: each AUM once.
-        let mut seen = std::collections::HashSet::new();
-        aums.retain(|a| seen.insert(a.hash()));
+        // A store's packs may repeat its single AUM files: each AUM once.
+        crate::store::dedup_by_hash(&mut aums);
     }
     if aums.is_empty() {
         return Err(InputError::Invalid {

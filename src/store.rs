@@ -636,8 +636,9 @@ fn distinct_count(stored: &[StoredAum<'_>]) -> usize {
         .len()
 }
 
-/// Drops later copies of the same AUM.
-fn dedup_by_hash(aums: &mut Vec<Aum>) {
+/// Drops later copies of the same AUM (a store keeps an AUM it signed as
+/// its own file even when an import's pack holds it too).
+pub fn dedup_by_hash(aums: &mut Vec<Aum>) {
     let mut seen = HashSet::with_capacity(aums.len());
     aums.retain(|a| seen.insert(a.hash()));
 }
