@@ -120,7 +120,9 @@ pub struct ModeGuard {
 
 impl ModeGuard {
     /// Saves the mode of `tty` and sets the prompt mode: byte at a time,
-    /// no signal keys, echo only when `echo`.
+    /// no signal keys, echo only when `echo`. Input typed or pasted ahead
+    /// is kept (as `rpassword` keeps it): a custodian may paste the four
+    /// lines of a sheet at once.
     pub fn prompt_mode(tty: &File, echo: bool) -> Result<Self, TerminalError> {
         use rustix::termios::{
             tcgetattr, tcsetattr, LocalModes, OptionalActions, SpecialCodeIndex,
@@ -138,7 +140,7 @@ impl ModeGuard {
             tty: tty.try_clone()?,
             saved,
         };
-        tcsetattr(tty, OptionalActions::Flush, &t).map_err(std::io::Error::from)?;
+        tcsetattr(tty, OptionalActions::Drain, &t).map_err(std::io::Error::from)?;
         Ok(guard)
     }
 }
@@ -231,6 +233,36 @@ impl Terminal for Stderr {
     }
     fn interactive(&self) -> bool {
         false
+    }
+}
+
+/// Answers read line by line from standard input, prompts on standard
+/// error: `ceremony run` fed its answers by a pipe. Secrets are never read
+/// this way (a PIN comes from the command's own terminal).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StdinLines;
+
+impl Terminal for StdinLines {
+    fn say(&mut self, text: &str) {
+        eprintln!("{}", crate::shown::for_terminal(text));
+    }
+    fn secret(&mut self, prompt: &str) -> Result<Zeroizing<String>, TerminalError> {
+        Err(TerminalError::NoTerminal(format!(
+            "a secret for {prompt:?} is needed"
+        )))
+    }
+    fn line(&mut self, prompt: &str) -> Result<String, TerminalError> {
+        use std::io::BufRead;
+        eprint!("{}", crate::shown::for_terminal(prompt));
+        std::io::stderr().flush().ok();
+        let mut line = String::new();
+        if std::io::stdin().lock().read_line(&mut line)? == 0 {
+            return Err(TerminalError::EndOfInput(prompt.to_string()));
+        }
+        Ok(line.trim_end_matches(['\n', '\r']).to_string())
+    }
+    fn interactive(&self) -> bool {
+        true
     }
 }
 
