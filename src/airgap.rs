@@ -97,7 +97,12 @@ pub const SYSFS_OVERRIDE_ENV: &str = "LOCKSMITH_SYSFS_NET";
 /// loopback is up, else a description of what is up (or why the check
 /// could not be made).
 pub fn problem() -> Option<String> {
-    match interfaces_up(&sysfs_root()) {
+    problem_in(&sysfs_root())
+}
+
+/// [`problem`] for the interfaces under `root`.
+pub fn problem_in(root: &Path) -> Option<String> {
+    match interfaces_up(root) {
         Ok(up) if up.is_empty() => None,
         Ok(up) => Some(format!("network interface(s) up: {}", describe(&up))),
         Err(e) => Some(e.to_string()),
@@ -107,8 +112,12 @@ pub fn problem() -> Option<String> {
 /// What the check looked at, for a report that says what it found:
 /// `ROOT: lo (unknown), eth0 (down)` (every interface, up or not).
 pub fn checked() -> String {
-    let root = sysfs_root();
-    let mut seen: Vec<String> = match std::fs::read_dir(&root) {
+    checked_in(&sysfs_root())
+}
+
+/// [`checked`] for the interfaces under `root`.
+pub fn checked_in(root: &Path) -> String {
+    let mut seen: Vec<String> = match std::fs::read_dir(root) {
         Ok(entries) => entries
             .flatten()
             .map(|e| {

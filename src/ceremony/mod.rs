@@ -15,6 +15,7 @@ pub mod init;
 pub mod lockout_gate;
 pub mod outputs;
 pub mod pipeline;
+pub mod plan_run;
 pub mod record;
 pub mod render;
 pub mod revoke;
@@ -22,6 +23,7 @@ pub mod sign;
 pub mod sign_bulk;
 pub mod signers;
 pub mod terminal;
+pub mod transcript_audit;
 pub mod update;
 
 /// A software key file made in `dir` (passphrase in `dir/pw`; development

@@ -1,14 +1,10 @@
 //! The arguments every signing command shares (`--signer` and the
 //! PKCS#11 flags, confirmation and output options) and their conversion
 //! into the library's requests (`crate::ceremony::signers`,
-//! `crate::ceremony::outputs`); the terminal QR of a command's output, and
-//! `write_output` for `ceremony print`'s HTML and PDF.
+//! `crate::ceremony::outputs`); the terminal QR of a command's output.
 
 use crate::ceremony::outputs::PrimaryOutput;
 use crate::ceremony::signers::SignerRequest;
-use crate::output::write_atomic;
-
-use std::path::Path;
 
 pub use crate::ceremony::signers::signers_json;
 
@@ -134,13 +130,6 @@ impl SignerArgs {
     pub fn specs(&self) -> anyhow::Result<Vec<String>> {
         self.request().specs()
     }
-}
-
-/// Writes an output file atomically, refusing to overwrite without `force`.
-pub fn write_output(path: &Path, data: &[u8], force: bool) -> anyhow::Result<()> {
-    write_atomic(path, data, force)?;
-    eoutln!("wrote {}", path.display());
-    Ok(())
 }
 
 /// Prints a JSON object on standard output.
