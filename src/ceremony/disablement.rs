@@ -4,9 +4,13 @@
 //! irreversible, so a bad recipient fails first.
 
 use crate::secrets::age_files::{AgeOptions, AgeRecipient, AgeTarget, FileLayout};
-use crate::secrets::{OutputOptions, Overwrite, Progress, SheetFormat, SheetOptions};
+use crate::secrets::label::{parse_date, today, AuthorityLabel};
+use crate::secrets::{
+    generate_secrets, write_outputs, GeneratedSecrets, OutputOptions, Overwrite, Progress,
+    SheetFormat, SheetOptions, WrittenOutputs,
+};
 use age::secrecy::SecretString;
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
 use std::path::PathBuf;
 
 /// Where the secrets go, as the user asked.
@@ -145,5 +149,61 @@ pub fn plan_outputs(
             )
         }),
         overwrite,
+    })
+}
+
+/// What `secrets generate` was asked for.
+#[derive(Debug, Clone)]
+pub struct GenerateRequest {
+    /// How many secrets (1 to 32).
+    pub count: usize,
+    /// The genesis AUM hash (base32) of the authority the secrets are for.
+    pub genesis: String,
+    pub state_id1: u64,
+    pub state_id2: u64,
+    /// The creation date (YYYY-MM-DD); `None` for today (UTC).
+    pub created: Option<String>,
+    pub destinations: SecretsDestinations,
+    /// The secrets are shown to the caller (so writing no file is acceptable).
+    pub reveal: bool,
+}
+
+/// Secrets made and written.
+pub struct Generated {
+    pub label: AuthorityLabel,
+    pub written: WrittenOutputs,
+    /// The secrets themselves, for a caller that reveals them; zeroized on drop.
+    pub secrets: GeneratedSecrets,
+}
+
+/// Makes disablement secrets offline and writes them where `request`
+/// says: every destination and recipient checked, and the passphrase
+/// read, before any secret is made.
+pub fn generate(
+    request: &GenerateRequest,
+    passphrase: &PassphraseSource,
+) -> anyhow::Result<Generated> {
+    let created = match &request.created {
+        Some(d) => {
+            parse_date(d).ok_or_else(|| anyhow!("--created {d:?} is not a date; use YYYY-MM-DD"))?
+        }
+        None => today(),
+    };
+    let label = AuthorityLabel::new(
+        &request.genesis,
+        request.state_id1,
+        request.state_id2,
+        created,
+    )
+    .context("--genesis")?;
+    let planned = plan_outputs(&request.destinations, request.reveal, passphrase)?;
+    let secrets = generate_secrets(request.count, Progress::Auto)?;
+    let written = write_outputs(&secrets, &label, &planned.options()).context(
+        "writing the disablement secrets (nothing was enrolled; fix the cause and run again)",
+    )?;
+    Ok(Generated {
+        label,
+        written,
+        secrets,
     })
 }

@@ -8,6 +8,7 @@
 
 pub mod chain;
 pub mod commit;
+pub mod custody;
 pub mod disablement;
 pub mod generate;
 pub mod import;

@@ -9,22 +9,24 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use age::secrecy::SecretString;
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::ceremony::disablement::plan_outputs;
+use crate::ceremony::custody::{
+    self, check_age_file, record_verification, require_expected, ExpectedValues, RecordTo,
+    SecretSource,
+};
 pub use crate::ceremony::disablement::SecretsDestinations;
-use crate::secrets::decrypt::{decrypt_file, load_identities, Unlock};
-use crate::secrets::label::{parse_date, today, AuthorityLabel};
-use crate::secrets::lines::LINES;
-use crate::secrets::qr::secret_from_qr_image;
-use crate::secrets::record::{VerificationRecord, VerifyMethod};
-use crate::secrets::secret::{parse_secret_hex, DisablementSecret};
-use crate::secrets::values::{parse_value_text, DisablementValue, Progress};
-use crate::secrets::verify::{check_line, read_typed_secret, verify_secret, Verdict};
-use crate::secrets::{generate_secrets, write_outputs, SheetFormat};
+use crate::ceremony::disablement::{generate, GenerateRequest, Generated};
+use crate::ceremony::terminal::Tty;
+use crate::secrets::decrypt::{load_identities, Unlock};
+use crate::secrets::label::AuthorityLabel;
+use crate::secrets::secret::DisablementSecret;
+use crate::secrets::values::DisablementValue;
+use crate::secrets::verify::Verdict;
+use crate::secrets::SheetFormat;
 
 /// Exit code when a secret matches none of the expected values.
 pub const EXIT_NO_MATCH: u8 = 3;
@@ -191,63 +193,34 @@ pub fn run(cmd: SecretsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         SecretsCommand::Generate(args) => run_generate(args),
         SecretsCommand::Verify(args) => {
-            let expected = expected_values(&args.expected)?;
+            let expected = ExpectedValues::from(&args.expected).load()?;
             run_verify(&args, &expected)
         }
         SecretsCommand::Decrypt(args) => {
-            let expected = expected_values(&args.expected)?;
+            let expected = ExpectedValues::from(&args.expected).load()?;
             run_decrypt(&args, &expected)
         }
     }
 }
 
-/// Parses `--value` and `--values` into the expected values.
-pub fn expected_values(args: &ExpectedValuesArgs) -> anyhow::Result<Vec<DisablementValue>> {
-    let mut out = Vec::new();
-    if !args.chain.is_empty() || args.store.is_some() {
-        let source = super::chain_source::ChainSource {
-            chain: args.chain.clone(),
-            store: args.store.clone(),
-            unpinned: false,
-        };
-        let authority = source.authority()?;
-        for v in authority.state().disablement_values() {
-            let value: DisablementValue = v
-                .try_into()
-                .map_err(|_| anyhow!("the chain holds a disablement value that is not 32 bytes"))?;
-            out.push(value);
+impl From<&ExpectedValuesArgs> for ExpectedValues {
+    fn from(a: &ExpectedValuesArgs) -> Self {
+        ExpectedValues {
+            values: a.value.clone(),
+            values_file: a.values.clone(),
+            chain: a.chain.clone(),
+            store: a.store.clone(),
         }
     }
-    for v in &args.value {
-        out.push(parse_value_text(v).ok_or_else(|| {
-            anyhow!("--value {v:?} is not a disablement value; give `disablement:` followed by 64 hex digits, as `tailscale lock disablement-kdf` prints")
-        })?);
-    }
-    if let Some(path) = &args.values {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the values file {}", path.display()))?;
-        for (n, line) in text.lines().enumerate() {
-            let l = line.trim();
-            if l.is_empty() || l.starts_with('#') {
-                continue;
-            }
-            out.push(parse_value_text(l).ok_or_else(|| {
-                anyhow!(
-                    "{}, line {}: not a disablement value; each line must be `disablement:` followed by 64 hex digits",
-                    path.display(),
-                    n + 1
-                )
-            })?);
-        }
-    }
-    Ok(out)
 }
 
-fn require_expected(expected: &[DisablementValue]) -> anyhow::Result<()> {
-    if expected.is_empty() {
-        bail!("no expected disablement values: give the authority's values with --value disablement:HEX (repeatable) or --values FILE");
+impl From<&RecordArgs> for RecordTo {
+    fn from(a: &RecordArgs) -> Self {
+        RecordTo {
+            custodian: a.custodian.clone(),
+            record: a.record.clone(),
+        }
     }
-    Ok(())
 }
 
 /// Reads a passphrase: from the terminal (twice when `confirm`), or one
@@ -377,16 +350,13 @@ impl From<&InitSecretsArgs> for SecretsDestinations {
 }
 
 fn run_generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
-    let created = match &args.created {
-        Some(d) => {
-            parse_date(d).ok_or_else(|| anyhow!("--created {d:?} is not a date; use YYYY-MM-DD"))?
-        }
-        None => today(),
-    };
-    let label = AuthorityLabel::new(&args.genesis, args.state_id1, args.state_id2, created)
-        .context("--genesis")?;
-    let planned = plan_outputs(
-        &SecretsDestinations {
+    let request = GenerateRequest {
+        count: args.count,
+        genesis: args.genesis.clone(),
+        state_id1: args.state_id1,
+        state_id2: args.state_id2,
+        created: args.created.clone(),
+        destinations: SecretsDestinations {
             to: args.to.clone(),
             to_file: args.to_file.clone(),
             passphrase: args.passphrase,
@@ -398,14 +368,13 @@ fn run_generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
             single_sheet_file: args.single_sheet_file,
             force: args.force,
         },
-        args.reveal,
-        &|| read_passphrase(true),
-    )?;
-    let generated = generate_secrets(args.count, Progress::Auto)?;
-    let options = planned.options();
-    let written = write_outputs(&generated, &label, &options).context(
-        "writing the disablement secrets (nothing was enrolled; fix the cause and run again)",
-    )?;
+        reveal: args.reveal,
+    };
+    let Generated {
+        label,
+        written,
+        secrets: generated,
+    } = generate(&request, &|| read_passphrase(true))?;
     if args.json {
         let report = GenerateReport {
             authority: &label,
@@ -440,83 +409,6 @@ fn run_generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads the secret to verify: QR image, interactive lines, or stdin.
-fn read_secret_for_verify(
-    qr_image: Option<&std::path::Path>,
-) -> anyhow::Result<(DisablementSecret, VerifyMethod)> {
-    if let Some(path) = qr_image {
-        let secret = secret_from_qr_image(path)?;
-        return Ok((secret, VerifyMethod::QrImage));
-    }
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        return Ok((prompt_secret_lines()?, VerifyMethod::Typed));
-    }
-    let mut text = Zeroizing::new(String::new());
-    stdin
-        .lock()
-        .read_to_string(&mut text)
-        .context("reading the secret from stdin")?;
-    Ok((read_typed_secret("stdin", &text)?, VerifyMethod::Typed))
-}
-
-/// Asks for the sheet's lines one by one (hidden input); a line whose
-/// check letter does not match is asked again.
-fn prompt_secret_lines() -> anyhow::Result<DisablementSecret> {
-    eoutln!("Type the secret from the sheet, one line at a time, each with its check letter");
-    eoutln!("(or paste the whole disablement-secret:… at the first prompt). Input is hidden.");
-    let mut lines = Vec::with_capacity(LINES);
-    let mut line_no = 1;
-    let mut tries = 0;
-    while line_no <= LINES {
-        let typed = Zeroizing::new(
-            rpassword::prompt_password(format!("line {line_no} of {LINES}: "))
-                .context("reading from the terminal")?,
-        );
-        if line_no == 1 {
-            if let Some(secret) = parse_secret_hex(&typed) {
-                return Ok(secret);
-            }
-        }
-        match check_line(line_no, &typed) {
-            Ok(digits) => {
-                lines.push(digits);
-                line_no += 1;
-                tries = 0;
-            }
-            Err(problem) => {
-                tries += 1;
-                eoutln!("line {line_no}: {problem}");
-                if tries >= 3 {
-                    bail!("line {line_no} of the sheet could not be read after 3 tries: {problem}");
-                }
-                eoutln!("type line {line_no} again");
-            }
-        }
-    }
-    crate::secrets::lines::secret_from_lines(&lines)
-        .ok_or_else(|| anyhow!("the typed lines do not make a 32-byte secret"))
-}
-
-fn record_verification(
-    record: &RecordArgs,
-    verdict: &Verdict,
-    method: VerifyMethod,
-) -> anyhow::Result<()> {
-    if let (Some(path), Some(who), Verdict::Matches { index, value }) =
-        (&record.record, &record.custodian, verdict)
-    {
-        let mut r = VerificationRecord::load(path)?;
-        r.add(who, *index, value, method);
-        r.save(path)?;
-        eoutln!(
-            "recorded: {who} verified secret #{index} in {}",
-            path.display()
-        );
-    }
-    Ok(())
-}
-
 fn verdict_exit(verdict: &Verdict) -> ExitCode {
     match verdict {
         Verdict::Matches { .. } => ExitCode::SUCCESS,
@@ -524,32 +416,38 @@ fn verdict_exit(verdict: &Verdict) -> ExitCode {
     }
 }
 
-/// Reads a custodian's secret (from the QR image if given, else typed at
-/// the terminal line by line, else stdin) and checks it against
-/// `expected`. For `lock init` holding the genesis back: call once per
-/// custodian, then [`VerificationRecord::add`] on a match.
-pub fn read_and_verify(
-    qr_image: Option<&std::path::Path>,
-    expected: &[DisablementValue],
-) -> anyhow::Result<(Verdict, VerifyMethod)> {
-    require_expected(expected)?;
-    let (secret, method) = read_secret_for_verify(qr_image)?;
-    let verdict = verify_secret(&secret, expected);
-    drop(secret);
-    Ok((verdict, method))
-}
-
 /// `secrets verify` against `expected` (the authority's disablement values,
 /// in state order). `lock`/`--chain`/`--store` callers pass the values
 /// they read from the chain.
 pub fn run_verify(args: &VerifyArgs, expected: &[DisablementValue]) -> anyhow::Result<ExitCode> {
-    let (verdict, method) = read_and_verify(args.qr_image.as_deref(), expected)?;
+    // The expected values are checked before anything is asked for.
+    require_expected(expected)?;
+    let mut text = Zeroizing::new(String::new());
+    let mut tty;
+    let source = if let Some(path) = &args.qr_image {
+        SecretSource::QrImage(path)
+    } else if std::io::stdin().is_terminal() {
+        tty = Tty::open();
+        SecretSource::Typed(&mut tty)
+    } else {
+        std::io::stdin()
+            .lock()
+            .read_to_string(&mut text)
+            .context("reading the secret from stdin")?;
+        SecretSource::Text {
+            input: "stdin",
+            text: text.as_str(),
+        }
+    };
+    let (verdict, method) = custody::verify(source, expected)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&verdict)?);
     } else {
         outln!("{verdict}");
     }
-    record_verification(&args.record, &verdict, method)?;
+    if let Some(said) = record_verification(&(&args.record).into(), &verdict, method)? {
+        eoutln!("{said}");
+    }
     Ok(verdict_exit(&verdict))
 }
 
@@ -576,29 +474,24 @@ pub fn run_decrypt(args: &DecryptArgs, expected: &[DisablementValue]) -> anyhow:
         }
         Unlock::Identities(ids)
     };
-    let found = decrypt_file(&args.file, &unlock)?;
-    let mut reports = Vec::new();
-    let mut all_match = true;
-    for f in &found {
-        let (verdict, against) = if expected.is_empty() {
-            let own: Vec<DisablementValue> = f.recorded_value.into_iter().collect();
-            (verify_secret(&f.secret, &own), "the value recorded in the file (pass --value/--values to check against the authority)")
-        } else {
-            (verify_secret(&f.secret, expected), "the expected values")
-        };
-        if !matches!(verdict, Verdict::Matches { .. }) {
-            all_match = false;
-        }
-        if !expected.is_empty() {
-            record_verification(&args.record, &verdict, VerifyMethod::DecryptedFile)?;
-        }
-        reports.push(DecryptedReport {
-            file_index: f.index,
-            verdict,
-            checked_against: against,
-            secret: args.reveal.then(|| f.secret.text()),
-        });
-    }
+    let checked = check_age_file(
+        &args.file,
+        &unlock,
+        expected,
+        &(&args.record).into(),
+        args.reveal,
+    )?;
+    let all_match = checked.all_match();
+    let reports: Vec<DecryptedReport> = checked
+        .checks
+        .into_iter()
+        .map(|c| DecryptedReport {
+            file_index: c.file_index,
+            verdict: c.verdict,
+            checked_against: c.checked_against,
+            secret: c.revealed,
+        })
+        .collect();
     if args.json {
         let json = Zeroizing::new(serde_json::to_string_pretty(&reports)?);
         println!("{}", json.as_str());
@@ -617,8 +510,8 @@ pub fn run_decrypt(args: &DecryptArgs, expected: &[DisablementValue]) -> anyhow:
             }
         }
     }
-    if args.record.record.is_some() && expected.is_empty() {
-        eoutln!("not recorded: a verification is recorded only against the authority's values (--value/--values)");
+    for note in &checked.notes {
+        eoutln!("{note}");
     }
     Ok(if all_match {
         ExitCode::SUCCESS
@@ -630,6 +523,7 @@ pub fn run_decrypt(args: &DecryptArgs, expected: &[DisablementValue]) -> anyhow:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ceremony::disablement::plan_outputs;
     use crate::secrets::AgeTarget;
     use clap::Parser;
     use std::path::Path;
