@@ -81,3 +81,43 @@ fn the_library_does_not_use_clap() {
         "library files using clap: {offenders:?}"
     );
 }
+
+/// The CLI parses and prints; the library writes files and starts
+/// processes. Allowed: `completions.rs` making the directory it was told
+/// to write man pages into (the pages themselves go through
+/// `output::write_atomic`), and anything inside a `#[cfg(test)]` module.
+#[test]
+fn the_cli_writes_no_files_and_starts_no_processes() {
+    let cli = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cli");
+    let mut files = Vec::new();
+    rust_files(&cli, &mut files);
+    assert!(files.len() > 10, "found the CLI's files: {files:?}");
+    let banned = [
+        "fs::write(",
+        "File::create(",
+        "OpenOptions::new(",
+        "fs::rename(",
+        "fs::remove_file(",
+        "fs::copy(",
+        "process::Command",
+        "Command::new(",
+    ];
+    let mut offenders = Vec::new();
+    for p in &files {
+        let text = std::fs::read_to_string(p).expect("read");
+        // Only the code before the file's test module.
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        for b in banned {
+            if code.contains(b) {
+                offenders.push(format!("{}: {b}", p.display()));
+            }
+        }
+        if code.contains("create_dir_all(") && !p.ends_with("completions.rs") {
+            offenders.push(format!("{}: create_dir_all(", p.display()));
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "src/cli doing the library's I/O: {offenders:?}"
+    );
+}
