@@ -103,6 +103,42 @@ pub const MAX_GIF_FRAMES: usize = 10_000;
 /// frames are decoded one at a time and memory is bounded per frame.
 pub const MAX_ANIMATION_PIXELS: u64 = 2_500_000_000;
 
+/// The image caps above as one value, which the image decoders
+/// (`exchange::qr_decode::load_still_within`, `for_each_gif_frame_within`)
+/// take as a parameter. Every command decodes under [`ImageLimits::DEFAULT`];
+/// the `image_limits` fuzz target runs the same checks and decoders under
+/// much smaller caps of its own, so that it spends its executions on the
+/// decoders' parsing rather than on decoding tens of megapixels that the
+/// caps allow by design (the caps themselves are tested at their real
+/// values in tests/exchange_limits.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageLimits {
+    /// Width or height of one image or GIF screen.
+    pub side: u32,
+    /// Pixels of one image or GIF screen.
+    pub pixels: u64,
+    /// Bytes a decoder may allocate for one image.
+    pub alloc: u64,
+    /// Scans times pixels of one JPEG.
+    pub jpeg_scan_pixels: u64,
+    /// Frames of one GIF.
+    pub gif_frames: usize,
+    /// Pixels decoded across all frames of one GIF.
+    pub animation_pixels: u64,
+}
+
+impl ImageLimits {
+    /// The caps every command uses.
+    pub const DEFAULT: ImageLimits = ImageLimits {
+        side: MAX_IMAGE_SIDE,
+        pixels: MAX_IMAGE_PIXELS,
+        alloc: MAX_IMAGE_ALLOC,
+        jpeg_scan_pixels: MAX_JPEG_SCAN_PIXELS,
+        gif_frames: MAX_GIF_FRAMES,
+        animation_pixels: MAX_ANIMATION_PIXELS,
+    };
+}
+
 /// Image files taken from one directory of frames, or from one command
 /// line: 10000, the same bound as frames of a GIF.
 pub const MAX_FRAME_FILES: usize = 10_000;

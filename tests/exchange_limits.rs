@@ -90,6 +90,70 @@ fn gif_frame_count_is_capped() {
     assert!(err.to_string().contains("frames"), "{err}");
 }
 
+/// The caps are a parameter of the decoders, not constants buried in
+/// them: the same image passes the defaults and is refused under smaller
+/// caps, each cap on its own (what the `image_limits` fuzz target relies
+/// on when it runs the decoders under small caps).
+#[test]
+fn the_image_decoders_obey_the_caps_they_are_given() {
+    use locksmith::exchange::qr_decode::{for_each_gif_frame_within, load_still_within};
+    use locksmith::limits::ImageLimits;
+    let mut png = Vec::new();
+    image::GrayImage::from_pixel(300, 200, image::Luma([128]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("png");
+    let img = load_still_within(&png, "a.png", &ImageLimits::DEFAULT).expect("within defaults");
+    assert_eq!(img.dimensions(), (300, 200));
+    for caps in [
+        ImageLimits {
+            side: 299,
+            ..ImageLimits::DEFAULT
+        },
+        ImageLimits {
+            pixels: 59_999,
+            ..ImageLimits::DEFAULT
+        },
+    ] {
+        let err = load_still_within(&png, "a.png", &caps).expect_err("over the caps");
+        assert!(
+            matches!(err, ExchangeError::ImageTooLarge { .. }),
+            "{caps:?}: {err}"
+        );
+        assert!(err.to_string().contains("300 x 200"), "{err}");
+    }
+    // The decoder's own allocation cap: set below one image's pixels.
+    let tight = ImageLimits {
+        alloc: 1000,
+        ..ImageLimits::DEFAULT
+    };
+    assert!(load_still_within(&png, "a.png", &tight).is_err());
+
+    let mut g = b"GIF89a".to_vec();
+    g.extend_from_slice(&[1, 0, 1, 0, 0x80, 0, 0, 0, 0, 0, 255, 255, 255]);
+    for _ in 0..5 {
+        g.extend_from_slice(&[0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0x00]);
+        g.extend_from_slice(&[0x02, 0x02, 0x44, 0x01, 0x00]);
+    }
+    g.push(0x3b);
+    let frames =
+        for_each_gif_frame_within(&g, "a.gif", &ImageLimits::DEFAULT, |_| {}).expect("5 frames");
+    assert_eq!(frames, 5);
+    let few = ImageLimits {
+        gif_frames: 4,
+        ..ImageLimits::DEFAULT
+    };
+    let err = for_each_gif_frame_within(&g, "a.gif", &few, |_| {}).expect_err("over 4 frames");
+    assert!(err.to_string().contains("more than 4 frames"), "{err}");
+    let small = ImageLimits {
+        animation_pixels: 3,
+        ..ImageLimits::DEFAULT
+    };
+    let err = for_each_gif_frame_within(&g, "a.gif", &small, |_| {}).expect_err("over 3 pixels");
+    assert!(err.to_string().contains("more than 3 pixels"), "{err}");
+    assert_eq!(ImageLimits::DEFAULT.pixels, limits::MAX_IMAGE_PIXELS);
+    assert_eq!(ImageLimits::DEFAULT.gif_frames, limits::MAX_GIF_FRAMES);
+}
+
 fn samples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/upstream/samples")
 }

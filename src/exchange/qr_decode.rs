@@ -7,7 +7,7 @@ use image::GrayImage;
 use rxing::{BarcodeFormat, DecodeHints};
 
 use super::error::{ExchangeError, Result};
-use crate::limits;
+use crate::limits::{self, ImageLimits};
 
 /// Whether `bytes` start like an image locksmith reads (PNG, JPEG, GIF).
 pub fn is_image(bytes: &[u8]) -> bool {
@@ -47,37 +47,45 @@ fn image_error(input: &str, reason: impl std::fmt::Display) -> ExchangeError {
     }
 }
 
-/// Refuses dimensions over [`limits::MAX_IMAGE_SIDE`] or
-/// [`limits::MAX_IMAGE_PIXELS`].
-fn check_dimensions(width: u32, height: u32, what: &str, input: &str) -> Result<()> {
+/// Refuses dimensions over the limits' side or pixel count
+/// ([`limits::MAX_IMAGE_SIDE`], [`limits::MAX_IMAGE_PIXELS`] by default).
+fn check_dimensions(
+    width: u32,
+    height: u32,
+    what: &str,
+    input: &str,
+    caps: &ImageLimits,
+) -> Result<()> {
     let pixels = u64::from(width) * u64::from(height);
-    if width > limits::MAX_IMAGE_SIDE
-        || height > limits::MAX_IMAGE_SIDE
-        || pixels > limits::MAX_IMAGE_PIXELS
-    {
+    if width > caps.side || height > caps.side || pixels > caps.pixels {
         return Err(ExchangeError::ImageTooLarge {
             input: input.into(),
             reason: format!(
                 "{what} is {width} x {height} pixels; locksmith decodes at most {} pixels a side and {} pixels in all",
-                limits::MAX_IMAGE_SIDE,
-                limits::MAX_IMAGE_PIXELS
+                caps.side, caps.pixels
             ),
         });
     }
     Ok(())
 }
 
-fn image_limits() -> image::Limits {
+fn decoder_limits(caps: &ImageLimits) -> image::Limits {
     let mut l = image::Limits::default();
-    l.max_image_width = Some(limits::MAX_IMAGE_SIDE);
-    l.max_image_height = Some(limits::MAX_IMAGE_SIDE);
-    l.max_alloc = Some(limits::MAX_IMAGE_ALLOC);
+    l.max_image_width = Some(caps.side);
+    l.max_image_height = Some(caps.side);
+    l.max_alloc = Some(caps.alloc);
     l
 }
 
-/// A PNG or JPEG, as grayscale, after its header passed the limits (public
-/// for the `image_limits` fuzz target).
+/// A PNG or JPEG, as grayscale, after its header passed the default
+/// limits.
 pub fn load_still(bytes: &[u8], input: &str) -> Result<GrayImage> {
+    load_still_within(bytes, input, &ImageLimits::DEFAULT)
+}
+
+/// [`load_still`] under the given caps (public for the `image_limits` fuzz
+/// target, which runs it under small ones).
+pub fn load_still_within(bytes: &[u8], input: &str, caps: &ImageLimits) -> Result<GrayImage> {
     let reader = || {
         image::ImageReader::new(std::io::Cursor::new(bytes))
             .with_guessed_format()
@@ -86,31 +94,37 @@ pub fn load_still(bytes: &[u8], input: &str) -> Result<GrayImage> {
     let (w, h) = reader()?
         .into_dimensions()
         .map_err(|e| image_error(input, e))?;
-    check_dimensions(w, h, "the image", input)?;
-    check_jpeg_scans(bytes, w, h, input)?;
+    check_dimensions(w, h, "the image", input, caps)?;
+    check_jpeg_scans(bytes, w, h, input, caps)?;
     let mut r = reader()?;
-    r.limits(image_limits());
+    r.limits(decoder_limits(caps));
     let img = r.decode().map_err(|e| image_error(input, e))?;
     Ok(img.into_luma8())
 }
 
-/// Refuses a JPEG whose scans over its pixels exceed
-/// [`limits::MAX_JPEG_SCAN_PIXELS`]. Scans are counted as start-of-scan
+/// Refuses a JPEG whose scans over its pixels exceed the limits'
+/// ([`limits::MAX_JPEG_SCAN_PIXELS`] by default). Scans are counted as start-of-scan
 /// markers (`FF DA`): entropy-coded data stuffs every `FF` with `00`, so
 /// the pair appears only as a marker or inside a segment's payload (which
 /// only overcounts, e.g. an EXIF thumbnail's own scan).
-fn check_jpeg_scans(bytes: &[u8], width: u32, height: u32, input: &str) -> Result<()> {
+fn check_jpeg_scans(
+    bytes: &[u8],
+    width: u32,
+    height: u32,
+    input: &str,
+    caps: &ImageLimits,
+) -> Result<()> {
     if !bytes.starts_with(&[0xFF, 0xD8]) {
         return Ok(());
     }
     let scans = bytes.windows(2).filter(|w| w == &[0xFF, 0xDA]).count() as u64;
     let pixels = u64::from(width) * u64::from(height);
-    if scans.saturating_mul(pixels) > limits::MAX_JPEG_SCAN_PIXELS {
+    if scans.saturating_mul(pixels) > caps.jpeg_scan_pixels {
         return Err(ExchangeError::ImageTooLarge {
             input: input.into(),
             reason: format!(
                 "the JPEG has {scans} scans over {width} x {height} pixels; locksmith decodes at most {} scan-pixels (re-save it as a baseline JPEG or a PNG)",
-                limits::MAX_JPEG_SCAN_PIXELS
+                caps.jpeg_scan_pixels
             ),
         });
     }
@@ -121,22 +135,33 @@ fn check_jpeg_scans(bytes: &[u8], width: u32, height: u32, input: &str) -> Resul
 /// offsets, transparency and disposal) and calls `each` with the screen
 /// after every frame, as grayscale. One screen and one frame are held at a
 /// time; the screen size, each frame's size, the frame count and the
-/// pixels decoded in all are capped.
+/// pixels decoded in all are capped (by the default limits).
 pub fn for_each_gif_frame(
     bytes: &[u8],
     input: &str,
+    each: impl FnMut(&GrayImage),
+) -> Result<usize> {
+    for_each_gif_frame_within(bytes, input, &ImageLimits::DEFAULT, each)
+}
+
+/// [`for_each_gif_frame`] under the given caps (public for the
+/// `image_limits` fuzz target).
+pub fn for_each_gif_frame_within(
+    bytes: &[u8],
+    input: &str,
+    caps: &ImageLimits,
     mut each: impl FnMut(&GrayImage),
 ) -> Result<usize> {
     let mut opts = gif::DecodeOptions::new();
     opts.set_color_output(gif::ColorOutput::RGBA);
-    if let Some(limit) = std::num::NonZeroU64::new(limits::MAX_IMAGE_ALLOC) {
+    if let Some(limit) = std::num::NonZeroU64::new(caps.alloc) {
         opts.set_memory_limit(gif::MemoryLimit::Bytes(limit));
     }
     let mut decoder = opts
         .read_info(std::io::Cursor::new(bytes))
         .map_err(|e| image_error(input, e))?;
     let (sw, sh) = (u32::from(decoder.width()), u32::from(decoder.height()));
-    check_dimensions(sw, sh, "the GIF's screen", input)?;
+    check_dimensions(sw, sh, "the GIF's screen", input, caps)?;
     if sw == 0 || sh == 0 {
         return Err(image_error(input, "the GIF's screen is empty (0 pixels)"));
     }
@@ -151,10 +176,10 @@ pub fn for_each_gif_frame(
         };
         let (left, top, fw, fh, dispose) = info;
         frames += 1;
-        if frames > limits::MAX_GIF_FRAMES {
+        if frames > caps.gif_frames {
             return Err(ExchangeError::ImageTooLarge {
                 input: input.into(),
-                reason: format!("the GIF has more than {} frames", limits::MAX_GIF_FRAMES),
+                reason: format!("the GIF has more than {} frames", caps.gif_frames),
             });
         }
         check_dimensions(
@@ -162,14 +187,15 @@ pub fn for_each_gif_frame(
             u32::from(fh),
             &format!("frame {frames}"),
             input,
+            caps,
         )?;
         decoded += u64::from(sw) * u64::from(sh);
-        if decoded > limits::MAX_ANIMATION_PIXELS {
+        if decoded > caps.animation_pixels {
             return Err(ExchangeError::ImageTooLarge {
                 input: input.into(),
                 reason: format!(
                     "its frames add up to more than {} pixels",
-                    limits::MAX_ANIMATION_PIXELS
+                    caps.animation_pixels
                 ),
             });
         }
