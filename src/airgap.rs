@@ -133,24 +133,6 @@ pub fn checked_in(root: &Path) -> String {
     format!("{}: {}", root.display(), seen.join(", "))
 }
 
-/// For signing commands: a warning on standard error when an interface is
-/// up (or the check cannot be made), unless `allow_network`.
-pub fn warn_if_online(allow_network: bool) {
-    if allow_network {
-        return;
-    }
-    match interfaces_up(&sysfs_root()) {
-        Ok(up) if up.is_empty() => {}
-        Ok(up) => eprintln!(
-            "WARNING: this machine is not air-gapped: network interface(s) up: {}. \
-             Take them down (ip link set DEV down) or unplug them before a ceremony; \
-             --allow-network silences this warning",
-            describe(&up)
-        ),
-        Err(e) => eprintln!("WARNING: {e}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1173,3 +1173,52 @@ fn a_crafted_output_file_name_reaches_stderr_escaped() {
     assert!(stderr.contains("wrote "), "{stderr}");
     assert!(out_path.exists(), "the file keeps its exact name");
 }
+
+/// The air-gap warning names the interfaces that are up: a name with
+/// escapes (a fake sysfs here; on a real machine the kernel's names)
+/// reaches the terminal escaped, and the command still signs nothing
+/// unseen: the warning is said once, through the same sink as the summary.
+#[test]
+fn an_interface_name_with_escapes_reaches_the_air_gap_warning_escaped() {
+    let r = room();
+    let store = r.store();
+    let sysfs = r.path("sysfs-net");
+    let evil = "eth\u{1b}[2K\u{1b}]0;owned\u{7}0";
+    std::fs::create_dir_all(sysfs.join(evil)).expect("iface");
+    std::fs::write(sysfs.join(evil).join("flags"), "0x1003\n").expect("flags");
+    std::fs::write(sysfs.join(evil).join("operstate"), "up\n").expect("operstate");
+    let out_path = r.path("upd.aum");
+    let out = locksmith()
+        .env("LOCKSMITH_SYSFS_NET", &sysfs)
+        .args([
+            "lock",
+            "update",
+            &r.c_tlpub,
+            "--meta",
+            "name=c",
+            "--signer",
+            &r.a,
+            "--signer",
+            &r.b,
+            "--yes",
+            "--store",
+            &store,
+            "--out",
+            &out_path.display().to_string(),
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_clean(&stderr, "air-gap warning with a crafted interface name");
+    assert!(stderr.contains("not air-gapped"), "{stderr}");
+    assert!(
+        stderr.contains("eth\\u{1b}[2K\\u{1b}]0;owned\\u{7}0 (up)"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("not air-gapped").count(), 1, "{stderr}");
+}
