@@ -181,7 +181,11 @@ fn ctrl_c_at_the_pin_prompt_restores_the_terminal_and_writes_nothing() {
     let Some(run) = start("pin") else { return };
     run.tmux.wait_for("Passphrase for software key file");
     run.tmux.keys(&["12", "C-c"]);
-    assert_ne!(run.finished(), 0);
+    assert_eq!(
+        run.finished(),
+        130,
+        "interrupted: the shell's status for SIGINT"
+    );
     assert!(
         run.tmux.screen().contains("interrupted"),
         "{}",
@@ -198,7 +202,11 @@ fn ctrl_c_at_the_confirmation_restores_the_terminal_and_writes_nothing() {
     run.tmux.keys(&["tty passphrase", "Enter"]);
     run.tmux.wait_for("Type 'yes'");
     run.tmux.keys(&["ye", "C-c"]);
-    assert_ne!(run.finished(), 0);
+    assert_eq!(
+        run.finished(),
+        130,
+        "interrupted: the shell's status for SIGINT"
+    );
     assert!(
         run.tmux.screen().contains("nothing was signed"),
         "{}",
@@ -256,10 +264,12 @@ fn ctrl_c_at_the_pin_prompt_inside_ceremony_run_restores_the_terminal() {
     let screen = run.tmux.wait_for("PIN for");
     assert!(screen.contains("air gap verified"), "{screen}");
     run.tmux.keys(&["12", "C-c"]);
-    assert_ne!(run.finished(), 0, "{}", run.tmux.screen());
+    assert_eq!(run.finished(), 130, "{}", run.tmux.screen());
     let screen = run.tmux.screen();
     assert!(
-        screen.contains("interrupted") && screen.contains("stopped at step 2 (generate)"),
+        screen.contains("interrupted")
+            && screen.contains("stopped at step 2 (generate)")
+            && screen.contains("`locksmith token generate` was interrupted at one of its prompts"),
         "{screen}"
     );
     run.terminal_restored();

@@ -15,7 +15,7 @@
 
 use crate::airgap;
 use crate::ceremony::record::AIRGAP_REPORTED_ENV;
-use crate::ceremony::terminal::{Terminal, TerminalError};
+use crate::ceremony::terminal::{Terminal, TerminalError, INTERRUPTED_EXIT};
 use crate::ceremony_plan::{expand, plan_hash, Action, Plan, PlanState};
 use anyhow::{bail, Context};
 use std::collections::BTreeMap;
@@ -217,6 +217,17 @@ pub fn run(request: &PlanRequest, term: &mut dyn Terminal) -> anyhow::Result<Pla
                 let status = cmd
                     .status()
                     .with_context(|| format!("starting {}", request.exe.display()))?;
+                if status.code() == Some(i32::from(INTERRUPTED_EXIT)) {
+                    return Err(anyhow::Error::new(TerminalError::StepInterrupted(format!(
+                        "`locksmith {}`",
+                        command_words(&argv)
+                    )))
+                    .context(format!(
+                        "stopped at step {n} ({}); the step is not marked done. \
+                         Run the plan again to resume at this step",
+                        step.id
+                    )));
+                }
                 if !status.success() {
                     bail!(
                         "stopped at step {n} ({}): `locksmith {}` failed ({status}); the step is not marked done. \
@@ -241,6 +252,17 @@ pub fn run(request: &PlanRequest, term: &mut dyn Terminal) -> anyhow::Result<Pla
         done: state.done,
         state: state_path,
     })
+}
+
+/// The command words of a step's arguments (`lock init`, `token
+/// generate`): those before the first option, at most three.
+fn command_words(argv: &[String]) -> String {
+    argv.iter()
+        .take_while(|a| !a.starts_with('-'))
+        .take(3)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `--operator` and `--witness` arguments from the plan's (or the
@@ -397,6 +419,37 @@ run = ["lock", "status"]
             run(&req, &mut Scripted::none()).unwrap(),
             PlanOutcome::Stopped { after: 3 }
         );
+    }
+
+    #[test]
+    fn a_command_interrupted_at_its_prompt_is_reported_as_an_interruption() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut req = request(
+            dir.path(),
+            PLAN,
+            Some("bags = \"yes\"\noperator = \"Ada\"\nsign = \"yes\"\n"),
+        );
+        // A stand-in for locksmith that exits as an interrupted command does.
+        let exe = dir.path().join("interrupted.sh");
+        std::fs::write(&exe, format!("#!/bin/sh\nexit {INTERRUPTED_EXIT}\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        req.exe = exe;
+        let err = run(&req, &mut Scripted::none()).unwrap_err();
+        assert!(crate::ceremony::terminal::interrupted_in(&err), "{err:#}");
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("stopped at step 3 (sign)")
+                && text.contains("`locksmith lock status` was interrupted at one of its prompts")
+                && text.contains("Run the plan again to resume at this step"),
+            "{text}"
+        );
+        let state = std::fs::read_to_string(default_state_path(&req.plan)).unwrap();
+        assert!(!state.contains("\"sign\""), "{state}");
+        // A plain failure is not an interruption.
+        req.exe = PathBuf::from("false");
+        let err = run(&req, &mut Scripted::none()).unwrap_err();
+        assert!(!crate::ceremony::terminal::interrupted_in(&err), "{err:#}");
     }
 
     #[test]

@@ -14,6 +14,12 @@ use std::fs::{File, OpenOptions};
 use std::io::{IsTerminal, Read, Write};
 use zeroize::Zeroizing;
 
+/// The exit status of a command interrupted at a prompt (Ctrl-C, or
+/// Ctrl-D where an answer was needed): 130, the shell's status for SIGINT.
+/// `ceremony run` reads it from the command a step started and says the
+/// step was interrupted rather than failed.
+pub const INTERRUPTED_EXIT: u8 = 130;
+
 /// Why a prompt gave no answer.
 #[derive(Debug, thiserror::Error)]
 pub enum TerminalError {
@@ -21,10 +27,57 @@ pub enum TerminalError {
     Interrupted(String),
     #[error("end of input (Ctrl-D) at the prompt {0:?}; nothing was signed or written")]
     EndOfInput(String),
+    /// A command `ceremony run` started was stopped at one of its prompts
+    /// (it exited with [`INTERRUPTED_EXIT`]); the command said why itself.
+    #[error(
+        "{0} was interrupted at one of its prompts (Ctrl-C or Ctrl-D); it signed and wrote nothing"
+    )]
+    StepInterrupted(String),
     #[error("{0} but there is no terminal to ask on")]
     NoTerminal(String),
     #[error("the terminal: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl TerminalError {
+    /// Whether the person at the terminal stopped the command (Ctrl-C or
+    /// Ctrl-D at a prompt), as opposed to a terminal that failed.
+    pub fn is_interruption(&self) -> bool {
+        matches!(
+            self,
+            TerminalError::Interrupted(_)
+                | TerminalError::EndOfInput(_)
+                | TerminalError::StepInterrupted(_)
+        )
+    }
+}
+
+/// Whether an error, anywhere in its chain, is a person stopping the
+/// command at a prompt (see [`INTERRUPTED_EXIT`]): a prompt of this
+/// module, or a PIN prompt of the signers (`PinProblem::Interrupted`).
+pub fn interrupted_in(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<TerminalError>()
+            .is_some_and(TerminalError::is_interruption)
+            || match e.downcast_ref::<crate::ceremony::pipeline::PipelineError>() {
+                Some(crate::ceremony::pipeline::PipelineError::Terminal(t)) => t.is_interruption(),
+                // A stage's error is kept whole (not as a source): look inside.
+                Some(crate::ceremony::pipeline::PipelineError::Step { error, .. }) => {
+                    interrupted_in(error)
+                }
+                _ => false,
+            }
+            || matches!(
+                e.downcast_ref::<crate::signers::Error>(),
+                Some(crate::signers::Error::Pin(
+                    crate::signers::PinProblem::Interrupted { .. }
+                ))
+            )
+            || matches!(
+                e.downcast_ref::<crate::signers::PinProblem>(),
+                Some(crate::signers::PinProblem::Interrupted { .. })
+            )
+    })
 }
 
 /// What a ceremony needs from whoever runs it.

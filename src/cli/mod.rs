@@ -188,6 +188,9 @@ pub fn main() -> ExitCode {
             }
             let message = format!("{err:#}");
             eprintln!("error: {}", crate::shown::for_terminal(&message));
+            if crate::ceremony::terminal::interrupted_in(&err) {
+                return ExitCode::from(crate::ceremony::terminal::INTERRUPTED_EXIT);
+            }
             ExitCode::from(1)
         }
     }
