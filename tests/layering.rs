@@ -82,6 +82,22 @@ fn the_library_does_not_use_clap() {
     );
 }
 
+/// One error type per layer: below the CLI every module returns its own
+/// typed error (`thiserror`), the ceremony layer `ceremony::Error`; only
+/// the CLI turns them into `anyhow` messages with context.
+#[test]
+fn only_the_cli_uses_anyhow() {
+    let offenders: Vec<String> = library_files()
+        .iter()
+        .filter(|p| std::fs::read_to_string(p).expect("read").contains("anyhow"))
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "library files using anyhow: {offenders:?}"
+    );
+}
+
 /// The CLI parses and prints; the library writes files and starts
 /// processes. Allowed: `completions.rs` making the directory it was told
 /// to write man pages into (the pages themselves go through

@@ -3,10 +3,10 @@
 //! command adds (held back for custodians, stale or foreign chains).
 
 use super::terminal::Terminal;
+use crate::ceremony::error::{bail, refusal, Context};
 use crate::input;
 use crate::store::Store;
 use crate::tka::{AumHash, Authority};
-use anyhow::{anyhow, bail, Context};
 use std::path::PathBuf;
 
 /// The authority a command asks for.
@@ -40,7 +40,10 @@ impl ChainRequest {
     /// hostile online node cannot get fresh signatures on either. Without
     /// a store, only `--unpinned` lets the chain's first AUM be trusted as
     /// it is, with a warning that names its hash.
-    pub fn authority_for_signing(&self, term: &mut dyn Terminal) -> anyhow::Result<Authority> {
+    pub fn authority_for_signing(
+        &self,
+        term: &mut dyn Terminal,
+    ) -> crate::ceremony::error::Result<Authority> {
         let dir = self.store.clone().unwrap_or_else(Store::default_dir);
         if self.chain.is_empty() {
             Store::ensure_released(&dir)?;
@@ -73,7 +76,7 @@ impl ChainRequest {
 
     /// The verified authority. With both `--chain` and `--store`, the
     /// chain is pinned to the store as for signing.
-    pub fn authority(&self) -> anyhow::Result<Authority> {
+    pub fn authority(&self) -> crate::ceremony::error::Result<Authority> {
         if !self.chain.is_empty() {
             let chain = verify_chain(input::read_chain(&self.chain)?)?;
             return match &self.store {
@@ -89,7 +92,10 @@ impl ChainRequest {
 
 /// `chain` checked against the store's authority `pinned`: it must link to
 /// the store's anchor, and its head must be the head both lead to.
-pub fn pin_to_store(chain: Authority, pinned: &Authority) -> anyhow::Result<Authority> {
+pub fn pin_to_store(
+    chain: Authority,
+    pinned: &Authority,
+) -> crate::ceremony::error::Result<Authority> {
     let anchor = pinned.oldest_ancestor();
     let mut merged = pinned.clone();
     let mut unknown: Vec<crate::tka::Aum> = chain
@@ -113,9 +119,9 @@ pub fn pin_to_store(chain: Authority, pinned: &Authority) -> anyhow::Result<Auth
     }
     if !unknown.is_empty() {
         unknown = crate::tka::order_by_parent_links(unknown)
-            .map_err(|e| anyhow!("the --chain does not link to the store's authority: {e}"))?;
+            .map_err(|e| refusal!("the --chain does not link to the store's authority: {e}"))?;
         merged.inform(unknown).map_err(|e| {
-            anyhow!(
+            refusal!(
                 "the --chain does not verify against the store's authority (anchor {anchor}): {e}"
             )
         })?;
@@ -133,8 +139,8 @@ pub fn pin_to_store(chain: Authority, pinned: &Authority) -> anyhow::Result<Auth
 
 /// Bootstraps the first AUM and informs the rest, naming the AUM at fault
 /// (the core reports its hash, so no AUM is hashed or formatted up front).
-pub fn verify_chain(aums: Vec<crate::tka::Aum>) -> anyhow::Result<Authority> {
+pub fn verify_chain(aums: Vec<crate::tka::Aum>) -> crate::ceremony::error::Result<Authority> {
     Authority::from_chain(aums)
-        .map_err(|e| anyhow!("invalid chain: {e}"))
+        .map_err(|e| refusal!("invalid chain: {e}"))
         .context("verifying the chain")
 }

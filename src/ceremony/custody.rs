@@ -6,6 +6,7 @@
 //! The secret itself is never printed unless asked for by name.
 
 use crate::ceremony::chain::ChainRequest;
+use crate::ceremony::error::{bail, refusal, Context};
 use crate::ceremony::terminal::Terminal;
 use crate::secrets::decrypt::{decrypt_file, Unlock};
 use crate::secrets::lines::{secret_from_lines, LINES};
@@ -14,7 +15,6 @@ use crate::secrets::record::{VerificationRecord, VerifyMethod};
 use crate::secrets::secret::{parse_secret_hex, DisablementSecret};
 use crate::secrets::values::{parse_value_text, DisablementValue};
 use crate::secrets::verify::{check_line, read_typed_secret, verify_secret, Verdict};
-use anyhow::{anyhow, bail, Context};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -33,7 +33,7 @@ pub struct ExpectedValues {
 
 impl ExpectedValues {
     /// The values, in the authority's state order first, then as given.
-    pub fn load(&self) -> anyhow::Result<Vec<DisablementValue>> {
+    pub fn load(&self) -> crate::ceremony::error::Result<Vec<DisablementValue>> {
         let mut out = Vec::new();
         if !self.chain.is_empty() || self.store.is_some() {
             let authority = ChainRequest {
@@ -44,14 +44,14 @@ impl ExpectedValues {
             .authority()?;
             for v in authority.state().disablement_values() {
                 let value: DisablementValue = v.try_into().map_err(|_| {
-                    anyhow!("the chain holds a disablement value that is not 32 bytes")
+                    refusal!("the chain holds a disablement value that is not 32 bytes")
                 })?;
                 out.push(value);
             }
         }
         for v in &self.values {
             out.push(parse_value_text(v).ok_or_else(|| {
-                anyhow!("--value {v:?} is not a disablement value; give `disablement:` followed by 64 hex digits, as `tailscale lock disablement-kdf` prints")
+                refusal!("--value {v:?} is not a disablement value; give `disablement:` followed by 64 hex digits, as `tailscale lock disablement-kdf` prints")
             })?);
         }
         if let Some(path) = &self.values_file {
@@ -63,7 +63,7 @@ impl ExpectedValues {
                     continue;
                 }
                 out.push(parse_value_text(l).ok_or_else(|| {
-                    anyhow!(
+                    refusal!(
                         "{}, line {}: not a disablement value; each line must be `disablement:` followed by 64 hex digits",
                         path.display(),
                         n + 1
@@ -76,7 +76,7 @@ impl ExpectedValues {
 }
 
 /// Refuses an empty list of expected values, saying how to give them.
-pub fn require_expected(expected: &[DisablementValue]) -> anyhow::Result<()> {
+pub fn require_expected(expected: &[DisablementValue]) -> crate::ceremony::error::Result<()> {
     if expected.is_empty() {
         bail!("no expected disablement values: give the authority's values with --value disablement:HEX (repeatable) or --values FILE");
     }
@@ -100,7 +100,9 @@ pub const LINE_TRIES: usize = 3;
 /// Asks for the sheet's lines one by one (hidden input); a line whose
 /// check letter does not match is asked for again, up to [`LINE_TRIES`]
 /// times. The whole `disablement-secret:…` may be pasted at the first prompt.
-pub fn read_secret_lines(term: &mut dyn Terminal) -> anyhow::Result<DisablementSecret> {
+pub fn read_secret_lines(
+    term: &mut dyn Terminal,
+) -> crate::ceremony::error::Result<DisablementSecret> {
     term.say("Type the secret from the sheet, one line at a time, each with its check letter");
     term.say("(or paste the whole disablement-secret:… at the first prompt). Input is hidden.");
     let mut lines = Vec::with_capacity(LINES);
@@ -131,7 +133,8 @@ pub fn read_secret_lines(term: &mut dyn Terminal) -> anyhow::Result<DisablementS
             }
         }
     }
-    secret_from_lines(&lines).ok_or_else(|| anyhow!("the typed lines do not make a 32-byte secret"))
+    secret_from_lines(&lines)
+        .ok_or_else(|| refusal!("the typed lines do not make a 32-byte secret"))
 }
 
 /// Reads a custodian's secret from `source` and checks it against
@@ -140,7 +143,7 @@ pub fn read_secret_lines(term: &mut dyn Terminal) -> anyhow::Result<DisablementS
 pub fn verify(
     source: SecretSource<'_>,
     expected: &[DisablementValue],
-) -> anyhow::Result<(Verdict, VerifyMethod)> {
+) -> crate::ceremony::error::Result<(Verdict, VerifyMethod)> {
     require_expected(expected)?;
     let (secret, method) = match source {
         SecretSource::QrImage(path) => (secret_from_qr_image(path)?, VerifyMethod::QrImage),
@@ -167,7 +170,7 @@ pub fn record_verification(
     to: &RecordTo,
     verdict: &Verdict,
     method: VerifyMethod,
-) -> anyhow::Result<Option<String>> {
+) -> crate::ceremony::error::Result<Option<String>> {
     let (Some(path), Some(who), Verdict::Matches { index, value }) =
         (&to.record, &to.custodian, verdict)
     else {
@@ -219,7 +222,7 @@ pub fn check_age_file(
     expected: &[DisablementValue],
     record: &RecordTo,
     reveal: bool,
-) -> anyhow::Result<DecryptReport> {
+) -> crate::ceremony::error::Result<DecryptReport> {
     let found = decrypt_file(file, unlock)?;
     let mut checks = Vec::new();
     let mut notes = Vec::new();

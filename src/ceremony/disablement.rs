@@ -3,6 +3,7 @@
 //! passphrase read and the destinations checked before anything slow or
 //! irreversible, so a bad recipient fails first.
 
+use crate::ceremony::error::{bail, refusal, Context};
 use crate::secrets::age_files::{AgeOptions, AgeRecipient, AgeTarget, FileLayout};
 use crate::secrets::label::{parse_date, today, AuthorityLabel};
 use crate::secrets::{
@@ -10,7 +11,6 @@ use crate::secrets::{
     SheetFormat, SheetOptions, WrittenOutputs,
 };
 use age::secrecy::SecretString;
-use anyhow::{anyhow, bail, Context};
 use std::path::PathBuf;
 
 /// Where the secrets go, as the user asked.
@@ -36,7 +36,7 @@ pub struct SecretsDestinations {
 
 /// Reads the passphrase the age files are encrypted to (the CLI asks on
 /// its terminal, twice, or reads standard input).
-pub type PassphraseSource = dyn Fn() -> anyhow::Result<SecretString>;
+pub type PassphraseSource = dyn Fn() -> crate::ceremony::error::Result<SecretString>;
 
 /// Checked destinations, with recipients parsed and the passphrase read.
 pub struct PlannedOutputs {
@@ -83,7 +83,7 @@ pub fn plan_outputs(
     d: &SecretsDestinations,
     allow_none: bool,
     passphrase: &PassphraseSource,
-) -> anyhow::Result<PlannedOutputs> {
+) -> crate::ceremony::error::Result<PlannedOutputs> {
     let mut recipients = Vec::new();
     for r in &d.to {
         recipients.push(AgeRecipient::parse(r).context("age recipient")?);
@@ -182,11 +182,10 @@ pub struct Generated {
 pub fn generate(
     request: &GenerateRequest,
     passphrase: &PassphraseSource,
-) -> anyhow::Result<Generated> {
+) -> crate::ceremony::error::Result<Generated> {
     let created = match &request.created {
-        Some(d) => {
-            parse_date(d).ok_or_else(|| anyhow!("--created {d:?} is not a date; use YYYY-MM-DD"))?
-        }
+        Some(d) => parse_date(d)
+            .ok_or_else(|| refusal!("--created {d:?} is not a date; use YYYY-MM-DD"))?,
         None => today(),
     };
     let label = AuthorityLabel::new(

@@ -62,6 +62,7 @@ use super::commit::{check_target, CommitUnit, Existing, Parent};
 use super::pipeline::{self, Ceremony, Completed, Options, PipelineError, Shown};
 use super::terminal::Terminal;
 use crate::attestation_policy::{self, Requirement};
+use crate::ceremony::error::{bail, Context};
 use crate::signers::piv_attestation::{Attestation, Evidence};
 use crate::signers::pkcs11::{new_key_id, Pkcs11Token};
 use crate::signers::software::{self, FileSigner, NewKeyFile};
@@ -70,7 +71,6 @@ use crate::signers::yubikey::{NewKeyCard, SlotState};
 use crate::signers::{self, GenerateOptions, KeyInfo, OpenOptions};
 use crate::tka::signer::{sign_verified, Signer};
 use crate::transcript::{self, Entry};
-use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -196,7 +196,7 @@ impl PendingMarker {
         ))
     }
 
-    fn read(path: &Path) -> anyhow::Result<Option<PendingMarker>> {
+    fn read(path: &Path) -> crate::ceremony::error::Result<Option<PendingMarker>> {
         match std::fs::read(path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map(Some).with_context(|| {
                 format!(
@@ -210,7 +210,7 @@ impl PendingMarker {
     }
 
     /// Written to a temporary beside `path`, fsynced and renamed.
-    fn write(&self, path: &Path) -> anyhow::Result<()> {
+    fn write(&self, path: &Path) -> crate::ceremony::error::Result<()> {
         use std::io::Write;
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -366,7 +366,10 @@ impl GenerateCeremony {
     }
 
     /// The PKCS#11 preflight: label free, or the key of an interrupted attempt.
-    fn preflight_pkcs11(&self, uri: &signers::spec::Pkcs11Uri) -> anyhow::Result<OnToken> {
+    fn preflight_pkcs11(
+        &self,
+        uri: &signers::spec::Pkcs11Uri,
+    ) -> crate::ceremony::error::Result<OnToken> {
         let req = &self.req;
         let mut token = Pkcs11Token::find(uri)?;
         let label = req
@@ -476,7 +479,7 @@ impl GenerateCeremony {
         &self,
         key: &KeyInfo,
         att: Option<&Attestation>,
-    ) -> anyhow::Result<(Vec<Evidence>, Vec<String>)> {
+    ) -> crate::ceremony::error::Result<(Vec<Evidence>, Vec<String>)> {
         let Some(att) = att else {
             return Ok((vec![], vec![]));
         };
@@ -491,7 +494,7 @@ impl GenerateCeremony {
             &format!("the new key {} ({})", key.tlpub, key.description),
         )
         .map_err(|e| {
-            anyhow::anyhow!(
+            crate::ceremony::error::refusal!(
                 "{e}. The key was generated and stays in {}; do not use it for a ceremony \
                  (`lock init` refuses it too), or replace it with `token generate --force`",
                 key.spec
@@ -501,7 +504,7 @@ impl GenerateCeremony {
         Ok((vec![judged.evidence], notes))
     }
 
-    fn interrupt_hook(&self) -> anyhow::Result<()> {
+    fn interrupt_hook(&self) -> crate::ceremony::error::Result<()> {
         match self.req.after_generation {
             Some(AfterGeneration::Fail) => {
                 bail!("injected failure right after the key was generated (test hook); the key and its pending-key marker stay, the same command run again continues with it")
@@ -511,7 +514,7 @@ impl GenerateCeremony {
         }
     }
 
-    fn test_signature(&mut self) -> anyhow::Result<()> {
+    fn test_signature(&mut self) -> crate::ceremony::error::Result<()> {
         let mut digest = [0u8; 32];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut digest);
         for s in &mut self.signers {
@@ -521,7 +524,7 @@ impl GenerateCeremony {
         Ok(())
     }
 
-    fn sign_pkcs11(&mut self, t: OnToken) -> anyhow::Result<Generated> {
+    fn sign_pkcs11(&mut self, t: OnToken) -> crate::ceremony::error::Result<Generated> {
         let (id, resumed) = match &t.start {
             Start::Fresh(id) => {
                 PendingMarker::new(PendingKey::Pkcs11 {
@@ -561,7 +564,7 @@ impl GenerateCeremony {
     /// key an interrupted attempt made (an Ed25519 key the card generated,
     /// with the public key the marker recorded if it got that far), or
     /// `--force` replaces what it holds.
-    fn preflight_yubikey(&self, spec: &YubiKeySpec) -> anyhow::Result<OnCard> {
+    fn preflight_yubikey(&self, spec: &YubiKeySpec) -> crate::ceremony::error::Result<OnCard> {
         let force = self.req.options.force;
         let mut card = NewKeyCard::open(spec)?;
         let (serial, slot) = (card.serial(), card.slot());
@@ -619,7 +622,7 @@ impl GenerateCeremony {
     /// an interrupted attempt wrote (its marker names the path and the
     /// public key: the file is decrypted here to compare), or `--force`
     /// replaces it.
-    fn preflight_file(&self, spec: &FileSpec) -> anyhow::Result<OnFile> {
+    fn preflight_file(&self, spec: &FileSpec) -> crate::ceremony::error::Result<OnFile> {
         let path = std::path::absolute(&spec.path)
             .with_context(|| format!("the key file {}", spec.path.display()))?;
         let dir = path.parent().unwrap_or(Path::new("/"));
@@ -676,7 +679,7 @@ impl GenerateCeremony {
     /// of the login (skipped when continuing), the public key added to the
     /// marker; then the certificate (if the slot has none for the key),
     /// the attestation judged, the test signature on the same session.
-    fn sign_yubikey(&mut self, mut c: OnCard) -> anyhow::Result<Generated> {
+    fn sign_yubikey(&mut self, mut c: OnCard) -> crate::ceremony::error::Result<Generated> {
         let resumed = c.resume.is_some();
         if !resumed {
             let o = &self.req.options;
@@ -716,7 +719,7 @@ impl GenerateCeremony {
     /// Software: a new seed encrypted in memory, the marker (path and
     /// public key) written, then the file; or the file the interrupted
     /// attempt wrote, decrypted in preflight.
-    fn sign_file(&mut self, f: OnFile) -> anyhow::Result<Generated> {
+    fn sign_file(&mut self, f: OnFile) -> crate::ceremony::error::Result<Generated> {
         let (key, signer, resumed) = match f.resume {
             Some((_, signer)) => (software::info(&f.spec, &signer.public_key()), signer, true),
             None => {
@@ -750,7 +753,7 @@ impl GenerateCeremony {
         mut notes: Vec<String>,
         signer: Box<dyn Signer>,
         resumed: bool,
-    ) -> anyhow::Result<Generated> {
+    ) -> crate::ceremony::error::Result<Generated> {
         let tested = self.req.record.transcript.is_some();
         if tested {
             self.signers = vec![signer];
@@ -790,7 +793,7 @@ impl Ceremony for GenerateCeremony {
             .join(".locksmith-generate.locksmith-journal")
     }
 
-    fn preflight(&mut self, term: &mut dyn Terminal) -> anyhow::Result<()> {
+    fn preflight(&mut self, term: &mut dyn Terminal) -> crate::ceremony::error::Result<()> {
         let req = &self.req;
         if let Some(path) = &req.attestation_out {
             check_target(
@@ -815,7 +818,7 @@ impl Ceremony for GenerateCeremony {
         Ok(())
     }
 
-    fn plan(&mut self) -> anyhow::Result<GeneratePlan> {
+    fn plan(&mut self) -> crate::ceremony::error::Result<GeneratePlan> {
         let o = &self.req.options;
         let custody = if o.allow_extractable {
             "EXTRACTABLE (--allow-extractable: for tests only)"
@@ -941,7 +944,7 @@ impl Ceremony for GenerateCeremony {
         false
     }
 
-    fn sign(&mut self, _plan: GeneratePlan) -> anyhow::Result<Generated> {
+    fn sign(&mut self, _plan: GeneratePlan) -> crate::ceremony::error::Result<Generated> {
         let prepared = self
             .prepared
             .take()
@@ -959,7 +962,7 @@ impl Ceremony for GenerateCeremony {
         generated: &Generated,
         shown: &Shown,
         unit: &mut CommitUnit,
-    ) -> anyhow::Result<()> {
+    ) -> crate::ceremony::error::Result<()> {
         let key = &generated.key;
         if let (Some(path), Some(pem)) = (&self.req.attestation_out, &key.attestation_pem) {
             unit.add(

@@ -22,6 +22,7 @@ use super::pipeline::{self, Ceremony, Options, Shown};
 use super::record::{self, RecordOptions, Staged};
 use super::signers::SignerRequest;
 use super::terminal::Terminal;
+use crate::ceremony::error::bail;
 use crate::input::{self, Artifact, ChainInput, Input};
 use crate::lockout_export::{self, Stored};
 use crate::store::{ImportPlan, Store};
@@ -29,7 +30,6 @@ use crate::tka::recovery::UnseenRecovery;
 use crate::tka::signer::Signer;
 use crate::tka::Authority;
 use crate::transcript::Entry;
-use anyhow::bail;
 use std::path::{Path, PathBuf};
 
 /// What `lock import` asks for.
@@ -63,7 +63,9 @@ pub struct ImportOutcome {
 
 /// The inputs, read and identified once: status exports (name, text) and
 /// chain inputs.
-fn read_inputs(inputs: &[String]) -> anyhow::Result<(Vec<(String, String)>, Vec<ChainInput>)> {
+fn read_inputs(
+    inputs: &[String],
+) -> crate::ceremony::error::Result<(Vec<(String, String)>, Vec<ChainInput>)> {
     let mut statuses = Vec::new();
     let mut chain = Vec::new();
     for arg in inputs {
@@ -92,7 +94,7 @@ pub fn run(
     request: ImportRequest,
     term: &mut dyn Terminal,
     options: &Options,
-) -> anyhow::Result<ImportOutcome> {
+) -> crate::ceremony::error::Result<ImportOutcome> {
     let (statuses, chain_inputs) = read_inputs(&request.inputs)?;
     let dir = request.store.clone();
     let (store, authority, added, unseen, staged) = if request.init {
@@ -207,7 +209,7 @@ impl Ceremony for Acceptance {
         )
     }
 
-    fn preflight(&mut self, term: &mut dyn Terminal) -> anyhow::Result<()> {
+    fn preflight(&mut self, term: &mut dyn Terminal) -> crate::ceremony::error::Result<()> {
         let store = Some(self.store.dir());
         record::check_destination(&self.request.record, store)?;
         if self.request.signer.specs.is_empty() {
@@ -218,7 +220,7 @@ impl Ceremony for Acceptance {
         Ok(())
     }
 
-    fn plan(&mut self) -> anyhow::Result<()> {
+    fn plan(&mut self) -> crate::ceremony::error::Result<()> {
         Ok(())
     }
 
@@ -233,11 +235,16 @@ impl Ceremony for Acceptance {
         }
     }
 
-    fn sign(&mut self, _: ()) -> anyhow::Result<()> {
+    fn sign(&mut self, _: ()) -> crate::ceremony::error::Result<()> {
         Ok(())
     }
 
-    fn stage(&mut self, _: &(), shown: &Shown, unit: &mut CommitUnit) -> anyhow::Result<()> {
+    fn stage(
+        &mut self,
+        _: &(),
+        shown: &Shown,
+        unit: &mut CommitUnit,
+    ) -> crate::ceremony::error::Result<()> {
         if let Some((path, bytes)) = self.store.import_file(&self.plan) {
             // Content-named: an existing file of that name is this pack.
             unit.add(

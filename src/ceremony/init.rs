@@ -13,6 +13,7 @@ use super::record::{check_destination, guard, RecordOptions, Staged};
 use super::signers::{signers_text, SignerRequest};
 use super::terminal::Terminal;
 use crate::attestation_policy::{self, Requirement};
+use crate::ceremony::error::{bail, Context};
 use crate::exchange::ArtifactKind;
 use crate::input::{artifact_name, identify, Artifact, Input};
 use crate::secrets::{
@@ -25,7 +26,6 @@ use crate::tka::disablement::value_text;
 use crate::tka::keyforms::{parse_lock_key, tlpub_text};
 use crate::tka::signer::Signer;
 use crate::tka::{hex, Aum, Authority, Key, Meta, State};
-use anyhow::{bail, Context};
 use rand_core::RngCore;
 use std::path::{Path, PathBuf};
 
@@ -84,7 +84,7 @@ impl AttestationRequest {
         &self,
         specs: &[String],
         term: &mut dyn Terminal,
-    ) -> anyhow::Result<Vec<Evidence>> {
+    ) -> crate::ceremony::error::Result<Vec<Evidence>> {
         let trust = attestation_policy::load_trust(self.test_roots.as_deref())?;
         if let Some(path) = &self.test_roots {
             term.say(&format!(
@@ -116,7 +116,7 @@ impl AttestationRequest {
 pub fn ensure_signers_match(
     evidence: &[Evidence],
     signers: &[Box<dyn Signer>],
-) -> anyhow::Result<()> {
+) -> crate::ceremony::error::Result<()> {
     for e in evidence {
         if !signers
             .iter()
@@ -149,7 +149,7 @@ pub struct OnlineNode {
 
 impl OnlineNode {
     /// The node's key, if given; checked before any token is opened.
-    pub fn node_key(&self) -> anyhow::Result<Option<[u8; 32]>> {
+    pub fn node_key(&self) -> crate::ceremony::error::Result<Option<[u8; 32]>> {
         if let Some(text) = &self.key {
             return parse_lock_key(text)
                 .map(Some)
@@ -185,7 +185,7 @@ tailnet lock key and refuses unless that key is listed, and it is not known here
 (shown by `tailscale lock status` on that node) or --online-export FILE (`locksmith online export`)";
 
 /// Parses `tlpub:HEX[=N]` or `tlpub:HEX?N`.
-pub fn parse_key_with_votes(text: &str) -> anyhow::Result<Key> {
+pub fn parse_key_with_votes(text: &str) -> crate::ceremony::error::Result<Key> {
     let (key, votes) = match text.split_once(['=', '?']) {
         Some((k, v)) => (
             k,
@@ -202,7 +202,7 @@ pub fn parse_key_with_votes(text: &str) -> anyhow::Result<Key> {
 }
 
 /// Parses `KEY=VALUE` pairs.
-pub fn parse_meta(pairs: &[String]) -> anyhow::Result<Option<Meta>> {
+pub fn parse_meta(pairs: &[String]) -> crate::ceremony::error::Result<Option<Meta>> {
     if pairs.is_empty() {
         return Ok(None);
     }
@@ -218,7 +218,7 @@ pub fn parse_meta(pairs: &[String]) -> anyhow::Result<Option<Meta>> {
     Ok(Some(meta))
 }
 
-fn parse_disablement_value(text: &str) -> anyhow::Result<Vec<u8>> {
+fn parse_disablement_value(text: &str) -> crate::ceremony::error::Result<Vec<u8>> {
     let hex_part = text.strip_prefix("disablement:").with_context(|| {
         format!(
             "--disablement {text:?} must be `disablement:<64 hex digits>` (a value, not a secret)"
@@ -390,7 +390,7 @@ impl Ceremony for InitCeremony {
             .join(format!(".{name}.locksmith-journal"))
     }
 
-    fn preflight(&mut self, term: &mut dyn Terminal) -> anyhow::Result<()> {
+    fn preflight(&mut self, term: &mut dyn Terminal) -> crate::ceremony::error::Result<()> {
         let req = &self.req;
         if self.store_dir.join("anchor").exists() {
             bail!("an authority store already exists at {}; lock init creates a new authority, use another --store", self.store_dir.display());
@@ -449,7 +449,7 @@ impl Ceremony for InitCeremony {
         Ok(())
     }
 
-    fn plan(&mut self) -> anyhow::Result<Aum> {
+    fn plan(&mut self) -> crate::ceremony::error::Result<Aum> {
         let mut keys: Vec<Key> = Vec::new();
         for s in &self.signers {
             let mut k = Key::ed25519(s.public_key(), self.req.votes);
@@ -498,7 +498,7 @@ impl Ceremony for InitCeremony {
         }
     }
 
-    fn sign(&mut self, genesis: Aum) -> anyhow::Result<Signed> {
+    fn sign(&mut self, genesis: Aum) -> crate::ceremony::error::Result<Signed> {
         let authority = sign_genesis(genesis, &mut self.signers)?;
         let genesis = authority.head_aum().clone();
         Ok(Signed { genesis, authority })
@@ -509,7 +509,7 @@ impl Ceremony for InitCeremony {
         signed: &Signed,
         shown: &Shown,
         unit: &mut CommitUnit,
-    ) -> anyhow::Result<()> {
+    ) -> crate::ceremony::error::Result<()> {
         let hash = signed.authority.head();
         let st = signed.authority.state();
         let existing = Existing::from_force(self.req.force);
@@ -787,7 +787,7 @@ pub struct Released {
 /// `lock release`: lets a held-back authority go live once every
 /// disablement secret has a custodian's verification. Signs nothing; every
 /// check comes before the store's hold is removed.
-pub fn release(request: &ReleaseRequest) -> anyhow::Result<Released> {
+pub fn release(request: &ReleaseRequest) -> crate::ceremony::error::Result<Released> {
     let dir = &request.store;
     let store = Store::open(dir, true)?;
     if !Store::is_held(dir) {

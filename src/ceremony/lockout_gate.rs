@@ -6,9 +6,9 @@
 //! is part of the command's summary (returned).
 
 use super::terminal::Terminal;
+use crate::ceremony::error::Context;
 use crate::lockout::Acceptance;
 use crate::tka::{AumHash, State};
-use anyhow::Context;
 use std::path::Path;
 
 pub fn lockout_gate(
@@ -18,7 +18,7 @@ pub fn lockout_gate(
     before: &State,
     after: &State,
     accepted: Option<Acceptance>,
-) -> anyhow::Result<String> {
+) -> crate::ceremony::error::Result<String> {
     let status = crate::lockout_export::load(store_dir)
         .context("reading the latest status export for the lockout preview")?;
     let assessment = crate::lockout::assess(head, before, after, status.as_ref())

@@ -4,12 +4,14 @@
 //! writes all outputs or none, and the [`terminal`] the people present
 //! answer on, and what every ceremony shares: the [`chain`] it signs on,
 //! the [`signers`] it opens, its main [`outputs`], its transcript
-//! [`record`] and the [`render`]ings it shows. See docs/pipeline.md.
+//! [`record`] and the [`render`]ings it shows. Every function of the
+//! layer returns its one [`Error`] ([`error`]). See docs/pipeline.md.
 
 pub mod chain;
 pub mod commit;
 pub mod custody;
 pub mod disablement;
+pub mod error;
 pub mod generate;
 pub mod import;
 pub mod init;
@@ -26,6 +28,8 @@ pub mod signers;
 pub mod terminal;
 pub mod transcript_audit;
 pub mod update;
+
+pub use error::{Error, Result};
 
 /// A software key file made in `dir` (passphrase in `dir/pw`; development
 /// only, not hardware-backed), for the ceremonies' unit tests; its signer spec.

@@ -3,8 +3,8 @@
 //! optionally the artifact's envelope beside it.
 
 use super::commit::{check_target, CommitUnit, Existing, Parent};
+use crate::ceremony::error::{bail, Context};
 use crate::exchange::{ArtifactKind, Envelope, RequestInfo};
-use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 
 /// A file to write: its path and its bytes.
@@ -25,7 +25,7 @@ pub struct PrimaryOutput {
 impl PrimaryOutput {
     /// Checks, at preflight, where the output goes: `path`, the envelope
     /// file, and the request (readable, a request, not expired).
-    pub fn check(&self, path: &Path) -> anyhow::Result<()> {
+    pub fn check(&self, path: &Path) -> crate::ceremony::error::Result<()> {
         check_target(path, Existing::from_force(self.force), Parent::MustExist)?;
         if let Some(env_path) = &self.envelope_out {
             check_target(
@@ -48,7 +48,7 @@ impl PrimaryOutput {
         path: &Path,
         kind: ArtifactKind,
         payload: &[u8],
-    ) -> anyhow::Result<(Vec<OutputFile>, Option<String>)> {
+    ) -> crate::ceremony::error::Result<(Vec<OutputFile>, Option<String>)> {
         let mut files = Vec::new();
         if let Some(env_path) = &self.envelope_out {
             let env = Envelope::new(kind, payload.to_vec());
@@ -78,7 +78,7 @@ impl PrimaryOutput {
         path: &Path,
         kind: ArtifactKind,
         payload: &[u8],
-    ) -> anyhow::Result<Option<String>> {
+    ) -> crate::ceremony::error::Result<Option<String>> {
         let (files, note) = self.files(path, kind, payload)?;
         for (p, bytes) in files {
             unit.add(
@@ -94,7 +94,7 @@ impl PrimaryOutput {
 
 /// Reads the request a response answers: an envelope carrying a nonce,
 /// not expired.
-pub fn read_request(request_path: &Path) -> anyhow::Result<RequestInfo> {
+pub fn read_request(request_path: &Path) -> crate::ceremony::error::Result<RequestInfo> {
     let bytes = crate::input::Input::read_path(request_path)
         .context("--respond-to")?
         .bytes;

@@ -119,7 +119,10 @@ pub struct Shown {
 pub enum PipelineError {
     /// A stage failed; its message is the stage's own.
     #[error("{error:#}")]
-    Step { stage: Stage, error: anyhow::Error },
+    Step {
+        stage: Stage,
+        error: crate::ceremony::Error,
+    },
     #[error("not confirmed: nothing was signed")]
     NotConfirmed,
     #[error("confirmation needed to {0}: review the summary above and run again with --yes (standard input is not a terminal)")]
@@ -135,6 +138,16 @@ pub enum PipelineError {
 }
 
 impl PipelineError {
+    /// Whether the person stopped the command at a prompt (see
+    /// [`crate::ceremony::Error::is_interruption`]).
+    pub fn is_interruption(&self) -> bool {
+        match self {
+            PipelineError::Terminal(t) => t.is_interruption(),
+            PipelineError::Step { error, .. } => error.is_interruption(),
+            _ => false,
+        }
+    }
+
     /// The stage that failed, where known.
     pub fn stage(&self) -> Option<Stage> {
         match self {
@@ -166,20 +179,20 @@ pub trait Ceremony {
     }
     /// Reads and checks every input and every output path, opens the
     /// signers and matches them to trusted keys.
-    fn preflight(&mut self, term: &mut dyn Terminal) -> anyhow::Result<()>;
+    fn preflight(&mut self, term: &mut dyn Terminal) -> crate::ceremony::error::Result<()>;
     /// Builds the exact bytes to sign.
-    fn plan(&mut self) -> anyhow::Result<Self::Plan>;
+    fn plan(&mut self) -> crate::ceremony::error::Result<Self::Plan>;
     /// Renders the plan (the text the transcript records as shown).
     fn show(&self, plan: &Self::Plan) -> Shown;
     /// Signs on the token(s) and verifies every returned signature.
-    fn sign(&mut self, plan: Self::Plan) -> anyhow::Result<Self::Signed>;
+    fn sign(&mut self, plan: Self::Plan) -> crate::ceremony::error::Result<Self::Signed>;
     /// Stages every output, the transcript record included.
     fn stage(
         &mut self,
         signed: &Self::Signed,
         shown: &Shown,
         unit: &mut CommitUnit,
-    ) -> anyhow::Result<()>;
+    ) -> crate::ceremony::error::Result<()>;
 }
 
 /// How the pipeline runs.
@@ -223,7 +236,8 @@ pub fn run<C: Ceremony>(
         }
         Ok(())
     };
-    let step = |stage: Stage| move |error: anyhow::Error| PipelineError::Step { stage, error };
+    let step =
+        |stage: Stage| move |error: crate::ceremony::Error| PipelineError::Step { stage, error };
 
     let journal = ceremony.journal();
     recover(&journal, term)?;
@@ -281,12 +295,12 @@ mod tests {
         fn journal(&self) -> PathBuf {
             self.dir.join("journal")
         }
-        fn preflight(&mut self, _: &mut dyn Terminal) -> anyhow::Result<()> {
+        fn preflight(&mut self, _: &mut dyn Terminal) -> crate::ceremony::error::Result<()> {
             commit::check_target(&self.dir.join("out"), Existing::Refuse, Parent::MustExist)?;
             self.preflighted = true;
             Ok(())
         }
-        fn plan(&mut self) -> anyhow::Result<Vec<u8>> {
+        fn plan(&mut self) -> crate::ceremony::error::Result<Vec<u8>> {
             Ok(b"to sign".to_vec())
         }
         fn show(&self, plan: &Vec<u8>) -> Shown {
@@ -295,7 +309,7 @@ mod tests {
                 action: "sign".into(),
             }
         }
-        fn sign(&mut self, plan: Vec<u8>) -> anyhow::Result<[u8; 32]> {
+        fn sign(&mut self, plan: Vec<u8>) -> crate::ceremony::error::Result<[u8; 32]> {
             use sha2::Digest;
             Ok(sha2::Sha256::digest(&plan).into())
         }
@@ -304,7 +318,7 @@ mod tests {
             s: &[u8; 32],
             shown: &Shown,
             unit: &mut CommitUnit,
-        ) -> anyhow::Result<()> {
+        ) -> crate::ceremony::error::Result<()> {
             unit.add(
                 self.dir.join("out"),
                 s.to_vec(),

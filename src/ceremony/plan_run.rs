@@ -14,10 +14,10 @@
 //! command's transcript record).
 
 use crate::airgap;
+use crate::ceremony::error::{bail, Context};
 use crate::ceremony::record::AIRGAP_REPORTED_ENV;
 use crate::ceremony::terminal::{Terminal, TerminalError, INTERRUPTED_EXIT};
 use crate::ceremony_plan::{expand, plan_hash, Action, Plan, PlanState};
-use anyhow::{bail, Context};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -73,7 +73,7 @@ enum Answers {
 }
 
 impl Answers {
-    fn load(path: Option<&Path>) -> anyhow::Result<Answers> {
+    fn load(path: Option<&Path>) -> crate::ceremony::error::Result<Answers> {
         let Some(p) = path else {
             return Ok(Answers::Terminal);
         };
@@ -91,7 +91,12 @@ impl Answers {
         })
     }
 
-    fn get(&self, step: &str, prompt: &str, term: &mut dyn Terminal) -> anyhow::Result<String> {
+    fn get(
+        &self,
+        step: &str,
+        prompt: &str,
+        term: &mut dyn Terminal,
+    ) -> crate::ceremony::error::Result<String> {
         match self {
             Answers::File { path, table } => table.get(step).cloned().with_context(|| {
                 format!(
@@ -104,7 +109,7 @@ impl Answers {
                 Err(TerminalError::EndOfInput(_)) => bail!(
                     "standard input closed at step {step:?}; run again to resume here (or give --answers FILE)"
                 ),
-                Err(e) => Err(anyhow::Error::new(e).context(format!(
+                Err(e) => Err(crate::ceremony::Error::from(e).context(format!(
                     "reading the answer at step {step:?}; run again to resume here"
                 ))),
             },
@@ -123,7 +128,10 @@ impl Answers {
 }
 
 /// Runs the plan from its first step not done; says what happens on `term`.
-pub fn run(request: &PlanRequest, term: &mut dyn Terminal) -> anyhow::Result<PlanOutcome> {
+pub fn run(
+    request: &PlanRequest,
+    term: &mut dyn Terminal,
+) -> crate::ceremony::error::Result<PlanOutcome> {
     let text = crate::input::Input::read_path(&request.plan)
         .context("the plan")?
         .bytes;
@@ -160,7 +168,7 @@ pub fn run(request: &PlanRequest, term: &mut dyn Terminal) -> anyhow::Result<Pla
         term.say(&format!("\n== step {n}/{total}: {} ==", step.title()));
         let action = step
             .action()
-            .map_err(|e| anyhow::anyhow!("step {:?} {e}", step.id))?;
+            .map_err(|e| crate::ceremony::error::refusal!("step {:?} {e}", step.id))?;
         match action {
             Action::Airgap => check_airgap(n, &step.id, request, &mut state.warnings, true, term)?,
             Action::Confirm(item) => {
@@ -218,10 +226,9 @@ pub fn run(request: &PlanRequest, term: &mut dyn Terminal) -> anyhow::Result<Pla
                     .status()
                     .with_context(|| format!("starting {}", request.exe.display()))?;
                 if status.code() == Some(i32::from(INTERRUPTED_EXIT)) {
-                    return Err(anyhow::Error::new(TerminalError::StepInterrupted(format!(
-                        "`locksmith {}`",
-                        command_words(&argv)
-                    )))
+                    return Err(crate::ceremony::Error::from(TerminalError::StepInterrupted(
+                        format!("`locksmith {}`", command_words(&argv)),
+                    ))
                     .context(format!(
                         "stopped at step {n} ({}); the step is not marked done. \
                          Run the plan again to resume at this step",
@@ -295,7 +302,7 @@ fn check_airgap(
     warnings: &mut Vec<String>,
     announce: bool,
     term: &mut dyn Terminal,
-) -> anyhow::Result<()> {
+) -> crate::ceremony::error::Result<()> {
     let Some(problem) = airgap::problem_in(&request.airgap_root) else {
         if announce {
             term.say(&format!(
@@ -436,7 +443,7 @@ run = ["lock", "status"]
         std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
         req.exe = exe;
         let err = run(&req, &mut Scripted::none()).unwrap_err();
-        assert!(crate::ceremony::terminal::interrupted_in(&err), "{err:#}");
+        assert!(err.is_interruption(), "{err:#}");
         let text = format!("{err:#}");
         assert!(
             text.contains("stopped at step 3 (sign)")
@@ -449,7 +456,7 @@ run = ["lock", "status"]
         // A plain failure is not an interruption.
         req.exe = PathBuf::from("false");
         let err = run(&req, &mut Scripted::none()).unwrap_err();
-        assert!(!crate::ceremony::terminal::interrupted_in(&err), "{err:#}");
+        assert!(!err.is_interruption(), "{err:#}");
     }
 
     #[test]

@@ -5,10 +5,10 @@
 
 use super::commit::{check_target, CommitUnit, Existing, Parent};
 use super::terminal::Terminal;
+use crate::ceremony::error::Context;
 use crate::store::Store;
 use crate::tka::signer::Signer;
 use crate::transcript::{self, Entry, People};
-use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 /// Who is present, where the record goes, the air-gap override.
@@ -108,7 +108,10 @@ const NO_TRANSCRIPT: &str = "note: no ceremony transcript kept (the authority ca
 
 /// Where the record will go, checked at preflight (the transcript is
 /// rewritten whole by the commit, so it may exist).
-pub fn check_destination(options: &RecordOptions, store: Option<&Path>) -> anyhow::Result<()> {
+pub fn check_destination(
+    options: &RecordOptions,
+    store: Option<&Path>,
+) -> crate::ceremony::error::Result<()> {
     if let Some(path) = destination(options, store) {
         check_target(&path, Existing::Replace, Parent::Create)?;
     }
@@ -143,7 +146,7 @@ pub fn stage(
     entry: Entry,
     signers: &mut [Box<dyn Signer>],
     unit: &mut CommitUnit,
-) -> anyhow::Result<Option<Staged>> {
+) -> crate::ceremony::error::Result<Option<Staged>> {
     let Some(path) = destination(options, store) else {
         return Ok(None);
     };

@@ -31,13 +31,13 @@ use super::pipeline::{Ceremony, Shown};
 use super::record::{RecordOptions, Staged};
 use super::signers::SignerRequest;
 use super::terminal::Terminal;
+use crate::ceremony::error::{bail, Context};
 use crate::input::{identify, Artifact, Input};
 use crate::lockout::Acceptance;
 use crate::tka::keyforms::{parse_lock_key, tlpub_text};
 use crate::tka::recovery::{self, CheckedRecovery, RecoveryTally};
 use crate::tka::signer::Signer;
 use crate::tka::{Aum, AumHash, AumKind, Authority, Key, State};
-use anyhow::{bail, Context};
 use std::path::PathBuf;
 
 /// Which step of a recovery.
@@ -121,7 +121,7 @@ impl RevokeRequest {
         }
     }
 
-    fn authority(&self, term: &mut dyn Terminal) -> anyhow::Result<Authority> {
+    fn authority(&self, term: &mut dyn Terminal) -> crate::ceremony::error::Result<Authority> {
         ChainRequest {
             chain: self.chain.clone(),
             store: self.store.clone(),
@@ -179,7 +179,7 @@ impl RevokeCeremony {
     }
 
     /// The authority (after preflight).
-    pub fn authority(&self) -> anyhow::Result<&Authority> {
+    pub fn authority(&self) -> crate::ceremony::error::Result<&Authority> {
         self.authority
             .as_ref()
             .context("no authority (preflight did not run)")
@@ -190,7 +190,7 @@ impl RevokeCeremony {
         matches!(self.request.step, Step::Cosign { .. })
     }
 
-    fn prepared(&self) -> anyhow::Result<&Prepared> {
+    fn prepared(&self) -> crate::ceremony::error::Result<&Prepared> {
         self.prepared
             .as_ref()
             .context("nothing prepared (preflight did not run)")
@@ -205,7 +205,7 @@ impl RevokeCeremony {
     }
 
     /// Every output path, checked before anything is read from a token.
-    fn check_outputs(&self) -> anyhow::Result<()> {
+    fn check_outputs(&self) -> crate::ceremony::error::Result<()> {
         let r = &self.request;
         if let Some(out) = &r.out {
             r.primary().check(out)?;
@@ -243,7 +243,7 @@ impl Ceremony for RevokeCeremony {
         !matches!(self.request.step, Step::Finish { .. })
     }
 
-    fn preflight(&mut self, term: &mut dyn Terminal) -> anyhow::Result<()> {
+    fn preflight(&mut self, term: &mut dyn Terminal) -> crate::ceremony::error::Result<()> {
         let signing = !matches!(self.request.step, Step::Finish { .. });
         if signing && self.request.signers.len() != 1 {
             bail!("give exactly one --signer: the key that signs this step of the recovery");
@@ -348,7 +348,7 @@ impl Ceremony for RevokeCeremony {
         Ok(())
     }
 
-    fn plan(&mut self) -> anyhow::Result<Aum> {
+    fn plan(&mut self) -> crate::ceremony::error::Result<Aum> {
         Ok(self.prepared()?.aum.clone())
     }
 
@@ -403,7 +403,7 @@ impl Ceremony for RevokeCeremony {
         }
     }
 
-    fn sign(&mut self, mut aum: Aum) -> anyhow::Result<Signed> {
+    fn sign(&mut self, mut aum: Aum) -> crate::ceremony::error::Result<Signed> {
         if !matches!(self.request.step, Step::Finish { .. }) {
             let signer = self
                 .signers
@@ -427,7 +427,7 @@ impl Ceremony for RevokeCeremony {
         signed: &Signed,
         shown: &Shown,
         unit: &mut CommitUnit,
-    ) -> anyhow::Result<()> {
+    ) -> crate::ceremony::error::Result<()> {
         let r = &self.request;
         let bytes = signed.aum.serialize();
         match (&r.out, &r.envelope_out) {
@@ -499,7 +499,10 @@ struct Candidate {
 }
 
 /// The keys to revoke, parsed once, each trusted now.
-fn parse_keys(authority: &Authority, keys: &[String]) -> anyhow::Result<Vec<[u8; 32]>> {
+fn parse_keys(
+    authority: &Authority,
+    keys: &[String],
+) -> crate::ceremony::error::Result<Vec<[u8; 32]>> {
     if keys.is_empty() {
         bail!("missing argument: the tailnet lock keys to revoke (tlpub:HEX), or --cosign BLOB / --finish BLOB");
     }
@@ -519,19 +522,19 @@ fn parse_keys(authority: &Authority, keys: &[String]) -> anyhow::Result<Vec<[u8;
         .collect()
 }
 
-fn parse_fork_from(text: &str) -> anyhow::Result<AumHash> {
+fn parse_fork_from(text: &str) -> crate::ceremony::error::Result<AumHash> {
     if text.len() == 64 {
         let b = crate::tka::hex::decode(text).context("--fork-from: invalid hex hash")?;
         let arr: [u8; 32] = b
             .try_into()
-            .map_err(|_| anyhow::anyhow!("--fork-from: not 32 bytes"))?;
+            .map_err(|_| crate::ceremony::error::refusal!("--fork-from: not 32 bytes"))?;
         return Ok(AumHash(arr));
     }
     text.parse::<AumHash>().context("--fork-from")
 }
 
 /// Reads a recovery blob: an AUM that is a checkpoint with a parent.
-fn read_blob(arg: &str) -> anyhow::Result<Aum> {
+fn read_blob(arg: &str) -> crate::ceremony::error::Result<Aum> {
     let input = Input::read(arg)?;
     let aum = match identify(&input)? {
         (_, Artifact::Aum(a)) => a,
@@ -555,7 +558,7 @@ fn read_blob(arg: &str) -> anyhow::Result<Aum> {
 
 /// Checks a blob before anything is signed or written: its existing
 /// signatures, and that it is exactly the revocation this machine rebuilds.
-fn check_blob(authority: &Authority, aum: &Aum) -> anyhow::Result<CheckedRecovery> {
+fn check_blob(authority: &Authority, aum: &Aum) -> crate::ceremony::error::Result<CheckedRecovery> {
     recovery::check_existing_signatures(aum)?;
     Ok(recovery::check_rebuild(authority, aum)?)
 }
@@ -571,9 +574,9 @@ fn start_candidates(
     authority: &Authority,
     revoke: &[[u8; 32]],
     fork_from: Option<AumHash>,
-) -> anyhow::Result<Vec<Candidate>> {
+) -> crate::ceremony::error::Result<Vec<Candidate>> {
     let revoke: Vec<Vec<u8>> = revoke.iter().map(|k| k.to_vec()).collect();
-    let build = |our_key: &[u8]| -> anyhow::Result<Candidate> {
+    let build = |our_key: &[u8]| -> crate::ceremony::error::Result<Candidate> {
         let aum = recovery::make_retroactive_revocation(authority, &revoke, our_key, fork_from)
             .context("building the recovery AUM")?;
         let checked = check_blob(authority, &aum)?;
@@ -610,7 +613,7 @@ fn start_candidates(
     }
     if candidates.is_empty() {
         return Err(first_error.unwrap_or_else(|| {
-            anyhow::anyhow!(
+            crate::ceremony::error::refusal!(
                 "cannot revoke all trusted keys: no trusted key would be left to sign the recovery"
             )
         }));
@@ -624,7 +627,7 @@ fn pick_candidate(
     candidates: Vec<Candidate>,
     our_key: &[u8],
     authority: &Authority,
-) -> anyhow::Result<Candidate> {
+) -> crate::ceremony::error::Result<Candidate> {
     let mut fallback = None;
     for c in candidates {
         match &c.key {
@@ -634,7 +637,7 @@ fn pick_candidate(
         }
     }
     fallback.ok_or_else(|| {
-        anyhow::anyhow!(
+        crate::ceremony::error::refusal!(
             "the signer's key {} is not a trusted key of this authority (head {}) that this recovery leaves in place; sign with a key that stays trusted (nothing was signed)",
             tlpub_text(our_key),
             authority.head()

@@ -16,6 +16,7 @@ use super::pipeline::{Ceremony, Shown};
 use super::record::{check_destination, guard, store_of, RecordOptions, Staged};
 use super::signers::{signers_text, SignerRequest};
 use super::terminal::Terminal;
+use crate::ceremony::error::{bail, Context};
 use crate::exchange::ArtifactKind;
 use crate::input::{identify, Artifact, Input};
 use crate::shown::Untrusted;
@@ -24,7 +25,6 @@ use crate::tka::keyforms::{node_key_binary, node_key_text, parse_lock_key, parse
 use crate::tka::nks::{self, NodeKeySignature, SigKind};
 use crate::tka::signer::{sign_verified_batch, Signer, SoftwareSigner};
 use crate::tka::{deeplink, wrapped_authkey, Authority};
-use anyhow::{bail, Context};
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
@@ -57,7 +57,7 @@ pub struct SigningSetup {
 
 /// Reads the pre-auth key (from standard input, a file, a prompt), at
 /// preflight after every output path was checked.
-pub type AuthKeySource = Box<dyn Fn() -> anyhow::Result<Zeroizing<String>>>;
+pub type AuthKeySource = Box<dyn Fn() -> crate::ceremony::error::Result<Zeroizing<String>>>;
 
 /// What `lock sign --credential` asks for.
 #[derive(Default)]
@@ -71,7 +71,7 @@ pub struct CredentialRequest {
 
 /// The checks on a pre-auth key read: the first line, trimmed, a
 /// `tskey-…` key with no credential yet.
-pub fn check_auth_key(text: &str) -> anyhow::Result<Zeroizing<String>> {
+pub fn check_auth_key(text: &str) -> crate::ceremony::error::Result<Zeroizing<String>> {
     checked_auth_key(
         text.lines().next().unwrap_or(""),
         "the pre-auth key read with --auth-key",
@@ -80,7 +80,10 @@ pub fn check_auth_key(text: &str) -> anyhow::Result<Zeroizing<String>> {
 
 /// One pre-auth key (`what` names it in errors, which never show it):
 /// trimmed, a `tskey-…` key with no credential yet.
-pub fn checked_auth_key(line: &str, what: &str) -> anyhow::Result<Zeroizing<String>> {
+pub fn checked_auth_key(
+    line: &str,
+    what: &str,
+) -> crate::ceremony::error::Result<Zeroizing<String>> {
     let first = line.trim();
     if !first.starts_with("tskey-") || first.chars().any(|c| c.is_whitespace() || c.is_control()) {
         bail!(
@@ -132,7 +135,7 @@ pub fn stage_record(
     entry: crate::transcript::Entry,
     signers: &mut [Box<dyn Signer>],
     unit: &mut CommitUnit,
-) -> anyhow::Result<Option<Staged>> {
+) -> crate::ceremony::error::Result<Option<Staged>> {
     let store = store_of(&setup.chain.chain, &setup.chain.store);
     super::record::stage(&setup.record, store.as_deref(), entry, signers, unit)
 }
@@ -168,7 +171,7 @@ impl NodeKeyCeremony {
     }
 
     /// The verified authority (after preflight).
-    pub fn authority(&self) -> anyhow::Result<&Authority> {
+    pub fn authority(&self) -> crate::ceremony::error::Result<&Authority> {
         self.authority
             .as_ref()
             .context("no authority (preflight did not run)")
@@ -193,7 +196,7 @@ impl Ceremony for NodeKeyCeremony {
         sign_journal(&self.args.setup)
     }
 
-    fn preflight(&mut self, term: &mut dyn Terminal) -> anyhow::Result<()> {
+    fn preflight(&mut self, term: &mut dyn Terminal) -> crate::ceremony::error::Result<()> {
         let args = &self.args;
         let authority = signing_authority(&args.setup, term)?;
         // What was asked, for the transcript: the status export (the bytes
@@ -246,7 +249,7 @@ impl Ceremony for NodeKeyCeremony {
         Ok(())
     }
 
-    fn plan(&mut self) -> anyhow::Result<Vec<NodeKeySignature>> {
+    fn plan(&mut self) -> crate::ceremony::error::Result<Vec<NodeKeySignature>> {
         let key_id = self.signers[0].public_key().to_vec();
         Ok(self
             .requests
@@ -289,7 +292,10 @@ impl Ceremony for NodeKeyCeremony {
         }
     }
 
-    fn sign(&mut self, mut unsigned: Vec<NodeKeySignature>) -> anyhow::Result<Self::Signed> {
+    fn sign(
+        &mut self,
+        mut unsigned: Vec<NodeKeySignature>,
+    ) -> crate::ceremony::error::Result<Self::Signed> {
         let digests: Vec<[u8; 32]> = unsigned.iter().map(NodeKeySignature::sig_hash).collect();
         let signatures = sign_verified_batch(self.signers[0].as_mut(), &digests)?;
         for (u, s) in unsigned.iter_mut().zip(signatures) {
@@ -317,7 +323,7 @@ impl Ceremony for NodeKeyCeremony {
         signed: &Self::Signed,
         shown: &Shown,
         unit: &mut CommitUnit,
-    ) -> anyhow::Result<()> {
+    ) -> crate::ceremony::error::Result<()> {
         let (digests, sigs) = signed;
         let args = &self.args;
         if let Some(out) = &args.setup.out {
@@ -356,7 +362,10 @@ impl Ceremony for NodeKeyCeremony {
 }
 
 /// The authority to sign on, and exactly one signer asked for.
-fn signing_authority(setup: &SigningSetup, term: &mut dyn Terminal) -> anyhow::Result<Authority> {
+fn signing_authority(
+    setup: &SigningSetup,
+    term: &mut dyn Terminal,
+) -> crate::ceremony::error::Result<Authority> {
     let authority = setup.chain.authority_for_signing(term)?;
     if setup.signer.specs()?.len() != 1 {
         bail!("give exactly one --signer: a node-key signature carries one signing key");
@@ -365,7 +374,10 @@ fn signing_authority(setup: &SigningSetup, term: &mut dyn Terminal) -> anyhow::R
 }
 
 /// Refuses a signer whose key the authority does not trust.
-pub fn require_trusted(authority: &Authority, signer: &dyn Signer) -> anyhow::Result<()> {
+pub fn require_trusted(
+    authority: &Authority,
+    signer: &dyn Signer,
+) -> crate::ceremony::error::Result<()> {
     if !authority.key_trusted(&signer.public_key()) {
         bail!(
             "the signer's key {} is not trusted by this authority (head {}): nodes would reject its signatures",
@@ -382,7 +394,7 @@ pub fn single_request(
     authority: &Authority,
     target: &str,
     rotation: Option<&str>,
-) -> anyhow::Result<NodeKeyTarget> {
+) -> crate::ceremony::error::Result<NodeKeyTarget> {
     if target.starts_with("tailscale://") {
         if rotation.is_some() {
             bail!("a deeplink carries its own rotation key; give no second argument");
@@ -433,7 +445,7 @@ pub fn single_request(
 pub fn from_status(
     authority: &Authority,
     path: &str,
-) -> anyhow::Result<(Vec<NodeKeyTarget>, String)> {
+) -> crate::ceremony::error::Result<(Vec<NodeKeyTarget>, String)> {
     let input = Input::read(path)?;
     // The status export's JSON (also inside an `online export` envelope).
     let text = crate::lockout_export::status_text_of(&input)?
@@ -484,7 +496,7 @@ pub fn from_status(
                 ),
             })
         })
-        .collect::<anyhow::Result<Vec<_>>>()
+        .collect::<crate::ceremony::error::Result<Vec<_>>>()
         .map(|requests| (requests, text))
 }
 
@@ -535,7 +547,7 @@ impl Ceremony for CredentialCeremony {
         sign_journal(&self.args.setup)
     }
 
-    fn preflight(&mut self, term: &mut dyn Terminal) -> anyhow::Result<()> {
+    fn preflight(&mut self, term: &mut dyn Terminal) -> crate::ceremony::error::Result<()> {
         let args = &self.args;
         if let Some(other) = args.target.as_deref() {
             bail!(
@@ -560,7 +572,7 @@ impl Ceremony for CredentialCeremony {
         Ok(())
     }
 
-    fn plan(&mut self) -> anyhow::Result<NodeKeySignature> {
+    fn plan(&mut self) -> crate::ceremony::error::Result<NodeKeySignature> {
         let wrapping = SoftwareSigner::generate("credential");
         let preview = NodeKeySignature {
             kind: SigKind::CREDENTIAL,
@@ -591,7 +603,7 @@ impl Ceremony for CredentialCeremony {
         }
     }
 
-    fn sign(&mut self, _preview: NodeKeySignature) -> anyhow::Result<Credential> {
+    fn sign(&mut self, _preview: NodeKeySignature) -> crate::ceremony::error::Result<Credential> {
         let authority = self
             .authority
             .as_ref()
@@ -626,7 +638,7 @@ impl Ceremony for CredentialCeremony {
         signed: &Credential,
         shown: &Shown,
         unit: &mut CommitUnit,
-    ) -> anyhow::Result<()> {
+    ) -> crate::ceremony::error::Result<()> {
         let args = &self.args;
         if let Some(out) = &args.setup.out {
             self.note = args.setup.primary.stage(

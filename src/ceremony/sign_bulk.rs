@@ -23,12 +23,12 @@ use super::sign::{
 };
 use super::signers::signers_text;
 use super::terminal::Terminal;
+use crate::ceremony::error::{bail, Context};
 use crate::secrets::secret_buf::read_bounded_text;
 use crate::tka::keyforms::tlpub_text;
 use crate::tka::nks::{self, NodeKeySignature, SigKind};
 use crate::tka::signer::{Signer, SoftwareSigner};
 use crate::tka::{wrapped_authkey, Authority};
-use anyhow::{bail, Context};
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
@@ -106,7 +106,9 @@ pub fn run(
 
 /// Reads `--auth-keys`: one `tskey-…` key per non-empty line, no
 /// duplicates (a one-off key enrols one node).
-pub fn read_auth_key_list(source: &KeyListSource) -> anyhow::Result<Vec<Zeroizing<String>>> {
+pub fn read_auth_key_list(
+    source: &KeyListSource,
+) -> crate::ceremony::error::Result<Vec<Zeroizing<String>>> {
     let what = "pre-auth key list";
     let text = match source {
         KeyListSource::File(path) => {
@@ -122,7 +124,7 @@ pub fn read_auth_key_list(source: &KeyListSource) -> anyhow::Result<Vec<Zeroizin
 }
 
 /// [`read_auth_key_list`] of text already read.
-pub fn parse_auth_key_list(text: &str) -> anyhow::Result<Vec<Zeroizing<String>>> {
+pub fn parse_auth_key_list(text: &str) -> crate::ceremony::error::Result<Vec<Zeroizing<String>>> {
     let mut keys: Vec<Zeroizing<String>> = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -177,13 +179,13 @@ impl BulkCeremony {
         }
     }
 
-    fn authority(&self) -> anyhow::Result<&Authority> {
+    fn authority(&self) -> crate::ceremony::error::Result<&Authority> {
         self.authority
             .as_ref()
             .context("no authority (preflight did not run)")
     }
 
-    fn out_dir(&self) -> anyhow::Result<&PathBuf> {
+    fn out_dir(&self) -> crate::ceremony::error::Result<&PathBuf> {
         self.req
             .setup
             .out
@@ -192,7 +194,7 @@ impl BulkCeremony {
     }
 
     /// `DIR/credential-NN.txt`, numbered from 1, zero-padded to the count.
-    fn file(&self, i: usize) -> anyhow::Result<PathBuf> {
+    fn file(&self, i: usize) -> crate::ceremony::error::Result<PathBuf> {
         let width = self.count.to_string().len().max(2);
         Ok(self
             .out_dir()?
@@ -217,7 +219,7 @@ impl Ceremony for BulkCeremony {
         sign_journal(&self.req.setup)
     }
 
-    fn preflight(&mut self, term: &mut dyn Terminal) -> anyhow::Result<()> {
+    fn preflight(&mut self, term: &mut dyn Terminal) -> crate::ceremony::error::Result<()> {
         let setup = &self.req.setup;
         if setup.primary.respond_to.is_some() || setup.primary.envelope_out.is_some() || self.req.qr
         {
@@ -257,7 +259,7 @@ impl Ceremony for BulkCeremony {
         Ok(())
     }
 
-    fn plan(&mut self) -> anyhow::Result<Vec<NodeKeySignature>> {
+    fn plan(&mut self) -> crate::ceremony::error::Result<Vec<NodeKeySignature>> {
         let key_id = self.signers[0].public_key().to_vec();
         self.wrapping = (0..self.count)
             .map(|i| SoftwareSigner::generate(format!("credential {}", i + 1)))
@@ -313,7 +315,10 @@ impl Ceremony for BulkCeremony {
         Shown { text, action }
     }
 
-    fn sign(&mut self, _previews: Vec<NodeKeySignature>) -> anyhow::Result<Vec<Made>> {
+    fn sign(
+        &mut self,
+        _previews: Vec<NodeKeySignature>,
+    ) -> crate::ceremony::error::Result<Vec<Made>> {
         let mut made = Vec::with_capacity(self.count);
         let mut wrapping = std::mem::take(&mut self.wrapping);
         for (i, w) in wrapping.iter_mut().enumerate() {
@@ -348,7 +353,7 @@ impl Ceremony for BulkCeremony {
         made: &Vec<Made>,
         shown: &Shown,
         unit: &mut CommitUnit,
-    ) -> anyhow::Result<()> {
+    ) -> crate::ceremony::error::Result<()> {
         for m in made {
             unit.add(
                 m.file.clone(),
@@ -394,7 +399,7 @@ mod tests {
     use crate::tka::Key;
     use std::path::Path;
 
-    fn list(text: &str) -> anyhow::Result<Vec<Zeroizing<String>>> {
+    fn list(text: &str) -> crate::ceremony::error::Result<Vec<Zeroizing<String>>> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys");
         std::fs::write(&path, text).unwrap();

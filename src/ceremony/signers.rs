@@ -3,10 +3,10 @@
 //! software and imported keys labelled as such, and how they are shown.
 
 use super::terminal::Terminal;
+use crate::ceremony::error::{bail, Context};
 use crate::signers::{open_signer, OpenOptions};
 use crate::tka::keyforms::tlpub_text;
 use crate::tka::signer::{KeyCustody, Signer};
-use anyhow::{bail, Context};
 use std::path::PathBuf;
 
 /// The keys a command asks for: signer specs, or (instead) a PKCS#11
@@ -35,7 +35,7 @@ pub struct SignerRequest {
 impl SignerRequest {
     /// The signer specs: the specs given, or one `pkcs11:` URI built from
     /// the token fields.
-    pub fn specs(&self) -> anyhow::Result<Vec<String>> {
+    pub fn specs(&self) -> crate::ceremony::error::Result<Vec<String>> {
         let Some(token) = &self.pkcs11_token else {
             return Ok(self.specs.clone());
         };
@@ -68,7 +68,10 @@ impl SignerRequest {
 
     /// Opens every signer (PKCS#11 logs in here), refusing a key given
     /// twice; a software or imported key gets a warning on `term`.
-    pub fn open(&self, term: &mut dyn Terminal) -> anyhow::Result<Vec<Box<dyn Signer>>> {
+    pub fn open(
+        &self,
+        term: &mut dyn Terminal,
+    ) -> crate::ceremony::error::Result<Vec<Box<dyn Signer>>> {
         let options = OpenOptions {
             allow_extractable: self.allow_extractable,
             allow_imported: self.allow_imported,

@@ -52,34 +52,6 @@ impl TerminalError {
     }
 }
 
-/// Whether an error, anywhere in its chain, is a person stopping the
-/// command at a prompt (see [`INTERRUPTED_EXIT`]): a prompt of this
-/// module, or a PIN prompt of the signers (`PinProblem::Interrupted`).
-pub fn interrupted_in(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.downcast_ref::<TerminalError>()
-            .is_some_and(TerminalError::is_interruption)
-            || match e.downcast_ref::<crate::ceremony::pipeline::PipelineError>() {
-                Some(crate::ceremony::pipeline::PipelineError::Terminal(t)) => t.is_interruption(),
-                // A stage's error is kept whole (not as a source): look inside.
-                Some(crate::ceremony::pipeline::PipelineError::Step { error, .. }) => {
-                    interrupted_in(error)
-                }
-                _ => false,
-            }
-            || matches!(
-                e.downcast_ref::<crate::signers::Error>(),
-                Some(crate::signers::Error::Pin(
-                    crate::signers::PinProblem::Interrupted { .. }
-                ))
-            )
-            || matches!(
-                e.downcast_ref::<crate::signers::PinProblem>(),
-                Some(crate::signers::PinProblem::Interrupted { .. })
-            )
-    })
-}
-
 /// What a ceremony needs from whoever runs it.
 pub trait Terminal {
     /// Prints text for the people present (standard error for a TTY).

@@ -6,9 +6,9 @@
 
 use crate::attestation_policy::{load_trust, recheck_records, AttestationError};
 use crate::ceremony::commit::{CommitUnit, Existing, Parent};
+use crate::ceremony::error::Context;
 use crate::store::Store;
 use crate::transcript::{self, TranscriptError, LEGACY_VERSION};
-use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 /// What a transcript check found.
@@ -35,12 +35,12 @@ pub enum AuditError {
     Attestation(AttestationError),
     /// The check could not be made (the store, the roots, the file).
     #[error(transparent)]
-    Setup(anyhow::Error),
+    Setup(crate::ceremony::Error),
 }
 
 /// Every key any AUM of the store's authority trusted (the signers a
 /// transcript of that authority may hold).
-pub fn ever_trusted(dir: &Path) -> anyhow::Result<Vec<[u8; 32]>> {
+pub fn ever_trusted(dir: &Path) -> crate::ceremony::error::Result<Vec<[u8; 32]>> {
     let store = Store::open(dir, false)?;
     let authority = store.load()?;
     let mut keys: Vec<[u8; 32]> = Vec::new();
@@ -67,7 +67,7 @@ pub fn ever_trusted(dir: &Path) -> anyhow::Result<Vec<[u8; 32]>> {
 }
 
 /// The chain hash of the transcript's last line (empty for an empty file).
-pub fn last_record_hash(log: &Path) -> anyhow::Result<String> {
+pub fn last_record_hash(log: &Path) -> crate::ceremony::error::Result<String> {
     let bytes = std::fs::read(log).with_context(|| format!("reading {}", log.display()))?;
     Ok(bytes
         .split(|b| *b == b'\n')
@@ -125,7 +125,7 @@ pub struct Printed {
 /// Renders a transcript that verifies to `out/transcript.html` and
 /// `out/transcript.pdf`, both or neither (an existing one is refused
 /// before anything is written, unless `force`).
-pub fn print(request: &PrintRequest) -> anyhow::Result<Printed> {
+pub fn print(request: &PrintRequest) -> crate::ceremony::error::Result<Printed> {
     let records = transcript::verify(&request.log, None)
         .context("only a transcript that verifies can be printed")?;
     let last = last_record_hash(&request.log)?;

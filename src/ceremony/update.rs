@@ -16,12 +16,12 @@ use super::record::Staged;
 use super::sign::SigningSetup;
 use super::signers::signers_text;
 use super::terminal::Terminal;
+use crate::ceremony::error::{bail, Context};
 use crate::lockout::Acceptance;
 use crate::store::Store;
 use crate::tka::builder::UpdateBuilder;
 use crate::tka::signer::Signer;
 use crate::tka::{Aum, Authority};
-use anyhow::{bail, Context};
 use std::path::PathBuf;
 
 /// One change to make.
@@ -46,7 +46,7 @@ impl Change {
     }
 }
 
-fn apply(builder: &mut UpdateBuilder<'_>, change: &Change) -> anyhow::Result<()> {
+fn apply(builder: &mut UpdateBuilder<'_>, change: &Change) -> crate::ceremony::error::Result<()> {
     match change {
         Change::Add(keys) => {
             for k in keys {
@@ -79,7 +79,7 @@ fn apply(builder: &mut UpdateBuilder<'_>, change: &Change) -> anyhow::Result<()>
 
 /// Upstream's "key not found" for a key the authority does not trust,
 /// with what to do about it.
-fn not_trusted(e: crate::tka::Error, key: &[u8; 32]) -> anyhow::Error {
+fn not_trusted(e: crate::tka::Error, key: &[u8; 32]) -> crate::ceremony::Error {
     // The builder words it as upstream does ("failed reading key …: key not found").
     let unknown = match &e {
         crate::tka::Error::NoSuchKey => true,
@@ -89,7 +89,7 @@ fn not_trusted(e: crate::tka::Error, key: &[u8; 32]) -> anyhow::Error {
     if !unknown {
         return e.into();
     }
-    anyhow::anyhow!(
+    crate::ceremony::error::refusal!(
         "{} is not a key this authority trusts ({e}), so there is nothing to change; \
          `locksmith lock status` lists the trusted keys (nothing was signed)",
         crate::tka::keyforms::tlpub_text(key)
@@ -150,7 +150,7 @@ impl UpdateCeremony {
         }
     }
 
-    fn authority(&self) -> anyhow::Result<&Authority> {
+    fn authority(&self) -> crate::ceremony::error::Result<&Authority> {
         self.authority
             .as_ref()
             .context("no authority (preflight did not run)")
@@ -183,7 +183,7 @@ impl Ceremony for UpdateCeremony {
         )
     }
 
-    fn preflight(&mut self, term: &mut dyn Terminal) -> anyhow::Result<()> {
+    fn preflight(&mut self, term: &mut dyn Terminal) -> crate::ceremony::error::Result<()> {
         let r = &self.request;
         let store_dir = r
             .setup
@@ -265,7 +265,7 @@ impl Ceremony for UpdateCeremony {
         Ok(())
     }
 
-    fn plan(&mut self) -> anyhow::Result<Vec<Aum>> {
+    fn plan(&mut self) -> crate::ceremony::error::Result<Vec<Aum>> {
         self.unsigned
             .take()
             .context("no AUMs planned (preflight did not run)")
@@ -301,7 +301,7 @@ impl Ceremony for UpdateCeremony {
         Shown { text, action }
     }
 
-    fn sign(&mut self, preview: Vec<Aum>) -> anyhow::Result<Signed> {
+    fn sign(&mut self, preview: Vec<Aum>) -> crate::ceremony::error::Result<Signed> {
         let authority = self
             .authority
             .as_ref()
@@ -335,7 +335,7 @@ impl Ceremony for UpdateCeremony {
         signed: &Signed,
         shown: &Shown,
         unit: &mut CommitUnit,
-    ) -> anyhow::Result<()> {
+    ) -> crate::ceremony::error::Result<()> {
         if let Some(store) = &self.store {
             for (path, bytes) in store.new_aum_files(&signed.after) {
                 // Content-named: an existing file of that name is this AUM.

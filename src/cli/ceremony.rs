@@ -105,7 +105,7 @@ fn verify(
 ) -> anyhow::Result<()> {
     let audit = match transcript_audit::audit(log, store, test_roots) {
         Ok(audit) => audit,
-        Err(AuditError::Setup(e)) => return Err(e),
+        Err(AuditError::Setup(e)) => return Err(e.into()),
         Err(e) if json => {
             let bad_record = match &e {
                 AuditError::Record(r) => serde_json::to_value(r.record()).unwrap_or_default(),

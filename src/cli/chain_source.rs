@@ -39,11 +39,11 @@ impl ChainSource {
 
     /// [`ChainRequest::authority_for_signing`], warnings on standard error.
     pub fn authority_for_signing(&self) -> anyhow::Result<Authority> {
-        self.request()?.authority_for_signing(&mut Stderr)
+        Ok(self.request()?.authority_for_signing(&mut Stderr)?)
     }
 
     /// [`ChainRequest::authority`].
     pub fn authority(&self) -> anyhow::Result<Authority> {
-        self.request()?.authority()
+        Ok(self.request()?.authority()?)
     }
 }

@@ -125,7 +125,7 @@ impl OnlineNodeArgs {
 impl InitArgs {
     /// The library's request.
     fn request(&self) -> InitRequest {
-        let passphrase = || super::secrets::read_passphrase(true);
+        let passphrase = || super::prompted(super::secrets::read_passphrase(true));
         InitRequest {
             signer: self.signer.request(),
             attestation: self.attestation.request(),

@@ -101,7 +101,8 @@ impl SignArgs {
     /// The library's request for a credential.
     fn credential_request(&self) -> anyhow::Result<CredentialRequest> {
         let auth_key = self.auth_key.clone().map(|source| {
-            Box::new(move || source.read("pre-auth key")) as crate::ceremony::sign::AuthKeySource
+            Box::new(move || super::prompted(source.read("pre-auth key")))
+                as crate::ceremony::sign::AuthKeySource
         });
         Ok(CredentialRequest {
             target: self.target.clone(),

@@ -39,7 +39,7 @@ pub fn parse_add(keys: &[String]) -> anyhow::Result<Change> {
     Ok(Change::Add(
         keys.iter()
             .map(|k| parse_key_with_votes(k))
-            .collect::<anyhow::Result<_>>()?,
+            .collect::<crate::ceremony::Result<_>>()?,
     ))
 }
 

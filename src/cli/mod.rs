@@ -188,7 +188,7 @@ pub fn main() -> ExitCode {
             }
             let message = format!("{err:#}");
             eprintln!("error: {}", crate::shown::for_terminal(&message));
-            if crate::ceremony::terminal::interrupted_in(&err) {
+            if interrupted(&err) {
                 return ExitCode::from(crate::ceremony::terminal::INTERRUPTED_EXIT);
             }
             ExitCode::from(1)
@@ -227,4 +227,32 @@ fn exit_code(code: ExitCode) -> anyhow::Result<()> {
 /// Prints a JSON value on one line.
 pub(crate) fn print_json(v: &serde_json::Value) {
     write_stdout_raw(format_args!("{v}\n"));
+}
+
+/// Whether the person stopped the command at a prompt (Ctrl-C, or Ctrl-D
+/// where an answer was needed), anywhere in the error's chain: the
+/// command then exits with `INTERRUPTED_EXIT` (130) instead of 1.
+fn interrupted(err: &anyhow::Error) -> bool {
+    use crate::ceremony::terminal::TerminalError;
+    err.chain().any(|e| {
+        e.downcast_ref::<crate::ceremony::Error>()
+            .is_some_and(crate::ceremony::Error::is_interruption)
+            || e.downcast_ref::<crate::ceremony::pipeline::PipelineError>()
+                .is_some_and(crate::ceremony::pipeline::PipelineError::is_interruption)
+            || e.downcast_ref::<TerminalError>()
+                .is_some_and(TerminalError::is_interruption)
+            || matches!(
+                e.downcast_ref::<crate::signers::Error>(),
+                Some(crate::signers::Error::Pin(
+                    crate::signers::PinProblem::Interrupted { .. }
+                ))
+            )
+    })
+}
+
+/// A secret the CLI prompted for (or read from `-` or `file:`), handed to
+/// the ceremony layer through one of its callbacks: a failure becomes the
+/// layer's refusal with the CLI's whole message.
+fn prompted<T>(read: anyhow::Result<T>) -> crate::ceremony::Result<T> {
+    read.map_err(|e| crate::ceremony::Error::refused(format!("{e:#}")))
 }

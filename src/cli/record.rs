@@ -59,7 +59,10 @@ pub fn guard(args: &RecordArgs) {
 
 /// [`crate::ceremony::record::check_destination`].
 pub fn check_destination(args: &RecordArgs, store: Option<&Path>) -> anyhow::Result<()> {
-    crate::ceremony::record::check_destination(&args.options(), store)
+    Ok(crate::ceremony::record::check_destination(
+        &args.options(),
+        store,
+    )?)
 }
 
 /// Prints where the staged record went, once the commit is done.
@@ -75,5 +78,11 @@ pub fn stage(
     signers: &mut [Box<dyn Signer>],
     unit: &mut crate::ceremony::commit::CommitUnit,
 ) -> anyhow::Result<Option<Staged>> {
-    crate::ceremony::record::stage(&args.options(), store, entry, signers, unit)
+    Ok(crate::ceremony::record::stage(
+        &args.options(),
+        store,
+        entry,
+        signers,
+        unit,
+    )?)
 }

@@ -374,7 +374,7 @@ fn run_generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         label,
         written,
         secrets: generated,
-    } = generate(&request, &|| read_passphrase(true))?;
+    } = generate(&request, &|| super::prompted(read_passphrase(true)))?;
     if args.json {
         let report = GenerateReport {
             authority: &label,
@@ -528,8 +528,10 @@ mod tests {
     use clap::Parser;
     use std::path::Path;
 
-    fn no_passphrase() -> anyhow::Result<SecretString> {
-        bail!("no passphrase asked for here")
+    fn no_passphrase() -> crate::ceremony::Result<SecretString> {
+        Err(crate::ceremony::Error::refused(
+            "no passphrase asked for here",
+        ))
     }
 
     /// Stands in for `lock init`, which flattens the secrets options.

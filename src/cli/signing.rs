@@ -128,7 +128,7 @@ impl SignerArgs {
 
     /// The signer specs: `--signer` values, or one `pkcs11:` URI built from the flags.
     pub fn specs(&self) -> anyhow::Result<Vec<String>> {
-        self.request().specs()
+        Ok(self.request().specs()?)
     }
 }
 

@@ -24,10 +24,9 @@ pub(super) fn run(args: SignArgs, options: &Options) -> anyhow::Result<()> {
 /// The library's request for a bulk run.
 fn request(args: &SignArgs) -> anyhow::Result<BulkRequest> {
     let auth_keys = args.auth_keys.as_ref().map(key_list).transpose()?;
-    let auth_key = args
-        .auth_key
-        .clone()
-        .map(|source| Box::new(move || source.read("pre-auth key")) as AuthKeySource);
+    let auth_key = args.auth_key.clone().map(|source| {
+        Box::new(move || super::super::prompted(source.read("pre-auth key"))) as AuthKeySource
+    });
     Ok(BulkRequest {
         count: args.count,
         auth_key,
