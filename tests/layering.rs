@@ -25,16 +25,19 @@ fn library_files() -> Vec<PathBuf> {
     files
 }
 
+/// The library's files whose text matches `offends`.
+fn library_files_where(offends: impl Fn(&str) -> bool) -> Vec<String> {
+    library_files()
+        .iter()
+        .filter(|p| offends(&std::fs::read_to_string(p).expect("read")))
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
 #[test]
 fn the_library_does_not_use_the_cli() {
-    let offenders: Vec<String> = library_files()
-        .iter()
-        .filter(|p| {
-            let text = std::fs::read_to_string(p).expect("read");
-            text.contains("crate::cli") || text.contains("super::cli")
-        })
-        .map(|p| p.display().to_string())
-        .collect();
+    let offenders =
+        library_files_where(|text| text.contains("crate::cli") || text.contains("super::cli"));
     assert!(
         offenders.is_empty(),
         "library files using src/cli: {offenders:?}"
@@ -71,11 +74,7 @@ fn the_core_does_no_io_and_knows_no_command_line() {
 /// value enums.
 #[test]
 fn the_library_does_not_use_clap() {
-    let offenders: Vec<String> = library_files()
-        .iter()
-        .filter(|p| std::fs::read_to_string(p).expect("read").contains("clap"))
-        .map(|p| p.display().to_string())
-        .collect();
+    let offenders = library_files_where(|text| text.contains("clap"));
     assert!(
         offenders.is_empty(),
         "library files using clap: {offenders:?}"
@@ -87,11 +86,7 @@ fn the_library_does_not_use_clap() {
 /// the CLI turns them into `anyhow` messages with context.
 #[test]
 fn only_the_cli_uses_anyhow() {
-    let offenders: Vec<String> = library_files()
-        .iter()
-        .filter(|p| std::fs::read_to_string(p).expect("read").contains("anyhow"))
-        .map(|p| p.display().to_string())
-        .collect();
+    let offenders = library_files_where(|text| text.contains("anyhow"));
     assert!(
         offenders.is_empty(),
         "library files using anyhow: {offenders:?}"

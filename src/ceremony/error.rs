@@ -17,22 +17,52 @@
 
 use std::fmt;
 
-/// The ceremony layer's error.
-#[derive(Debug)]
-pub enum Error {
-    /// The ceremony refuses: an input, a state or an option it will not go
-    /// on with. The message says what was wrong and what to do next.
-    Refused(String),
-    /// What the ceremony was doing when `source` happened.
-    Context { context: String, source: Box<Error> },
+/// Declares [`Error`] with the ceremony's own variants and one variant per
+/// lower-layer error listed, each kept whole: the variant, its `From` and
+/// its arm in `Error::lower` come from the one list below.
+macro_rules! ceremony_error {
+    ($($(#[$doc:meta])* $variant:ident($ty:ty),)*) => {
+        /// The ceremony layer's error.
+        #[derive(Debug)]
+        pub enum Error {
+            /// The ceremony refuses: an input, a state or an option it will not go
+            /// on with. The message says what was wrong and what to do next.
+            Refused(String),
+            /// What the ceremony was doing when `source` happened.
+            Context { context: String, source: Box<Error> },
+            /// A pipeline stage (or the pipeline's own check) stopped the command.
+            Pipeline(Box<crate::ceremony::pipeline::PipelineError>),
+            /// A transcript did not pass `ceremony verify`.
+            Audit(Box<crate::ceremony::transcript_audit::AuditError>),
+            $($(#[$doc])* $variant($ty),)*
+        }
+
+        impl Error {
+            /// The lower-layer error this one holds, as `dyn Error` (for the
+            /// chain), or `None` for the ceremony's own variants.
+            fn lower(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                match self {
+                    Error::Refused(_) | Error::Context { .. } => None,
+                    Error::Pipeline(e) => Some(e.as_ref()),
+                    Error::Audit(e) => Some(e.as_ref()),
+                    $(Error::$variant(e) => Some(e),)*
+                }
+            }
+        }
+
+        $(impl From<$ty> for Error {
+            fn from(e: $ty) -> Self {
+                Error::$variant(e)
+            }
+        })*
+    };
+}
+
+ceremony_error!(
     /// A prompt gave no answer (Ctrl-C, Ctrl-D, no terminal).
     Terminal(crate::ceremony::terminal::TerminalError),
-    /// A pipeline stage (or the pipeline's own check) stopped the command.
-    Pipeline(Box<crate::ceremony::pipeline::PipelineError>),
     /// Writing the outputs as one unit failed (nothing was written).
     Commit(crate::ceremony::commit::CommitError),
-    /// A transcript did not pass `ceremony verify`.
-    Audit(Box<crate::ceremony::transcript_audit::AuditError>),
     /// A key backend: opening a signer, a PIN, signing.
     Signer(crate::signers::Error),
     /// The pure core: AUMs, NKS, the authority's state.
@@ -75,7 +105,7 @@ pub enum Error {
     Io(std::io::Error),
     /// JSON written or read by the ceremony itself.
     Json(serde_json::Error),
-}
+);
 
 /// The ceremony layer's result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -94,52 +124,37 @@ impl Error {
         }
     }
 
-    /// The lower-layer error this one holds, as `dyn Error` (for the
-    /// chain), or `None` for the ceremony's own variants.
-    fn lower(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(match self {
-            Error::Refused(_) | Error::Context { .. } => return None,
-            Error::Terminal(e) => e,
-            Error::Pipeline(e) => e.as_ref(),
-            Error::Commit(e) => e,
-            Error::Audit(e) => e.as_ref(),
-            Error::Signer(e) => e,
-            Error::Tka(e) => e,
-            Error::Store(e) => e,
-            Error::Input(e) => e,
-            Error::Output(e) => e,
-            Error::Exchange(e) => e,
-            Error::Secrets(e) => e,
-            Error::Transcript(e) => e,
-            Error::Plan(e) => e,
-            Error::Airgap(e) => e,
-            Error::Lockout(e) => e,
-            Error::Export(e) => e,
-            Error::Attestation(e) => e,
-            Error::Wrap(e) => e,
-            Error::LockoutRefused(e) => e,
-            Error::SecretRead(e) => e,
-            Error::Answers(e) => e,
-            Error::NotText(e) => e,
-            Error::Number(e) => e,
-            Error::Io(e) => e,
-            Error::Json(e) => e,
-        })
-    }
-
     /// Whether the person at the terminal stopped the command at a prompt
     /// (Ctrl-C, or Ctrl-D where an answer was needed), here or in a stage,
     /// a PIN prompt of the signers or a command `ceremony run` started.
     pub fn is_interruption(&self) -> bool {
-        use crate::signers::PinProblem;
         match self {
             Error::Context { source, .. } => source.is_interruption(),
             Error::Terminal(t) => t.is_interruption(),
             Error::Pipeline(p) => p.is_interruption(),
-            Error::Signer(crate::signers::Error::Pin(PinProblem::Interrupted { .. })) => true,
+            Error::Signer(s) => s.is_interruption(),
             _ => false,
         }
     }
+}
+
+/// [`Error::is_interruption`] for any error a caller holds as `dyn Error`
+/// (one link of the chain of causes the CLI walks): this layer's, the
+/// pipeline's, the terminal's, or a signer's PIN prompt.
+pub fn is_interruption(e: &(dyn std::error::Error + 'static)) -> bool {
+    use crate::ceremony::pipeline::PipelineError;
+    use crate::ceremony::terminal::TerminalError;
+    if let Some(e) = e.downcast_ref::<Error>() {
+        return e.is_interruption();
+    }
+    if let Some(e) = e.downcast_ref::<PipelineError>() {
+        return e.is_interruption();
+    }
+    if let Some(e) = e.downcast_ref::<TerminalError>() {
+        return e.is_interruption();
+    }
+    e.downcast_ref::<crate::signers::Error>()
+        .is_some_and(crate::signers::Error::is_interruption)
 }
 
 impl fmt::Display for Error {
@@ -179,42 +194,6 @@ impl std::error::Error for Error {
         }
     }
 }
-
-macro_rules! from_lower {
-    ($($variant:ident($ty:ty)),* $(,)?) => {$(
-        impl From<$ty> for Error {
-            fn from(e: $ty) -> Self {
-                Error::$variant(e)
-            }
-        }
-    )*};
-}
-
-from_lower!(
-    Terminal(crate::ceremony::terminal::TerminalError),
-    Commit(crate::ceremony::commit::CommitError),
-    Signer(crate::signers::Error),
-    Tka(crate::tka::Error),
-    Store(crate::store::StoreError),
-    Input(crate::input::InputError),
-    Output(crate::output::OutputError),
-    Exchange(crate::exchange::ExchangeError),
-    Secrets(crate::secrets::SecretsError),
-    Transcript(crate::transcript::TranscriptError),
-    Plan(crate::ceremony_plan::PlanError),
-    Airgap(crate::airgap::AirgapError),
-    Lockout(crate::lockout::LockoutError),
-    Export(crate::lockout_export::ExportError),
-    Attestation(crate::attestation_policy::AttestationError),
-    Wrap(crate::tka::wrapped_authkey::WrapProblem),
-    LockoutRefused(crate::lockout::LockoutRefusal),
-    SecretRead(crate::secrets::secret_buf::BoundedReadError),
-    Answers(toml::de::Error),
-    NotText(std::str::Utf8Error),
-    Number(std::num::ParseIntError),
-    Io(std::io::Error),
-    Json(serde_json::Error),
-);
 
 impl From<tempfile::PersistError> for Error {
     fn from(e: tempfile::PersistError) -> Self {
@@ -328,5 +307,11 @@ mod tests {
         assert!(Error::from(TerminalError::Interrupted("yes".into())).is_interruption());
         assert!(!Error::from(TerminalError::NoTerminal("a PIN".into())).is_interruption());
         assert!(!refusal!("the blob revokes no key").is_interruption());
+        // As one link of a chain the CLI walks, without this layer around it.
+        let bare = crate::signers::Error::from(crate::signers::PinProblem::Interrupted {
+            what: "token a".into(),
+        });
+        assert!(is_interruption(&bare));
+        assert!(!is_interruption(&std::io::Error::other("disk full")));
     }
 }

@@ -233,21 +233,7 @@ pub(crate) fn print_json(v: &serde_json::Value) {
 /// where an answer was needed), anywhere in the error's chain: the
 /// command then exits with `INTERRUPTED_EXIT` (130) instead of 1.
 fn interrupted(err: &anyhow::Error) -> bool {
-    use crate::ceremony::terminal::TerminalError;
-    err.chain().any(|e| {
-        e.downcast_ref::<crate::ceremony::Error>()
-            .is_some_and(crate::ceremony::Error::is_interruption)
-            || e.downcast_ref::<crate::ceremony::pipeline::PipelineError>()
-                .is_some_and(crate::ceremony::pipeline::PipelineError::is_interruption)
-            || e.downcast_ref::<TerminalError>()
-                .is_some_and(TerminalError::is_interruption)
-            || matches!(
-                e.downcast_ref::<crate::signers::Error>(),
-                Some(crate::signers::Error::Pin(
-                    crate::signers::PinProblem::Interrupted { .. }
-                ))
-            )
-    })
+    err.chain().any(crate::ceremony::error::is_interruption)
 }
 
 /// A secret the CLI prompted for (or read from `-` or `file:`), handed to

@@ -101,6 +101,13 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Whether the person pressed Ctrl-C (or Ctrl-D) at a PIN prompt.
+    pub fn is_interruption(&self) -> bool {
+        matches!(self, Error::Pin(PinProblem::Interrupted { .. }))
+    }
+}
+
 /// What a token reports about the remaining PIN tries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum TriesLeft {
